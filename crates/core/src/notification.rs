@@ -1,0 +1,96 @@
+//! The raw notification as received, and the trust boundary around it.
+
+use crate::{DeliveryKey, SourceId, SourceKind, TenantId};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+/// One HTTP header as received (name lowercased by the HTTP layer).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Header {
+    /// Header name.
+    pub name: String,
+    /// Header value, lossily decoded as UTF-8.
+    pub value: String,
+}
+
+/// The exact request a provider sent, as it will be stored.
+#[derive(Debug, Clone)]
+pub struct RawNotification {
+    /// Tenant resolved from the path.
+    pub tenant: TenantId,
+    /// Source resolved from the path.
+    pub source: SourceId,
+    /// Kind of the source.
+    pub kind: SourceKind,
+    /// Provider delivery key (dedupe of redeliveries).
+    pub delivery_key: DeliveryKey,
+    /// Body bytes, untouched.
+    pub body: Bytes,
+    /// Request headers (sensitive ones redacted by the HTTP layer).
+    pub headers: Vec<Header>,
+    /// Peer address, as seen by the server.
+    pub remote_addr: Option<String>,
+    /// When the request was read.
+    pub received_at: DateTime<Utc>,
+    /// W3C traceparent of the request's span, carried to the publish.
+    pub traceparent: Option<String>,
+}
+
+/// What signature verification concluded about a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureCheck {
+    /// A signature matched; `recipe` names the recipe (and key) that matched.
+    Matched {
+        /// Recipe name, e.g. `url?params+secret`.
+        recipe: String,
+    },
+    /// No signature matched but the source is in `observe` mode: accepted and flagged.
+    Observed {
+        /// Why it did not verify.
+        reason: String,
+    },
+    /// The source authenticates by other means (e.g. network controls) by configuration.
+    NotRequired,
+}
+
+impl SignatureCheck {
+    /// The matched recipe, if any.
+    pub fn recipe(&self) -> Option<&str> {
+        match self {
+            SignatureCheck::Matched { recipe } => Some(recipe),
+            _ => None,
+        }
+    }
+
+    /// True when a signature actually matched.
+    pub fn is_verified(&self) -> bool {
+        matches!(self, SignatureCheck::Matched { .. })
+    }
+}
+
+/// A value that went through a provider verifier. Only values wrapped in
+/// `Verified` can be stored as notifications, so an unverified request cannot
+/// reach the outbox by accident.
+#[derive(Debug, Clone)]
+pub struct Verified<T> {
+    value: T,
+    check: SignatureCheck,
+}
+
+impl<T> Verified<T> {
+    /// Marks `value` as verified. Call only from a verifier, right after the
+    /// check that `check` describes.
+    pub fn vouch(value: T, check: SignatureCheck) -> Self {
+        Self { value, check }
+    }
+
+    /// The verified value.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// How it was verified.
+    pub fn check(&self) -> &SignatureCheck {
+        &self.check
+    }
+}

@@ -1,0 +1,115 @@
+//! Canonical event wire types, generated from `proto/hookgate/v1/*.proto`.
+//!
+//! The structs come from prost, their serde impls from pbjson (the proto3 JSON
+//! mapping: 64-bit integers as strings, RFC 3339 timestamps). [`CanonicalEvent`]
+//! pairs a generated [`v1::Event`] with the provider payload kept as exact JSON
+//! text, so ids beyond 2^53 and decimal amounts never pass through `f64`.
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+/// Generated types of package `hookgate.v1`.
+#[allow(clippy::all, missing_docs, missing_debug_implementations)]
+pub mod v1 {
+    include!(concat!(env!("OUT_DIR"), "/hookgate.v1.rs"));
+    include!(concat!(env!("OUT_DIR"), "/hookgate.v1.serde.rs"));
+}
+
+pub use pbjson_types::Timestamp;
+
+/// Version written into [`v1::Event::spec_version`].
+pub const SPEC_VERSION: &str = "1.0";
+
+/// A canonical event ready to publish: the generated envelope and typed data,
+/// plus the provider payload as exact JSON text (the `raw` field on the wire).
+#[derive(Debug, Clone)]
+pub struct CanonicalEvent {
+    /// Envelope and typed data; its `raw` field is left empty (see `raw`).
+    pub event: v1::Event,
+    /// The provider payload, parsed and re-emitted byte-exact.
+    pub raw: Box<RawValue>,
+}
+
+#[derive(Serialize)]
+struct Wire<'a> {
+    #[serde(flatten)]
+    event: &'a v1::Event,
+    raw: &'a RawValue,
+}
+
+impl CanonicalEvent {
+    /// The AMQP routing key: `<provider>.<type>`, e.g. `keeta.order.accepted`.
+    pub fn routing_key(&self) -> String {
+        format!("{}.{}", self.event.provider, self.event.r#type)
+    }
+
+    /// Serialises to the proto3 JSON mapping, with `raw` spliced in verbatim.
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(&Wire {
+            event: &self.event,
+            raw: &self.raw,
+        })
+    }
+}
+
+/// Converts Unix milliseconds to a protobuf timestamp.
+pub fn timestamp_from_millis(ms: i64) -> Timestamp {
+    Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
+    }
+}
+
+/// Converts Unix seconds to a protobuf timestamp.
+pub fn timestamp_from_secs(secs: i64) -> Timestamp {
+    Timestamp {
+        seconds: secs,
+        nanos: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_uses_proto3_mapping_and_keeps_raw_exact() -> Result<(), Box<dyn std::error::Error>> {
+        let event = v1::Event {
+            id: "0190".into(),
+            r#type: "order.accepted".into(),
+            provider: "keeta".into(),
+            notification_id: 9_007_199_254_740_993,
+            occurred_at: Some(timestamp_from_millis(1_749_008_143_025)),
+            data: Some(v1::event::Data::OrderStatus(v1::OrderStatusChange {
+                order_view_id: 553_440_887_574_627,
+                status: 30,
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let raw = RawValue::from_string(r#"{"orderId":473130522693193728123,"amount":1000.00}"#.into())?;
+        let json = String::from_utf8(CanonicalEvent { event, raw }.to_json()?)?;
+        assert!(json.contains(r#""notificationId":"9007199254740993""#), "{json}");
+        assert!(json.contains(r#""orderViewId":"553440887574627""#), "{json}");
+        assert!(
+            json.contains(r#""occurredAt":"2025-06-04T03:35:43.025+00:00""#),
+            "{json}"
+        );
+        assert!(
+            json.contains(r#""raw":{"orderId":473130522693193728123,"amount":1000.00}"#),
+            "{json}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn routing_key_joins_provider_and_type() {
+        let event = v1::Event {
+            provider: "keeta".into(),
+            r#type: "order.cancelled".into(),
+            ..Default::default()
+        };
+        let raw = RawValue::from_string("{}".into()).unwrap();
+        assert_eq!(CanonicalEvent { event, raw }.routing_key(), "keeta.order.cancelled");
+    }
+}
