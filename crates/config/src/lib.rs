@@ -1,1 +1,90 @@
-//! stub
+//! Settings and tenants: layered loading through the `config` crate (built-in
+//! defaults → `config/hookgate.toml` → `HOOKGATE__SECTION__KEY` environment),
+//! one file per tenant in `config/tenants.d/`, validation, and secret
+//! references resolved once at load.
+//!
+//! Architecture invariant: this is the only crate that reads the environment.
+//! Unknown keys are errors, and every error names the file and key.
+
+mod secret;
+mod service;
+mod tenant;
+
+pub use secret::{Secret, SecretRef};
+pub use service::{
+    DatabaseSettings, DispatcherSettings, HttpSettings, LogFormat, RabbitSettings, RedisSettings, ServiceSettings,
+    TelemetrySettings,
+};
+pub use tenant::{tenant_from_toml, KeetaSource, Source, SourceAuth, Tenant, Tenants, Verification};
+
+use std::path::{Path, PathBuf};
+
+/// Everything `serve` needs: service settings and the tenants.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Service settings.
+    pub service: ServiceSettings,
+    /// Tenants and their sources.
+    pub tenants: Tenants,
+}
+
+/// A configuration error; the message names the file and the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A file could not be read or parsed, or a key is unknown or mistyped.
+    #[error("{file}: {message}")]
+    File {
+        /// The file (or "environment").
+        file: String,
+        /// What is wrong, with the key.
+        message: String,
+    },
+    /// A value is syntactically fine but not acceptable.
+    #[error("{file}: {key}: {message}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// The offending key, dotted.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(file: &Path, key: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            file: file.display().to_string(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads service settings and tenants from a configuration directory
+    /// (`hookgate.toml` and `tenants.d/` inside it; both optional).
+    pub fn load(config_dir: &Path) -> Result<Settings, ConfigError> {
+        let service = ServiceSettings::load(config_dir)?;
+        let tenants_dir = resolve(config_dir, &service.tenants_dir);
+        let tenants = Tenants::load_dir(&tenants_dir, &service)?;
+        Ok(Settings { service, tenants })
+    }
+
+    /// Built-in defaults and the given tenants, no files or environment: for
+    /// tests and embedding.
+    pub fn with_tenants(service: ServiceSettings, tenants: Vec<Tenant>) -> Result<Settings, ConfigError> {
+        Ok(Settings {
+            tenants: Tenants::from_list(tenants)?,
+            service,
+        })
+    }
+}
+
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}

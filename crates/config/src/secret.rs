@@ -1,0 +1,65 @@
+//! Secrets: referenced from configuration, resolved once, never printed.
+
+use serde::Deserialize;
+use std::fmt;
+use std::path::Path;
+
+/// How a secret is given in a tenant file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SecretRef {
+    /// `{ env = "VAR" }`: read from an environment variable.
+    Env(String),
+    /// `{ file = "/run/secrets/x" }`: read from a file (trailing newline trimmed).
+    File(String),
+    /// `{ demo = "..." }`: a literal, allowed only in a tenant marked `demo = true`.
+    Demo(String),
+}
+
+/// A resolved secret. `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a literal (tests and demo tenants).
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself. Call only where it is used, never to log.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl SecretRef {
+    /// Resolves the reference; `Err` says why, without the value.
+    pub(crate) fn resolve(&self, allow_literal: bool, base_dir: &Path) -> Result<Secret, String> {
+        let value = match self {
+            SecretRef::Env(var) => std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?,
+            SecretRef::File(path) => {
+                let p = base_dir.join(path);
+                std::fs::read_to_string(&p)
+                    .map_err(|e| format!("cannot read secret file {}: {e}", p.display()))?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned()
+            }
+            SecretRef::Demo(literal) if allow_literal => literal.clone(),
+            SecretRef::Demo(_) => {
+                return Err("literal secrets are allowed only in a tenant marked `demo = true`; \
+                            use { env = \"VAR\" } or { file = \"path\" }"
+                    .into())
+            }
+        };
+        if value.is_empty() {
+            return Err("secret is empty".into());
+        }
+        Ok(Secret(value))
+    }
+}

@@ -1,0 +1,265 @@
+//! Service settings (`hookgate.toml` + environment).
+
+use crate::ConfigError;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const DEFAULTS: &str = include_str!("defaults.toml");
+
+/// All service settings, validated.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// Webhook listener.
+    pub http: HttpSettings,
+    /// PostgreSQL.
+    pub database: DatabaseSettings,
+    /// Redis (dedupe).
+    pub redis: RedisSettings,
+    /// RabbitMQ (publishing).
+    pub rabbitmq: RabbitSettings,
+    /// Outbox relay.
+    pub dispatcher: DispatcherSettings,
+    /// Logs, traces.
+    pub telemetry: TelemetrySettings,
+    /// Tenant files directory (relative to the config directory unless absolute).
+    pub tenants_dir: PathBuf,
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Bind address.
+    pub listen: String,
+    /// Public base URL, without a trailing slash.
+    pub public_base_url: String,
+    /// Default body limit.
+    pub body_limit_bytes: usize,
+    /// Server worker threads (0 = cores).
+    pub workers: usize,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Connection URL.
+    pub url: String,
+    /// Create the database if missing.
+    pub create_if_missing: bool,
+    /// Migrate on `serve` start.
+    pub migrate_on_start: bool,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Pool acquire timeout in milliseconds.
+    pub acquire_timeout_ms: u64,
+}
+
+impl DatabaseSettings {
+    /// Pool acquire timeout.
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.acquire_timeout_ms)
+    }
+}
+
+/// `[redis]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// Connection URL.
+    pub url: String,
+    /// Key prefix.
+    pub key_prefix: String,
+    /// Dedupe window in seconds.
+    pub dedupe_ttl_secs: u64,
+    /// Per-call timeout in milliseconds.
+    pub op_timeout_ms: u64,
+}
+
+/// `[rabbitmq]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RabbitSettings {
+    /// AMQP URL.
+    pub url: String,
+    /// Alternate exchange for unroutable events.
+    pub unrouted_exchange: String,
+    /// Queue bound to the alternate exchange.
+    pub unrouted_queue: String,
+    /// Prefix of default tenant exchange names.
+    pub exchange_prefix: String,
+}
+
+/// `[dispatcher]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatcherSettings {
+    /// Run the relay inside `serve`.
+    pub enabled: bool,
+    /// Rows per claim.
+    pub batch_size: u32,
+    /// Fallback poll interval (ms).
+    pub poll_interval_ms: u64,
+    /// Lease (s).
+    pub lease_secs: u64,
+    /// Attempts before parking.
+    pub max_attempts: u32,
+    /// Backoff base (ms).
+    pub backoff_base_ms: u64,
+    /// Backoff cap (ms).
+    pub backoff_max_ms: u64,
+    /// Publisher confirm timeout (ms).
+    pub confirm_timeout_ms: u64,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[telemetry]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Log filter.
+    pub log_filter: String,
+    /// OTLP/HTTP traces endpoint; empty disables export.
+    pub otlp_endpoint: String,
+    /// `service.name` resource attribute.
+    pub service_name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenantsSection {
+    dir: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceFile {
+    http: HttpSettings,
+    database: DatabaseSettings,
+    redis: RedisSettings,
+    rabbitmq: RabbitSettings,
+    dispatcher: DispatcherSettings,
+    telemetry: TelemetrySettings,
+    tenants: TenantsSection,
+}
+
+impl ServiceSettings {
+    /// Built-in defaults only (no file, no environment).
+    pub fn defaults() -> Result<ServiceSettings, ConfigError> {
+        let cfg = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()
+            .map_err(|e| file_error("built-in defaults", e))?;
+        Self::from_config(cfg, Path::new("built-in defaults"))
+    }
+
+    /// Defaults, then `<dir>/hookgate.toml` (optional), then `HOOKGATE__*` variables.
+    pub fn load(config_dir: &Path) -> Result<ServiceSettings, ConfigError> {
+        let file = config_dir.join("hookgate.toml");
+        let cfg = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(
+                config::File::from(file.clone())
+                    .format(config::FileFormat::Toml)
+                    .required(false),
+            )
+            .add_source(
+                config::Environment::with_prefix("HOOKGATE")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .map_err(|e| file_error(&format!("{} (or HOOKGATE__* environment)", file.display()), e))?;
+        Self::from_config(cfg, &file)
+    }
+
+    fn from_config(cfg: config::Config, file: &Path) -> Result<ServiceSettings, ConfigError> {
+        let raw: ServiceFile = cfg
+            .try_deserialize()
+            .map_err(|e| file_error(&format!("{} (or HOOKGATE__* environment)", file.display()), e))?;
+        let mut http = raw.http;
+        http.public_base_url = http.public_base_url.trim_end_matches('/').to_owned();
+        if !(http.public_base_url.starts_with("http://") || http.public_base_url.starts_with("https://")) {
+            return Err(ConfigError::invalid(
+                file,
+                "http.public_base_url",
+                "must start with http:// or https://",
+            ));
+        }
+        if http.body_limit_bytes == 0 {
+            return Err(ConfigError::invalid(
+                file,
+                "http.body_limit_bytes",
+                "must be greater than 0",
+            ));
+        }
+        let d = &raw.dispatcher;
+        if d.batch_size == 0 || d.max_attempts == 0 || d.lease_secs == 0 {
+            return Err(ConfigError::invalid(
+                file,
+                "dispatcher",
+                "batch_size, max_attempts and lease_secs must be greater than 0",
+            ));
+        }
+        Ok(ServiceSettings {
+            http,
+            database: raw.database,
+            redis: raw.redis,
+            rabbitmq: raw.rabbitmq,
+            dispatcher: raw.dispatcher,
+            telemetry: raw.telemetry,
+            tenants_dir: raw.tenants.dir,
+        })
+    }
+}
+
+pub(crate) fn file_error(file: &str, e: config::ConfigError) -> ConfigError {
+    ConfigError::File {
+        file: file.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_contract() {
+        let s = ServiceSettings::defaults().unwrap();
+        assert_eq!(s.http.listen, "0.0.0.0:8080");
+        assert_eq!(s.http.public_base_url, "http://127.0.0.1:8080");
+        assert_eq!(s.http.body_limit_bytes, 1024 * 1024);
+        assert_eq!(s.database.url, "postgres://postgres@127.0.0.1:5432/hookgate");
+        assert_eq!(s.redis.url, "redis://127.0.0.1:6379");
+        assert_eq!(s.rabbitmq.url, "amqp://guest:guest@127.0.0.1:5672/%2f");
+    }
+
+    #[test]
+    fn unknown_keys_name_the_file_and_key() {
+        let dir = std::env::temp_dir().join(format!("hookgate-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("hookgate.toml"),
+            "[http]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n",
+        )
+        .unwrap();
+        let err = ServiceSettings::load(&dir).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(err.contains("hookgate.toml"), "{err}");
+        assert!(err.contains("lisen"), "{err}");
+    }
+}

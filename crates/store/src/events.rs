@@ -1,0 +1,115 @@
+//! Published events: the audit trail, and the dedupe fallback when Redis is down.
+
+use crate::{Store, StoreError};
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+/// An event handed to RabbitMQ.
+#[derive(Debug, Clone)]
+pub struct EventRecord {
+    /// Event id.
+    pub event_id: Uuid,
+    /// Tenant.
+    pub tenant: String,
+    /// Business idempotency key.
+    pub idempotency_key: String,
+    /// Notification it came from.
+    pub notification_id: i64,
+    /// Canonical type.
+    pub event_type: String,
+    /// Routing key it was published with.
+    pub routing_key: String,
+}
+
+/// Outcome of reserving an idempotency key in PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// First time this key is seen: publish.
+    New,
+    /// Reserved earlier by this same event (a retry): publish again.
+    Ours,
+    /// Another event already holds the key: a duplicate, skip it.
+    Duplicate {
+        /// The event holding the key.
+        holder: Uuid,
+    },
+}
+
+impl Store {
+    /// Reserves the event's idempotency key (the fallback of Redis dedupe).
+    pub async fn reserve_event(&self, e: &EventRecord) -> Result<Reservation, StoreError> {
+        let inserted = sqlx::query_scalar!(
+            r#"INSERT INTO events (event_id, tenant, idempotency_key, notification_id, type, routing_key)
+               VALUES ($1, $2, $3, $4, $5, $6)
+               ON CONFLICT DO NOTHING
+               RETURNING event_id"#,
+            e.event_id,
+            e.tenant,
+            e.idempotency_key,
+            e.notification_id,
+            e.event_type,
+            e.routing_key
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        if inserted.is_some() {
+            return Ok(Reservation::New);
+        }
+        let holder = sqlx::query_scalar!(
+            "SELECT event_id FROM events WHERE tenant = $1 AND idempotency_key = $2",
+            e.tenant,
+            e.idempotency_key
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(match holder {
+            Some(h) if h != e.event_id => Reservation::Duplicate { holder: h },
+            // Same id, or the conflict was on event_id itself: our own earlier attempt.
+            _ => Reservation::Ours,
+        })
+    }
+
+    /// Number of published events of a notification (tests, support).
+    pub async fn count_published_events(&self, notification_id: i64) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM events WHERE notification_id = $1 AND published_at IS NOT NULL"#,
+            notification_id
+        )
+        .fetch_one(self.pool())
+        .await?)
+    }
+}
+
+pub(crate) async fn record_published(
+    tx: &mut Transaction<'_, Postgres>,
+    events: &[EventRecord],
+) -> Result<(), StoreError> {
+    let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+    let tenants: Vec<String> = events.iter().map(|e| e.tenant.clone()).collect();
+    let keys: Vec<String> = events.iter().map(|e| e.idempotency_key.clone()).collect();
+    let notifications: Vec<i64> = events.iter().map(|e| e.notification_id).collect();
+    let types: Vec<String> = events.iter().map(|e| e.event_type.clone()).collect();
+    let routing: Vec<String> = events.iter().map(|e| e.routing_key.clone()).collect();
+    // A key another event already holds (e.g. Redis said "new" after its
+    // window expired) keeps its first holder: DO NOTHING on either constraint.
+    sqlx::query!(
+        r#"INSERT INTO events (event_id, tenant, idempotency_key, notification_id, type, routing_key, published_at)
+           SELECT *, now() FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[])
+           ON CONFLICT DO NOTHING"#,
+        &ids,
+        &tenants,
+        &keys,
+        &notifications,
+        &types,
+        &routing
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE events SET published_at = now() WHERE event_id = ANY($1) AND published_at IS NULL",
+        &ids
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

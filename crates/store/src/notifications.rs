@@ -1,0 +1,135 @@
+//! Raw notifications and their outbox rows.
+
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use hookgate_core::{RawNotification, Verified};
+
+/// What storing a verified notification did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// New delivery: notification and outbox row committed.
+    Inserted {
+        /// Notification id.
+        id: i64,
+    },
+    /// Same delivery key seen before: its delivery count was bumped; no new outbox row.
+    Duplicate {
+        /// Id of the existing notification.
+        id: i64,
+        /// Deliveries so far, including this one.
+        delivery_count: i32,
+    },
+}
+
+/// A stored notification, as read back (support, tests).
+#[derive(Debug, Clone)]
+pub struct StoredNotification {
+    /// Id.
+    pub id: i64,
+    /// Tenant.
+    pub tenant: String,
+    /// Source.
+    pub source: String,
+    /// Kind.
+    pub kind: String,
+    /// Delivery key.
+    pub delivery_key: String,
+    /// Body bytes.
+    pub body: Vec<u8>,
+    /// Headers as stored.
+    pub headers: serde_json::Value,
+    /// Peer address.
+    pub remote_addr: Option<String>,
+    /// First receipt.
+    pub received_at: DateTime<Utc>,
+    /// Number of deliveries.
+    pub delivery_count: i32,
+    /// Matched recipe.
+    pub signature_recipe: Option<String>,
+    /// Whether a signature matched.
+    pub verified: bool,
+    /// Trace context.
+    pub traceparent: Option<String>,
+}
+
+impl Store {
+    /// Stores a verified notification and its outbox row in one transaction
+    /// (a single statement), or bumps the delivery count of a redelivery.
+    /// Returns only after the commit.
+    pub async fn insert_notification(&self, n: &Verified<RawNotification>) -> Result<InsertOutcome, StoreError> {
+        let raw = n.value();
+        let headers = serde_json::to_value(&raw.headers).unwrap_or_default();
+        // One statement = one transaction: the notification, its outbox row (only
+        // when new) and, through the outbox trigger, the NOTIFY, all commit together.
+        let row = sqlx::query!(
+            r#"
+            WITH n AS (
+                INSERT INTO notifications
+                    (tenant, source, kind, delivery_key, body, headers, remote_addr,
+                     received_at, last_received_at, signature_recipe, verified, traceparent)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)
+                ON CONFLICT ON CONSTRAINT notifications_delivery_key DO UPDATE
+                    SET delivery_count = notifications.delivery_count + 1,
+                        last_received_at = EXCLUDED.last_received_at
+                RETURNING id, delivery_count, (xmax = 0) AS inserted
+            ), o AS (
+                INSERT INTO outbox (notification_id, tenant)
+                SELECT id, $1 FROM n WHERE inserted
+                RETURNING notification_id
+            )
+            SELECT n.id AS "id!", n.delivery_count AS "delivery_count!", n.inserted AS "inserted!" FROM n
+            "#,
+            raw.tenant.as_str(),
+            raw.source.as_str(),
+            raw.kind.as_str(),
+            raw.delivery_key.as_str(),
+            raw.body.as_ref(),
+            headers,
+            raw.remote_addr.as_deref(),
+            raw.received_at,
+            n.check().recipe(),
+            n.check().is_verified(),
+            raw.traceparent.as_deref(),
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok(if row.inserted {
+            InsertOutcome::Inserted { id: row.id }
+        } else {
+            InsertOutcome::Duplicate {
+                id: row.id,
+                delivery_count: row.delivery_count,
+            }
+        })
+    }
+
+    /// Reads a notification by its delivery key.
+    pub async fn notification_by_key(
+        &self,
+        tenant: &str,
+        source: &str,
+        delivery_key: &str,
+    ) -> Result<Option<StoredNotification>, StoreError> {
+        Ok(sqlx::query_as!(
+            StoredNotification,
+            r#"SELECT id, tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
+                      delivery_count, signature_recipe, verified, traceparent
+               FROM notifications WHERE tenant = $1 AND source = $2 AND delivery_key = $3"#,
+            tenant,
+            source,
+            delivery_key
+        )
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Number of notifications of a tenant.
+    pub async fn count_notifications(&self, tenant: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM notifications WHERE tenant = $1"#,
+            tenant
+        )
+        .fetch_one(self.pool())
+        .await?)
+    }
+}

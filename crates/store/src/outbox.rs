@@ -1,0 +1,189 @@
+//! The outbox: claims with leases, completion, retry and parking, depth.
+
+use crate::{EventRecord, Store, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgListener;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Channel the outbox trigger notifies.
+pub const CHANNEL: &str = "hookgate_outbox";
+
+/// A claimed notification with what the dispatcher needs to normalize it.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// Notification id.
+    pub notification_id: i64,
+    /// Tenant.
+    pub tenant: String,
+    /// Source.
+    pub source: String,
+    /// Kind.
+    pub kind: String,
+    /// Raw body.
+    pub body: Vec<u8>,
+    /// Commit time.
+    pub received_at: DateTime<Utc>,
+    /// Trace context of the ingress request.
+    pub traceparent: Option<String>,
+    /// Attempts so far, including this one.
+    pub attempts: i32,
+}
+
+/// Outbox row as read back (operators, tests).
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    /// Notification id.
+    pub notification_id: i64,
+    /// `pending`, `published` or `parked`.
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// Last failure.
+    pub last_error: Option<String>,
+}
+
+/// Outbox depth for metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutboxStats {
+    /// Rows waiting to be published.
+    pub pending: i64,
+    /// Rows parked after max attempts.
+    pub parked: i64,
+    /// Age of the oldest pending row in seconds.
+    pub oldest_pending_secs: f64,
+}
+
+impl Store {
+    /// Claims up to `limit` due rows for `owner` for `lease`, oldest first,
+    /// skipping rows other dispatchers hold (`FOR UPDATE SKIP LOCKED`).
+    pub async fn claim(&self, owner: Uuid, lease: Duration, limit: i64) -> Result<Vec<Claimed>, StoreError> {
+        Ok(sqlx::query_as!(
+            Claimed,
+            r#"
+            WITH picked AS (
+                SELECT notification_id FROM outbox
+                WHERE status = 'pending' AND available_at <= now()
+                  AND (lease_until IS NULL OR lease_until < now())
+                ORDER BY notification_id
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE outbox o
+                SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
+                FROM picked WHERE o.notification_id = picked.notification_id
+                RETURNING o.notification_id, o.attempts
+            )
+            SELECT n.id AS "notification_id!", n.tenant AS "tenant!", n.source AS "source!", n.kind AS "kind!",
+                   n.body AS "body!", n.received_at AS "received_at!", n.traceparent, c.attempts AS "attempts!"
+            FROM claimed c JOIN notifications n ON n.id = c.notification_id
+            ORDER BY n.id
+            "#,
+            owner,
+            lease.as_secs_f64(),
+            limit,
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Marks claimed rows published and records their events, in one
+    /// transaction. Rows whose lease `owner` lost are left alone; returns how
+    /// many rows were marked.
+    pub async fn mark_published(&self, owner: Uuid, ids: &[i64], events: &[EventRecord]) -> Result<u64, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let marked = sqlx::query!(
+            r#"UPDATE outbox SET status = 'published', published_at = now(), lease_owner = NULL,
+                      lease_until = NULL, last_error = NULL
+               WHERE notification_id = ANY($1) AND lease_owner = $2 AND status = 'pending'"#,
+            ids,
+            owner
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if !events.is_empty() {
+            crate::events::record_published(&mut tx, events).await?;
+        }
+        tx.commit().await?;
+        Ok(marked)
+    }
+
+    /// Gives a claimed row back after a failure: due again after `retry_in`,
+    /// or parked (kept for operators, never retried automatically).
+    pub async fn mark_failed(
+        &self,
+        owner: Uuid,
+        notification_id: i64,
+        error: &str,
+        retry_in: Duration,
+        park: bool,
+    ) -> Result<(), StoreError> {
+        let error: String = error.chars().take(2000).collect();
+        sqlx::query!(
+            r#"UPDATE outbox SET lease_owner = NULL, lease_until = NULL, last_error = $3,
+                      status = CASE WHEN $4 THEN 'parked' ELSE 'pending' END,
+                      available_at = now() + make_interval(secs => $5)
+               WHERE notification_id = $1 AND lease_owner = $2"#,
+            notification_id,
+            owner,
+            error,
+            park,
+            retry_in.as_secs_f64(),
+        )
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Reads one outbox row.
+    pub async fn outbox_row(&self, notification_id: i64) -> Result<Option<OutboxRow>, StoreError> {
+        Ok(sqlx::query_as!(
+            OutboxRow,
+            "SELECT notification_id, status, attempts, last_error FROM outbox WHERE notification_id = $1",
+            notification_id
+        )
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Pending and parked counts, and the age of the oldest pending row.
+    pub async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
+        let row = sqlx::query!(
+            r#"SELECT count(*) FILTER (WHERE status = 'pending') AS "pending!",
+                      count(*) FILTER (WHERE status = 'parked') AS "parked!",
+                      COALESCE(EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE status = 'pending'))::float8, 0)
+                        AS "oldest!"
+               FROM outbox WHERE status <> 'published'"#
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok(OutboxStats {
+            pending: row.pending,
+            parked: row.parked,
+            oldest_pending_secs: row.oldest,
+        })
+    }
+
+    /// Subscribes to outbox wake-ups.
+    pub async fn listen(&self) -> Result<OutboxListener, StoreError> {
+        let mut inner = PgListener::connect_with(self.pool()).await?;
+        inner.listen(CHANNEL).await?;
+        Ok(OutboxListener { inner })
+    }
+}
+
+/// Wake-ups from the outbox trigger (LISTEN/NOTIFY).
+#[derive(Debug)]
+pub struct OutboxListener {
+    inner: PgListener,
+}
+
+impl OutboxListener {
+    /// Waits for the next wake-up. After a lost connection it reconnects and
+    /// returns, since notifications may have been missed meanwhile.
+    pub async fn wait(&mut self) -> Result<(), StoreError> {
+        self.inner.try_recv().await?;
+        Ok(())
+    }
+}

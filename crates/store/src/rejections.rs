@@ -1,0 +1,84 @@
+//! Rejected requests, kept (size-capped) for troubleshooting.
+
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use hookgate_core::Header;
+
+/// Longest body prefix kept for a rejected request.
+pub const BODY_PREFIX_MAX: usize = 4096;
+
+/// A refused request.
+#[derive(Debug, Clone)]
+pub struct Rejection<'a> {
+    /// Tenant segment when it named a known tenant.
+    pub tenant: Option<&'a str>,
+    /// Source segment when it named a known source.
+    pub source: Option<&'a str>,
+    /// Machine-readable reason (metric label), e.g. `bad_signature`.
+    pub reason: &'a str,
+    /// Human-readable detail.
+    pub detail: &'a str,
+    /// Status answered.
+    pub http_status: u16,
+    /// Peer address.
+    pub remote_addr: Option<&'a str>,
+    /// Headers (redacted).
+    pub headers: &'a [Header],
+    /// Body (only the first [`BODY_PREFIX_MAX`] bytes are kept).
+    pub body: &'a [u8],
+    /// Full body size (may exceed what was read).
+    pub body_size: i64,
+}
+
+/// A stored rejection (tests, support).
+#[derive(Debug, Clone)]
+pub struct StoredRejection {
+    /// Reason.
+    pub reason: String,
+    /// Detail.
+    pub detail: String,
+    /// Status.
+    pub http_status: i32,
+    /// Body size.
+    pub body_size: i64,
+    /// Kept prefix.
+    pub body_prefix: Vec<u8>,
+    /// When.
+    pub received_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Records a rejection.
+    pub async fn record_rejection(&self, r: &Rejection<'_>) -> Result<(), StoreError> {
+        let headers = serde_json::to_value(r.headers).unwrap_or_default();
+        let prefix = &r.body[..r.body.len().min(BODY_PREFIX_MAX)];
+        sqlx::query!(
+            r#"INSERT INTO rejections (tenant, source, reason, detail, http_status, remote_addr, headers, body_prefix, body_size)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
+            r.tenant,
+            r.source,
+            r.reason,
+            r.detail,
+            i32::from(r.http_status),
+            r.remote_addr,
+            headers,
+            prefix,
+            r.body_size
+        )
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Rejections of a tenant (or of unknown tenants when `None`), newest first.
+    pub async fn rejections(&self, tenant: Option<&str>) -> Result<Vec<StoredRejection>, StoreError> {
+        Ok(sqlx::query_as!(
+            StoredRejection,
+            r#"SELECT reason, detail, http_status, body_size, body_prefix, received_at FROM rejections
+               WHERE tenant IS NOT DISTINCT FROM $1 ORDER BY id DESC LIMIT 1000"#,
+            tenant
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
