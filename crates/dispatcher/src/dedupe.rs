@@ -1,0 +1,137 @@
+//! Event dedupe: Redis `SET NX` on (tenant, idempotency key), falling back to
+//! the PostgreSQL unique key when Redis fails or is slow. Redis is an
+//! optimisation, never the source of truth, and never blocks publishing.
+
+use hookgate_config::RedisSettings;
+use hookgate_store::{EventRecord, Reservation, Store};
+use hookgate_telemetry::Metrics;
+use redis::aio::ConnectionManager;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// Whether to publish an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// First sighting, or a retry of the same event: publish.
+    Publish,
+    /// Another event already carried this key within the window: skip.
+    Duplicate,
+}
+
+/// Redis-backed dedupe with a PostgreSQL fallback.
+#[derive(Debug)]
+pub struct Dedupe {
+    client: Option<redis::Client>,
+    settings: RedisSettings,
+    conn: Mutex<Option<ConnectionManager>>,
+}
+
+impl Dedupe {
+    /// Creates the dedupe; Redis is connected on first use (and again after it
+    /// comes back), so the dispatcher starts while Redis is down.
+    pub fn new(settings: RedisSettings) -> Dedupe {
+        let client = match redis::Client::open(settings.url.as_str()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(error = %e, "invalid redis.url; dedupe uses PostgreSQL only");
+                None
+            }
+        };
+        Dedupe { client, settings, conn: Mutex::new(None) }
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_millis(self.settings.op_timeout_ms.max(1))
+    }
+
+    fn key(&self, e: &EventRecord) -> String {
+        format!("{}:dedupe:{}:{}", self.settings.key_prefix, e.tenant, e.idempotency_key)
+    }
+
+    async fn connection(&self) -> Option<ConnectionManager> {
+        let mut guard = self.conn.lock().await;
+        if let Some(c) = guard.as_ref() {
+            return Some(c.clone());
+        }
+        let client = self.client.clone()?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout()))
+            .set_response_timeout(Some(self.timeout()))
+            .set_number_of_retries(1);
+        match tokio::time::timeout(self.timeout() * 4, ConnectionManager::new_with_config(client, config)).await {
+            Ok(Ok(c)) => {
+                *guard = Some(c.clone());
+                Some(c)
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "redis unavailable");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Round trip to Redis (readiness).
+    pub async fn ping(&self) -> Result<(), String> {
+        let mut conn = self.connection().await.ok_or_else(|| "cannot connect".to_owned())?;
+        let pong: Result<String, _> =
+            tokio::time::timeout(self.timeout(), redis::cmd("PING").query_async(&mut conn)).await.map_err(|_| "timed out".to_owned())?;
+        pong.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    /// Decides for every event of a batch, in one Redis round trip
+    /// (`SET key event_id NX GET PX ttl`, Redis ≥ 7.0): nil → new; our own
+    /// id → a retry of ours; another id → duplicate. On any Redis failure the
+    /// whole batch is decided by PostgreSQL.
+    pub async fn decide(&self, events: &[EventRecord], store: &Store, metrics: &Metrics) -> Result<Vec<Decision>, hookgate_store::StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Some(decisions) = self.decide_redis(events).await {
+            return Ok(decisions);
+        }
+        metrics.dedupe_fallback();
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            out.push(match store.reserve_event(e).await? {
+                Reservation::New | Reservation::Ours => Decision::Publish,
+                Reservation::Duplicate { .. } => Decision::Duplicate,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn decide_redis(&self, events: &[EventRecord]) -> Option<Vec<Decision>> {
+        let mut conn = self.connection().await?;
+        let ttl_ms = self.settings.dedupe_ttl_secs.saturating_mul(1000).max(1);
+        let mut pipe = redis::pipe();
+        for e in events {
+            pipe.cmd("SET").arg(self.key(e)).arg(e.event_id.to_string()).arg("NX").arg("GET").arg("PX").arg(ttl_ms);
+        }
+        let result: Result<Vec<Option<String>>, _> = match tokio::time::timeout(self.timeout(), pipe.query_async(&mut conn)).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::warn!("redis dedupe timed out; falling back to PostgreSQL");
+                return None;
+            }
+        };
+        match result {
+            Ok(previous) if previous.len() == events.len() => Some(
+                previous
+                    .into_iter()
+                    .zip(events)
+                    .map(|(prev, e)| match prev {
+                        None => Decision::Publish,
+                        Some(holder) if holder == e.event_id.to_string() => Decision::Publish,
+                        Some(_) => Decision::Duplicate,
+                    })
+                    .collect(),
+            ),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "redis dedupe failed; falling back to PostgreSQL");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! `POST /hooks/{tenant}/{source}`: the life of one webhook up to its ack
+//! (DESIGN.md §1, steps 1-7).
+
+use crate::kinds::{self, Refusal, RequestFacts};
+use crate::IngressState;
+use actix_web::http::header::{HeaderMap, CONTENT_LENGTH};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::{Bytes, BytesMut};
+use chrono::Utc;
+use futures_util::StreamExt;
+use hookgate_config::{Source, Tenant};
+use hookgate_core::{Header, RawNotification, SourceKind, Verified};
+use hookgate_store::{InsertOutcome, Rejection};
+use hookgate_telemetry::Outcome;
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+
+/// Header values never stored or logged as received.
+const REDACTED_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie", "x-api-key"];
+/// Label used in metrics for path segments that name nothing configured.
+const UNKNOWN: &str = "unknown";
+/// How long recording a rejection may delay the answer.
+const REJECTION_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Retry-After sent with 503.
+const RETRY_AFTER_SECS: &str = "5";
+
+pub(crate) async fn receive(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+    state: web::Data<IngressState>,
+) -> HttpResponse {
+    let (tenant_seg, source_seg) = path.into_inner();
+    let span = tracing::info_span!("webhook", tenant.id = %tenant_seg, source.id = %source_seg, notification.id = tracing::field::Empty, http.status = tracing::field::Empty);
+    if let Some(tp) = req.headers().get("traceparent").and_then(|v| v.to_str().ok()) {
+        hookgate_telemetry::set_parent(&span, tp);
+    }
+    let response = receive_inner(&req, &tenant_seg, &source_seg, payload, &state).instrument(span.clone()).await;
+    span.record("http.status", response.status().as_u16());
+    response
+}
+
+async fn receive_inner(
+    req: &HttpRequest,
+    tenant_seg: &str,
+    source_seg: &str,
+    payload: web::Payload,
+    state: &IngressState,
+) -> HttpResponse {
+    let received_at = Utc::now();
+    let headers = capture_headers(req.headers());
+    let remote_addr = req.peer_addr().map(|a| a.to_string());
+    let request = RequestCtx { state, headers: &headers, remote_addr: remote_addr.as_deref() };
+
+    // 1. Resolve tenant and source from the path.
+    let Some(tenant) = state.tenants.get(tenant_seg) else {
+        state.metrics.received(UNKNOWN, UNKNOWN);
+        let refusal = Refusal::new(StatusCode::NOT_FOUND, "unknown_tenant", "unknown tenant or source");
+        return request.reject(None, None, refusal, Bytes::new(), content_length(req).unwrap_or(0)).await;
+    };
+    let Some(source) = tenant.source(source_seg) else {
+        state.metrics.received(tenant.id.as_str(), UNKNOWN);
+        let refusal = Refusal::new(StatusCode::NOT_FOUND, "unknown_source", "unknown tenant or source");
+        return request.reject(Some(tenant.as_ref()), None, refusal, Bytes::new(), content_length(req).unwrap_or(0)).await;
+    };
+    state.metrics.received(tenant.id.as_str(), source.id.as_str());
+
+    // 2. Body limit, then the raw bytes.
+    let body = match read_body(req, payload, source.body_limit_bytes).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge { read, size }) => {
+            let detail = format!("body exceeds {} bytes", source.body_limit_bytes);
+            let refusal = Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", detail);
+            return request.reject(Some(tenant.as_ref()), Some(source), refusal, read, size).await;
+        }
+        Err(BodyError::Read(e)) => {
+            let refusal = Refusal::new(StatusCode::BAD_REQUEST, "body_read_error", e);
+            return request.reject(Some(tenant.as_ref()), Some(source), refusal, Bytes::new(), 0).await;
+        }
+    };
+    let size = body.len() as i64;
+
+    // 4. Heartbeat: answered, nothing stored. (Checked before verification:
+    // Keeta's empty packet carries no signature.)
+    if kinds::is_heartbeat(source, &body) {
+        state.metrics.heartbeat(tenant.id.as_str(), source.id.as_str());
+        return kinds::success(source.kind);
+    }
+
+    // 3. Authenticate and derive the delivery key (5).
+    let request_url = request_url(req);
+    let accepted = match kinds::authenticate(source, &RequestFacts { request_url: &request_url }, &body) {
+        Ok(a) => a,
+        Err(refusal) => return request.reject(Some(tenant.as_ref()), Some(source), refusal, body, size).await,
+    };
+    if !accepted.check.is_verified() {
+        state.metrics.unverified(tenant.id.as_str(), source.id.as_str());
+        tracing::warn!(check = ?accepted.check, "accepted without a matching signature (observe mode)");
+    }
+
+    // 6. One transaction: notification + outbox row.
+    let notification = Verified::vouch(
+        RawNotification {
+            tenant: tenant.id.clone(),
+            source: source.id.clone(),
+            kind: source.kind,
+            delivery_key: accepted.delivery_key,
+            body,
+            headers: headers.clone(),
+            remote_addr: remote_addr.clone(),
+            received_at,
+            traceparent: hookgate_telemetry::current_traceparent(),
+        },
+        accepted.check,
+    );
+    let started = Instant::now();
+    match state.store.insert_notification(&notification).await {
+        // 7. Only now: the provider's success body (duplicates too).
+        Ok(outcome) => {
+            state.metrics.commit_latency(started.elapsed().as_secs_f64());
+            let (id, outcome) = match outcome {
+                InsertOutcome::Inserted { id } => (id, Outcome::New),
+                InsertOutcome::Duplicate { id, delivery_count } => {
+                    tracing::info!(delivery_count, "redelivery of a stored notification");
+                    (id, Outcome::Duplicate)
+                }
+            };
+            tracing::Span::current().record("notification.id", id);
+            state.metrics.accepted(tenant.id.as_str(), source.id.as_str(), outcome);
+            kinds::success(source.kind)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not store notification; answering 503");
+            state.metrics.rejected(tenant.id.as_str(), source.id.as_str(), "storage_unavailable");
+            let mut response = kinds::failure(Some(source.kind), StatusCode::SERVICE_UNAVAILABLE, "storage unavailable, retry later");
+            if let Ok(v) = RETRY_AFTER_SECS.parse() {
+                response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
+            }
+            response
+        }
+    }
+}
+
+/// What every refusal of one request records.
+struct RequestCtx<'a> {
+    state: &'a IngressState,
+    headers: &'a [Header],
+    remote_addr: Option<&'a str>,
+}
+
+impl RequestCtx<'_> {
+    /// Counts, records (best effort, bounded in time) and answers a refusal.
+    async fn reject(
+        &self,
+        tenant: Option<&Tenant>,
+        source: Option<&Source>,
+        refusal: Refusal,
+        body: Bytes,
+        size: i64,
+    ) -> HttpResponse {
+        let tenant_id = tenant.map(|t| t.id.as_str());
+        let source_id = source.map(|s| s.id.as_str());
+        let kind: Option<SourceKind> = source.map(|s| s.kind);
+        self.state.metrics.rejected(tenant_id.unwrap_or(UNKNOWN), source_id.unwrap_or(UNKNOWN), refusal.reason);
+        tracing::warn!(reason = refusal.reason, detail = %refusal.detail, status = refusal.status.as_u16(), "webhook refused");
+        let rejection = Rejection {
+            tenant: tenant_id,
+            source: source_id,
+            reason: refusal.reason,
+            detail: &refusal.detail,
+            http_status: refusal.status.as_u16(),
+            remote_addr: self.remote_addr,
+            headers: self.headers,
+            body: &body,
+            body_size: size,
+        };
+        match tokio::time::timeout(REJECTION_WRITE_TIMEOUT, self.state.store.record_rejection(&rejection)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not record rejection"),
+            Err(_) => tracing::warn!("recording the rejection timed out"),
+        }
+        kinds::failure(kind, refusal.status, &refusal.detail)
+    }
+}
+
+enum BodyError {
+    TooLarge { read: Bytes, size: i64 },
+    Read(String),
+}
+
+fn content_length(req: &HttpRequest) -> Option<i64> {
+    req.headers().get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+/// Reads the body, refusing it as soon as it exceeds `limit`.
+async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Bytes, BodyError> {
+    if let Some(len) = content_length(req) {
+        if len > limit as i64 {
+            return Err(BodyError::TooLarge { read: Bytes::new(), size: len });
+        }
+    }
+    let mut buf = BytesMut::with_capacity(content_length(req).map_or(8 * 1024, |l| l as usize));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| BodyError::Read(e.to_string()))?;
+        if buf.len() + chunk.len() > limit {
+            let size = (buf.len() + chunk.len()) as i64;
+            buf.extend_from_slice(&chunk);
+            return Err(BodyError::TooLarge { read: buf.freeze(), size });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+fn capture_headers(map: &HeaderMap) -> Vec<Header> {
+    map.iter()
+        .map(|(name, value)| {
+            let name = name.as_str().to_owned();
+            let value = if REDACTED_HEADERS.contains(&name.as_str()) {
+                "<redacted>".to_owned()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            Header { name, value }
+        })
+        .collect()
+}
+
+fn request_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}{}", info.scheme(), info.host(), req.uri().path_and_query().map_or("", |p| p.as_str()))
+}
