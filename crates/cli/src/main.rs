@@ -1,1 +1,189 @@
-fn main() {}
+//! `hookgate`: the gateway binary. Thin: parses arguments and calls the library.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use hookgate_cli::gateway::{Gateway, Role};
+use hookgate_cli::{check, simulate, tail};
+use hookgate_config::Settings;
+use hookgate_store::{PoolConfig, Store};
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hookgate",
+    version,
+    about = "Gateway for inbound provider webhooks with durable fan-out"
+)]
+struct Cli {
+    /// Configuration directory (hookgate.toml and tenants.d/).
+    #[arg(long, global = true, default_value = "config")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway (migrations first, unless disabled).
+    Serve {
+        /// Which parts to run in this process.
+        #[arg(long, value_enum, default_value = "all")]
+        role: Role,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Send provider-signed webhooks to a running gateway.
+    Simulate {
+        /// Provider kind: keeta.
+        kind: String,
+        /// Event id or name (e.g. 1002 or order-accepted), or `all`.
+        event: String,
+        #[arg(long, default_value = "demo")]
+        tenant: String,
+        /// Source id (default: the tenant's first source of this kind).
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+        /// Concurrent requests.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Send every webhook twice (a provider retry).
+        #[arg(long)]
+        duplicate: bool,
+        /// Corrupt every signature (expect 401).
+        #[arg(long)]
+        bad_signature: bool,
+        /// Base URL of the gateway (default: http.public_base_url).
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Print a tenant's events from RabbitMQ as they arrive.
+    Tail {
+        #[arg(long, default_value = "demo")]
+        tenant: String,
+        /// Binding key(s), e.g. 'keeta.order.*' (default '#': everything).
+        #[arg(long)]
+        binding: Vec<String>,
+        /// Pretty-print the JSON.
+        #[arg(long)]
+        pretty: bool,
+        /// Stop after this many events.
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print the routing plan.
+    Check,
+}
+
+fn load(dir: &std::path::Path) -> anyhow::Result<Settings> {
+    Settings::load(dir).with_context(|| format!("loading configuration from {}", dir.display()))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { role } => serve(load(&cli.config)?, role).await,
+        Command::Migrate => {
+            let settings = load(&cli.config)?;
+            let db = &settings.service.database;
+            let store = Store::connect(&db.url, &PoolConfig::default(), db.create_if_missing).await?;
+            store.migrate().await?;
+            println!("migrations applied to {}", hookgate_cli::gateway::redact_url(&db.url));
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            print!("{}", check::plan(&load(&cli.config)?));
+            Ok(())
+        }
+        Command::Simulate {
+            kind,
+            event,
+            tenant,
+            source,
+            count,
+            concurrency,
+            duplicate,
+            bad_signature,
+            url,
+        } => {
+            let settings = load(&cli.config)?;
+            let args = simulate::SimulateArgs {
+                kind,
+                event,
+                tenant,
+                source,
+                count,
+                concurrency,
+                duplicate,
+                bad_signature,
+                url,
+            };
+            let report = simulate::run(&settings, &args).await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Tail {
+            tenant,
+            binding,
+            pretty,
+            limit,
+        } => tail::run(&load(&cli.config)?, &tenant, &binding, pretty, limit).await,
+    }
+}
+
+async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
+    let telemetry = hookgate_telemetry::init(&settings.service.telemetry)?;
+    let shutdown = CancellationToken::new();
+    let gateway = Gateway::build(&settings, role, None, shutdown.clone()).await?;
+    match gateway.port() {
+        Some(port) => {
+            tracing::info!(port, listen = %settings.service.http.listen, tenants = settings.tenants.len(), ?role, "hookgate serving")
+        }
+        None => tracing::info!(?role, "hookgate dispatching"),
+    }
+    let signals = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown requested");
+        signals.cancel();
+    });
+    let result = gateway.run(shutdown).await;
+    telemetry.shutdown();
+    result
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

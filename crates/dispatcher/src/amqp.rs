@@ -13,8 +13,8 @@ use lapin::options::{
     BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
     QueueDeclareOptions,
 };
-use lapin::Confirmation;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::Confirmation;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -59,14 +59,25 @@ pub struct Outgoing {
 /// Declares the shared alternate exchange and its queue, and each tenant's
 /// topic exchange pointing at it. Idempotent.
 pub async fn declare_topology(channel: &Channel, rabbit: &RabbitSettings, tenants: &Tenants) -> Result<(), AmqpError> {
-    let durable = ExchangeDeclareOptions { durable: true, ..Default::default() };
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
     channel
-        .exchange_declare(rabbit.unrouted_exchange.as_str().into(), ExchangeKind::Fanout, durable, FieldTable::default())
+        .exchange_declare(
+            rabbit.unrouted_exchange.as_str().into(),
+            ExchangeKind::Fanout,
+            durable,
+            FieldTable::default(),
+        )
         .await?;
     channel
         .queue_declare(
             rabbit.unrouted_queue.as_str().into(),
-            QueueDeclareOptions { durable: true, ..Default::default() },
+            QueueDeclareOptions {
+                durable: true,
+                ..Default::default()
+            },
             FieldTable::default(),
         )
         .await?;
@@ -89,12 +100,18 @@ pub async fn declare_topology(channel: &Channel, rabbit: &RabbitSettings, tenant
 pub async fn declare_tenant_exchange(channel: &Channel, exchange: &str, alternate: &str) -> Result<(), AmqpError> {
     let mut args = FieldTable::default();
     // https://www.rabbitmq.com/docs/ae: unroutable messages go to the AE instead of being dropped.
-    args.insert("alternate-exchange".into(), AMQPValue::LongString(LongString::from(alternate)));
+    args.insert(
+        "alternate-exchange".into(),
+        AMQPValue::LongString(LongString::from(alternate)),
+    );
     channel
         .exchange_declare(
             exchange.into(),
             ExchangeKind::Topic,
-            ExchangeDeclareOptions { durable: true, ..Default::default() },
+            ExchangeDeclareOptions {
+                durable: true,
+                ..Default::default()
+            },
             args,
         )
         .await?;
@@ -114,7 +131,13 @@ pub struct Publisher {
 impl Publisher {
     /// Creates a publisher; it connects on first use.
     pub fn new(rabbit: RabbitSettings, tenants: Tenants, confirm_timeout: Duration) -> Publisher {
-        Publisher { url: rabbit.url.clone(), rabbit, tenants, confirm_timeout, state: Mutex::new(None) }
+        Publisher {
+            url: rabbit.url.clone(),
+            rabbit,
+            tenants,
+            confirm_timeout,
+            state: Mutex::new(None),
+        }
     }
 
     /// Connects now (and declares the topology) if not connected.
@@ -126,7 +149,11 @@ impl Publisher {
             }
         }
         *state = None;
-        let conn = Connection::connect(&self.url, ConnectionProperties::default().with_connection_name("hookgate-dispatcher".into())).await?;
+        let conn = Connection::connect(
+            &self.url,
+            ConnectionProperties::default().with_connection_name("hookgate-dispatcher".into()),
+        )
+        .await?;
         let ch = conn.create_channel().await?;
         ch.confirm_select(ConfirmSelectOptions::default()).await?;
         declare_topology(&ch, &self.rabbit, &self.tenants).await?;
@@ -169,7 +196,10 @@ impl Publisher {
                 .basic_publish(
                     m.exchange.as_str().into(),
                     m.routing_key.as_str().into(),
-                    BasicPublishOptions { mandatory: true, ..Default::default() },
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
                     &m.body,
                     props,
                 )
@@ -193,9 +223,7 @@ impl Publisher {
                     Err(_) => Err(AmqpError::ConfirmTimeout(self.confirm_timeout)),
                     Ok(Err(e)) => Err(AmqpError::Lapin(e)),
                     Ok(Ok(Confirmation::Ack(None))) => Ok(()),
-                    Ok(Ok(Confirmation::Ack(Some(ret)))) => {
-                        Err(AmqpError::Returned(ret.reply_text.to_string()))
-                    }
+                    Ok(Ok(Confirmation::Ack(Some(ret)))) => Err(AmqpError::Returned(ret.reply_text.to_string())),
                     Ok(Ok(Confirmation::Nack(_))) | Ok(Ok(Confirmation::NotRequested)) => Err(AmqpError::Nacked),
                 },
             };
@@ -245,17 +273,40 @@ impl Subscription {
     /// Declares an exclusive, auto-delete queue on `exchange` with the given
     /// binding keys (declaring the exchange as hookgate would, so the
     /// subscription can start before the gateway).
-    pub async fn open(url: &str, exchange: &str, alternate: &str, bindings: &[String]) -> Result<Subscription, AmqpError> {
-        let conn = Connection::connect(url, ConnectionProperties::default().with_connection_name("hookgate-tail".into())).await?;
+    pub async fn open(
+        url: &str,
+        exchange: &str,
+        alternate: &str,
+        bindings: &[String],
+    ) -> Result<Subscription, AmqpError> {
+        let conn = Connection::connect(
+            url,
+            ConnectionProperties::default().with_connection_name("hookgate-tail".into()),
+        )
+        .await?;
         let ch = conn.create_channel().await?;
         declare_tenant_exchange(&ch, exchange, alternate).await?;
         let q = ch
-            .queue_declare("".into(), QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() }, FieldTable::default())
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    auto_delete: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
             .await?;
         let queue = q.name().to_string();
         for key in bindings {
-            ch.queue_bind(queue.as_str().into(), exchange.into(), key.as_str().into(), QueueBindOptions::default(), FieldTable::default())
-                .await?;
+            ch.queue_bind(
+                queue.as_str().into(),
+                exchange.into(),
+                key.as_str().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
         }
         Self::consume(conn, ch, queue).await
     }
@@ -272,11 +323,18 @@ impl Subscription {
             .basic_consume(
                 queue.as_str().into(),
                 "hookgate-tail".into(),
-                BasicConsumeOptions { no_ack: true, ..Default::default() },
+                BasicConsumeOptions {
+                    no_ack: true,
+                    ..Default::default()
+                },
                 FieldTable::default(),
             )
             .await?;
-        Ok(Subscription { _conn: conn, consumer, queue })
+        Ok(Subscription {
+            _conn: conn,
+            consumer,
+            queue,
+        })
     }
 
     /// The next message; `None` when the consumer was cancelled.

@@ -37,7 +37,11 @@ impl Dedupe {
                 None
             }
         };
-        Dedupe { client, settings, conn: Mutex::new(None) }
+        Dedupe {
+            client,
+            settings,
+            conn: Mutex::new(None),
+        }
     }
 
     fn timeout(&self) -> Duration {
@@ -74,8 +78,9 @@ impl Dedupe {
     /// Round trip to Redis (readiness).
     pub async fn ping(&self) -> Result<(), String> {
         let mut conn = self.connection().await.ok_or_else(|| "cannot connect".to_owned())?;
-        let pong: Result<String, _> =
-            tokio::time::timeout(self.timeout(), redis::cmd("PING").query_async(&mut conn)).await.map_err(|_| "timed out".to_owned())?;
+        let pong: Result<String, _> = tokio::time::timeout(self.timeout(), redis::cmd("PING").query_async(&mut conn))
+            .await
+            .map_err(|_| "timed out".to_owned())?;
         pong.map(|_| ()).map_err(|e| e.to_string())
     }
 
@@ -83,7 +88,12 @@ impl Dedupe {
     /// (`SET key event_id NX GET PX ttl`, Redis ≥ 7.0): nil → new; our own
     /// id → a retry of ours; another id → duplicate. On any Redis failure the
     /// whole batch is decided by PostgreSQL.
-    pub async fn decide(&self, events: &[EventRecord], store: &Store, metrics: &Metrics) -> Result<Vec<Decision>, hookgate_store::StoreError> {
+    pub async fn decide(
+        &self,
+        events: &[EventRecord],
+        store: &Store,
+        metrics: &Metrics,
+    ) -> Result<Vec<Decision>, hookgate_store::StoreError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -106,15 +116,22 @@ impl Dedupe {
         let ttl_ms = self.settings.dedupe_ttl_secs.saturating_mul(1000).max(1);
         let mut pipe = redis::pipe();
         for e in events {
-            pipe.cmd("SET").arg(self.key(e)).arg(e.event_id.to_string()).arg("NX").arg("GET").arg("PX").arg(ttl_ms);
+            pipe.cmd("SET")
+                .arg(self.key(e))
+                .arg(e.event_id.to_string())
+                .arg("NX")
+                .arg("GET")
+                .arg("PX")
+                .arg(ttl_ms);
         }
-        let result: Result<Vec<Option<String>>, _> = match tokio::time::timeout(self.timeout(), pipe.query_async(&mut conn)).await {
-            Ok(r) => r,
-            Err(_) => {
-                tracing::warn!("redis dedupe timed out; falling back to PostgreSQL");
-                return None;
-            }
-        };
+        let result: Result<Vec<Option<String>>, _> =
+            match tokio::time::timeout(self.timeout(), pipe.query_async(&mut conn)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::warn!("redis dedupe timed out; falling back to PostgreSQL");
+                    return None;
+                }
+            };
         match result {
             Ok(previous) if previous.len() == events.len() => Some(
                 previous

@@ -81,23 +81,40 @@ impl Dispatcher {
         metrics: Arc<Metrics>,
         settings: DispatcherSettings,
     ) -> Dispatcher {
-        Dispatcher { store, publisher, dedupe, tenants, metrics, settings, owner: Uuid::new_v4() }
+        Dispatcher {
+            store,
+            publisher,
+            dedupe,
+            tenants,
+            metrics,
+            settings,
+            owner: Uuid::new_v4(),
+        }
     }
 
     /// Claims one batch and carries it as far as it goes. Tests call this to
     /// drain the outbox deterministically; [`Dispatcher::run`] loops on it.
     pub async fn try_once(&self) -> Result<Outcome, DispatchError> {
         let lease = Duration::from_secs(self.settings.lease_secs);
-        let rows = self.store.claim(self.owner, lease, i64::from(self.settings.batch_size)).await?;
-        let mut outcome = Outcome { claimed: rows.len(), ..Outcome::default() };
+        let rows = self
+            .store
+            .claim(self.owner, lease, i64::from(self.settings.batch_size))
+            .await?;
+        let mut outcome = Outcome {
+            claimed: rows.len(),
+            ..Outcome::default()
+        };
         if rows.is_empty() {
             return Ok(outcome);
         }
         let mut work: Vec<Work> = rows.into_iter().map(|row| self.prepare(row)).collect();
 
         // Dedupe every event of the batch at once.
-        let records: Vec<EventRecord> =
-            work.iter().filter(|w| w.failure.is_none()).flat_map(|w| w.events.iter().map(|(_, r)| r.clone())).collect();
+        let records: Vec<EventRecord> = work
+            .iter()
+            .filter(|w| w.failure.is_none())
+            .flat_map(|w| w.events.iter().map(|(_, r)| r.clone()))
+            .collect();
         let decisions = self.dedupe.decide(&records, &self.store, &self.metrics).await?;
         let mut decisions = decisions.into_iter();
 
@@ -165,7 +182,9 @@ impl Dispatcher {
                 Some((error, park_now)) => {
                     let park = *park_now || w.row.attempts >= self.settings.max_attempts as i32;
                     let retry_in = self.backoff(w.row.attempts);
-                    self.store.mark_failed(self.owner, w.row.notification_id, error, retry_in, park).await?;
+                    self.store
+                        .mark_failed(self.owner, w.row.notification_id, error, retry_in, park)
+                        .await?;
                     if park {
                         outcome.parked += 1;
                         self.metrics.parked(&w.row.tenant);
@@ -182,7 +201,10 @@ impl Dispatcher {
             let marked = self.store.mark_published(self.owner, &done_ids, &done_events).await?;
             outcome.published = marked as usize;
             if (marked as usize) < done_ids.len() {
-                tracing::warn!(lost = done_ids.len() - marked as usize, "leases expired before completion; rows will be published again");
+                tracing::warn!(
+                    lost = done_ids.len() - marked as usize,
+                    "leases expired before completion; rows will be published again"
+                );
             }
         }
         Ok(outcome)
@@ -192,7 +214,11 @@ impl Dispatcher {
     fn prepare(&self, row: Claimed) -> Work {
         let Some(kind) = SourceKind::parse(&row.kind) else {
             let failure = Some((format!("unknown source kind {:?}", row.kind), true));
-            return Work { row, events: Vec::new(), failure };
+            return Work {
+                row,
+                events: Vec::new(),
+                failure,
+            };
         };
         let input = hookgate_normalizer::Input {
             tenant: &row.tenant,
@@ -218,15 +244,26 @@ impl Dispatcher {
                         (e, record)
                     })
                     .collect();
-                Work { row, events, failure: None }
+                Work {
+                    row,
+                    events,
+                    failure: None,
+                }
             }
             // A verified payload that cannot be parsed: park it for an operator.
-            Err(e) => Work { row, events: Vec::new(), failure: Some((format!("normalize: {e}"), true)) },
+            Err(e) => Work {
+                row,
+                events: Vec::new(),
+                failure: Some((format!("normalize: {e}"), true)),
+            },
         }
     }
 
     fn outgoing(&self, row: &Claimed, event: &CanonicalEvent, record: &EventRecord) -> Result<amqp::Outgoing, String> {
-        let tenant = self.tenants.get(&row.tenant).ok_or_else(|| format!("tenant {} is not configured", row.tenant))?;
+        let tenant = self
+            .tenants
+            .get(&row.tenant)
+            .ok_or_else(|| format!("tenant {} is not configured", row.tenant))?;
         let body = event.to_json().map_err(|e| format!("encode event: {e}"))?;
         let e = &event.event;
         // CloudEvents AMQP protocol binding, binary mode: attributes as
@@ -235,12 +272,18 @@ impl Dispatcher {
         let mut headers = BTreeMap::new();
         headers.insert("cloudEvents:specversion".to_owned(), "1.0".to_owned());
         headers.insert("cloudEvents:id".to_owned(), e.id.clone());
-        headers.insert("cloudEvents:source".to_owned(), format!("/hookgate/{}/{}", e.tenant, e.source));
+        headers.insert(
+            "cloudEvents:source".to_owned(),
+            format!("/hookgate/{}/{}", e.tenant, e.source),
+        );
         headers.insert("cloudEvents:type".to_owned(), record.routing_key.clone());
         headers.insert("cloudEvents:subject".to_owned(), e.subject.clone());
         if let Some(t) = e.occurred_at.as_ref().or(e.received_at.as_ref()) {
             if let Some(time) = chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32) {
-                headers.insert("cloudEvents:time".to_owned(), time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+                headers.insert(
+                    "cloudEvents:time".to_owned(),
+                    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                );
             }
         }
         if let Some(tp) = &row.traceparent {
@@ -260,7 +303,11 @@ impl Dispatcher {
     /// `base * 2^(attempts-1)`, capped, with ±20% jitter.
     fn backoff(&self, attempts: i32) -> Duration {
         let exp = attempts.clamp(1, 30) as u32 - 1;
-        let ms = self.settings.backoff_base_ms.saturating_mul(1u64 << exp.min(20)).min(self.settings.backoff_max_ms);
+        let ms = self
+            .settings
+            .backoff_base_ms
+            .saturating_mul(1u64 << exp.min(20))
+            .min(self.settings.backoff_max_ms);
         let jitter = rand::rng().random_range(0.8..1.2);
         Duration::from_millis((ms as f64 * jitter) as u64)
     }
@@ -272,7 +319,12 @@ impl Dispatcher {
         let mut listener = None;
         while !shutdown.is_cancelled() {
             if listener.is_none() {
-                listener = self.store.listen().await.map_err(|e| tracing::warn!(error = %e, "LISTEN failed; polling")).ok();
+                listener = self
+                    .store
+                    .listen()
+                    .await
+                    .map_err(|e| tracing::warn!(error = %e, "LISTEN failed; polling"))
+                    .ok();
             }
             match self.try_once().await {
                 Ok(o) if o.claimed > 0 => {

@@ -36,7 +36,9 @@ pub(crate) async fn receive(
     if let Some(tp) = req.headers().get("traceparent").and_then(|v| v.to_str().ok()) {
         hookgate_telemetry::set_parent(&span, tp);
     }
-    let response = receive_inner(&req, &tenant_seg, &source_seg, payload, &state).instrument(span.clone()).await;
+    let response = receive_inner(&req, &tenant_seg, &source_seg, payload, &state)
+        .instrument(span.clone())
+        .await;
     span.record("http.status", response.status().as_u16());
     response
 }
@@ -51,18 +53,32 @@ async fn receive_inner(
     let received_at = Utc::now();
     let headers = capture_headers(req.headers());
     let remote_addr = req.peer_addr().map(|a| a.to_string());
-    let request = RequestCtx { state, headers: &headers, remote_addr: remote_addr.as_deref() };
+    let request = RequestCtx {
+        state,
+        headers: &headers,
+        remote_addr: remote_addr.as_deref(),
+    };
 
     // 1. Resolve tenant and source from the path.
     let Some(tenant) = state.tenants.get(tenant_seg) else {
         state.metrics.received(UNKNOWN, UNKNOWN);
         let refusal = Refusal::new(StatusCode::NOT_FOUND, "unknown_tenant", "unknown tenant or source");
-        return request.reject(None, None, refusal, Bytes::new(), content_length(req).unwrap_or(0)).await;
+        return request
+            .reject(None, None, refusal, Bytes::new(), content_length(req).unwrap_or(0))
+            .await;
     };
     let Some(source) = tenant.source(source_seg) else {
         state.metrics.received(tenant.id.as_str(), UNKNOWN);
         let refusal = Refusal::new(StatusCode::NOT_FOUND, "unknown_source", "unknown tenant or source");
-        return request.reject(Some(tenant.as_ref()), None, refusal, Bytes::new(), content_length(req).unwrap_or(0)).await;
+        return request
+            .reject(
+                Some(tenant.as_ref()),
+                None,
+                refusal,
+                Bytes::new(),
+                content_length(req).unwrap_or(0),
+            )
+            .await;
     };
     state.metrics.received(tenant.id.as_str(), source.id.as_str());
 
@@ -72,11 +88,15 @@ async fn receive_inner(
         Err(BodyError::TooLarge { read, size }) => {
             let detail = format!("body exceeds {} bytes", source.body_limit_bytes);
             let refusal = Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", detail);
-            return request.reject(Some(tenant.as_ref()), Some(source), refusal, read, size).await;
+            return request
+                .reject(Some(tenant.as_ref()), Some(source), refusal, read, size)
+                .await;
         }
         Err(BodyError::Read(e)) => {
             let refusal = Refusal::new(StatusCode::BAD_REQUEST, "body_read_error", e);
-            return request.reject(Some(tenant.as_ref()), Some(source), refusal, Bytes::new(), 0).await;
+            return request
+                .reject(Some(tenant.as_ref()), Some(source), refusal, Bytes::new(), 0)
+                .await;
         }
     };
     let size = body.len() as i64;
@@ -90,9 +110,19 @@ async fn receive_inner(
 
     // 3. Authenticate and derive the delivery key (5).
     let request_url = request_url(req);
-    let accepted = match kinds::authenticate(source, &RequestFacts { request_url: &request_url }, &body) {
+    let accepted = match kinds::authenticate(
+        source,
+        &RequestFacts {
+            request_url: &request_url,
+        },
+        &body,
+    ) {
         Ok(a) => a,
-        Err(refusal) => return request.reject(Some(tenant.as_ref()), Some(source), refusal, body, size).await,
+        Err(refusal) => {
+            return request
+                .reject(Some(tenant.as_ref()), Some(source), refusal, body, size)
+                .await
+        }
     };
     if !accepted.check.is_verified() {
         state.metrics.unverified(tenant.id.as_str(), source.id.as_str());
@@ -132,8 +162,14 @@ async fn receive_inner(
         }
         Err(e) => {
             tracing::error!(error = %e, "could not store notification; answering 503");
-            state.metrics.rejected(tenant.id.as_str(), source.id.as_str(), "storage_unavailable");
-            let mut response = kinds::failure(Some(source.kind), StatusCode::SERVICE_UNAVAILABLE, "storage unavailable, retry later");
+            state
+                .metrics
+                .rejected(tenant.id.as_str(), source.id.as_str(), "storage_unavailable");
+            let mut response = kinds::failure(
+                Some(source.kind),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage unavailable, retry later",
+            );
             if let Ok(v) = RETRY_AFTER_SECS.parse() {
                 response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
             }
@@ -162,7 +198,11 @@ impl RequestCtx<'_> {
         let tenant_id = tenant.map(|t| t.id.as_str());
         let source_id = source.map(|s| s.id.as_str());
         let kind: Option<SourceKind> = source.map(|s| s.kind);
-        self.state.metrics.rejected(tenant_id.unwrap_or(UNKNOWN), source_id.unwrap_or(UNKNOWN), refusal.reason);
+        self.state.metrics.rejected(
+            tenant_id.unwrap_or(UNKNOWN),
+            source_id.unwrap_or(UNKNOWN),
+            refusal.reason,
+        );
         tracing::warn!(reason = refusal.reason, detail = %refusal.detail, status = refusal.status.as_u16(), "webhook refused");
         let rejection = Rejection {
             tenant: tenant_id,
@@ -197,7 +237,10 @@ fn content_length(req: &HttpRequest) -> Option<i64> {
 async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Bytes, BodyError> {
     if let Some(len) = content_length(req) {
         if len > limit as i64 {
-            return Err(BodyError::TooLarge { read: Bytes::new(), size: len });
+            return Err(BodyError::TooLarge {
+                read: Bytes::new(),
+                size: len,
+            });
         }
     }
     let mut buf = BytesMut::with_capacity(content_length(req).map_or(8 * 1024, |l| l as usize));
@@ -206,7 +249,10 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
         if buf.len() + chunk.len() > limit {
             let size = (buf.len() + chunk.len()) as i64;
             buf.extend_from_slice(&chunk);
-            return Err(BodyError::TooLarge { read: buf.freeze(), size });
+            return Err(BodyError::TooLarge {
+                read: buf.freeze(),
+                size,
+            });
         }
         buf.extend_from_slice(&chunk);
     }
@@ -229,5 +275,10 @@ fn capture_headers(map: &HeaderMap) -> Vec<Header> {
 
 fn request_url(req: &HttpRequest) -> String {
     let info = req.connection_info();
-    format!("{}://{}{}", info.scheme(), info.host(), req.uri().path_and_query().map_or("", |p| p.as_str()))
+    format!(
+        "{}://{}{}",
+        info.scheme(),
+        info.host(),
+        req.uri().path_and_query().map_or("", |p| p.as_str())
+    )
 }

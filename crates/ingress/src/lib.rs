@@ -36,7 +36,13 @@ pub struct IngressState {
 impl IngressState {
     /// Builds the state from its parts.
     pub fn new(tenants: Tenants, store: Store, metrics: Arc<Metrics>, probes: Vec<Arc<dyn ReadinessProbe>>) -> Self {
-        IngressState { tenants, store, metrics, probes, accepting: AtomicBool::new(true) }
+        IngressState {
+            tenants,
+            store,
+            metrics,
+            probes,
+            accepting: AtomicBool::new(true),
+        }
     }
 
     /// Makes `/readyz` answer 503 (shutdown has begun).
@@ -61,7 +67,9 @@ pub struct IngressServer {
 
 impl std::fmt::Debug for IngressServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IngressServer").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("IngressServer")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 

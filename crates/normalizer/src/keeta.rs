@@ -327,7 +327,7 @@ struct SpecialMsg {
 struct MenuTaskMsg {
     shop_id: Option<Int>,
     task_id: Option<Text>,
-    #[serde(default, alias = "errorList", alias = "failList")]
+    #[serde(default, rename = "errorSpuDTOList", alias = "errorList", alias = "failList")]
     error_spu_dto_list: Vec<MenuErrorMsg>,
 }
 

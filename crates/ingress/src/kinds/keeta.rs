@@ -20,11 +20,18 @@ pub(super) fn authenticate(cfg: &KeetaSource, facts: &RequestFacts<'_>, body: &[
     let envelope = Envelope::parse(body).map_err(|e| bad_request(e.to_string()))?;
     if let (Some(expected), Some(got)) = (cfg.app_id, envelope.app_id) {
         if expected != got {
-            return Err(Refusal::new(StatusCode::UNAUTHORIZED, "app_id_mismatch", "appId does not match this source"));
+            return Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "app_id_mismatch",
+                "appId does not match this source",
+            ));
         }
     }
     let secrets: Vec<&str> = cfg.app_secrets.iter().map(|s| s.expose()).collect();
-    let urls = Urls { callback: &cfg.callback_url, request: Some(facts.request_url) };
+    let urls = Urls {
+        callback: &cfg.callback_url,
+        request: Some(facts.request_url),
+    };
     let check = match verify(&params, urls, &cfg.recipes, &secrets) {
         Ok(m) => {
             let recipe = if secrets.len() > 1 {
@@ -36,11 +43,18 @@ pub(super) fn authenticate(cfg: &KeetaSource, facts: &RequestFacts<'_>, body: &[
         }
         Err(e) if cfg.verification == Verification::Observe => SignatureCheck::Observed { reason: e.to_string() },
         Err(VerifyError::Missing) => {
-            return Err(Refusal::new(StatusCode::UNAUTHORIZED, "missing_signature", "missing sig"));
+            return Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_signature",
+                "missing sig",
+            ));
         }
         Err(e) => return Err(Refusal::new(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string())),
     };
-    Ok(Accepted { delivery_key: envelope.delivery_key(body), check })
+    Ok(Accepted {
+        delivery_key: envelope.delivery_key(body),
+        check,
+    })
 }
 
 pub(super) fn success() -> HttpResponse {

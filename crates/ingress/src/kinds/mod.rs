@@ -32,7 +32,11 @@ pub(crate) struct Refusal {
 
 impl Refusal {
     pub(crate) fn new(status: StatusCode, reason: &'static str, detail: impl Into<String>) -> Self {
-        Refusal { status, reason, detail: detail.into() }
+        Refusal {
+            status,
+            reason,
+            detail: detail.into(),
+        }
     }
 }
 

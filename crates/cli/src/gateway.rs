@@ -1,0 +1,173 @@
+//! Builds and runs a gateway: ingress, dispatcher, or both, from settings.
+
+use anyhow::Context;
+use hookgate_config::Settings;
+use hookgate_core::ReadinessProbe;
+use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, RabbitProbe, RedisProbe};
+use hookgate_ingress::{IngressServer, IngressState};
+use hookgate_store::{PoolConfig, Store};
+use hookgate_telemetry::Metrics;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Which parts of the gateway a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// HTTP ingress and dispatcher.
+    All,
+    /// HTTP ingress only.
+    Ingress,
+    /// Dispatcher only.
+    Dispatcher,
+}
+
+/// How long in-flight requests may take to finish on shutdown.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// A built gateway, ready to run.
+#[derive(Debug)]
+pub struct Gateway {
+    /// Store (shared with tests for inspection).
+    pub store: Store,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
+    server: Option<IngressServer>,
+    dispatcher: Option<Dispatcher>,
+}
+
+impl Gateway {
+    /// Connects to PostgreSQL (creating and migrating it as configured),
+    /// prepares RabbitMQ and Redis clients, binds the HTTP listener (or uses
+    /// `listener`). RabbitMQ and Redis being down does not stop the start:
+    /// ingress keeps accepting and the dispatcher retries.
+    pub async fn build(
+        settings: &Settings,
+        role: Role,
+        listener: Option<TcpListener>,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Gateway> {
+        let svc = &settings.service;
+        let pool = PoolConfig {
+            max_connections: svc.database.max_connections,
+            acquire_timeout: svc.database.acquire_timeout(),
+        };
+        let store = Store::connect(&svc.database.url, &pool, svc.database.create_if_missing)
+            .await
+            .with_context(|| format!("connecting to PostgreSQL at {}", redact_url(&svc.database.url)))?;
+        if svc.database.migrate_on_start {
+            store.migrate().await.context("applying migrations")?;
+        }
+        let metrics = Arc::new(Metrics::new());
+        let confirm_timeout = Duration::from_millis(svc.dispatcher.confirm_timeout_ms);
+        let publisher = Arc::new(Publisher::new(
+            svc.rabbitmq.clone(),
+            settings.tenants.clone(),
+            confirm_timeout,
+        ));
+        let dedupe = Arc::new(Dedupe::new(svc.redis.clone()));
+        if role != Role::Ingress {
+            // Declare exchanges before the first publish; a down broker is retried later.
+            if let Err(e) = publisher.connect().await {
+                tracing::warn!(error = %e, "RabbitMQ not reachable at start; the dispatcher will retry");
+            }
+        }
+        let dispatcher = (role != Role::Ingress && svc.dispatcher.enabled).then(|| {
+            Dispatcher::new(
+                store.clone(),
+                publisher.clone(),
+                dedupe.clone(),
+                settings.tenants.clone(),
+                metrics.clone(),
+                svc.dispatcher.clone(),
+            )
+        });
+        let server = if role == Role::Dispatcher {
+            None
+        } else {
+            let listener = match listener {
+                Some(l) => l,
+                None => TcpListener::bind(&svc.http.listen).with_context(|| format!("binding {}", svc.http.listen))?,
+            };
+            listener.set_nonblocking(true)?;
+            let probes: Vec<Arc<dyn ReadinessProbe>> =
+                vec![Arc::new(RabbitProbe(publisher)), Arc::new(RedisProbe(dedupe))];
+            let state = Arc::new(IngressState::new(
+                settings.tenants.clone(),
+                store.clone(),
+                metrics.clone(),
+                probes,
+            ));
+            Some(IngressServer::build(
+                listener,
+                state,
+                svc.http.workers,
+                DRAIN,
+                shutdown,
+            )?)
+        };
+        Ok(Gateway {
+            store,
+            metrics,
+            server,
+            dispatcher,
+        })
+    }
+
+    /// The HTTP port, when this gateway serves HTTP.
+    pub fn port(&self) -> Option<u16> {
+        self.server.as_ref().map(IngressServer::port)
+    }
+
+    /// Runs until `shutdown` is cancelled; then stops accepting, finishes
+    /// in-flight requests and the batch in progress, and closes the pool.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let tracker = TaskTracker::new();
+        if let Some(d) = self.dispatcher {
+            tracker.spawn(d.run(shutdown.clone()));
+        }
+        let served = match self.server {
+            Some(server) => server.run().await.context("HTTP server"),
+            None => {
+                shutdown.cancelled().await;
+                Ok(())
+            }
+        };
+        shutdown.cancel();
+        tracker.close();
+        tracker.wait().await;
+        self.store.close().await;
+        served
+    }
+}
+
+/// Hides the password of a URL for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact_url("amqp://guest:guest@h:5672/%2f"),
+            "amqp://guest:***@h:5672/%2f"
+        );
+        assert_eq!(
+            super::redact_url("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+    }
+}

@@ -1,0 +1,55 @@
+//! `hookgate tail`: a temporary queue on a tenant's exchange, printing each
+//! event as it arrives.
+
+use anyhow::Context;
+use hookgate_config::Settings;
+use hookgate_dispatcher::Subscription;
+use std::io::Write;
+
+/// Prints events of `tenant` matching `bindings` until interrupted or `limit` reached.
+pub async fn run(
+    settings: &Settings,
+    tenant: &str,
+    bindings: &[String],
+    pretty: bool,
+    limit: Option<u64>,
+) -> anyhow::Result<()> {
+    let tenant = settings
+        .tenants
+        .get(tenant)
+        .with_context(|| format!("tenant {tenant:?} is not configured"))?;
+    let rabbit = &settings.service.rabbitmq;
+    let bindings = if bindings.is_empty() {
+        vec!["#".to_owned()]
+    } else {
+        bindings.to_vec()
+    };
+    let mut sub = Subscription::open(&rabbit.url, &tenant.exchange, &rabbit.unrouted_exchange, &bindings)
+        .await
+        .with_context(|| format!("subscribing to {}", tenant.exchange))?;
+    eprintln!(
+        "tailing exchange {} (bindings: {}), queue {}; Ctrl-C to stop",
+        tenant.exchange,
+        bindings.join(", "),
+        sub.queue
+    );
+    let mut seen = 0u64;
+    while let Some(msg) = sub.next().await {
+        let msg = msg?;
+        let body: serde_json::Value =
+            serde_json::from_slice(&msg.body).unwrap_or_else(|_| String::from_utf8_lossy(&msg.body).into());
+        let text = if pretty {
+            serde_json::to_string_pretty(&body)?
+        } else {
+            body.to_string()
+        };
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{} {}", msg.routing_key, text)?;
+        out.flush()?;
+        seen += 1;
+        if limit.is_some_and(|l| seen >= l) {
+            break;
+        }
+    }
+    Ok(())
+}
