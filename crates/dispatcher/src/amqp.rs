@@ -365,3 +365,19 @@ impl Subscription {
         }))
     }
 }
+
+/// Deletes exchanges and queues (test cleanup; missing ones are fine).
+pub async fn delete_topology(url: &str, exchanges: &[String], queues: &[String]) -> Result<(), AmqpError> {
+    let conn = Connection::connect(url, ConnectionProperties::default()).await?;
+    let ch = conn.create_channel().await?;
+    for q in queues {
+        ch.queue_delete(q.as_str().into(), lapin::options::QueueDeleteOptions::default())
+            .await?;
+    }
+    for x in exchanges {
+        ch.exchange_delete(x.as_str().into(), lapin::options::ExchangeDeleteOptions::default())
+            .await?;
+    }
+    conn.close(0, "cleanup".into()).await?;
+    Ok(())
+}

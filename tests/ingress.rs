@@ -1,0 +1,389 @@
+//! Every answer of `POST /hooks/{tenant}/{source}` for Keeta, over real HTTP,
+//! against the real PostgreSQL.
+
+use hookgate_cli::gateway::Role;
+use hookgate_config::{SourceAuth, Verification};
+use hookgate_testkit::{http, keeta_source, TestEnv};
+use serde_json::Value;
+
+const SUCCESS: &str = r#"{"code":0,"message":"success","data":{}}"#;
+
+async fn post(url: &str, body: impl Into<reqwest::Body>) -> (u16, String, reqwest::header::HeaderMap) {
+    let r = http()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, r.text().await.unwrap(), headers)
+}
+
+#[tokio::test]
+async fn signed_webhook_is_committed_then_acknowledged() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let (body, message_id) = env.keeta_webhook(1002, 1);
+    let (status, text, _) = post(&gw.hook_url(&env.tenant, "keeta"), body.clone()).await;
+    assert_eq!((status, text.as_str()), (200, SUCCESS));
+
+    let stored = gw
+        .store
+        .notification_by_key(&env.tenant, "keeta", &message_id)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(stored.body, body, "raw body must be stored byte-exact");
+    assert_eq!(stored.kind, "keeta");
+    assert_eq!(stored.delivery_count, 1);
+    assert!(stored.verified);
+    assert_eq!(stored.signature_recipe.as_deref(), Some("callback_url?params+secret"));
+    assert!(stored
+        .remote_addr
+        .as_deref()
+        .is_some_and(|a| a.starts_with("127.0.0.1:")));
+    let headers = stored.headers.as_array().unwrap();
+    assert!(headers
+        .iter()
+        .any(|h| h["name"] == "content-type" && h["value"] == "application/json"));
+    let outbox = gw.store.outbox_row(stored.id).await.unwrap().expect("outbox row");
+    assert_eq!(outbox.status, "pending");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn redelivery_gets_the_same_answer_and_is_stored_once() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let (body, message_id) = env.keeta_webhook(1004, 2);
+    for _ in 0..3 {
+        let (status, text, _) = post(&gw.hook_url(&env.tenant, "keeta"), body.clone()).await;
+        assert_eq!((status, text.as_str()), (200, SUCCESS));
+    }
+    let stored = gw
+        .store
+        .notification_by_key(&env.tenant, "keeta", &message_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.delivery_count, 3);
+    assert_eq!(gw.store.count_notifications(&env.tenant).await.unwrap(), 1);
+    assert_eq!(
+        gw.store.outbox_stats().await.unwrap().pending,
+        1,
+        "one outbox row, not three"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn bad_missing_and_foreign_signatures_are_401_and_recorded() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let url = gw.hook_url(&env.tenant, "keeta");
+    let (good, _) = env.keeta_webhook(1002, 3);
+
+    let corrupted = hookgate_testkit::keeta::corrupt_signature(&good);
+    let mut unsigned: serde_json::Map<String, Value> = serde_json::from_slice(&good).unwrap();
+    unsigned.remove("sig");
+    let unsigned = Value::Object(unsigned).to_string();
+    // Signed with another tenant's secret.
+    let other = TestEnv::new().await;
+    let (foreign, _) = {
+        let mut e = env.keeta_webhook(1002, 4);
+        let v: serde_json::Map<String, Value> = serde_json::from_slice(&e.0).unwrap();
+        e.0 = hookgate_testkit::keeta::signed_body(v, &env.callback_url, &other.keeta_secret);
+        e
+    };
+    // Tampered: signed body with the status changed afterwards.
+    let tampered = String::from_utf8(good.clone())
+        .unwrap()
+        .replace("\\\"status\\\":30", "\\\"status\\\":50");
+    assert_ne!(tampered.as_bytes(), good.as_slice());
+
+    for (body, reason) in [
+        (corrupted, "bad_signature"),
+        (unsigned.into_bytes(), "missing_signature"),
+        (foreign, "bad_signature"),
+        (tampered.into_bytes(), "bad_signature"),
+    ] {
+        let (status, text, _) = post(&url, body).await;
+        assert_eq!(status, 401, "{reason}: {text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["code"], 401);
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+        let _ = reason;
+    }
+    let rejections = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    let reasons: Vec<_> = rejections.iter().map(|r| r.reason.as_str()).collect();
+    assert_eq!(
+        reasons.iter().filter(|r| **r == "bad_signature").count(),
+        3,
+        "{reasons:?}"
+    );
+    assert_eq!(
+        reasons.iter().filter(|r| **r == "missing_signature").count(),
+        1,
+        "{reasons:?}"
+    );
+    assert!(rejections
+        .iter()
+        .all(|r| r.http_status == 401 && !r.body_prefix.is_empty()));
+    assert_eq!(
+        gw.store.count_notifications(&env.tenant).await.unwrap(),
+        0,
+        "nothing unverified is stored"
+    );
+    assert_eq!(gw.metrics.rejected_count(&env.tenant, "keeta", "bad_signature"), 3);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_tenant_or_source_is_404() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let (body, _) = env.keeta_webhook(1002, 5);
+    let (status, text, _) = post(&gw.hook_url("no-such-tenant", "keeta"), body.clone()).await;
+    assert_eq!(status, 404, "{text}");
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["code"], 404);
+    let (status, _, _) = post(&gw.hook_url(&env.tenant, "nope"), body).await;
+    assert_eq!(status, 404);
+    let mine = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].reason, "unknown_source");
+    let unknown = gw.store.rejections(None).await.unwrap();
+    assert!(unknown
+        .iter()
+        .any(|r| r.reason == "unknown_tenant" && r.http_status == 404));
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_body_is_413() {
+    let env = TestEnv::with(|t| {
+        for s in t.sources.values_mut() {
+            s.body_limit_bytes = 512;
+        }
+    })
+    .await;
+    let gw = env.start(Role::Ingress).await;
+    let (body, _) = env.keeta_webhook(1001, 6);
+    assert!(body.len() > 512);
+    let (status, text, _) = post(&gw.hook_url(&env.tenant, "keeta"), body.clone()).await;
+    assert_eq!(status, 413, "{text}");
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["code"], 413);
+    // Chunked (no Content-Length): the limit holds while streaming.
+    let status = post_chunked(&gw.base_url, &format!("/hooks/{}/keeta", env.tenant), &body).await;
+    assert_eq!(status, 413);
+    let rejections = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    assert_eq!(rejections.len(), 2);
+    assert!(rejections
+        .iter()
+        .all(|r| r.reason == "body_too_large" && r.body_size > 512));
+    gw.stop().await;
+}
+
+/// Sends `body` with `Transfer-Encoding: chunked` (100-byte chunks) over a raw
+/// connection and returns the status code.
+async fn post_chunked(base_url: &str, path: &str, body: &[u8]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base_url.trim_start_matches("http://");
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    for chunk in body.chunks(100) {
+        req.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        req.extend_from_slice(chunk);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    // The server may answer and close before reading everything: ignore write errors.
+    let _ = conn.write_all(&req).await;
+    let mut response = Vec::new();
+    let _ = conn.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response);
+    text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_400() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let url = gw.hook_url(&env.tenant, "keeta");
+    for body in [
+        &b"not json"[..],
+        b"[1,2,3]",
+        br#"{"sig":"ab","eventId":1002,"message":"{}"}"#,
+        br#"{"sig":"ab","messageId":"1","message":"{}"}"#,
+    ] {
+        let (status, text, _) = post(&url, body.to_vec()).await;
+        assert_eq!(status, 400, "{}: {text}", String::from_utf8_lossy(body));
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["code"], 400);
+    }
+    let rejections = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    assert_eq!(rejections.len(), 4);
+    assert!(rejections.iter().all(|r| r.reason == "bad_request"));
+    assert_eq!(gw.metrics.rejected_count(&env.tenant, "keeta", "bad_request"), 4);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn heartbeats_get_success_and_store_nothing() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    for body in ["", "{}", " { } "] {
+        let (status, text, _) = post(&gw.hook_url(&env.tenant, "keeta"), body.to_owned()).await;
+        assert_eq!((status, text.as_str()), (200, SUCCESS), "{body:?}");
+    }
+    assert_eq!(gw.store.count_notifications(&env.tenant).await.unwrap(), 0);
+    assert!(gw.store.rejections(Some(&env.tenant)).await.unwrap().is_empty());
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn observe_mode_accepts_and_flags_unverified_pushes() {
+    let env = TestEnv::with(|t| {
+        for s in t.sources.values_mut() {
+            let SourceAuth::Keeta(k) = &mut s.auth;
+            k.verification = Verification::Observe;
+        }
+    })
+    .await;
+    let gw = env.start(Role::Ingress).await;
+    let (good, message_id) = env.keeta_webhook(1002, 7);
+    let bad = hookgate_testkit::keeta::corrupt_signature(&good);
+    let (status, text, _) = post(&gw.hook_url(&env.tenant, "keeta"), bad).await;
+    assert_eq!((status, text.as_str()), (200, SUCCESS));
+    let stored = gw
+        .store
+        .notification_by_key(&env.tenant, "keeta", &message_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.verified);
+    assert_eq!(stored.signature_recipe, None);
+    assert!(gw.metrics.render().contains("hookgate_webhooks_unverified_total"));
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn rotated_secrets_and_recipes_are_recorded() {
+    let env = TestEnv::with(|t| {
+        let old = keeta_source(
+            "keeta",
+            "old-secret",
+            "https://hooks.example.test/old",
+            Verification::Enforce,
+        );
+        let src = t.sources.values_mut().next().unwrap();
+        let SourceAuth::Keeta(k) = &mut src.auth;
+        let SourceAuth::Keeta(o) = old.auth;
+        k.app_secrets.extend(o.app_secrets);
+    })
+    .await;
+    let gw = env.start(Role::Ingress).await;
+    let (body, message_id) = env.keeta_webhook(1102, 8);
+    let mut v: serde_json::Map<String, Value> = serde_json::from_slice(&body).unwrap();
+    v.remove("sig");
+    // Signed with the second (older) secret and no URL at all.
+    let params = hookgate_signature::keeta::Params::from_json(Value::Object(v.clone()).to_string().as_bytes()).unwrap();
+    let sig = hex_sha256(&format!("{}old-secret", params.joined()));
+    v.insert("sig".into(), Value::String(sig));
+    let (status, text, _) = post(&gw.hook_url(&env.tenant, "keeta"), Value::Object(v).to_string()).await;
+    assert_eq!((status, text.as_str()), (200, SUCCESS));
+    let stored = gw
+        .store
+        .notification_by_key(&env.tenant, "keeta", &message_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.signature_recipe.as_deref(), Some("params+secret#secret1"));
+    gw.stop().await;
+}
+
+fn hex_sha256(s: &str) -> String {
+    let d = hookgate_signature::keeta::digest("", "", s, "");
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn database_unreachable_is_503_never_2xx() {
+    use hookgate_ingress::{IngressServer, IngressState};
+    use hookgate_store::{PoolConfig, Store};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let env = TestEnv::new().await;
+    // Port 1 on loopback: nothing listens there.
+    let pool = PoolConfig {
+        max_connections: 2,
+        acquire_timeout: Duration::from_millis(500),
+    };
+    let store = Store::connect_lazy("postgres://postgres@127.0.0.1:1/hookgate", &pool).unwrap();
+    let metrics = Arc::new(hookgate_telemetry::Metrics::new());
+    let state = Arc::new(IngressState::new(
+        env.settings.tenants.clone(),
+        store,
+        metrics.clone(),
+        Vec::new(),
+    ));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let server = IngressServer::build(listener, state, 1, Duration::from_secs(1), shutdown.clone()).unwrap();
+    let base = format!("http://127.0.0.1:{}", server.port());
+    let task = tokio::spawn(server.run());
+
+    for seq in 0..3 {
+        let (body, _) = env.keeta_webhook(1002, 100 + seq);
+        let (status, text, headers) = post(&format!("{base}/hooks/{}/keeta", env.tenant), body).await;
+        assert_eq!(status, 503, "{text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["code"], 503);
+        assert!(headers.contains_key("retry-after"));
+    }
+    assert_eq!(metrics.rejected_count(&env.tenant, "keeta", "storage_unavailable"), 3);
+    let ready = http().get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+    shutdown.cancel();
+    let _ = task.await;
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::All).await;
+    let health = http().get(format!("{}/healthz", gw.base_url)).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let ready = http().get(format!("{}/readyz", gw.base_url)).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(ready["checks"]["postgres"], "ok");
+    assert_eq!(ready["checks"]["rabbitmq"], "ok");
+    assert_eq!(ready["checks"]["redis"], "ok");
+
+    let (body, _) = env.keeta_webhook(1002, 9);
+    post(&gw.hook_url(&env.tenant, "keeta"), body).await;
+    post(&gw.hook_url(&env.tenant, "keeta"), "garbage".to_owned()).await;
+    let text = http()
+        .get(format!("{}/metrics", gw.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let t = &env.tenant;
+    for needle in [
+        format!(r#"hookgate_webhooks_received_total{{tenant="{t}",source="keeta"}} 2"#),
+        format!(r#"hookgate_webhooks_accepted_total{{tenant="{t}",source="keeta",outcome="new"}} 1"#),
+        format!(r#"hookgate_webhooks_rejected_total{{tenant="{t}",source="keeta",reason="bad_request"}} 1"#),
+        "hookgate_outbox_pending".to_owned(),
+    ] {
+        assert!(text.contains(&needle), "missing {needle} in\n{text}");
+    }
+    gw.stop().await;
+}
