@@ -1,2 +1,307 @@
-#[test]
-fn placeholder() {}
+//! The outbox relay against the real PostgreSQL, Redis and RabbitMQ, drained
+//! deterministically with `Dispatcher::try_once`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+use hookgate_cli::gateway::Role;
+use hookgate_config::RedisSettings;
+use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, Subscription};
+use hookgate_telemetry::Metrics;
+use hookgate_testkit::{assert_no_more, http, receive, TestEnv, TestGateway};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Relay {
+    dispatcher: Dispatcher,
+    publisher: Arc<Publisher>,
+    metrics: Arc<Metrics>,
+}
+
+async fn relay(env: &TestEnv, redis: RedisSettings, max_attempts: u32) -> Relay {
+    let svc = &env.settings.service;
+    let publisher = Arc::new(Publisher::new(
+        svc.rabbitmq.clone(),
+        env.settings.tenants.clone(),
+        Duration::from_secs(5),
+    ));
+    let metrics = Arc::new(Metrics::new());
+    let mut settings = svc.dispatcher.clone();
+    settings.max_attempts = max_attempts;
+    let dispatcher = Dispatcher::new(
+        env.store().await,
+        publisher.clone(),
+        Arc::new(Dedupe::new(redis)),
+        env.settings.tenants.clone(),
+        metrics.clone(),
+        settings,
+    );
+    Relay {
+        dispatcher,
+        publisher,
+        metrics,
+    }
+}
+
+async fn send(env: &TestEnv, gw: &TestGateway, body: Vec<u8>) {
+    let r = http()
+        .post(gw.hook_url(&env.tenant, "keeta"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+/// Two deliveries (different messageIds) of the same business event.
+fn same_event_twice(env: &TestEnv, event_id: i64, seq: u64) -> (Vec<u8>, Vec<u8>) {
+    let (a, _) = env.keeta_webhook(event_id, seq);
+    let (b, _) = env.keeta_webhook(event_id, seq);
+    assert_ne!(a, b, "distinct deliveries");
+    (a, b)
+}
+
+#[tokio::test]
+async fn publishes_with_confirms_and_cloudevents_headers() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let r = relay(&env, env.settings.service.redis.clone(), 5).await;
+    let mut sub = env.subscribe(&["keeta.order.*"]).await;
+    let (body, message_id) = env.keeta_webhook(1002, 1);
+    send(&env, &gw, body).await;
+
+    let outcome = r.dispatcher.try_once().await.unwrap();
+    assert_eq!(
+        (outcome.claimed, outcome.events, outcome.published),
+        (1, 1, 1),
+        "{outcome:?}"
+    );
+    let msg = receive(&mut sub, 1, Duration::from_secs(10)).await.remove(0);
+    assert_eq!(msg.routing_key, "keeta.order.accepted");
+    assert!(msg.persistent);
+    assert_eq!(msg.content_type.as_deref(), Some("application/json"));
+    let event: Value = serde_json::from_slice(&msg.body).unwrap();
+    assert_eq!(msg.message_id.as_deref(), event["id"].as_str());
+    assert_eq!(msg.headers["cloudEvents:id"], event["id"].as_str().unwrap());
+    assert_eq!(msg.headers["cloudEvents:specversion"], "1.0");
+    assert_eq!(msg.headers["cloudEvents:type"], "keeta.order.accepted");
+    assert_eq!(msg.headers["cloudEvents:subject"], event["subject"].as_str().unwrap());
+    assert_eq!(
+        msg.headers["cloudEvents:source"],
+        format!("/hookgate/{}/keeta", env.tenant)
+    );
+    assert!(msg.headers.contains_key("cloudEvents:time"));
+    assert_eq!(event["raw"]["messageId"], message_id);
+
+    let stored = gw
+        .store
+        .notification_by_key(&env.tenant, "keeta", &message_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        gw.store.outbox_row(stored.id).await.unwrap().unwrap().status,
+        "published"
+    );
+    assert_eq!(gw.store.count_published_events(stored.id).await.unwrap(), 1);
+    assert_eq!(r.metrics.published_count(&env.tenant, "keeta.order.accepted"), 1);
+    assert_eq!(r.dispatcher.try_once().await.unwrap().claimed, 0, "nothing left");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn unroutable_events_land_in_the_alternate_queue() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let r = relay(&env, env.settings.service.redis.clone(), 5).await;
+    r.publisher.connect().await.unwrap(); // declares the alternate exchange and queue
+    let rabbit = &env.settings.service.rabbitmq;
+    let mut unrouted = Subscription::existing(&rabbit.url, &rabbit.unrouted_queue)
+        .await
+        .unwrap();
+    // Only store events are bound: an order event has no route.
+    let mut bound = env.subscribe(&["keeta.store.#"]).await;
+    let (body, _) = env.keeta_webhook(1004, 2);
+    send(&env, &gw, body).await;
+
+    let outcome = r.dispatcher.try_once().await.unwrap();
+    assert_eq!((outcome.events, outcome.published), (1, 1), "{outcome:?}");
+    let msg = receive(&mut unrouted, 1, Duration::from_secs(10)).await.remove(0);
+    assert_eq!(msg.routing_key, "keeta.order.cancelled");
+    assert_no_more(&mut bound, Duration::from_millis(300)).await;
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn duplicate_business_events_are_published_once_via_redis() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let r = relay(&env, env.settings.service.redis.clone(), 5).await;
+    let mut sub = env.subscribe(&["#"]).await;
+    let (a, b) = same_event_twice(&env, 1004, 3);
+    send(&env, &gw, a).await;
+    send(&env, &gw, b).await;
+
+    let outcome = r.dispatcher.try_once().await.unwrap();
+    assert_eq!(
+        (outcome.claimed, outcome.published, outcome.events, outcome.duplicates),
+        (2, 2, 1, 1),
+        "{outcome:?}"
+    );
+    receive(&mut sub, 1, Duration::from_secs(10)).await;
+    assert_no_more(&mut sub, Duration::from_millis(500)).await;
+    assert_eq!(r.metrics.dedupe_hit_count(&env.tenant), 1);
+    assert_eq!(r.metrics.dedupe_fallback_count(), 0, "Redis was up");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn redis_down_falls_back_to_postgres_and_keeps_publishing() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let mut redis = env.settings.service.redis.clone();
+    redis.url = "redis://127.0.0.1:1".into(); // nothing listens there
+    let r = relay(&env, redis, 5).await;
+    let mut sub = env.subscribe(&["#"]).await;
+    let (a, b) = same_event_twice(&env, 1002, 4);
+    let (c, _) = env.keeta_webhook(1102, 5);
+    for body in [a, b, c] {
+        send(&env, &gw, body).await;
+    }
+
+    let outcome = r.dispatcher.try_once().await.unwrap();
+    assert_eq!(
+        (outcome.published, outcome.events, outcome.duplicates),
+        (3, 2, 1),
+        "{outcome:?}"
+    );
+    let keys: Vec<_> = receive(&mut sub, 2, Duration::from_secs(10))
+        .await
+        .into_iter()
+        .map(|m| m.routing_key)
+        .collect();
+    assert_eq!(keys, ["keeta.order.accepted", "keeta.store.status_changed"]);
+    assert_no_more(&mut sub, Duration::from_millis(500)).await;
+    assert!(r.metrics.dedupe_fallback_count() >= 1);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn unparseable_verified_payload_is_parked() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let r = relay(&env, env.settings.service.redis.clone(), 5).await;
+    let env_body = hookgate_testkit::keeta::envelope(
+        hookgate_testkit::KEETA_APP_ID,
+        1002,
+        "parked-1",
+        145_541,
+        &Value::String("not json at all".into()),
+        1_795_000_000,
+    );
+    let mut env_body = env_body;
+    env_body.insert("message".into(), Value::String("not json at all".into()));
+    send(
+        &env,
+        &gw,
+        hookgate_testkit::keeta::signed_body(env_body, &env.callback_url, &env.keeta_secret),
+    )
+    .await;
+
+    let outcome = r.dispatcher.try_once().await.unwrap();
+    assert_eq!((outcome.parked, outcome.published), (1, 0), "{outcome:?}");
+    let stored = gw
+        .store
+        .notification_by_key(&env.tenant, "keeta", "parked-1")
+        .await
+        .unwrap()
+        .unwrap();
+    let row = gw.store.outbox_row(stored.id).await.unwrap().unwrap();
+    assert_eq!(row.status, "parked");
+    assert!(
+        row.last_error.as_deref().is_some_and(|e| e.contains("normalize")),
+        "{row:?}"
+    );
+    assert_eq!(gw.store.outbox_stats().await.unwrap().parked, 1);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn failed_publish_is_retried_and_never_marked_before_a_confirm() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let r = relay(&env, env.settings.service.redis.clone(), 5).await;
+    r.publisher.connect().await.unwrap();
+    // Remove the tenant exchange under the open channel: the next publish fails.
+    let rabbit = &env.settings.service.rabbitmq;
+    hookgate_dispatcher::amqp::delete_topology(&rabbit.url, &[env.exchange()], &[])
+        .await
+        .unwrap();
+    let (body, message_id) = env.keeta_webhook(1006, 6);
+    send(&env, &gw, body).await;
+    let id = gw
+        .store
+        .notification_by_key(&env.tenant, "keeta", &message_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+
+    let outcome = r.dispatcher.try_once().await.unwrap();
+    assert_eq!((outcome.retried, outcome.published), (1, 0), "{outcome:?}");
+    let row = gw.store.outbox_row(id).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.attempts), ("pending", 1), "{row:?}");
+    assert!(row.last_error.is_some());
+
+    // The next attempt reconnects, redeclares the topology and succeeds.
+    let mut sub = env.subscribe(&["#"]).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let o = r.dispatcher.try_once().await.unwrap();
+        if o.published == 1 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not republished");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        receive(&mut sub, 1, Duration::from_secs(10)).await[0].routing_key,
+        "keeta.delivery.status_changed"
+    );
+    assert_eq!(gw.store.outbox_row(id).await.unwrap().unwrap().status, "published");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn publish_failure_after_max_attempts_parks() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let r = relay(&env, env.settings.service.redis.clone(), 1).await;
+    r.publisher.connect().await.unwrap();
+    let rabbit = &env.settings.service.rabbitmq;
+    hookgate_dispatcher::amqp::delete_topology(&rabbit.url, &[env.exchange()], &[])
+        .await
+        .unwrap();
+    let (body, message_id) = env.keeta_webhook(1002, 7);
+    send(&env, &gw, body).await;
+
+    let outcome = r.dispatcher.try_once().await.unwrap();
+    assert_eq!((outcome.parked, outcome.published), (1, 0), "{outcome:?}");
+    let id = gw
+        .store
+        .notification_by_key(&env.tenant, "keeta", &message_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let row = gw.store.outbox_row(id).await.unwrap().unwrap();
+    assert_eq!(row.status, "parked");
+    assert!(
+        row.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("keeta.order.accepted")),
+        "{row:?}"
+    );
+    assert_eq!(gw.store.count_published_events(id).await.unwrap(), 0);
+    gw.stop().await;
+}

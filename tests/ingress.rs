@@ -1,6 +1,8 @@
 //! Every answer of `POST /hooks/{tenant}/{source}` for Keeta, over real HTTP,
 //! against the real PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use hookgate_cli::gateway::Role;
 use hookgate_config::{SourceAuth, Verification};
 use hookgate_testkit::{http, keeta_source, TestEnv};

@@ -22,6 +22,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let descriptor_bytes = fs::read(&descriptor_path)?;
     pbjson_build::Builder::new()
         .register_descriptors(&descriptor_bytes)?
+        // Emit default values (0, false, "") too: consumers without protobuf
+        // should not have to know that an absent field means its default.
+        .emit_fields()
         .build(&[".hookgate"])?;
     Ok(())
 }
