@@ -1,0 +1,67 @@
+//! Data-driven normalizer tests: every `fixtures/<provider>/<name>.json` is a
+//! provider body; `<name>.expected.json` beside it is the canonical event
+//! list it must map to. Regenerate the expectations after an intended change
+//! with `UPDATE_EXPECT=1 cargo test -p hookgate-normalizer --test fixtures`
+//! and review the diff.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+use chrono::DateTime;
+use hookgate_core::SourceKind;
+use hookgate_normalizer::{delivery_key, normalize, Input};
+use std::path::Path;
+
+fn check(kind: SourceKind, dir: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir);
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut inputs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".json") && !p.to_string_lossy().ends_with(".expected.json"))
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty(), "no fixtures in {}", dir.display());
+    let mut failures = Vec::new();
+    for input in inputs {
+        let body = std::fs::read(&input).unwrap();
+        let body = body.trim_ascii_end();
+        let received_at = DateTime::parse_from_rfc3339("2025-06-04T03:35:44.500Z").unwrap().to_utc();
+        let input_meta = Input { tenant: "demo", source: "keeta", kind, notification_id: 42, received_at, body };
+        let key = delivery_key(kind, body).map(|k| k.to_string()).unwrap_or_else(|e| format!("error: {e}"));
+        let actual = match normalize(&input_meta) {
+            Ok(events) => {
+                let events: Vec<serde_json::Value> =
+                    events.iter().map(|e| serde_json::from_slice(&e.to_json().unwrap()).unwrap()).collect();
+                serde_json::json!({ "deliveryKey": key, "events": events })
+            }
+            Err(e) => serde_json::json!({ "deliveryKey": key, "error": e.to_string() }),
+        };
+        // Exactness of raw numbers is checked on the wire text, not on parsed values.
+        if let Ok(events) = normalize(&input_meta) {
+            for e in events {
+                let wire = String::from_utf8(e.to_json().unwrap()).unwrap();
+                for token in ["9007199254740993", "123456789012345678901234567890"] {
+                    if std::str::from_utf8(body).unwrap().contains(token) {
+                        assert!(wire.contains(token), "{} lost {token}: {wire}", input.display());
+                    }
+                }
+            }
+        }
+        let expected_path = input.with_extension("expected.json");
+        let actual_text = serde_json::to_string_pretty(&actual).unwrap() + "\n";
+        if update {
+            std::fs::write(&expected_path, &actual_text).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != actual_text {
+            failures.push(format!("{}:\n--- expected\n{expected}\n--- actual\n{actual_text}", input.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{} fixture(s) differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn keeta_fixtures() {
+    check(SourceKind::Keeta, "keeta");
+}
