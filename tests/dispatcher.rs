@@ -305,3 +305,43 @@ async fn publish_failure_after_max_attempts_parks() {
     assert_eq!(gw.store.count_published_events(id).await.unwrap(), 0);
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn broker_down_claims_nothing_and_spends_no_attempt() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let svc = &env.settings.service;
+    let mut rabbit = svc.rabbitmq.clone();
+    rabbit.url = "amqp://guest:guest@127.0.0.1:1/%2f".into(); // nothing listens there
+    let publisher = Arc::new(Publisher::new(
+        rabbit,
+        env.settings.tenants.clone(),
+        Duration::from_secs(1),
+    ));
+    let dispatcher = Dispatcher::new(
+        env.store().await,
+        publisher,
+        Arc::new(Dedupe::new(svc.redis.clone())),
+        env.settings.tenants.clone(),
+        Arc::new(Metrics::new()),
+        svc.dispatcher.clone(),
+    );
+    let (body, message_id) = env.keeta_webhook(1002, 8);
+    send(&env, &gw, body).await;
+    for _ in 0..3 {
+        assert!(dispatcher.try_once().await.is_err());
+    }
+    let id = gw
+        .store
+        .notification_by_key(&env.tenant, "keeta", &message_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let row = gw.store.outbox_row(id).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.attempts), ("pending", 0), "{row:?}");
+    // The broker is back (the real one): the same row is published.
+    let r = relay(&env, svc.redis.clone(), 5).await;
+    assert_eq!(r.dispatcher.try_once().await.unwrap().published, 1);
+    gw.stop().await;
+}

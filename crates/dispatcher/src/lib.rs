@@ -33,6 +33,9 @@ pub enum DispatchError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// RabbitMQ is unreachable: nothing was claimed, no attempt was spent.
+    #[error(transparent)]
+    Broker(#[from] AmqpError),
 }
 
 /// What one [`Dispatcher::try_once`] did.
@@ -95,6 +98,9 @@ impl Dispatcher {
     /// Claims one batch and carries it as far as it goes. Tests call this to
     /// drain the outbox deterministically; [`Dispatcher::run`] loops on it.
     pub async fn try_once(&self) -> Result<Outcome, DispatchError> {
+        // Connect before claiming: while the broker is down, rows stay pending
+        // with their attempts untouched instead of marching towards parking.
+        self.publisher.connect().await?;
         let lease = Duration::from_secs(self.settings.lease_secs);
         let rows = self
             .store

@@ -25,13 +25,26 @@ fn check(kind: SourceKind, dir: &str) {
     for input in inputs {
         let body = std::fs::read(&input).unwrap();
         let body = body.trim_ascii_end();
-        let received_at = DateTime::parse_from_rfc3339("2025-06-04T03:35:44.500Z").unwrap().to_utc();
-        let input_meta = Input { tenant: "demo", source: "keeta", kind, notification_id: 42, received_at, body };
-        let key = delivery_key(kind, body).map(|k| k.to_string()).unwrap_or_else(|e| format!("error: {e}"));
+        let received_at = DateTime::parse_from_rfc3339("2025-06-04T03:35:44.500Z")
+            .unwrap()
+            .to_utc();
+        let input_meta = Input {
+            tenant: "demo",
+            source: "keeta",
+            kind,
+            notification_id: 42,
+            received_at,
+            body,
+        };
+        let key = delivery_key(kind, body)
+            .map(|k| k.to_string())
+            .unwrap_or_else(|e| format!("error: {e}"));
         let actual = match normalize(&input_meta) {
             Ok(events) => {
-                let events: Vec<serde_json::Value> =
-                    events.iter().map(|e| serde_json::from_slice(&e.to_json().unwrap()).unwrap()).collect();
+                let events: Vec<serde_json::Value> = events
+                    .iter()
+                    .map(|e| serde_json::from_slice(&e.to_json().unwrap()).unwrap())
+                    .collect();
                 serde_json::json!({ "deliveryKey": key, "events": events })
             }
             Err(e) => serde_json::json!({ "deliveryKey": key, "error": e.to_string() }),
@@ -55,10 +68,18 @@ fn check(kind: SourceKind, dir: &str) {
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if expected != actual_text {
-            failures.push(format!("{}:\n--- expected\n{expected}\n--- actual\n{actual_text}", input.display()));
+            failures.push(format!(
+                "{}:\n--- expected\n{expected}\n--- actual\n{actual_text}",
+                input.display()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} fixture(s) differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} fixture(s) differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
