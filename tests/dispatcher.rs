@@ -53,6 +53,25 @@ async fn send(env: &TestEnv, gw: &TestGateway, body: Vec<u8>) {
     assert_eq!(r.status().as_u16(), 200);
 }
 
+/// Id of the stored notification with Keeta `messageId` = `message_id`.
+async fn stored_id(env: &TestEnv, gw: &TestGateway, message_id: &str) -> i64 {
+    gw.store
+        .notification_by_key(&env.tenant, "keeta", message_id)
+        .await
+        .unwrap()
+        .expect("stored")
+        .id
+}
+
+/// Deletes the tenant exchange under an open publisher channel: the next publish fails.
+async fn break_tenant_exchange(env: &TestEnv, r: &Relay) {
+    r.publisher.connect().await.unwrap();
+    let rabbit = &env.settings.service.rabbitmq;
+    hookgate_dispatcher::amqp::delete_topology(&rabbit.url, &[env.exchange()], &[])
+        .await
+        .unwrap();
+}
+
 /// Two deliveries (different messageIds) of the same business event.
 fn same_event_twice(env: &TestEnv, event_id: i64, seq: u64) -> (Vec<u8>, Vec<u8>) {
     let (a, _) = env.keeta_webhook(event_id, seq);
@@ -231,21 +250,10 @@ async fn failed_publish_is_retried_and_never_marked_before_a_confirm() {
     let env = TestEnv::new().await;
     let gw = env.start(Role::Ingress).await;
     let r = relay(&env, env.settings.service.redis.clone(), 5).await;
-    r.publisher.connect().await.unwrap();
-    // Remove the tenant exchange under the open channel: the next publish fails.
-    let rabbit = &env.settings.service.rabbitmq;
-    hookgate_dispatcher::amqp::delete_topology(&rabbit.url, &[env.exchange()], &[])
-        .await
-        .unwrap();
+    break_tenant_exchange(&env, &r).await;
     let (body, message_id) = env.keeta_webhook(1006, 6);
     send(&env, &gw, body).await;
-    let id = gw
-        .store
-        .notification_by_key(&env.tenant, "keeta", &message_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let id = stored_id(&env, &gw, &message_id).await;
 
     let outcome = r.dispatcher.try_once().await.unwrap();
     assert_eq!((outcome.retried, outcome.published), (1, 0), "{outcome:?}");
@@ -277,23 +285,13 @@ async fn publish_failure_after_max_attempts_parks() {
     let env = TestEnv::new().await;
     let gw = env.start(Role::Ingress).await;
     let r = relay(&env, env.settings.service.redis.clone(), 1).await;
-    r.publisher.connect().await.unwrap();
-    let rabbit = &env.settings.service.rabbitmq;
-    hookgate_dispatcher::amqp::delete_topology(&rabbit.url, &[env.exchange()], &[])
-        .await
-        .unwrap();
+    break_tenant_exchange(&env, &r).await;
     let (body, message_id) = env.keeta_webhook(1002, 7);
     send(&env, &gw, body).await;
 
     let outcome = r.dispatcher.try_once().await.unwrap();
     assert_eq!((outcome.parked, outcome.published), (1, 0), "{outcome:?}");
-    let id = gw
-        .store
-        .notification_by_key(&env.tenant, "keeta", &message_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let id = stored_id(&env, &gw, &message_id).await;
     let row = gw.store.outbox_row(id).await.unwrap().unwrap();
     assert_eq!(row.status, "parked");
     assert!(
@@ -331,13 +329,7 @@ async fn broker_down_claims_nothing_and_spends_no_attempt() {
     for _ in 0..3 {
         assert!(dispatcher.try_once().await.is_err());
     }
-    let id = gw
-        .store
-        .notification_by_key(&env.tenant, "keeta", &message_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let id = stored_id(&env, &gw, &message_id).await;
     let row = gw.store.outbox_row(id).await.unwrap().unwrap();
     assert_eq!((row.status.as_str(), row.attempts), ("pending", 0), "{row:?}");
     // The broker is back (the real one): the same row is published.

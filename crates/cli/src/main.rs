@@ -39,31 +39,7 @@ enum Command {
         command: ConfigCommand,
     },
     /// Send provider-signed webhooks to a running gateway.
-    Simulate {
-        /// Provider kind: keeta.
-        kind: String,
-        /// Event id or name (e.g. 1002 or order-accepted), or `all`.
-        event: String,
-        #[arg(long, default_value = "demo")]
-        tenant: String,
-        /// Source id (default: the tenant's first source of this kind).
-        #[arg(long)]
-        source: Option<String>,
-        #[arg(long, default_value_t = 1)]
-        count: u64,
-        /// Concurrent requests.
-        #[arg(long, default_value_t = 16)]
-        concurrency: usize,
-        /// Send every webhook twice (a provider retry).
-        #[arg(long)]
-        duplicate: bool,
-        /// Corrupt every signature (expect 401).
-        #[arg(long)]
-        bad_signature: bool,
-        /// Base URL of the gateway (default: http.public_base_url).
-        #[arg(long)]
-        url: Option<String>,
-    },
+    Simulate(simulate::SimulateArgs),
     /// Print a tenant's events from RabbitMQ as they arrive.
     Tail {
         #[arg(long, default_value = "demo")]
@@ -109,29 +85,8 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", check::plan(&load(&cli.config)?));
             Ok(())
         }
-        Command::Simulate {
-            kind,
-            event,
-            tenant,
-            source,
-            count,
-            concurrency,
-            duplicate,
-            bad_signature,
-            url,
-        } => {
+        Command::Simulate(args) => {
             let settings = load(&cli.config)?;
-            let args = simulate::SimulateArgs {
-                kind,
-                event,
-                tenant,
-                source,
-                count,
-                concurrency,
-                duplicate,
-                bad_signature,
-                url,
-            };
             let report = simulate::run(&settings, &args).await?;
             println!("{report}");
             Ok(())

@@ -132,26 +132,33 @@ pub mod keeta {
     }
 }
 
-/// What `simulate` should send.
-#[derive(Debug, Clone)]
+/// What `simulate` should send (also the `simulate` command's arguments).
+#[derive(Debug, Clone, clap::Args)]
 pub struct SimulateArgs {
-    /// Provider kind (`keeta`).
+    /// Provider kind: keeta.
     pub kind: String,
-    /// Event id or name, or `all`.
+    /// Event id or name (e.g. 1002 or order-accepted), or `all`.
     pub event: String,
     /// Tenant.
+    #[arg(long, default_value = "demo")]
     pub tenant: String,
-    /// Source (defaults to the first source of the kind).
+    /// Source id (default: the tenant's first source of this kind).
+    #[arg(long)]
     pub source: Option<String>,
     /// Webhooks to send.
+    #[arg(long, default_value_t = 1)]
     pub count: u64,
     /// Concurrent requests.
+    #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
-    /// Send each webhook twice (same delivery id).
+    /// Send every webhook twice (a provider retry of the same delivery).
+    #[arg(long)]
     pub duplicate: bool,
-    /// Corrupt every signature.
+    /// Corrupt every signature (expect 401).
+    #[arg(long)]
     pub bad_signature: bool,
-    /// Base URL to send to (defaults to `http.public_base_url`).
+    /// Base URL of the gateway (default: http.public_base_url).
+    #[arg(long)]
     pub url: Option<String>,
 }
 

@@ -30,7 +30,7 @@ fn parse_slug(what: &'static str, value: &str) -> Result<String, IdError> {
     {
         return Err(err("only a-z, 0-9, '-' and '_' are allowed"));
     }
-    if !value.as_bytes()[0].is_ascii_alphanumeric() {
+    if !value.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric) {
         return Err(err("must start with a letter or digit"));
     }
     Ok(value.to_owned())
