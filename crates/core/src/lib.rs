@@ -21,23 +21,52 @@ use serde::{Deserialize, Serialize};
 pub enum SourceKind {
     /// Keeta general webhooks (orders, stores, menus): `sig` in the JSON body.
     Keeta,
+    /// Keeta store authorization webhooks 1301/1302: `X-App-Signature` HMAC.
+    KeetaAuth,
+    /// Pagsmile issuing-card notifications: unsigned, protected by access controls.
+    PagsmileIssuing,
+    /// Pagsmile pay-in notifications: `Pagsmile-Signature: t=..,v2=..`.
+    PagsmilePayin,
+    /// Pagsmile payout notifications: `Authorization` = sha256(sorted params + app key).
+    PagsmilePayout,
+    /// BH (VelaFi / TruBit) pushes: RSA-SHA256 `signature` header.
+    Bh,
+    /// Any provider speaking Standard Webhooks (`webhook-id/-timestamp/-signature`).
+    StandardWebhooks,
 }
 
 impl SourceKind {
     /// Every kind, for listings and `config check`.
-    pub const ALL: &'static [SourceKind] = &[SourceKind::Keeta];
+    pub const ALL: &'static [SourceKind] = &[
+        SourceKind::Keeta,
+        SourceKind::KeetaAuth,
+        SourceKind::PagsmileIssuing,
+        SourceKind::PagsmilePayin,
+        SourceKind::PagsmilePayout,
+        SourceKind::Bh,
+        SourceKind::StandardWebhooks,
+    ];
 
-    /// Configuration name of the kind, e.g. `keeta`.
+    /// Configuration name of the kind, e.g. `keeta-auth`.
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Keeta => "keeta",
+            SourceKind::KeetaAuth => "keeta-auth",
+            SourceKind::PagsmileIssuing => "pagsmile-issuing",
+            SourceKind::PagsmilePayin => "pagsmile-payin",
+            SourceKind::PagsmilePayout => "pagsmile-payout",
+            SourceKind::Bh => "bh",
+            SourceKind::StandardWebhooks => "standard-webhooks",
         }
     }
 
     /// Provider family, the first segment of routing keys (`keeta.order.accepted`).
     pub fn provider(self) -> &'static str {
         match self {
-            SourceKind::Keeta => "keeta",
+            SourceKind::Keeta | SourceKind::KeetaAuth => "keeta",
+            SourceKind::PagsmileIssuing | SourceKind::PagsmilePayin | SourceKind::PagsmilePayout => "pagsmile",
+            SourceKind::Bh => "bh",
+            SourceKind::StandardWebhooks => "webhooks",
         }
     }
 
