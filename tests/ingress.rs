@@ -165,9 +165,7 @@ async fn unknown_tenant_or_source_is_404() {
 #[tokio::test]
 async fn oversized_body_is_413() {
     let env = TestEnv::with(|t| {
-        for s in t.sources.values_mut() {
-            s.body_limit_bytes = 512;
-        }
+        t.source_mut("keeta").unwrap().body_limit_bytes = 512;
     })
     .await;
     let gw = env.start(Role::Ingress).await;
@@ -250,8 +248,7 @@ async fn heartbeats_get_success_and_store_nothing() {
 async fn observe_mode_accepts_and_flags_unverified_pushes() {
     let env = TestEnv::with(|t| {
         for s in t.sources.values_mut() {
-            let SourceAuth::Keeta(k) = &mut s.auth;
-            k.verification = Verification::Observe;
+            s.verification = Verification::Observe;
         }
     })
     .await;
@@ -281,9 +278,10 @@ async fn rotated_secrets_and_recipes_are_recorded() {
             "https://hooks.example.test/old",
             Verification::Enforce,
         );
-        let src = t.sources.values_mut().next().unwrap();
-        let SourceAuth::Keeta(k) = &mut src.auth;
-        let SourceAuth::Keeta(o) = old.auth;
+        let src = t.source_mut("keeta").unwrap();
+        let (SourceAuth::Keeta(k), SourceAuth::Keeta(o)) = (&mut src.auth, old.auth) else {
+            unreachable!()
+        };
         k.app_secrets.extend(o.app_secrets);
     })
     .await;

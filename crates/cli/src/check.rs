@@ -33,27 +33,82 @@ pub fn plan(settings: &Settings) -> String {
                 "  source {} kind={} POST {}/hooks/{}/{}  body≤{}B",
                 source.id, source.kind, svc.http.public_base_url, tenant.id, source.id, source.body_limit_bytes
             );
-            match &source.auth {
-                SourceAuth::Keeta(k) => {
-                    let recipes: Vec<_> = k.recipes.iter().map(|r| r.name()).collect();
-                    let _ = writeln!(
-                        out,
-                        "    verification={:?} secrets={} app_id={} callback_url={}\n    recipes: {}",
-                        k.verification,
-                        k.app_secrets.len(),
-                        k.app_id.map_or("any".to_owned(), |a| a.to_string()),
-                        k.callback_url,
-                        recipes.join(", ")
-                    );
-                }
-            }
             let _ = writeln!(
                 out,
-                "    events → routing keys {}.<type> (e.g. {}.order.accepted)",
-                source.kind.provider(),
-                source.kind.provider()
+                "    verification={:?}{}",
+                source.verification,
+                access_summary(&source.access)
             );
+            let _ = writeln!(out, "    {}", auth_summary(&source.auth));
+            let _ = writeln!(out, "    events → routing keys {}.<type>", source.kind.provider());
         }
     }
     out
+}
+
+fn access_summary(a: &hookgate_config::Access) -> String {
+    let mut parts = Vec::new();
+    if !a.allow_ips.is_empty() {
+        let nets: Vec<_> = a.allow_ips.iter().map(|c| c.to_string()).collect();
+        parts.push(format!("allow_ips=[{}]", nets.join(", ")));
+    }
+    if let Some(h) = &a.trusted_proxy_header {
+        parts.push(format!("client address from {h}"));
+    }
+    if let Some(b) = &a.basic_auth {
+        parts.push(format!("basic_auth user={}", b.username));
+    }
+    if let Some(t) = &a.token {
+        parts.push(format!("token in {}", t.header));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" access: {}", parts.join("; "))
+    }
+}
+
+fn auth_summary(auth: &SourceAuth) -> String {
+    match auth {
+        SourceAuth::Keeta(k) => {
+            let recipes: Vec<_> = k.recipes.iter().map(|r| r.name()).collect();
+            format!(
+                "sig in body; secrets={} app_id={} callback_url={}\n    recipes: {}",
+                k.app_secrets.len(),
+                k.app_id.map_or("any".to_owned(), |a| a.to_string()),
+                k.callback_url,
+                recipes.join(", ")
+            )
+        }
+        SourceAuth::KeetaAuth(k) => {
+            let recipes: Vec<_> = k.recipes.iter().map(|r| r.name()).collect();
+            format!(
+                "X-App-Signature; secrets={} recipes: {}",
+                k.client_secrets.len(),
+                recipes.join(", ")
+            )
+        }
+        SourceAuth::PagsmileIssuing(p) => {
+            format!(
+                "unsigned by Pagsmile; local times at UTC{:+} min",
+                p.timestamp_utc_offset_minutes
+            )
+        }
+        SourceAuth::PagsmilePayin(p) => {
+            format!(
+                "Pagsmile-Signature HMAC; secrets={} tolerance={}s",
+                p.secrets.len(),
+                p.timestamp_tolerance_secs
+            )
+        }
+        SourceAuth::PagsmilePayout(p) => format!("Authorization sha256(params+app_key); keys={}", p.app_keys.len()),
+        SourceAuth::Bh(b) => format!("signature RSA-SHA256; public keys={}", b.public_keys.len()),
+        SourceAuth::StandardWebhooks(w) => {
+            format!(
+                "webhook-signature v1; secrets={} tolerance={}s",
+                w.keys.len(),
+                w.tolerance_secs
+            )
+        }
+    }
 }

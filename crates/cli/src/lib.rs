@@ -5,5 +5,6 @@
 
 pub mod check;
 pub mod gateway;
+pub mod samples;
 pub mod simulate;
 pub mod tail;

@@ -2,8 +2,11 @@
 //! builders here are also what the tests send (through the test kit), so the
 //! tour and the tests exercise the same bytes.
 
+use crate::samples::{self, Sample};
 use anyhow::{bail, Context};
-use hookgate_config::{Settings, SourceAuth};
+use hookgate_config::Settings;
+use hookgate_core::SourceKind;
+use hookgate_signature::bh::PrivateKey;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -135,9 +138,9 @@ pub mod keeta {
 /// What `simulate` should send (also the `simulate` command's arguments).
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimulateArgs {
-    /// Provider kind: keeta.
+    /// Source kind: keeta, keeta-auth, pagsmile-issuing, pagsmile-payin, pagsmile-payout, bh, webhooks.
     pub kind: String,
-    /// Event id or name (e.g. 1002 or order-accepted), or `all`.
+    /// Event name (see `--help` of each kind, e.g. order-accepted, authorized, success, order), or `all`.
     pub event: String,
     /// Tenant.
     #[arg(long, default_value = "demo")]
@@ -160,6 +163,9 @@ pub struct SimulateArgs {
     /// Base URL of the gateway (default: http.public_base_url).
     #[arg(long)]
     pub url: Option<String>,
+    /// BH's private key (PKCS#8 PEM) to sign BH pushes with.
+    #[arg(long, default_value = "config/demo/bh-private.pem")]
+    pub bh_private_key: std::path::PathBuf,
 }
 
 /// Totals of a `simulate` run.
@@ -195,11 +201,20 @@ impl std::fmt::Display for Report {
     }
 }
 
+/// Parses a kind name; `webhooks` is accepted for `standard-webhooks`.
+pub fn parse_kind(name: &str) -> Option<SourceKind> {
+    if name == "webhooks" {
+        return Some(SourceKind::StandardWebhooks);
+    }
+    SourceKind::parse(name)
+}
+
 /// Sends signed webhooks as configured for the tenant's source.
 pub async fn run(settings: &Settings, args: &SimulateArgs) -> anyhow::Result<Report> {
-    if args.kind != "keeta" {
-        bail!("unknown kind {:?}; supported: keeta", args.kind);
-    }
+    let kind = parse_kind(&args.kind).with_context(|| {
+        let known: Vec<_> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("unknown kind {:?}; known: {}", args.kind, known.join(", "))
+    })?;
     let tenant = settings
         .tenants
         .get(&args.tenant)
@@ -211,23 +226,33 @@ pub async fn run(settings: &Settings, args: &SimulateArgs) -> anyhow::Result<Rep
         None => tenant
             .sources
             .values()
-            .find(|s| s.kind.as_str() == args.kind)
-            .with_context(|| format!("tenant {} has no {} source", tenant.id, args.kind))?,
+            .find(|s| s.kind == kind)
+            .with_context(|| format!("tenant {} has no {} source", tenant.id, kind))?,
     };
-    let SourceAuth::Keeta(cfg) = &source.auth;
-    let secret = cfg
-        .app_secrets
-        .first()
-        .context("source has no secret")?
-        .expose()
-        .to_owned();
-    let events: Vec<i64> = if args.event == "all" {
-        keeta::EVENTS.iter().map(|(id, _)| *id).collect()
+    let known = samples::events(kind);
+    let events: Vec<String> = if args.event == "all" {
+        known.iter().map(|e| (*e).to_owned()).collect()
+    } else if kind == SourceKind::Keeta {
+        // Keeta events by id (1002) or name (order-accepted).
+        let id = keeta::event_id(&args.event).with_context(|| unknown_event(kind, &args.event))?;
+        vec![keeta::EVENTS
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, n)| (*n).to_owned())
+            .unwrap_or_default()]
+    } else if known.contains(&args.event.as_str()) || kind == SourceKind::StandardWebhooks {
+        vec![args.event.clone()]
     } else {
-        vec![keeta::event_id(&args.event).with_context(|| {
-            let names: Vec<_> = keeta::EVENTS.iter().map(|(id, n)| format!("{id}/{n}")).collect();
-            format!("unknown Keeta event {:?}; known: all, {}", args.event, names.join(", "))
-        })?]
+        bail!(unknown_event(kind, &args.event));
+    };
+    let keys = if kind == SourceKind::Bh {
+        let pem = std::fs::read_to_string(&args.bh_private_key)
+            .with_context(|| format!("reading BH private key {}", args.bh_private_key.display()))?;
+        samples::ProviderKeys {
+            bh: Some(PrivateKey::from_pkcs8_pem(&pem).map_err(anyhow::Error::msg)?),
+        }
+    } else {
+        samples::ProviderKeys::default()
     };
     let base = args
         .url
@@ -236,47 +261,45 @@ pub async fn run(settings: &Settings, args: &SimulateArgs) -> anyhow::Result<Rep
     let target = format!("{}/hooks/{}/{}", base.trim_end_matches('/'), tenant.id, source.id);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let now_ms = now.as_millis() as i64;
-    let run_id: u32 = rand::random();
-    let bodies: Vec<Vec<u8>> = (0..args.count)
-        .map(|seq| {
-            let event = events[(seq as usize) % events.len()];
-            let shop_id = 145_541;
-            let message = keeta::message(event, seq + u64::from(run_id), shop_id, now_ms);
-            let message_id = format!("{now_ms}{run_id:010}{seq:06}");
-            let env = keeta::envelope(
-                cfg.app_id.unwrap_or(0),
-                event,
-                &message_id,
-                shop_id,
-                &message,
-                now_ms / 1000,
-            );
-            let body = keeta::signed_body(env, &cfg.callback_url, &secret);
-            if args.bad_signature {
-                keeta::corrupt_signature(&body)
-            } else {
-                body
-            }
-        })
-        .collect();
-    send_all(&target, bodies, args.concurrency, args.duplicate).await
+    // Vary business ids between runs, so a second run is not deduplicated.
+    let offset = u64::from(rand::random::<u32>());
+    let mut requests = Vec::with_capacity(args.count as usize);
+    for seq in 0..args.count {
+        let event = &events[(seq as usize) % events.len()];
+        let body = samples::body(kind, event, seq + offset, now_ms).with_context(|| unknown_event(kind, event))?;
+        let sample = samples::sign(source, body, &keys, now_ms / 1000, &format!("msg_{now_ms}_{seq}"))
+            .map_err(anyhow::Error::msg)?;
+        requests.push(if args.bad_signature {
+            samples::corrupt(kind, sample)
+        } else {
+            sample
+        });
+    }
+    send_all(&target, requests, args.concurrency, args.duplicate).await
 }
 
-/// Posts every body (twice each with `duplicate`) with bounded concurrency.
+fn unknown_event(kind: SourceKind, event: &str) -> String {
+    format!(
+        "unknown {kind} event {event:?}; known: all, {}",
+        samples::events(kind).join(", ")
+    )
+}
+
+/// Posts every request (twice each with `duplicate`) with bounded concurrency.
 pub async fn send_all(
     target: &str,
-    bodies: Vec<Vec<u8>>,
+    requests: Vec<Sample>,
     concurrency: usize,
     duplicate: bool,
 ) -> anyhow::Result<Report> {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
-    let bodies = Arc::new(bodies);
+    let requests = Arc::new(requests);
     let next = Arc::new(AtomicU64::new(0));
-    let total = bodies.len() as u64 * if duplicate { 2 } else { 1 };
+    let total = requests.len() as u64 * if duplicate { 2 } else { 1 };
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (client, bodies, next, target) = (client.clone(), bodies.clone(), next.clone(), target.to_owned());
+        let (client, requests, next, target) = (client.clone(), requests.clone(), next.clone(), target.to_owned());
         tasks.push(tokio::spawn(async move {
             let mut report = Report::default();
             loop {
@@ -284,15 +307,16 @@ pub async fn send_all(
                 if i >= total {
                     break;
                 }
-                let body = bodies[(i % bodies.len() as u64) as usize].clone();
-                report.sent += 1;
-                match client
+                let sample = &requests[(i % requests.len() as u64) as usize];
+                let mut req = client
                     .post(&target)
                     .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                {
+                    .body(sample.body.clone());
+                for (name, value) in &sample.headers {
+                    req = req.header(name, value);
+                }
+                report.sent += 1;
+                match req.send().await {
                     Ok(r) => *report.statuses.entry(r.status().as_u16()).or_default() += 1,
                     Err(_) => report.errors += 1,
                 }

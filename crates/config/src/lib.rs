@@ -10,12 +10,16 @@ mod secret;
 mod service;
 mod tenant;
 
-pub use secret::{Secret, SecretRef};
+pub use secret::{Secret, SecretBytes, SecretRef};
 pub use service::{
     DatabaseSettings, DispatcherSettings, HttpSettings, LogFormat, RabbitSettings, RedisSettings, ServiceSettings,
     TelemetrySettings,
 };
-pub use tenant::{tenant_from_toml, KeetaSource, Source, SourceAuth, Tenant, Tenants, Verification};
+pub use tenant::{
+    tenant_from_toml, Access, BasicAuth, BhSource, HeaderToken, KeetaAuthSource, KeetaSource, PagsmileIssuingSource,
+    PagsmilePayinSource, PagsmilePayoutSource, Source, SourceAuth, StandardWebhooksSource, Tenant, Tenants,
+    Verification,
+};
 
 use std::path::{Path, PathBuf};
 

@@ -38,6 +38,28 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Secret key bytes (decoded once at load). `Debug` never shows them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretBytes(Vec<u8>);
+
+impl SecretBytes {
+    /// Wraps key bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        SecretBytes(bytes)
+    }
+
+    /// The bytes. Call only where they are used.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretBytes(<redacted>)")
+    }
+}
+
 impl SecretRef {
     /// Resolves the reference; `Err` says why, without the value.
     pub(crate) fn resolve(&self, allow_literal: bool, base_dir: &Path) -> Result<Secret, String> {

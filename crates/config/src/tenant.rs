@@ -1,10 +1,14 @@
 //! Tenants and their sources (`tenants.d/*.toml`, one file per tenant).
 
 use crate::service::file_error;
+use crate::SecretBytes;
 use crate::{ConfigError, Secret, SecretRef, ServiceSettings};
-use hookgate_core::{SourceId, SourceKind, TenantId};
+use hookgate_core::{Cidr, SourceId, SourceKind, TenantId};
+use hookgate_signature::bh::PublicKey;
 use hookgate_signature::keeta::Recipe;
+use hookgate_signature::keeta_auth;
 use serde::Deserialize;
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,10 +34,60 @@ pub struct KeetaSource {
     pub app_secrets: Vec<Secret>,
     /// The callback URL registered with Keeta (used in the signature pre-image).
     pub callback_url: String,
-    /// Enforce or observe.
-    pub verification: Verification,
     /// Candidate recipes to try, in order.
     pub recipes: Vec<Recipe>,
+}
+
+/// A Keeta store-authorization (1301/1302) source.
+#[derive(Debug, Clone)]
+pub struct KeetaAuthSource {
+    /// Expected `clientId` (checked when set).
+    pub client_id: Option<i64>,
+    /// Client secrets (HMAC keys).
+    pub client_secrets: Vec<Secret>,
+    /// This source's URL as configured in Keeta's portal (for the URL recipes).
+    pub callback_url: String,
+    /// Candidate recipes to try, in order.
+    pub recipes: Vec<keeta_auth::Recipe>,
+}
+
+/// A Pagsmile issuing-card source (unsigned by Pagsmile: see [`Access`]).
+#[derive(Debug, Clone)]
+pub struct PagsmileIssuingSource {
+    /// Offset of the provider's `yyyy-MM-dd HH:mm:ss` times from UTC, in minutes.
+    pub timestamp_utc_offset_minutes: i32,
+}
+
+/// A Pagsmile pay-in source.
+#[derive(Debug, Clone)]
+pub struct PagsmilePayinSource {
+    /// HMAC secrets.
+    pub secrets: Vec<Secret>,
+    /// Accepted distance of `t` from now, seconds (0 disables the check).
+    pub timestamp_tolerance_secs: i64,
+}
+
+/// A Pagsmile payout source.
+#[derive(Debug, Clone)]
+pub struct PagsmilePayoutSource {
+    /// App keys.
+    pub app_keys: Vec<Secret>,
+}
+
+/// A BH (VelaFi / TruBit) source.
+#[derive(Debug, Clone)]
+pub struct BhSource {
+    /// Public keys, parsed at load; several allowed (rotation).
+    pub public_keys: Vec<PublicKey>,
+}
+
+/// A Standard Webhooks source.
+#[derive(Debug, Clone)]
+pub struct StandardWebhooksSource {
+    /// HMAC keys (decoded from `whsec_...`).
+    pub keys: Vec<SecretBytes>,
+    /// Accepted distance of `webhook-timestamp` from now, seconds.
+    pub tolerance_secs: i64,
 }
 
 /// How a source authenticates requests, per kind.
@@ -41,6 +95,57 @@ pub struct KeetaSource {
 pub enum SourceAuth {
     /// Keeta general webhooks.
     Keeta(KeetaSource),
+    /// Keeta store authorizations.
+    KeetaAuth(KeetaAuthSource),
+    /// Pagsmile issuing.
+    PagsmileIssuing(PagsmileIssuingSource),
+    /// Pagsmile pay-in.
+    PagsmilePayin(PagsmilePayinSource),
+    /// Pagsmile payout.
+    PagsmilePayout(PagsmilePayoutSource),
+    /// BH.
+    Bh(BhSource),
+    /// Standard Webhooks.
+    StandardWebhooks(StandardWebhooksSource),
+}
+
+/// HTTP basic credentials a source requires.
+#[derive(Debug, Clone)]
+pub struct BasicAuth {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: Secret,
+}
+
+/// A secret token a source requires in a header.
+#[derive(Debug, Clone)]
+pub struct HeaderToken {
+    /// Header name (lowercase).
+    pub header: String,
+    /// Expected value.
+    pub value: Secret,
+}
+
+/// Network-level controls, checked before the provider signature (any kind).
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// Allowed client networks; empty = any.
+    pub allow_ips: Vec<Cidr>,
+    /// Header carrying the client address (first entry) when behind a trusted
+    /// proxy; unset = the TCP peer address.
+    pub trusted_proxy_header: Option<String>,
+    /// Required basic credentials.
+    pub basic_auth: Option<BasicAuth>,
+    /// Required header token.
+    pub token: Option<HeaderToken>,
+}
+
+impl Access {
+    /// True when any control is configured.
+    pub fn is_configured(&self) -> bool {
+        !self.allow_ips.is_empty() || self.basic_auth.is_some() || self.token.is_some()
+    }
 }
 
 /// One source of a tenant.
@@ -52,6 +157,10 @@ pub struct Source {
     pub kind: SourceKind,
     /// Body limit in bytes.
     pub body_limit_bytes: usize,
+    /// Enforce or observe signature failures.
+    pub verification: Verification,
+    /// Network controls.
+    pub access: Access,
     /// Credentials and options of the kind.
     pub auth: SourceAuth,
 }
@@ -75,6 +184,11 @@ impl Tenant {
     /// Looks up a source by its URL segment.
     pub fn source(&self, id: &str) -> Option<&Source> {
         SourceId::parse(id).ok().and_then(|id| self.sources.get(&id))
+    }
+
+    /// A source to edit (tests, tooling).
+    pub fn source_mut(&mut self, id: &str) -> Option<&mut Source> {
+        SourceId::parse(id).ok().and_then(|id| self.sources.get_mut(&id))
     }
 }
 
@@ -156,21 +270,113 @@ struct TenantFile {
     demo: bool,
     exchange: Option<String>,
     #[serde(default)]
-    sources: BTreeMap<String, SourceFile>,
+    sources: BTreeMap<String, Value>,
+}
+
+/// Keys every source takes besides `kind`; the rest belong to the kind.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CommonFile {
+    #[serde(default)]
+    verification: Verification,
+    body_limit_bytes: Option<usize>,
+    access: Option<AccessFile>,
+    #[serde(default)]
+    allow_unauthenticated: bool,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-enum SourceFile {
-    Keeta {
-        app_id: Option<i64>,
-        app_secrets: Vec<SecretRef>,
-        callback_url: Option<String>,
-        #[serde(default)]
-        verification: Verification,
-        recipes: Option<Vec<String>>,
-        body_limit_bytes: Option<usize>,
-    },
+#[serde(deny_unknown_fields)]
+struct AccessFile {
+    #[serde(default)]
+    allow_ips: Vec<String>,
+    trusted_proxy_header: Option<String>,
+    basic_auth: Option<BasicAuthFile>,
+    token: Option<TokenFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BasicAuthFile {
+    username: String,
+    password: SecretRef,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenFile {
+    header: String,
+    value: SecretRef,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeetaFile {
+    app_id: Option<i64>,
+    app_secrets: Vec<SecretRef>,
+    callback_url: Option<String>,
+    recipes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeetaAuthFile {
+    client_id: Option<i64>,
+    client_secrets: Vec<SecretRef>,
+    callback_url: Option<String>,
+    recipes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PagsmileIssuingFile {
+    #[serde(default = "utc")]
+    timestamp_utc_offset: String,
+}
+
+fn utc() -> String {
+    "+00:00".to_owned()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PagsmilePayinFile {
+    secrets: Vec<SecretRef>,
+    #[serde(default = "five_minutes")]
+    timestamp_tolerance_secs: i64,
+}
+
+fn five_minutes() -> i64 {
+    300
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PagsmilePayoutFile {
+    app_keys: Vec<SecretRef>,
+}
+
+/// A BH public key: Base64 DER SPKI as BH returns it, PEM text, or a PEM file.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum KeyFile {
+    Der(String),
+    Pem(String),
+    PemFile(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BhFile {
+    public_keys: Vec<KeyFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StandardWebhooksFile {
+    secrets: Vec<SecretRef>,
+    #[serde(default = "five_minutes")]
+    tolerance_secs: i64,
 }
 
 fn load_tenant_file(path: &Path, service: &ServiceSettings) -> Result<Tenant, ConfigError> {
@@ -182,6 +388,63 @@ fn load_tenant_file(path: &Path, service: &ServiceSettings) -> Result<Tenant, Co
         .map_err(|e| file_error(&name, e))?;
     let base_dir = path.parent().unwrap_or(Path::new("."));
     build_tenant(raw, path, base_dir, service)
+}
+
+/// Resolution context of one tenant file.
+struct Ctx<'a> {
+    file: &'a Path,
+    base_dir: &'a Path,
+    demo: bool,
+}
+
+impl Ctx<'_> {
+    fn invalid(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError::invalid(self.file, key, message)
+    }
+
+    fn secrets(&self, key: &str, refs: &[SecretRef]) -> Result<Vec<Secret>, ConfigError> {
+        if refs.is_empty() {
+            return Err(self.invalid(key, "at least one secret is required"));
+        }
+        refs.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.resolve(self.demo, self.base_dir)
+                    .map_err(|m| self.invalid(format!("{key}[{i}]"), m))
+            })
+            .collect()
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+        fields: serde_json::Map<String, Value>,
+    ) -> Result<T, ConfigError> {
+        serde_json::from_value(Value::Object(fields)).map_err(|e| self.invalid(key, e.to_string()))
+    }
+
+    fn recipes<R: Copy>(
+        &self,
+        key: &str,
+        names: Option<Vec<String>>,
+        all: &[R],
+        parse: fn(&str) -> Option<R>,
+        name: fn(R) -> &'static str,
+    ) -> Result<Vec<R>, ConfigError> {
+        match names {
+            None => Ok(all.to_vec()),
+            Some(names) if names.is_empty() => Err(self.invalid(key, "must not be empty")),
+            Some(names) => names
+                .iter()
+                .map(|n| {
+                    parse(n).ok_or_else(|| {
+                        let known: Vec<_> = all.iter().map(|r| name(*r)).collect();
+                        self.invalid(key, format!("unknown recipe {n:?}; known: {}", known.join(", ")))
+                    })
+                })
+                .collect(),
+        }
+    }
 }
 
 fn build_tenant(
@@ -201,74 +464,15 @@ fn build_tenant(
             "must be non-empty and not start with amq.",
         ));
     }
+    let ctx = Ctx {
+        file,
+        base_dir,
+        demo: raw.demo,
+    };
     let mut sources = BTreeMap::new();
-    for (sid, src) in raw.sources {
-        let key = format!("sources.{sid}");
-        let source_id = SourceId::parse(&sid).map_err(|e| ConfigError::invalid(file, &key, e.to_string()))?;
-        let source = match src {
-            SourceFile::Keeta {
-                app_id,
-                app_secrets,
-                callback_url,
-                verification,
-                recipes,
-                body_limit_bytes,
-            } => {
-                if app_secrets.is_empty() {
-                    return Err(ConfigError::invalid(
-                        file,
-                        format!("{key}.app_secrets"),
-                        "at least one secret is required",
-                    ));
-                }
-                let secrets = app_secrets
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| {
-                        s.resolve(raw.demo, base_dir)
-                            .map_err(|m| ConfigError::invalid(file, format!("{key}.app_secrets[{i}]"), m))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                let recipes = match recipes {
-                    None => Recipe::ALL.to_vec(),
-                    Some(names) if names.is_empty() => {
-                        return Err(ConfigError::invalid(
-                            file,
-                            format!("{key}.recipes"),
-                            "must not be empty",
-                        ));
-                    }
-                    Some(names) => names
-                        .iter()
-                        .map(|n| {
-                            Recipe::parse(n).ok_or_else(|| {
-                                let known: Vec<_> = Recipe::ALL.iter().map(|r| r.name()).collect();
-                                ConfigError::invalid(
-                                    file,
-                                    format!("{key}.recipes"),
-                                    format!("unknown recipe {n:?}; known: {}", known.join(", ")),
-                                )
-                            })
-                        })
-                        .collect::<Result<Vec<_>, _>>()?,
-                };
-                let callback_url = callback_url
-                    .unwrap_or_else(|| format!("{}/hooks/{}/{}", service.http.public_base_url, id, source_id));
-                Source {
-                    id: source_id.clone(),
-                    kind: SourceKind::Keeta,
-                    body_limit_bytes: body_limit_bytes.unwrap_or(service.http.body_limit_bytes),
-                    auth: SourceAuth::Keeta(KeetaSource {
-                        app_id,
-                        app_secrets: secrets,
-                        callback_url,
-                        verification,
-                        recipes,
-                    }),
-                }
-            }
-        };
-        sources.insert(source_id, source);
+    for (sid, value) in raw.sources {
+        let source = build_source(&ctx, &id, &sid, value, service)?;
+        sources.insert(source.id.clone(), source);
     }
     Ok(Tenant {
         id,
@@ -277,6 +481,213 @@ fn build_tenant(
         sources,
         file: file.to_path_buf(),
     })
+}
+
+fn build_source(
+    ctx: &Ctx<'_>,
+    tenant: &TenantId,
+    sid: &str,
+    value: Value,
+    service: &ServiceSettings,
+) -> Result<Source, ConfigError> {
+    let key = format!("sources.{sid}");
+    let source_id = SourceId::parse(sid).map_err(|e| ctx.invalid(&key, e.to_string()))?;
+    let Value::Object(mut fields) = value else {
+        return Err(ctx.invalid(&key, "must be a table"));
+    };
+    let kind_name = match fields.remove("kind") {
+        Some(Value::String(k)) => k,
+        _ => return Err(ctx.invalid(format!("{key}.kind"), "is required")),
+    };
+    let kind = SourceKind::parse(&kind_name).ok_or_else(|| {
+        let known: Vec<_> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
+        ctx.invalid(
+            format!("{key}.kind"),
+            format!("unknown kind {kind_name:?}; known: {}", known.join(", ")),
+        )
+    })?;
+    let mut common = serde_json::Map::new();
+    for k in ["verification", "body_limit_bytes", "access", "allow_unauthenticated"] {
+        if let Some(v) = fields.remove(k) {
+            common.insert(k.to_owned(), v);
+        }
+    }
+    let common: CommonFile = ctx.parse(&key, common)?;
+    let access = build_access(ctx, &format!("{key}.access"), common.access)?;
+    let default_url = format!("{}/hooks/{}/{}", service.http.public_base_url, tenant, source_id);
+    let auth = match kind {
+        SourceKind::Keeta => {
+            let f: KeetaFile = ctx.parse(&key, fields)?;
+            SourceAuth::Keeta(KeetaSource {
+                app_id: f.app_id,
+                app_secrets: ctx.secrets(&format!("{key}.app_secrets"), &f.app_secrets)?,
+                callback_url: f.callback_url.unwrap_or(default_url),
+                recipes: ctx.recipes(
+                    &format!("{key}.recipes"),
+                    f.recipes,
+                    &Recipe::ALL,
+                    Recipe::parse,
+                    Recipe::name,
+                )?,
+            })
+        }
+        SourceKind::KeetaAuth => {
+            let f: KeetaAuthFile = ctx.parse(&key, fields)?;
+            SourceAuth::KeetaAuth(KeetaAuthSource {
+                client_id: f.client_id,
+                client_secrets: ctx.secrets(&format!("{key}.client_secrets"), &f.client_secrets)?,
+                callback_url: f.callback_url.unwrap_or(default_url),
+                recipes: ctx.recipes(
+                    &format!("{key}.recipes"),
+                    f.recipes,
+                    &keeta_auth::Recipe::ALL,
+                    keeta_auth::Recipe::parse,
+                    keeta_auth::Recipe::name,
+                )?,
+            })
+        }
+        SourceKind::PagsmileIssuing => {
+            let f: PagsmileIssuingFile = ctx.parse(&key, fields)?;
+            // Pagsmile does not sign issuing webhooks (PROVIDERS.md §2a): refuse an
+            // unprotected source unless the operator says so explicitly.
+            if !access.is_configured() && !common.allow_unauthenticated {
+                return Err(ctx.invalid(
+                    &key,
+                    "pagsmile-issuing webhooks are unsigned: configure access.allow_ips, access.basic_auth \
+                     or access.token, or set allow_unauthenticated = true",
+                ));
+            }
+            let offset = parse_offset(&f.timestamp_utc_offset)
+                .ok_or_else(|| ctx.invalid(format!("{key}.timestamp_utc_offset"), "expected +HH:MM or -HH:MM"))?;
+            SourceAuth::PagsmileIssuing(PagsmileIssuingSource {
+                timestamp_utc_offset_minutes: offset,
+            })
+        }
+        SourceKind::PagsmilePayin => {
+            let f: PagsmilePayinFile = ctx.parse(&key, fields)?;
+            SourceAuth::PagsmilePayin(PagsmilePayinSource {
+                secrets: ctx.secrets(&format!("{key}.secrets"), &f.secrets)?,
+                timestamp_tolerance_secs: f.timestamp_tolerance_secs.max(0),
+            })
+        }
+        SourceKind::PagsmilePayout => {
+            let f: PagsmilePayoutFile = ctx.parse(&key, fields)?;
+            if access.basic_auth.is_some() {
+                // The payout signature travels in `Authorization`: basic auth cannot share it.
+                return Err(ctx.invalid(
+                    format!("{key}.access.basic_auth"),
+                    "pagsmile-payout signs in the Authorization header; use access.token or access.allow_ips",
+                ));
+            }
+            SourceAuth::PagsmilePayout(PagsmilePayoutSource {
+                app_keys: ctx.secrets(&format!("{key}.app_keys"), &f.app_keys)?,
+            })
+        }
+        SourceKind::Bh => {
+            let f: BhFile = ctx.parse(&key, fields)?;
+            if f.public_keys.is_empty() {
+                return Err(ctx.invalid(format!("{key}.public_keys"), "at least one key is required"));
+            }
+            let keys = f
+                .public_keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let text = match k {
+                        KeyFile::Der(t) | KeyFile::Pem(t) => Ok(t.clone()),
+                        KeyFile::PemFile(p) => std::fs::read_to_string(ctx.base_dir.join(p))
+                            .map_err(|e| format!("cannot read {}: {e}", ctx.base_dir.join(p).display())),
+                    };
+                    text.and_then(|t| PublicKey::parse(&t))
+                        .map_err(|m| ctx.invalid(format!("{key}.public_keys[{i}]"), m))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            SourceAuth::Bh(BhSource { public_keys: keys })
+        }
+        SourceKind::StandardWebhooks => {
+            let f: StandardWebhooksFile = ctx.parse(&key, fields)?;
+            let secrets = ctx.secrets(&format!("{key}.secrets"), &f.secrets)?;
+            let keys = secrets
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    hookgate_signature::standard_webhooks::secret_bytes(s.expose())
+                        .map(SecretBytes::new)
+                        .ok_or_else(|| ctx.invalid(format!("{key}.secrets[{i}]"), "expected whsec_<base64>"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            SourceAuth::StandardWebhooks(StandardWebhooksSource {
+                keys,
+                tolerance_secs: f.tolerance_secs.max(0),
+            })
+        }
+    };
+    Ok(Source {
+        id: source_id,
+        kind,
+        body_limit_bytes: common.body_limit_bytes.unwrap_or(service.http.body_limit_bytes),
+        verification: common.verification,
+        access,
+        auth,
+    })
+}
+
+fn build_access(ctx: &Ctx<'_>, key: &str, file: Option<AccessFile>) -> Result<Access, ConfigError> {
+    let Some(f) = file else { return Ok(Access::default()) };
+    let allow_ips = f
+        .allow_ips
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Cidr::parse(c).map_err(|m| ctx.invalid(format!("{key}.allow_ips[{i}]"), m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let basic_auth = f
+        .basic_auth
+        .map(|b| {
+            let password = b
+                .password
+                .resolve(ctx.demo, ctx.base_dir)
+                .map_err(|m| ctx.invalid(format!("{key}.basic_auth.password"), m))?;
+            Ok::<_, ConfigError>(BasicAuth {
+                username: b.username,
+                password,
+            })
+        })
+        .transpose()?;
+    let token = f
+        .token
+        .map(|t| {
+            let value = t
+                .value
+                .resolve(ctx.demo, ctx.base_dir)
+                .map_err(|m| ctx.invalid(format!("{key}.token.value"), m))?;
+            Ok::<_, ConfigError>(HeaderToken {
+                header: t.header.to_ascii_lowercase(),
+                value,
+            })
+        })
+        .transpose()?;
+    Ok(Access {
+        allow_ips,
+        trusted_proxy_header: f.trusted_proxy_header.map(|h| h.to_ascii_lowercase()),
+        basic_auth,
+        token,
+    })
+}
+
+/// Parses `+HH:MM` / `-HH:MM` / `Z` to minutes.
+fn parse_offset(s: &str) -> Option<i32> {
+    let s = s.trim();
+    if s == "Z" || s.eq_ignore_ascii_case("utc") {
+        return Some(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 14 && m < 60).then_some(sign * (h * 60 + m))
 }
 
 /// Parses one tenant from TOML text (tests, `config check` of a single file).
@@ -314,10 +725,12 @@ mod tests {
         .unwrap();
         assert_eq!(t.exchange, "hookgate.demo");
         let src = t.source("keeta").unwrap();
-        let SourceAuth::Keeta(k) = &src.auth;
+        let SourceAuth::Keeta(k) = &src.auth else {
+            panic!("not keeta")
+        };
         assert_eq!(k.callback_url, "http://127.0.0.1:8080/hooks/demo/keeta");
         assert_eq!(k.app_secrets[0].expose(), "demo-keeta-secret");
-        assert_eq!(k.verification, Verification::Enforce);
+        assert_eq!(src.verification, Verification::Enforce);
         assert_eq!(k.recipes.len(), Recipe::ALL.len());
         assert!(
             !format!("{t:?}").contains("demo-keeta-secret"),
@@ -392,5 +805,100 @@ mod tests {
             err.contains("sources.k.recipes") && err.contains("callback_url?params+secret"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn unsigned_pagsmile_issuing_needs_access_controls() {
+        let err = parse("id = \"a\"\n[sources.cards]\nkind = \"pagsmile-issuing\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sources.cards") && err.contains("allow_unauthenticated"),
+            "{err}"
+        );
+        let ok =
+            parse("id = \"a\"\n[sources.cards]\nkind = \"pagsmile-issuing\"\nallow_unauthenticated = true\n").unwrap();
+        assert!(!ok.source("cards").unwrap().access.is_configured());
+        let t = parse(
+            r#"id = "a"
+            demo = true
+            [sources.cards]
+            kind = "pagsmile-issuing"
+            timestamp_utc_offset = "+08:00"
+            [sources.cards.access]
+            allow_ips = ["10.0.0.0/8", "203.0.113.7"]
+            trusted_proxy_header = "X-Forwarded-For"
+            basic_auth = { username = "pagsmile", password = { demo = "pw" } }"#,
+        )
+        .unwrap();
+        let src = t.source("cards").unwrap();
+        assert_eq!(src.access.allow_ips.len(), 2);
+        assert_eq!(src.access.trusted_proxy_header.as_deref(), Some("x-forwarded-for"));
+        let SourceAuth::PagsmileIssuing(p) = &src.auth else {
+            panic!()
+        };
+        assert_eq!(p.timestamp_utc_offset_minutes, 480);
+        let err = parse(
+            r#"id = "a"
+            [sources.cards]
+            kind = "pagsmile-issuing"
+            access = { allow_ips = ["10.0.0.0/99"] }"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("sources.cards.access.allow_ips[0]"), "{err}");
+    }
+
+    #[test]
+    fn every_kind_of_the_demo_shape_loads() {
+        let t = parse(
+            r#"id = "demo"
+            demo = true
+            [sources.keeta-auth]
+            kind = "keeta-auth"
+            client_secrets = [{ demo = "cs" }]
+            [sources.pagsmile-payin]
+            kind = "pagsmile-payin"
+            secrets = [{ demo = "ps" }]
+            timestamp_tolerance_secs = 60
+            [sources.pagsmile-payout]
+            kind = "pagsmile-payout"
+            app_keys = [{ demo = "ak" }]
+            [sources.webhooks]
+            kind = "standard-webhooks"
+            secrets = [{ demo = "whsec_ZGVtby1zdGFuZGFyZC13ZWJob29rcy1zZWNyZXQ=" }]
+            [sources.bh]
+            kind = "bh"
+            public_keys = [{ pem_file = "../config/demo/bh-public.pem" }]"#,
+        );
+        // The BH key path is relative to the tenant file's directory.
+        let err = t.unwrap_err().to_string();
+        assert!(err.contains("sources.bh.public_keys[0]"), "{err}");
+        let pem =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/demo/bh-public.pem")).unwrap();
+        let der: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let t = parse(&format!(
+            r#"id = "demo"
+            demo = true
+            [sources.bh]
+            kind = "bh"
+            public_keys = [{{ der = "{der}" }}, {{ pem = """{pem}""" }}]
+            [sources.webhooks]
+            kind = "standard-webhooks"
+            secrets = [{{ demo = "whsec_ZGVtby1zdGFuZGFyZC13ZWJob29rcy1zZWNyZXQ=" }}]"#
+        ))
+        .unwrap();
+        let SourceAuth::Bh(bh) = &t.source("bh").unwrap().auth else {
+            panic!()
+        };
+        assert_eq!(bh.public_keys.len(), 2);
+        let SourceAuth::StandardWebhooks(w) = &t.source("webhooks").unwrap().auth else {
+            panic!()
+        };
+        assert_eq!(w.keys[0].expose(), b"demo-standard-webhooks-secret");
+        let err = parse("id = \"a\"\n[sources.b]\nkind = \"bh\"\npublic_keys = [{ der = \"bm9wZQ==\" }]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sources.b.public_keys[0]"), "{err}");
     }
 }

@@ -4,10 +4,12 @@
 //!
 //! No IO crates here: this crate is data and contracts only.
 
+mod cidr;
 mod ids;
 mod notification;
 mod ports;
 
+pub use cidr::Cidr;
 pub use ids::{DeliveryKey, IdError, SourceId, TenantId};
 pub use notification::{Header, RawNotification, SignatureCheck, Verified};
 pub use ports::{BoxFuture, ReadinessProbe};

@@ -49,22 +49,28 @@ pub enum SignatureCheck {
         /// Why it did not verify.
         reason: String,
     },
-    /// The source authenticates by other means (e.g. network controls) by configuration.
-    NotRequired,
+    /// The provider does not sign (Pagsmile issuing): the source is
+    /// authenticated by `by` (e.g. `access-controls`, or `unauthenticated`
+    /// when the operator allowed that explicitly).
+    NotRequired {
+        /// What authenticated it.
+        by: String,
+    },
 }
 
 impl SignatureCheck {
-    /// The matched recipe, if any.
+    /// The matched recipe (or what authenticated an unsigned source).
     pub fn recipe(&self) -> Option<&str> {
         match self {
             SignatureCheck::Matched { recipe } => Some(recipe),
-            _ => None,
+            SignatureCheck::NotRequired { by } => Some(by),
+            SignatureCheck::Observed { .. } => None,
         }
     }
 
-    /// True when a signature actually matched.
+    /// True unless the request was accepted unverified in observe mode.
     pub fn is_verified(&self) -> bool {
-        matches!(self, SignatureCheck::Matched { .. })
+        !matches!(self, SignatureCheck::Observed { .. })
     }
 }
 

@@ -15,7 +15,7 @@ pub use amqp::{AmqpError, Publisher, Received, Subscription};
 pub use dedupe::{Decision, Dedupe};
 pub use probes::{RabbitProbe, RedisProbe};
 
-use hookgate_config::{DispatcherSettings, Tenants};
+use hookgate_config::{DispatcherSettings, SourceAuth, Tenants};
 use hookgate_core::SourceKind;
 use hookgate_proto::CanonicalEvent;
 use hookgate_store::{Claimed, EventRecord, Store, StoreError};
@@ -233,6 +233,8 @@ impl Dispatcher {
             notification_id: row.notification_id,
             received_at: row.received_at,
             body: &row.body,
+            delivery_key: &row.delivery_key,
+            options: self.options(&row.tenant, &row.source),
         };
         match hookgate_normalizer::normalize(&input) {
             Ok(events) => {
@@ -262,6 +264,17 @@ impl Dispatcher {
                 events: Vec::new(),
                 failure: Some((format!("normalize: {e}"), true)),
             },
+        }
+    }
+
+    /// Normalization options of a configured source (defaults when unknown).
+    fn options(&self, tenant: &str, source: &str) -> hookgate_normalizer::Options {
+        let tenant = self.tenants.get(tenant);
+        match tenant.and_then(|t| t.source(source)).map(|s| &s.auth) {
+            Some(SourceAuth::PagsmileIssuing(p)) => hookgate_normalizer::Options {
+                utc_offset_minutes: p.timestamp_utc_offset_minutes,
+            },
+            _ => hookgate_normalizer::Options::default(),
         }
     }
 

@@ -10,7 +10,7 @@ use bytes::{Bytes, BytesMut};
 use chrono::Utc;
 use futures_util::StreamExt;
 use hookgate_config::{Source, Tenant};
-use hookgate_core::{Header, RawNotification, SourceKind, Verified};
+use hookgate_core::{Header, RawNotification, SignatureCheck, SourceKind, Verified};
 use hookgate_store::{InsertOutcome, Rejection};
 use hookgate_telemetry::Outcome;
 use std::time::{Duration, Instant};
@@ -110,13 +110,13 @@ async fn receive_inner(
 
     // 3. Authenticate and derive the delivery key (5).
     let request_url = request_url(req);
-    let accepted = match kinds::authenticate(
-        source,
-        &RequestFacts {
-            request_url: &request_url,
-        },
-        &body,
-    ) {
+    let facts = RequestFacts {
+        request_url: &request_url,
+        headers: req.headers(),
+        peer: req.peer_addr().map(|a| a.ip()),
+        now_secs: received_at.timestamp(),
+    };
+    let accepted = match kinds::authenticate(source, &facts, &body) {
         Ok(a) => a,
         Err(refusal) => {
             return request
@@ -124,7 +124,7 @@ async fn receive_inner(
                 .await
         }
     };
-    if !accepted.check.is_verified() {
+    if let SignatureCheck::Observed { .. } = accepted.check {
         state.metrics.unverified(tenant.id.as_str(), source.id.as_str());
         tracing::warn!(check = ?accepted.check, "accepted without a matching signature (observe mode)");
     }

@@ -5,10 +5,10 @@
 //! per-event pages listed in PROVIDERS.md §1a.
 
 use crate::value::{Flag, Int, Text};
-use crate::{event_id, money_from_minor, Input, NormalizeError};
+use crate::{money_from_minor, Input, NormalizeError};
 use hookgate_core::DeliveryKey;
 use hookgate_proto::v1::{self, event::Data};
-use hookgate_proto::{timestamp_from_millis, timestamp_from_secs, CanonicalEvent, SPEC_VERSION};
+use hookgate_proto::{timestamp_from_millis, timestamp_from_secs, CanonicalEvent};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
@@ -99,34 +99,27 @@ struct Mapped {
     data: Option<Data>,
 }
 
+impl Mapped {
+    fn finish(self, env: &Envelope) -> crate::Mapped {
+        crate::Mapped {
+            kind: self.kind.to_owned(),
+            provider_event_type: env.event_id.to_string(),
+            subject: self.subject,
+            idempotency_key: self.idempotency_key,
+            occurred_at: self
+                .occurred_ms
+                .map(timestamp_from_millis)
+                .or_else(|| env.timestamp.map(timestamp_from_secs)),
+            data: self.data,
+        }
+    }
+}
+
 /// Maps a Keeta notification to its canonical event (always exactly one).
 pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
     let env = Envelope::parse(input.body)?;
-    let mapped = map_event(&env)?;
-    let occurred_at = mapped
-        .occurred_ms
-        .map(timestamp_from_millis)
-        .or_else(|| env.timestamp.map(timestamp_from_secs));
-    let event = v1::Event {
-        id: event_id(input, 0).to_string(),
-        spec_version: SPEC_VERSION.to_owned(),
-        tenant: input.tenant.to_owned(),
-        source: input.source.to_owned(),
-        provider: PROVIDER.to_owned(),
-        r#type: mapped.kind.to_owned(),
-        provider_event_type: env.event_id.to_string(),
-        subject: mapped.subject,
-        occurred_at,
-        received_at: Some(timestamp_from_millis(input.received_at.timestamp_millis())),
-        idempotency_key: mapped.idempotency_key,
-        notification_id: input.notification_id,
-        data: mapped.data,
-        raw: None,
-    };
-    Ok(vec![CanonicalEvent {
-        event,
-        raw: raw_payload(input.body)?,
-    }])
+    let mapped = map_event(&env)?.finish(&env);
+    Ok(vec![mapped.into_event(input, PROVIDER, 0, raw_payload(input.body)?)])
 }
 
 /// The envelope without `sig`, with `message` expanded to the object it encodes

@@ -7,15 +7,21 @@
 //! normalized twice (a retry after a crash) yields the same events with the
 //! same ids.
 
+pub mod bh;
 pub mod keeta;
+pub mod keeta_auth;
 mod money;
+pub mod pagsmile;
+pub mod standard_webhooks;
 mod value;
 
-pub use money::money_from_minor;
+pub use money::{money_from_decimal, money_from_minor};
 
 use chrono::{DateTime, Utc};
 use hookgate_core::{DeliveryKey, SourceKind};
-use hookgate_proto::CanonicalEvent;
+use hookgate_proto::v1::{self, event::Data};
+use hookgate_proto::{timestamp_from_millis, CanonicalEvent, Timestamp, SPEC_VERSION};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -34,6 +40,17 @@ pub struct Input<'a> {
     pub received_at: DateTime<Utc>,
     /// The raw body.
     pub body: &'a [u8],
+    /// The delivery key it was stored under.
+    pub delivery_key: &'a str,
+    /// Per-source options.
+    pub options: Options,
+}
+
+/// Per-source normalization options (from the source's configuration).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Offset from UTC of provider local times without a zone (Pagsmile issuing), minutes.
+    pub utc_offset_minutes: i32,
 }
 
 /// Why a request or notification could not be mapped.
@@ -55,18 +72,115 @@ pub enum NormalizeError {
     },
 }
 
-/// The delivery key of a request body: the provider's per-delivery id where it
-/// has one, else SHA-256 of the body.
-pub fn delivery_key(kind: SourceKind, body: &[u8]) -> Result<DeliveryKey, NormalizeError> {
-    match kind {
-        SourceKind::Keeta => keeta::Envelope::parse(body).map(|e| e.delivery_key(body)),
-    }
+/// The delivery key of a request: the provider's per-delivery id or business
+/// key where it has one (PROVIDERS.md), else SHA-256 of the body. `header`
+/// looks up a request header by lowercase name.
+pub fn delivery_key(
+    kind: SourceKind,
+    body: &[u8],
+    header: &dyn Fn(&str) -> Option<String>,
+) -> Result<DeliveryKey, NormalizeError> {
+    let key = match kind {
+        SourceKind::Keeta => return keeta::Envelope::parse(body).map(|e| e.delivery_key(body)),
+        SourceKind::KeetaAuth => keeta_auth::delivery_key(body)?,
+        SourceKind::PagsmileIssuing => pagsmile::issuing_delivery_key(body)?,
+        SourceKind::PagsmilePayin => pagsmile::payin_delivery_key(body)?,
+        SourceKind::PagsmilePayout => pagsmile::payout_delivery_key(body)?,
+        SourceKind::Bh => bh::delivery_key(body)?,
+        SourceKind::StandardWebhooks => header("webhook-id").ok_or(NormalizeError::MissingField("webhook-id"))?,
+    };
+    Ok(DeliveryKey::new(key).unwrap_or_else(|| DeliveryKey::from_digest_hex(body_hash(body))))
 }
 
 /// Maps a stored notification to its canonical events (zero or more).
 pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
     match input.kind {
         SourceKind::Keeta => keeta::normalize(input),
+        SourceKind::KeetaAuth => keeta_auth::normalize(input),
+        SourceKind::PagsmileIssuing => pagsmile::normalize_issuing(input),
+        SourceKind::PagsmilePayin => pagsmile::normalize_payin(input),
+        SourceKind::PagsmilePayout => pagsmile::normalize_payout(input),
+        SourceKind::Bh => bh::normalize(input),
+        SourceKind::StandardWebhooks => standard_webhooks::normalize(input),
+    }
+}
+
+/// What a provider module decides about one event; [`Mapped::into_event`]
+/// adds the envelope fields every event shares.
+#[derive(Debug)]
+pub(crate) struct Mapped {
+    /// Canonical type without the provider.
+    pub kind: String,
+    /// The provider's name for the event.
+    pub provider_event_type: String,
+    /// Subject (per-subject ordering).
+    pub subject: String,
+    /// Business idempotency key.
+    pub idempotency_key: String,
+    /// When it happened, if the payload says.
+    pub occurred_at: Option<Timestamp>,
+    /// Typed data.
+    pub data: Option<Data>,
+}
+
+impl Mapped {
+    /// The `index`-th event of `input`, with `raw` as the payload.
+    pub(crate) fn into_event(
+        self,
+        input: &Input<'_>,
+        provider: &str,
+        index: u32,
+        raw: Box<RawValue>,
+    ) -> CanonicalEvent {
+        let received_at = timestamp_from_millis(input.received_at.timestamp_millis());
+        let event = v1::Event {
+            id: event_id(input, index).to_string(),
+            spec_version: SPEC_VERSION.to_owned(),
+            tenant: input.tenant.to_owned(),
+            source: input.source.to_owned(),
+            provider: provider.to_owned(),
+            r#type: self.kind,
+            provider_event_type: self.provider_event_type,
+            subject: self.subject,
+            occurred_at: Some(self.occurred_at.unwrap_or(received_at)),
+            received_at: Some(received_at),
+            idempotency_key: self.idempotency_key,
+            notification_id: input.notification_id,
+            data: self.data,
+            raw: None,
+        };
+        CanonicalEvent { event, raw }
+    }
+}
+
+/// The body as `raw` when it is JSON, else as a JSON string.
+pub(crate) fn raw_body(body: &[u8]) -> Result<Box<RawValue>, NormalizeError> {
+    let text = std::str::from_utf8(body).map_err(|e| NormalizeError::NotJson(e.to_string()))?;
+    RawValue::from_string(text.trim().to_owned()).map_err(|e| NormalizeError::NotJson(e.to_string()))
+}
+
+/// Parses a JSON body into `T`, mapping errors to [`NormalizeError::NotJson`].
+pub(crate) fn parse_body<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, NormalizeError> {
+    serde_json::from_slice(body).map_err(|e| NormalizeError::NotJson(e.to_string()))
+}
+
+/// A lowercase, dotted-type-safe form of a provider word (`PARTIAL_REFUNDED` → `partial_refunded`).
+pub(crate) fn type_word(s: &str) -> String {
+    let w: String = s
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if w.is_empty() {
+        "unknown".to_owned()
+    } else {
+        w
     }
 }
 
@@ -108,6 +222,8 @@ mod tests {
             notification_id: 7,
             received_at: at,
             body: b"",
+            delivery_key: "k",
+            options: Options::default(),
         };
         let a = event_id(&input, 0);
         assert_eq!(a, event_id(&input, 0));

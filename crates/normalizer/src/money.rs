@@ -31,6 +31,26 @@ pub fn money_from_minor(minor: i64, currency: &str) -> Money {
     }
 }
 
+/// Builds a [`Money`] from an exact decimal string (kept as sent, trimmed).
+pub fn money_from_decimal(amount: &str, currency: &str) -> Money {
+    Money {
+        amount: amount.trim().to_owned(),
+        currency: currency.trim().to_ascii_uppercase(),
+        amount_minor: None,
+    }
+}
+
+/// True for `[-+]digits[.digits]`.
+pub(crate) fn is_decimal(s: &str) -> bool {
+    let s = s.trim();
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (int, frac) = s.split_once('.').unwrap_or((s, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,6 +92,28 @@ impl<'de> Deserialize<'de> for Flag {
     }
 }
 
+/// A decimal sent as a JSON string or a JSON number, kept as its exact text
+/// (never through `f64`). Needs a `serde_json` deserializer (raw values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decimal(pub String);
+
+impl<'de> Deserialize<'de> for Decimal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw: Box<serde_json::value::RawValue> = Deserialize::deserialize(d)?;
+        let text = raw.get().trim();
+        let value = if text.starts_with('"') {
+            serde_json::from_str::<String>(text).map_err(de::Error::custom)?
+        } else {
+            text.to_owned()
+        };
+        if crate::money::is_decimal(&value) {
+            Ok(Decimal(value.trim().to_owned()))
+        } else {
+            Err(de::Error::custom(format!("not a decimal amount: {value:?}")))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +135,14 @@ mod tests {
             Text("1930106161957212198".into())
         );
         assert_eq!(serde_json::from_str::<Flag>("1").unwrap(), Flag(true));
+        assert_eq!(
+            serde_json::from_str::<Decimal>("1000.00").unwrap(),
+            Decimal("1000.00".into())
+        );
+        assert_eq!(
+            serde_json::from_str::<Decimal>("\"-7.12\"").unwrap(),
+            Decimal("-7.12".into())
+        );
+        assert!(serde_json::from_str::<Decimal>("\"12,5\"").is_err());
     }
 }

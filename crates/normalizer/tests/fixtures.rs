@@ -8,11 +8,13 @@
 
 use chrono::DateTime;
 use hookgate_core::SourceKind;
-use hookgate_normalizer::{delivery_key, normalize, Input};
+use hookgate_normalizer::{delivery_key, normalize, Input, Options};
 use std::path::Path;
 
-fn check(kind: SourceKind, dir: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir);
+fn check(kind: SourceKind) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(kind.as_str());
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
     let mut inputs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -28,17 +30,25 @@ fn check(kind: SourceKind, dir: &str) {
         let received_at = DateTime::parse_from_rfc3339("2025-06-04T03:35:44.500Z")
             .unwrap()
             .to_utc();
+        // Standard Webhooks takes its delivery key from a header.
+        let header = |name: &str| (name == "webhook-id").then(|| "msg_2xK4fixture".to_owned());
+        let key = delivery_key(kind, body, &header)
+            .map(|k| k.to_string())
+            .unwrap_or_else(|e| format!("error: {e}"));
+        // Pagsmile issuing times: the fixtures read them as UTC+08:00.
+        let options = Options {
+            utc_offset_minutes: if kind == SourceKind::PagsmileIssuing { 480 } else { 0 },
+        };
         let input_meta = Input {
             tenant: "demo",
-            source: "keeta",
+            source: kind.as_str(),
             kind,
             notification_id: 42,
             received_at,
             body,
+            delivery_key: &key,
+            options,
         };
-        let key = delivery_key(kind, body)
-            .map(|k| k.to_string())
-            .unwrap_or_else(|e| format!("error: {e}"));
         let actual = match normalize(&input_meta) {
             Ok(events) => {
                 let events: Vec<serde_json::Value> = events
@@ -53,7 +63,12 @@ fn check(kind: SourceKind, dir: &str) {
         if let Ok(events) = normalize(&input_meta) {
             for e in events {
                 let wire = String::from_utf8(e.to_json().unwrap()).unwrap();
-                for token in ["9007199254740993", "123456789012345678901234567890"] {
+                for token in [
+                    "9007199254740993",
+                    "123456789012345678901234567890",
+                    "473130522693193728",
+                    "1000.00",
+                ] {
                     if std::str::from_utf8(body).unwrap().contains(token) {
                         assert!(wire.contains(token), "{} lost {token}: {wire}", input.display());
                     }
@@ -84,5 +99,35 @@ fn check(kind: SourceKind, dir: &str) {
 
 #[test]
 fn keeta_fixtures() {
-    check(SourceKind::Keeta, "keeta");
+    check(SourceKind::Keeta);
+}
+
+#[test]
+fn keeta_auth_fixtures() {
+    check(SourceKind::KeetaAuth);
+}
+
+#[test]
+fn pagsmile_issuing_fixtures() {
+    check(SourceKind::PagsmileIssuing);
+}
+
+#[test]
+fn pagsmile_payin_fixtures() {
+    check(SourceKind::PagsmilePayin);
+}
+
+#[test]
+fn pagsmile_payout_fixtures() {
+    check(SourceKind::PagsmilePayout);
+}
+
+#[test]
+fn bh_fixtures() {
+    check(SourceKind::Bh);
+}
+
+#[test]
+fn standard_webhooks_fixtures() {
+    check(SourceKind::StandardWebhooks);
 }

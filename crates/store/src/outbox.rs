@@ -20,6 +20,8 @@ pub struct Claimed {
     pub source: String,
     /// Kind.
     pub kind: String,
+    /// Delivery key it was stored under.
+    pub delivery_key: String,
     /// Raw body.
     pub body: Vec<u8>,
     /// Commit time.
@@ -75,7 +77,7 @@ impl Store {
                 RETURNING o.notification_id, o.attempts
             )
             SELECT n.id AS "notification_id!", n.tenant AS "tenant!", n.source AS "source!", n.kind AS "kind!",
-                   n.body AS "body!", n.received_at AS "received_at!", n.traceparent, c.attempts AS "attempts!"
+                   n.delivery_key AS "delivery_key!", n.body AS "body!", n.received_at AS "received_at!", n.traceparent, c.attempts AS "attempts!"
             FROM claimed c JOIN notifications n ON n.id = c.notification_id
             ORDER BY n.id
             "#,

@@ -5,7 +5,12 @@
 //! come from the built-in defaults, overridable with `HOOKGATE__*`).
 
 use hookgate_cli::gateway::{Gateway, Role};
-use hookgate_config::{KeetaSource, Secret, ServiceSettings, Settings, Source, SourceAuth, Tenant, Verification};
+use hookgate_cli::samples::{self, ProviderKeys, Sample};
+use hookgate_config::{
+    Access, BasicAuth, BhSource, KeetaAuthSource, KeetaSource, PagsmileIssuingSource, PagsmilePayinSource,
+    PagsmilePayoutSource, Secret, SecretBytes, ServiceSettings, Settings, Source, SourceAuth, StandardWebhooksSource,
+    Tenant, Verification,
+};
 use hookgate_core::{SourceId, SourceKind, TenantId};
 use hookgate_dispatcher::{Received, Subscription};
 use hookgate_store::{PoolConfig, Store};
@@ -45,22 +50,107 @@ pub fn service_settings() -> ServiceSettings {
 
 /// A Keeta source for tests.
 pub fn keeta_source(id: &str, secret: &str, callback_url: &str, verification: Verification) -> Source {
-    Source {
-        id: SourceId::parse(id).unwrap_or_else(|e| panic!("{e}")),
-        kind: SourceKind::Keeta,
-        body_limit_bytes: 1024 * 1024,
-        auth: SourceAuth::Keeta(KeetaSource {
+    source(
+        id,
+        SourceKind::Keeta,
+        verification,
+        SourceAuth::Keeta(KeetaSource {
             app_id: Some(KEETA_APP_ID),
             app_secrets: vec![Secret::new(secret)],
             callback_url: callback_url.to_owned(),
-            verification,
-            recipes: hookgate_signature_recipes(),
+            recipes: hookgate_signature::keeta::Recipe::ALL.to_vec(),
         }),
+    )
+}
+
+fn source(id: &str, kind: SourceKind, verification: Verification, auth: SourceAuth) -> Source {
+    Source {
+        id: SourceId::parse(id).unwrap_or_else(|e| panic!("{e}")),
+        kind,
+        body_limit_bytes: 1024 * 1024,
+        verification,
+        access: Access::default(),
+        auth,
     }
 }
 
-fn hookgate_signature_recipes() -> Vec<hookgate_signature::keeta::Recipe> {
-    hookgate_signature::keeta::Recipe::ALL.to_vec()
+/// The demo BH key pair shipped in `config/demo/` (public, private PEM).
+pub fn demo_bh_keys() -> (String, String) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/demo");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    (read("bh-public.pem"), read("bh-private.pem"))
+}
+
+/// One source of every other kind, with fresh secrets: `keeta-auth`,
+/// `pagsmile-issuing` (basic auth), `pagsmile-payin`, `pagsmile-payout`,
+/// `bh` (the demo key pair) and `webhooks` (Standard Webhooks).
+fn other_sources(tenant: &str, base_url: &str) -> Vec<Source> {
+    let (bh_public, _) = demo_bh_keys();
+    let whsec = hookgate_signature::encode_base64(unique("whsec-").as_bytes());
+    let mut issuing = source(
+        "pagsmile-issuing",
+        SourceKind::PagsmileIssuing,
+        Verification::Enforce,
+        SourceAuth::PagsmileIssuing(PagsmileIssuingSource {
+            timestamp_utc_offset_minutes: 0,
+        }),
+    );
+    issuing.access.basic_auth = Some(BasicAuth {
+        username: "pagsmile".into(),
+        password: Secret::new(unique("pw-")),
+    });
+    vec![
+        source(
+            "keeta-auth",
+            SourceKind::KeetaAuth,
+            Verification::Enforce,
+            SourceAuth::KeetaAuth(KeetaAuthSource {
+                client_id: None,
+                client_secrets: vec![Secret::new(unique("cs-"))],
+                callback_url: format!("{base_url}/hooks/{tenant}/keeta-auth"),
+                recipes: hookgate_signature::keeta_auth::Recipe::ALL.to_vec(),
+            }),
+        ),
+        issuing,
+        source(
+            "pagsmile-payin",
+            SourceKind::PagsmilePayin,
+            Verification::Enforce,
+            SourceAuth::PagsmilePayin(PagsmilePayinSource {
+                secrets: vec![Secret::new(unique("ps-"))],
+                timestamp_tolerance_secs: 300,
+            }),
+        ),
+        source(
+            "pagsmile-payout",
+            SourceKind::PagsmilePayout,
+            Verification::Enforce,
+            SourceAuth::PagsmilePayout(PagsmilePayoutSource {
+                app_keys: vec![Secret::new(unique("ak-"))],
+            }),
+        ),
+        source(
+            "bh",
+            SourceKind::Bh,
+            Verification::Enforce,
+            SourceAuth::Bh(BhSource {
+                public_keys: vec![
+                    hookgate_signature::bh::PublicKey::parse(&bh_public).unwrap_or_else(|e| panic!("{e}"))
+                ],
+            }),
+        ),
+        source(
+            "webhooks",
+            SourceKind::StandardWebhooks,
+            Verification::Enforce,
+            SourceAuth::StandardWebhooks(StandardWebhooksSource {
+                keys: vec![SecretBytes::new(
+                    hookgate_signature::standard_webhooks::secret_bytes(&format!("whsec_{whsec}")).unwrap_or_default(),
+                )],
+                tolerance_secs: 300,
+            }),
+        ),
+    ]
 }
 
 /// One test's world: settings pointing at its own database, tenant,
@@ -99,8 +189,10 @@ impl TestEnv {
         let keeta_secret = unique("secret-");
         let callback_url = format!("https://hooks.example.test/hooks/{tenant}/keeta");
         let mut sources = BTreeMap::new();
-        let src = keeta_source("keeta", &keeta_secret, &callback_url, Verification::Enforce);
-        sources.insert(src.id.clone(), src);
+        let keeta = keeta_source("keeta", &keeta_secret, &callback_url, Verification::Enforce);
+        for src in std::iter::once(keeta).chain(other_sources(&tenant, &service.http.public_base_url)) {
+            sources.insert(src.id.clone(), src);
+        }
         let mut t = Tenant {
             id: TenantId::parse(&tenant).unwrap_or_else(|e| panic!("{e}")),
             demo: false,
@@ -157,6 +249,30 @@ impl TestEnv {
         )
     }
 
+    /// The tenant's source `id`.
+    pub fn source(&self, id: &str) -> &Source {
+        self.settings
+            .tenants
+            .iter()
+            .next()
+            .and_then(|t| t.source(id))
+            .unwrap_or_else(|| panic!("no source {id}"))
+    }
+
+    /// A provider-signed request of `event` for source `source_id` (the source's
+    /// kind decides the payload and the signature); `seq` varies business ids.
+    pub fn sample(&self, source_id: &str, event: &str, seq: u64) -> Sample {
+        let source = self.source(source_id);
+        let now_ms = chrono_now_ms();
+        let body =
+            samples::body(source.kind, event, seq, now_ms).unwrap_or_else(|| panic!("no {event} for {}", source.kind));
+        let (_, private) = demo_bh_keys();
+        let keys = ProviderKeys {
+            bh: Some(hookgate_signature::bh::PrivateKey::from_pkcs8_pem(&private).unwrap_or_else(|e| panic!("{e}"))),
+        };
+        samples::sign(source, body, &keys, now_ms / 1000, &unique("msg_")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// A temporary queue bound to the tenant exchange with `bindings`.
     pub async fn subscribe(&self, bindings: &[&str]) -> Subscription {
         let r = &self.settings.service.rabbitmq;
@@ -185,6 +301,32 @@ impl TestEnv {
             task: Some(task),
         }
     }
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Posts a sample to a gateway; returns (status, body text, content-type).
+pub async fn post_sample(url: &str, sample: &Sample) -> (u16, String, String) {
+    let mut req = http()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(sample.body.clone());
+    for (name, value) in &sample.headers {
+        req = req.header(name, value);
+    }
+    let r = req.send().await.unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (status, r.text().await.unwrap_or_default(), ct)
 }
 
 fn replace_db(url: &str, db: &str) -> String {

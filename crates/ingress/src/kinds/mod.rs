@@ -1,18 +1,36 @@
-//! Per-kind behaviour: heartbeat detection, authentication and the ack
-//! contract (the exact success and failure bodies each provider expects).
+//! Per-kind behaviour: heartbeat detection, authentication (access controls,
+//! then the provider's signature) and the ack contract (the exact success and
+//! failure answers each provider expects, DESIGN.md §4).
 
-mod keeta;
+mod access;
+mod ack;
+mod verify;
 
+use actix_web::http::header::HeaderMap;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
-use hookgate_config::{Source, SourceAuth};
+use hookgate_config::{Source, Verification};
 use hookgate_core::{DeliveryKey, SignatureCheck, SourceKind};
+use std::net::IpAddr;
 
-/// What the verifier needs to know about the request besides the body.
+/// What authentication needs to know about the request besides the body.
 #[derive(Debug)]
 pub(crate) struct RequestFacts<'a> {
     /// The URL the request arrived at (`scheme://host/path?query`).
     pub request_url: &'a str,
+    /// Request headers.
+    pub headers: &'a HeaderMap,
+    /// TCP peer address.
+    pub peer: Option<IpAddr>,
+    /// Now, Unix seconds (timestamp tolerances).
+    pub now_secs: i64,
+}
+
+impl RequestFacts<'_> {
+    /// A header as text (names are case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 /// A request that authenticated.
@@ -40,30 +58,45 @@ impl Refusal {
     }
 }
 
-/// True when the body is the provider's heartbeat (answered, never stored).
-pub(crate) fn is_heartbeat(source: &Source, body: &[u8]) -> bool {
-    match source.kind {
-        SourceKind::Keeta => keeta::is_heartbeat(body),
-    }
+/// A signature that did not verify: metric reason and detail.
+#[derive(Debug)]
+pub(crate) struct SignatureFailure {
+    pub reason: &'static str,
+    pub detail: String,
 }
 
-/// Authenticates a request and derives its delivery key.
+/// True when the body is the provider's heartbeat (answered, never stored).
+pub(crate) fn is_heartbeat(source: &Source, body: &[u8]) -> bool {
+    source.kind == SourceKind::Keeta && hookgate_normalizer::keeta::is_heartbeat(body)
+}
+
+/// Access controls, delivery key, then the provider signature.
 pub(crate) fn authenticate(source: &Source, facts: &RequestFacts<'_>, body: &[u8]) -> Result<Accepted, Refusal> {
-    match &source.auth {
-        SourceAuth::Keeta(cfg) => keeta::authenticate(cfg, facts, body),
-    }
+    access::check(&source.access, facts)?;
+    let header = |name: &str| facts.header(name).map(str::to_owned);
+    let delivery_key = hookgate_normalizer::delivery_key(source.kind, body, &header)
+        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
+    let check = match verify::signature(source, facts, body) {
+        Ok(check) => check,
+        Err(f) if source.verification == Verification::Observe => SignatureCheck::Observed { reason: f.detail },
+        Err(f) => {
+            let status = if f.reason == "bad_request" {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            return Err(Refusal::new(status, f.reason, f.detail));
+        }
+    };
+    Ok(Accepted { delivery_key, check })
 }
 
 /// The success answer of a kind.
 pub(crate) fn success(kind: SourceKind) -> HttpResponse {
-    match kind {
-        SourceKind::Keeta => keeta::success(),
-    }
+    ack::success(kind)
 }
 
 /// The failure answer of a kind, shaped as that provider expects.
 pub(crate) fn failure(kind: Option<SourceKind>, status: StatusCode, message: &str) -> HttpResponse {
-    match kind {
-        Some(SourceKind::Keeta) | None => keeta::failure(status, message),
-    }
+    ack::failure(kind, status, message)
 }

@@ -1,0 +1,144 @@
+//! The provider signature of each kind (recipes in `hookgate-signature`).
+
+use super::{RequestFacts, SignatureFailure};
+use hookgate_config::{Source, SourceAuth};
+use hookgate_core::SignatureCheck;
+use hookgate_signature::{bh, keeta, keeta_auth, pagsmile, standard_webhooks};
+
+fn fail(reason: &'static str, detail: impl ToString) -> SignatureFailure {
+    SignatureFailure {
+        reason,
+        detail: detail.to_string(),
+    }
+}
+
+/// `missing_signature` when the credential is absent, `bad_signature` otherwise.
+fn reason(missing: bool) -> &'static str {
+    if missing {
+        "missing_signature"
+    } else {
+        "bad_signature"
+    }
+}
+
+/// Names the matched secret when a rotation window holds several.
+fn matched(recipe: &str, index: usize, of: usize) -> SignatureCheck {
+    let recipe = if of > 1 {
+        format!("{recipe}#secret{index}")
+    } else {
+        recipe.to_owned()
+    };
+    SignatureCheck::Matched { recipe }
+}
+
+pub(super) fn signature(
+    source: &Source,
+    facts: &RequestFacts<'_>,
+    body: &[u8],
+) -> Result<SignatureCheck, SignatureFailure> {
+    match &source.auth {
+        SourceAuth::Keeta(cfg) => {
+            let params = keeta::Params::from_json(body).map_err(|e| fail("bad_request", e))?;
+            if let Some(expected) = cfg.app_id {
+                let got = hookgate_normalizer::keeta::Envelope::parse(body)
+                    .ok()
+                    .and_then(|e| e.app_id);
+                if got.is_some_and(|got| got != expected) {
+                    return Err(fail("app_id_mismatch", "appId does not match this source"));
+                }
+            }
+            let secrets: Vec<&str> = cfg.app_secrets.iter().map(|s| s.expose()).collect();
+            let urls = keeta::Urls {
+                callback: &cfg.callback_url,
+                request: Some(facts.request_url),
+            };
+            keeta::verify(&params, urls, &cfg.recipes, &secrets)
+                .map(|m| matched(m.recipe.name(), m.secret_index, secrets.len()))
+                .map_err(|e| fail(reason(e == keeta::VerifyError::Missing), e))
+        }
+        SourceAuth::KeetaAuth(cfg) => {
+            if let Some(expected) = cfg.client_id {
+                let got = serde_json::from_slice::<serde_json::Value>(body)
+                    .ok()
+                    .and_then(|v| v.get("clientId").and_then(|c| c.as_i64()));
+                if got.is_some_and(|got| got != expected) {
+                    return Err(fail("client_id_mismatch", "clientId does not match this source"));
+                }
+            }
+            let secrets: Vec<&str> = cfg.client_secrets.iter().map(|s| s.expose()).collect();
+            keeta_auth::verify(
+                facts.header("x-app-signature"),
+                body,
+                &cfg.callback_url,
+                &cfg.recipes,
+                &secrets,
+            )
+            .map(|m| {
+                matched(
+                    &format!("{}/{}", m.recipe.name(), m.encoding),
+                    m.secret_index,
+                    secrets.len(),
+                )
+            })
+            .map_err(|e| fail(reason(e == keeta_auth::VerifyError::Missing), e))
+        }
+        SourceAuth::PagsmileIssuing(_) => {
+            // Pagsmile does not sign issuing webhooks; access controls ran already.
+            let by = if source.access.is_configured() {
+                "access-controls"
+            } else {
+                "unauthenticated"
+            };
+            Ok(SignatureCheck::NotRequired { by: by.to_owned() })
+        }
+        SourceAuth::PagsmilePayin(cfg) => {
+            let secrets: Vec<&str> = cfg.secrets.iter().map(|s| s.expose()).collect();
+            pagsmile::verify_payin(
+                facts.header("pagsmile-signature"),
+                body,
+                &secrets,
+                facts.now_secs,
+                cfg.timestamp_tolerance_secs,
+            )
+            .map(|i| matched("hmac-sha256(body)", i, secrets.len()))
+            .map_err(|e| {
+                let r = match e {
+                    pagsmile::VerifyError::Missing => "missing_signature",
+                    pagsmile::VerifyError::Stale => "stale_timestamp",
+                    _ => "bad_signature",
+                };
+                fail(r, e)
+            })
+        }
+        SourceAuth::PagsmilePayout(cfg) => {
+            let keys: Vec<&str> = cfg.app_keys.iter().map(|s| s.expose()).collect();
+            pagsmile::verify_payout(facts.header("authorization"), body, &keys)
+                .map(|i| matched("sha256(sorted-params+app_key)", i, keys.len()))
+                .map_err(|e| fail(reason(e == pagsmile::VerifyError::Missing), e))
+        }
+        SourceAuth::Bh(cfg) => bh::verify(facts.header("signature"), body, &cfg.public_keys)
+            .map(|(i, enc)| matched(&format!("rsa-sha256/{enc}"), i, cfg.public_keys.len()))
+            .map_err(|e| fail(reason(e == bh::VerifyError::Missing), e)),
+        SourceAuth::StandardWebhooks(cfg) => {
+            let keys: Vec<Vec<u8>> = cfg.keys.iter().map(|k| k.expose().to_vec()).collect();
+            standard_webhooks::verify(
+                facts.header("webhook-id"),
+                facts.header("webhook-timestamp"),
+                facts.header("webhook-signature"),
+                body,
+                &keys,
+                facts.now_secs,
+                cfg.tolerance_secs,
+            )
+            .map(|i| matched("v1", i, keys.len()))
+            .map_err(|e| {
+                let r = match e {
+                    standard_webhooks::VerifyError::Missing => "missing_signature",
+                    standard_webhooks::VerifyError::Stale => "stale_timestamp",
+                    _ => "bad_signature",
+                };
+                fail(r, e)
+            })
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Keeta store authorizations 1301/1302 (seed 000): `{clientId, authId,
+//! opType, shopId, shopName, createTime}`; idempotency on `authId` + `opType`.
+
+use crate::value::{Int, Text};
+use crate::{parse_body, raw_body, Input, Mapped, NormalizeError};
+use hookgate_proto::v1::{self, event::Data};
+use hookgate_proto::{timestamp_from_millis, CanonicalEvent};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Body {
+    client_id: Option<Int>,
+    auth_id: Option<Text>,
+    op_type: Option<Int>,
+    shop_id: Option<Int>,
+    shop_name: Option<String>,
+    create_time: Option<Int>,
+}
+
+fn parse(body: &[u8]) -> Result<(Body, String, i64), NormalizeError> {
+    let b: Body = parse_body(body)?;
+    let auth_id = b
+        .auth_id
+        .clone()
+        .map(|t| t.0)
+        .filter(|a| !a.is_empty())
+        .ok_or(NormalizeError::MissingField("authId"))?;
+    let op_type = b.op_type.ok_or(NormalizeError::MissingField("opType"))?.0;
+    Ok((b, auth_id, op_type))
+}
+
+/// `authId:opType`, the documented idempotency key.
+pub fn delivery_key(body: &[u8]) -> Result<String, NormalizeError> {
+    let (_, auth_id, op_type) = parse(body)?;
+    Ok(format!("{auth_id}:{op_type}"))
+}
+
+/// Maps 1301 (opType 1) to `store.authorized`, 1302 (opType 2) to
+/// `store.authorization_cancelled`; another opType to `unknown`.
+pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
+    let (b, auth_id, op_type) = parse(input.body)?;
+    let (kind, provider_event_type) = match op_type {
+        1 => ("store.authorized", "1301"),
+        2 => ("store.authorization_cancelled", "1302"),
+        _ => ("unknown", "authorization"),
+    };
+    let shop_id = b.shop_id.map(|i| i.0).unwrap_or_default();
+    let mapped = Mapped {
+        kind: kind.to_owned(),
+        provider_event_type: provider_event_type.to_owned(),
+        subject: format!("store/{shop_id}"),
+        idempotency_key: format!("keeta-auth:{auth_id}:{op_type}"),
+        occurred_at: b.create_time.map(|t| timestamp_from_millis(t.0)),
+        data: Some(Data::StoreAuthorization(v1::StoreAuthorization {
+            client_id: b.client_id.map(|i| i.0).unwrap_or_default(),
+            auth_id,
+            shop_id,
+            shop_name: b.shop_name,
+            op_type: i32::try_from(op_type).unwrap_or_default(),
+            time: b.create_time.map(|t| timestamp_from_millis(t.0)),
+        })),
+    };
+    Ok(vec![mapped.into_event(
+        input,
+        crate::keeta::PROVIDER,
+        0,
+        raw_body(input.body)?,
+    )])
+}

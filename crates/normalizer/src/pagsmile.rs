@@ -1,0 +1,403 @@
+//! Pagsmile notifications (PROVIDERS.md §2): issuing-card webhooks (the
+//! "common" envelope with `notify_type` and `biz_data`, seed 002), pay-in
+//! IPNs and payout notifications. Amounts are exact signed decimal strings.
+
+use crate::value::{Decimal, Flag, Int, Text};
+use crate::{money_from_decimal, parse_body, raw_body, type_word, Input, Mapped, NormalizeError};
+use hookgate_proto::v1::{self, event::Data};
+use hookgate_proto::{timestamp_from_secs, CanonicalEvent, Timestamp};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// Provider name: first segment of routing keys.
+pub const PROVIDER: &str = "pagsmile";
+
+fn text(t: Option<Text>) -> Option<String> {
+    t.map(|t| t.0).filter(|s| !s.trim().is_empty())
+}
+
+fn int32(v: Option<Int>) -> Option<i32> {
+    v.and_then(|i| i32::try_from(i.0).ok())
+}
+
+fn money(amount: Option<Decimal>, currency: Option<&str>) -> Option<v1::Money> {
+    amount.map(|a| money_from_decimal(&a.0, currency.unwrap_or("")))
+}
+
+/// `yyyy-MM-dd HH:mm:ss` in the provider's zone (`offset_minutes` from UTC).
+fn local_time(s: &str, offset_minutes: i32) -> Option<Timestamp> {
+    let naive = chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S").ok()?;
+    let utc = naive.and_utc().timestamp() - i64::from(offset_minutes) * 60;
+    Some(timestamp_from_secs(utc))
+}
+
+// ---------- issuing ----------
+
+#[derive(Deserialize)]
+struct IssuingEnvelope<'a> {
+    request_id: Option<Text>,
+    notify_type: Option<Int>,
+    timestamp: Option<String>,
+    #[serde(borrow)]
+    biz_data: Option<&'a RawValue>,
+}
+
+fn issuing_envelope(body: &[u8]) -> Result<(IssuingEnvelope<'_>, String), NormalizeError> {
+    let env: IssuingEnvelope<'_> = parse_body(body)?;
+    let request_id = text(env.request_id.clone()).ok_or(NormalizeError::MissingField("request_id"))?;
+    if env.notify_type.is_none() {
+        return Err(NormalizeError::MissingField("notify_type"));
+    }
+    if env.biz_data.is_none() {
+        return Err(NormalizeError::MissingField("biz_data"));
+    }
+    Ok((env, request_id))
+}
+
+/// `request_id`, "globally unique" per the docs.
+pub fn issuing_delivery_key(body: &[u8]) -> Result<String, NormalizeError> {
+    issuing_envelope(body).map(|(_, id)| id)
+}
+
+#[derive(Deserialize)]
+struct ApplyCard {
+    order_no: Option<Text>,
+    card_token: Option<Text>,
+    card_pan: Option<String>,
+    holder_id: Option<Int>,
+    holder_name: Option<String>,
+    card_scheme: Option<Int>,
+    card_type: Option<Int>,
+    order_count: Option<Int>,
+    order_status: Option<Int>,
+    is_share_card: Option<Flag>,
+}
+
+#[derive(Deserialize)]
+struct CardStatusBiz {
+    card_token: Option<Text>,
+    card_pan: Option<String>,
+    pre_status: Option<Int>,
+    status: Option<Int>,
+    desc: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AuditBiz {
+    holder_id: Option<Int>,
+    pre_status: Option<Int>,
+    status: Option<Int>,
+    #[serde(default)]
+    codes: Vec<Text>,
+    remark: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AuthBiz {
+    auth_id: Option<Text>,
+    data_type: Option<String>,
+    card_token: Option<Text>,
+    card_pan: Option<String>,
+    transaction_id: Option<Text>,
+    transaction_type: Option<Int>,
+    process_status: Option<Int>,
+    original_auth_id: Option<Text>,
+    auth_status: Option<Int>,
+    auth_code: Option<Text>,
+    response_code: Option<Text>,
+    settle_status: Option<Int>,
+    mcc_code: Option<Text>,
+    merchant_id: Option<Text>,
+    merchant_name: Option<String>,
+    note: Option<String>,
+    transaction_amount: Option<Decimal>,
+    transaction_currency: Option<String>,
+    transaction_country_code: Option<String>,
+    bill_amount: Option<Decimal>,
+    bill_currency: Option<String>,
+    fee: Option<Decimal>,
+    settled_amount: Option<Decimal>,
+    base_exchange_rate: Option<Decimal>,
+    create_time: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OtpBiz {
+    validation_value: Option<Text>,
+    card_token: Option<Text>,
+    card_pan: Option<String>,
+    amount: Option<Decimal>,
+    currency: Option<String>,
+    created_seconds: Option<Int>,
+}
+
+fn biz<'a, T: Deserialize<'a>>(raw: &'a RawValue, event: &str) -> Result<T, NormalizeError> {
+    serde_json::from_str(raw.get()).map_err(|e| NormalizeError::Payload {
+        event: event.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+/// Maps an issuing notification by `notify_type` (and `data_type` for 4).
+pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
+    let (env, request_id) = issuing_envelope(input.body)?;
+    let notify_type = env.notify_type.map(|i| i.0).unwrap_or_default();
+    let biz_raw = env.biz_data.ok_or(NormalizeError::MissingField("biz_data"))?;
+    let offset = input.options.utc_offset_minutes;
+    let pushed_at = env.timestamp.as_deref().and_then(|t| local_time(t, offset));
+    let is_otp = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(biz_raw.get())
+        .is_ok_and(|m| m.contains_key("validation_value"));
+    let mapped = if is_otp {
+        let b: OtpBiz = biz(biz_raw, "otp")?;
+        let card_token = text(b.card_token);
+        Mapped {
+            kind: "card.otp".into(),
+            provider_event_type: format!("{notify_type}/otp"),
+            subject: format!("card/{}", card_token.as_deref().unwrap_or("unknown")),
+            idempotency_key: format!("pagsmile:otp:{request_id}"),
+            occurred_at: b.created_seconds.map(|s| timestamp_from_secs(s.0)).or(pushed_at),
+            data: Some(Data::CardOtp(v1::CardOtp {
+                card_token,
+                card_pan: b.card_pan,
+                code: text(b.validation_value).unwrap_or_default(),
+                amount: money(b.amount, b.currency.as_deref()),
+                created_at: b.created_seconds.map(|s| timestamp_from_secs(s.0)),
+            })),
+        }
+    } else {
+        match notify_type {
+            1 => {
+                let b: ApplyCard = biz(biz_raw, "1")?;
+                let order_no = text(b.order_no).ok_or(NormalizeError::MissingField("biz_data.order_no"))?;
+                let status = int32(b.order_status).unwrap_or_default();
+                Mapped {
+                    kind: "card.application_result".into(),
+                    provider_event_type: "1".into(),
+                    subject: format!("card-order/{order_no}"),
+                    idempotency_key: format!("pagsmile:apply:{order_no}:{status}"),
+                    occurred_at: pushed_at,
+                    data: Some(Data::CardApplication(v1::CardApplication {
+                        order_no,
+                        card_token: text(b.card_token),
+                        card_pan: b.card_pan,
+                        holder_id: b.holder_id.map(|i| i.0),
+                        holder_name: b.holder_name,
+                        card_scheme: int32(b.card_scheme),
+                        card_type: int32(b.card_type),
+                        order_count: int32(b.order_count),
+                        order_status: status,
+                        shared_card: b.is_share_card.map(|f| f.0),
+                    })),
+                }
+            }
+            2 => {
+                let b: CardStatusBiz = biz(biz_raw, "2")?;
+                let card_token = text(b.card_token).ok_or(NormalizeError::MissingField("biz_data.card_token"))?;
+                Mapped {
+                    kind: "card.status_changed".into(),
+                    provider_event_type: "2".into(),
+                    subject: format!("card/{card_token}"),
+                    // A card may return to a status (frozen → active → frozen):
+                    // only the request id tells two such changes apart.
+                    idempotency_key: format!("pagsmile:card-status:{request_id}"),
+                    occurred_at: pushed_at,
+                    data: Some(Data::CardStatus(v1::CardStatus {
+                        card_token,
+                        card_pan: b.card_pan,
+                        previous_status: int32(b.pre_status),
+                        status: int32(b.status).unwrap_or_default(),
+                        description: b.desc,
+                    })),
+                }
+            }
+            3 => {
+                let b: AuditBiz = biz(biz_raw, "3")?;
+                let holder_id = b
+                    .holder_id
+                    .map(|i| i.0)
+                    .ok_or(NormalizeError::MissingField("biz_data.holder_id"))?;
+                Mapped {
+                    kind: "cardholder.audit_status_changed".into(),
+                    provider_event_type: "3".into(),
+                    subject: format!("cardholder/{holder_id}"),
+                    idempotency_key: format!("pagsmile:audit:{request_id}"),
+                    occurred_at: pushed_at,
+                    data: Some(Data::CardholderAudit(v1::CardholderAudit {
+                        holder_id,
+                        previous_status: int32(b.pre_status),
+                        status: int32(b.status).unwrap_or_default(),
+                        reason_codes: b.codes.into_iter().map(|c| c.0).collect(),
+                        remark: b.remark,
+                    })),
+                }
+            }
+            4 => {
+                let b: AuthBiz = biz(biz_raw, "4")?;
+                let auth_id = text(b.auth_id).ok_or(NormalizeError::MissingField("biz_data.auth_id"))?;
+                let data_type = b.data_type.clone().unwrap_or_default();
+                let kind = match data_type.as_str() {
+                    "cardAuthorization" => "card.authorization".to_owned(),
+                    "cardSettlement" => "card.settlement".to_owned(),
+                    "cardAuthorizationExpired" => "card.authorization_expired".to_owned(),
+                    other => format!("card.authorization_{}", type_word(other)),
+                };
+                let original = text(b.original_auth_id);
+                let created_at = b.create_time.as_deref().and_then(|t| local_time(t, offset));
+                Mapped {
+                    kind,
+                    provider_event_type: format!("4/{data_type}"),
+                    subject: format!("card-authorization/{}", original.as_deref().unwrap_or(&auth_id)),
+                    idempotency_key: format!("pagsmile:auth:{auth_id}:{data_type}"),
+                    occurred_at: created_at.or(pushed_at),
+                    data: Some(Data::CardAuthorization(v1::CardAuthorization {
+                        auth_id,
+                        data_type,
+                        card_token: text(b.card_token),
+                        card_pan: b.card_pan,
+                        transaction_id: text(b.transaction_id),
+                        transaction_type: int32(b.transaction_type),
+                        process_status: int32(b.process_status),
+                        original_auth_id: original,
+                        auth_status: int32(b.auth_status),
+                        auth_code: text(b.auth_code),
+                        response_code: text(b.response_code),
+                        settle_status: int32(b.settle_status),
+                        mcc: text(b.mcc_code),
+                        merchant_id: text(b.merchant_id).map(|m| m.trim().to_owned()),
+                        merchant_name: b.merchant_name,
+                        note: b.note,
+                        transaction_amount: money(b.transaction_amount, b.transaction_currency.as_deref()),
+                        transaction_country: b.transaction_country_code,
+                        bill_amount: money(b.bill_amount, b.bill_currency.as_deref()),
+                        fee: money(b.fee, b.bill_currency.as_deref()),
+                        settled_amount: money(b.settled_amount, b.bill_currency.as_deref()),
+                        exchange_rate: b.base_exchange_rate.map(|d| d.0),
+                        created_at,
+                    })),
+                }
+            }
+            other => Mapped {
+                kind: "unknown".into(),
+                provider_event_type: other.to_string(),
+                subject: format!("message/{request_id}"),
+                idempotency_key: format!("pagsmile:issuing:{request_id}"),
+                occurred_at: pushed_at,
+                data: None,
+            },
+        }
+    };
+    Ok(vec![mapped.into_event(input, PROVIDER, 0, raw_body(input.body)?)])
+}
+
+// ---------- pay-in ----------
+
+#[derive(Deserialize)]
+struct Payin {
+    trade_no: Option<Text>,
+    out_trade_no: Option<Text>,
+    out_request_no: Option<Text>,
+    app_id: Option<Text>,
+    trade_status: Option<String>,
+    amount: Option<Decimal>,
+    method: Option<String>,
+    currency: Option<String>,
+    timestamp: Option<Int>,
+    channel: Option<String>,
+}
+
+fn payin(body: &[u8]) -> Result<(Payin, String, String, Option<String>), NormalizeError> {
+    let p: Payin = parse_body(body)?;
+    let trade_no = text(p.trade_no.clone()).ok_or(NormalizeError::MissingField("trade_no"))?;
+    let status = p
+        .trade_status
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or(NormalizeError::MissingField("trade_status"))?;
+    let refund = text(p.out_request_no.clone());
+    Ok((p, trade_no, status, refund))
+}
+
+fn payin_key(trade_no: &str, status: &str, refund: Option<&str>) -> String {
+    match refund {
+        Some(r) => format!("{trade_no}:{status}:{r}"),
+        None => format!("{trade_no}:{status}"),
+    }
+}
+
+/// `trade_no:trade_status` (`:out_request_no` on refunds).
+pub fn payin_delivery_key(body: &[u8]) -> Result<String, NormalizeError> {
+    let (_, trade_no, status, refund) = payin(body)?;
+    Ok(payin_key(&trade_no, &status, refund.as_deref()))
+}
+
+/// `payment.<trade_status>`, e.g. `payment.success`, `payment.chargeback`.
+pub fn normalize_payin(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
+    let (p, trade_no, status, refund) = payin(input.body)?;
+    let mapped = Mapped {
+        kind: format!("payment.{}", type_word(&status)),
+        provider_event_type: status.clone(),
+        subject: format!("payment/{trade_no}"),
+        idempotency_key: format!("pagsmile:payin:{}", payin_key(&trade_no, &status, refund.as_deref())),
+        occurred_at: p.timestamp.map(|t| timestamp_from_secs(t.0)),
+        data: Some(Data::Payment(v1::Payment {
+            trade_no,
+            out_trade_no: text(p.out_trade_no),
+            out_request_no: refund,
+            status,
+            amount: money(p.amount, p.currency.as_deref()),
+            method: p.method.filter(|m| !m.is_empty()),
+            channel: p.channel.filter(|c| !c.is_empty()),
+            app_id: text(p.app_id),
+        })),
+    };
+    Ok(vec![mapped.into_event(input, PROVIDER, 0, raw_body(input.body)?)])
+}
+
+// ---------- payout ----------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PayoutBody {
+    payout_id: Option<Text>,
+    #[serde(rename = "custom_code")]
+    custom_code: Option<Text>,
+    status: Option<String>,
+    msg: Option<String>,
+    timestamp: Option<Int>,
+}
+
+fn payout(body: &[u8]) -> Result<(PayoutBody, String, String), NormalizeError> {
+    let p: PayoutBody = parse_body(body)?;
+    let id = text(p.payout_id.clone()).ok_or(NormalizeError::MissingField("payoutId"))?;
+    let status = p
+        .status
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or(NormalizeError::MissingField("status"))?;
+    Ok((p, id, status))
+}
+
+/// `payoutId:status`.
+pub fn payout_delivery_key(body: &[u8]) -> Result<String, NormalizeError> {
+    let (_, id, status) = payout(body)?;
+    Ok(format!("{id}:{status}"))
+}
+
+/// `payout.<status>`, e.g. `payout.paid`, `payout.partial_refunded`.
+pub fn normalize_payout(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
+    let (p, payout_id, status) = payout(input.body)?;
+    let mapped = Mapped {
+        kind: format!("payout.{}", type_word(&status)),
+        provider_event_type: status.clone(),
+        subject: format!("payout/{payout_id}"),
+        idempotency_key: format!("pagsmile:payout:{payout_id}:{status}"),
+        occurred_at: p.timestamp.map(|t| timestamp_from_secs(t.0)),
+        data: Some(Data::Payout(v1::Payout {
+            payout_id,
+            custom_code: text(p.custom_code),
+            status,
+            message: p.msg.filter(|m| !m.is_empty()),
+        })),
+    };
+    Ok(vec![mapped.into_event(input, PROVIDER, 0, raw_body(input.body)?)])
+}

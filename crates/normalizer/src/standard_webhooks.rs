@@ -1,0 +1,84 @@
+//! Standard Webhooks: the payload convention `{type, timestamp, data}`; the
+//! event type becomes the routing key (`webhooks.<type>`), the `webhook-id`
+//! (the delivery key) the idempotency key.
+
+use crate::{parse_body, raw_body, Input, Mapped, NormalizeError};
+use hookgate_proto::CanonicalEvent;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Provider name: first segment of routing keys.
+pub const PROVIDER: &str = "webhooks";
+
+#[derive(Deserialize)]
+struct Body {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    timestamp: Option<String>,
+    data: Option<Value>,
+}
+
+/// A routing-key-safe dotted type: lowercase `[a-z0-9_-]` segments.
+fn dotted(kind: &str) -> String {
+    let segments: Vec<String> = kind
+        .split('.')
+        .map(|seg| {
+            seg.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    if segments.is_empty() {
+        "unknown".to_owned()
+    } else {
+        segments.join(".")
+    }
+}
+
+/// One event per request, typed only by its `type`; `raw` carries the payload.
+pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
+    let b: Body = parse_body(input.body)?;
+    let kind = b.kind.as_deref().map(dotted).unwrap_or_else(|| "unknown".to_owned());
+    let subject = b
+        .data
+        .as_ref()
+        .and_then(|d| d.get("id"))
+        .map(|id| match id {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .map(|id| format!("{}/{id}", kind.split('.').next().unwrap_or("object")))
+        .unwrap_or_else(|| format!("message/{}", input.delivery_key));
+    let occurred_at = b
+        .timestamp
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| hookgate_proto::timestamp_from_millis(t.timestamp_millis()));
+    let mapped = Mapped {
+        provider_event_type: b.kind.clone().unwrap_or_default(),
+        kind,
+        subject,
+        idempotency_key: format!("webhooks:{}", input.delivery_key),
+        occurred_at,
+        data: None,
+    };
+    Ok(vec![mapped.into_event(input, PROVIDER, 0, raw_body(input.body)?)])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn types_become_safe_routing_segments() {
+        assert_eq!(super::dotted("invoice.paid"), "invoice.paid");
+        assert_eq!(super::dotted("User.Created#v2"), "user.created_v2");
+        assert_eq!(super::dotted("a..b*"), "a.b_");
+        assert_eq!(super::dotted(""), "unknown");
+    }
+}
