@@ -108,14 +108,21 @@ mod tests {
         let bare = PublicKey::parse(&b64).unwrap();
         let body = br#"{"eventType":"ORDER_WEBHOOK","orderId":"473130522693193728","orderStatus":"60"}"#;
         let sig = key.sign_hex(body);
-        assert_eq!(verify(Some(&sig), body, &[public.clone()]), Ok((0, "hex")));
+        assert_eq!(verify(Some(&sig), body, std::slice::from_ref(&public)), Ok((0, "hex")));
         let b64sig = crate::encode_base64(&hex::decode(&sig).unwrap());
         assert_eq!(verify(Some(&b64sig), body, &[bare]), Ok((0, "base64")));
         assert_eq!(
-            verify(Some(&sig), b"{\"eventType\":\"ORDER_WEBHOOK\"}", &[public.clone()]),
+            verify(
+                Some(&sig),
+                b"{\"eventType\":\"ORDER_WEBHOOK\"}",
+                std::slice::from_ref(&public)
+            ),
             Err(VerifyError::Mismatch)
         );
-        assert_eq!(verify(None, body, &[public.clone()]), Err(VerifyError::Missing));
+        assert_eq!(
+            verify(None, body, std::slice::from_ref(&public)),
+            Err(VerifyError::Missing)
+        );
         assert_eq!(verify(Some("%%%"), body, &[public]), Err(VerifyError::Malformed));
         assert!(PublicKey::parse("not a key").is_err());
     }

@@ -93,7 +93,7 @@ mod tests {
                 Some("1614265330"),
                 Some(&sig),
                 body,
-                &[key.clone()],
+                std::slice::from_ref(&key),
                 1614266000,
                 300
             ),
@@ -105,7 +105,7 @@ mod tests {
                 Some("1614265330"),
                 Some(&sig),
                 body,
-                &[key.clone()],
+                std::slice::from_ref(&key),
                 1614265330,
                 300
             ),
