@@ -337,3 +337,58 @@ async fn broker_down_claims_nothing_and_spends_no_attempt() {
     assert_eq!(r.dispatcher.try_once().await.unwrap().published, 1);
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn subscriptions_are_declared_and_a_mismatch_is_a_clear_error() {
+    use hookgate_config::{QueueType, Subscription as Sub};
+    let orders = hookgate_testkit::unique("hookgate-test.orders.");
+    let clash = hookgate_testkit::unique("hookgate-test.clash.");
+    let dlx = hookgate_testkit::unique("hookgate-test.dlx.");
+    let (o, c, d) = (orders.clone(), clash.clone(), dlx.clone());
+    let env = TestEnv::with(move |t| {
+        t.subscriptions = vec![
+            Sub {
+                queue: o,
+                bindings: vec!["keeta.order.*".into()],
+                queue_type: QueueType::Quorum,
+                dead_letter_exchange: d.clone(),
+            },
+            Sub {
+                queue: c,
+                bindings: vec!["#".into()],
+                queue_type: QueueType::Quorum,
+                dead_letter_exchange: d,
+            },
+        ];
+    })
+    .await;
+    let rabbit = &env.settings.service.rabbitmq;
+    // A classic queue already holds the name the configuration wants as quorum.
+    hookgate_dispatcher::amqp::declare_classic_queue(&rabbit.url, &clash)
+        .await
+        .unwrap();
+    let tenant = env.settings.tenants.iter().next().unwrap().clone();
+    let problems = hookgate_dispatcher::amqp::declare_subscriptions_at(rabbit, &tenant)
+        .await
+        .unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains(&clash) && problems[0].contains("x-queue-type=quorum"),
+        "{problems:?}"
+    );
+
+    // The gateway still starts, publishes, and the configured queue keeps events
+    // that arrive before any consumer exists.
+    let gw = env.start(Role::All).await;
+    let (body, _) = env.keeta_webhook(1002, 9);
+    send(&env, &gw, body).await;
+    let mut queued = Subscription::existing(&rabbit.url, &orders).await.unwrap();
+    assert_eq!(
+        receive(&mut queued, 1, Duration::from_secs(10)).await[0].routing_key,
+        "keeta.order.accepted"
+    );
+    gw.stop().await;
+    hookgate_dispatcher::amqp::delete_topology(&rabbit.url, std::slice::from_ref(&dlx), &[orders, clash, dlx.clone()])
+        .await
+        .unwrap();
+}

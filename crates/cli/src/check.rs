@@ -27,6 +27,19 @@ pub fn plan(settings: &Settings) -> String {
             "  exchange {} (topic, durable, alternate-exchange {})",
             tenant.exchange, svc.rabbitmq.unrouted_exchange
         );
+        if let Some(vhost) = &tenant.vhost {
+            let _ = writeln!(out, "  vhost {vhost}");
+        }
+        for sub in &tenant.subscriptions {
+            let _ = writeln!(
+                out,
+                "  queue {} ({}, durable, dead letters → {}) bound with {}",
+                sub.queue,
+                sub.queue_type.as_str(),
+                sub.dead_letter_exchange,
+                sub.bindings.join(", ")
+            );
+        }
         for source in tenant.sources.values() {
             let _ = writeln!(
                 out,

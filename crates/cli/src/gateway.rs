@@ -24,9 +24,6 @@ pub enum Role {
     Dispatcher,
 }
 
-/// How long in-flight requests may take to finish on shutdown.
-const DRAIN: Duration = Duration::from_secs(10);
-
 /// A built gateway, ready to run.
 #[derive(Debug)]
 pub struct Gateway {
@@ -100,11 +97,12 @@ impl Gateway {
                 metrics.clone(),
                 probes,
             ));
+            let drain = Duration::from_secs(svc.http.shutdown_deadline_secs.max(1));
             Some(IngressServer::build(
                 listener,
                 state,
                 svc.http.workers,
-                DRAIN,
+                drain,
                 shutdown,
             )?)
         };

@@ -111,12 +111,18 @@ async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
         None => tracing::info!(?role, "hookgate dispatching"),
     }
     let signals = shutdown.clone();
+    let deadline = std::time::Duration::from_secs(settings.service.http.shutdown_deadline_secs);
     tokio::spawn(async move {
         wait_for_signal().await;
-        tracing::info!("shutdown requested");
+        tracing::info!(?deadline, "shutdown requested: draining");
         signals.cancel();
+        // Past the deadline, leave anyway: claimed rows come back after their lease.
+        tokio::time::sleep(deadline).await;
+        tracing::warn!("shutdown deadline passed; exiting with work in flight");
+        std::process::exit(0);
     });
     let result = gateway.run(shutdown).await;
+    tracing::info!("stopped");
     telemetry.shutdown();
     result
 }

@@ -24,7 +24,8 @@ pub async fn run(
     } else {
         bindings.to_vec()
     };
-    let mut sub = Subscription::open(&rabbit.url, &tenant.exchange, &rabbit.unrouted_exchange, &bindings)
+    let url = hookgate_dispatcher::amqp::vhost_url(&rabbit.url, tenant.vhost.as_deref());
+    let mut sub = Subscription::open(&url, &tenant.exchange, &rabbit.unrouted_exchange, &bindings)
         .await
         .with_context(|| format!("subscribing to {}", tenant.exchange))?;
     eprintln!(

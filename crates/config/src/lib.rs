@@ -17,8 +17,8 @@ pub use service::{
 };
 pub use tenant::{
     tenant_from_toml, Access, BasicAuth, BhSource, HeaderToken, KeetaAuthSource, KeetaSource, PagsmileIssuingSource,
-    PagsmilePayinSource, PagsmilePayoutSource, Source, SourceAuth, StandardWebhooksSource, Tenant, Tenants,
-    Verification,
+    PagsmilePayinSource, PagsmilePayoutSource, QueueType, Source, SourceAuth, StandardWebhooksSource, Subscription,
+    Tenant, Tenants, Verification, DEFAULT_DLX,
 };
 
 use std::path::{Path, PathBuf};

@@ -38,6 +38,8 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     /// Server worker threads (0 = cores).
     pub workers: usize,
+    /// Longest graceful shutdown, seconds.
+    pub shutdown_deadline_secs: u64,
 }
 
 /// `[database]`.

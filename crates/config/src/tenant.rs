@@ -165,6 +165,62 @@ pub struct Source {
     pub auth: SourceAuth,
 }
 
+impl Source {
+    /// Offset from UTC of provider local times without a zone, minutes
+    /// (Pagsmile issuing's `timestamp_utc_offset`; 0 for other kinds).
+    pub fn utc_offset_minutes(&self) -> i32 {
+        match &self.auth {
+            SourceAuth::PagsmileIssuing(p) => p.timestamp_utc_offset_minutes,
+            _ => 0,
+        }
+    }
+}
+
+/// RabbitMQ queue type of a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueType {
+    /// Replicated, durable (default).
+    #[default]
+    Quorum,
+    /// Classic queue.
+    Classic,
+}
+
+impl QueueType {
+    /// The `x-queue-type` argument value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueType::Quorum => "quorum",
+            QueueType::Classic => "classic",
+        }
+    }
+}
+
+/// A queue hookgate declares and binds to a tenant's exchange, so events are
+/// kept from the first publish on, before any consumer starts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subscription {
+    /// Queue name.
+    pub queue: String,
+    /// Binding keys, e.g. `keeta.order.#`.
+    pub bindings: Vec<String>,
+    /// Queue type.
+    #[serde(default, rename = "type")]
+    pub queue_type: QueueType,
+    /// Where rejected or expired messages go (`x-dead-letter-exchange`).
+    #[serde(default = "default_dlx")]
+    pub dead_letter_exchange: String,
+}
+
+/// Default dead-letter exchange of subscriptions.
+pub const DEFAULT_DLX: &str = "hookgate.dlx";
+
+fn default_dlx() -> String {
+    DEFAULT_DLX.to_owned()
+}
+
 /// One tenant.
 #[derive(Debug, Clone)]
 pub struct Tenant {
@@ -174,6 +230,10 @@ pub struct Tenant {
     pub demo: bool,
     /// Topic exchange its events are published to.
     pub exchange: String,
+    /// RabbitMQ virtual host of its exchange and queues (`None`: the URL's).
+    pub vhost: Option<String>,
+    /// Queues declared and bound at start.
+    pub subscriptions: Vec<Subscription>,
     /// Sources by id.
     pub sources: BTreeMap<SourceId, Source>,
     /// File it was loaded from (for messages).
@@ -269,6 +329,9 @@ struct TenantFile {
     #[serde(default)]
     demo: bool,
     exchange: Option<String>,
+    vhost: Option<String>,
+    #[serde(default)]
+    subscriptions: Vec<Subscription>,
     #[serde(default)]
     sources: BTreeMap<String, Value>,
 }
@@ -469,6 +532,21 @@ fn build_tenant(
         base_dir,
         demo: raw.demo,
     };
+    for (i, sub) in raw.subscriptions.iter().enumerate() {
+        let key = format!("subscriptions[{i}]");
+        if sub.queue.is_empty() || sub.queue.starts_with("amq.") {
+            return Err(ctx.invalid(format!("{key}.queue"), "must be non-empty and not start with amq."));
+        }
+        if sub.bindings.is_empty() {
+            return Err(ctx.invalid(
+                format!("{key}.bindings"),
+                "at least one binding key is required (e.g. \"#\")",
+            ));
+        }
+    }
+    if raw.vhost.as_deref() == Some("") {
+        return Err(ctx.invalid("vhost", "must not be empty (leave it out for the URL's vhost)"));
+    }
     let mut sources = BTreeMap::new();
     for (sid, value) in raw.sources {
         let source = build_source(&ctx, &id, &sid, value, service)?;
@@ -478,6 +556,8 @@ fn build_tenant(
         id,
         demo: raw.demo,
         exchange,
+        vhost: raw.vhost,
+        subscriptions: raw.subscriptions,
         sources,
         file: file.to_path_buf(),
     })
@@ -900,5 +980,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("sources.b.public_keys[0]"), "{err}");
+    }
+
+    #[test]
+    fn subscriptions_default_to_quorum_and_the_shared_dlx() {
+        let t = parse(
+            r##"id = "a"
+            vhost = "tenant-a"
+            [[subscriptions]]
+            queue = "a.orders"
+            bindings = ["keeta.order.#"]
+            [[subscriptions]]
+            queue = "a.audit"
+            bindings = ["#"]
+            type = "classic"
+            dead_letter_exchange = "a.dlx""##,
+        )
+        .unwrap();
+        assert_eq!(t.vhost.as_deref(), Some("tenant-a"));
+        assert_eq!(t.subscriptions[0].queue_type, QueueType::Quorum);
+        assert_eq!(t.subscriptions[0].dead_letter_exchange, "hookgate.dlx");
+        assert_eq!(t.subscriptions[1].queue_type, QueueType::Classic);
+        let err = parse("id = \"a\"\n[[subscriptions]]\nqueue = \"q\"\nbindings = []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("subscriptions[0].bindings"), "{err}");
+        let err = parse("id = \"a\"\n[[subscriptions]]\nqueue = \"q\"\nbindings = [\"#\"]\ntype = \"stream\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("stream"), "{err}");
     }
 }

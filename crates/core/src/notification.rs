@@ -34,6 +34,9 @@ pub struct RawNotification {
     pub received_at: DateTime<Utc>,
     /// W3C traceparent of the request's span, carried to the publish.
     pub traceparent: Option<String>,
+    /// Ordering key of its events (`tenant:subject`, derived by the
+    /// normalizer): events of one key are published in commit order.
+    pub ordering_key: Option<String>,
 }
 
 /// What signature verification concluded about a notification.

@@ -8,7 +8,7 @@
 //! error (DESIGN.md §1 step 11).
 
 use futures_util::StreamExt;
-use hookgate_config::{RabbitSettings, Tenants};
+use hookgate_config::{RabbitSettings, Tenant, Tenants};
 use lapin::options::{
     BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
     QueueDeclareOptions,
@@ -16,7 +16,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::Confirmation;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tokio::sync::Mutex;
 
@@ -54,26 +54,62 @@ pub struct Outgoing {
     pub timestamp: u64,
     /// Application headers (CloudEvents binding, traceparent).
     pub headers: BTreeMap<String, String>,
+    /// Virtual host of the tenant (`None`: the URL's).
+    pub vhost: Option<String>,
 }
 
-/// Declares the shared alternate exchange and its queue, and each tenant's
-/// topic exchange pointing at it. Idempotent.
-pub async fn declare_topology(channel: &Channel, rabbit: &RabbitSettings, tenants: &Tenants) -> Result<(), AmqpError> {
+/// The AMQP URL of `vhost` (`None`: the URL's own).
+pub fn vhost_url(base: &str, vhost: Option<&str>) -> String {
+    let Some(vhost) = vhost else { return base.to_owned() };
+    let (head, query) = base.split_once('?').map_or((base, None), |(h, q)| (h, Some(q)));
+    let authority_end = head.find("://").map_or(0, |i| i + 3);
+    let host_part = match head[authority_end..].find('/') {
+        Some(i) => &head[..authority_end + i],
+        None => head,
+    };
+    let encoded: String = vhost
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    match query {
+        Some(q) => format!("{host_part}/{encoded}?{q}"),
+        None => format!("{host_part}/{encoded}"),
+    }
+}
+
+/// Declares, in one vhost, the alternate exchange and its queue, and the
+/// topic exchange of each tenant. Idempotent. Subscriptions are declared
+/// separately ([`declare_subscriptions`]) so a mismatch there cannot stop publishing.
+pub async fn declare_topology(
+    channel: &Channel,
+    rabbit: &RabbitSettings,
+    exchanges: &[String],
+) -> Result<(), AmqpError> {
+    declare_fanout_with_queue(channel, &rabbit.unrouted_exchange, &rabbit.unrouted_queue).await?;
+    for exchange in exchanges {
+        declare_tenant_exchange(channel, exchange, &rabbit.unrouted_exchange).await?;
+    }
+    Ok(())
+}
+
+/// A durable exchange with a durable queue that receives everything sent to it.
+async fn declare_fanout_with_queue(channel: &Channel, exchange: &str, queue: &str) -> Result<(), AmqpError> {
     let durable = ExchangeDeclareOptions {
         durable: true,
         ..Default::default()
     };
     channel
-        .exchange_declare(
-            rabbit.unrouted_exchange.as_str().into(),
-            ExchangeKind::Fanout,
-            durable,
-            FieldTable::default(),
-        )
+        .exchange_declare(exchange.into(), ExchangeKind::Fanout, durable, FieldTable::default())
         .await?;
     channel
         .queue_declare(
-            rabbit.unrouted_queue.as_str().into(),
+            queue.into(),
             QueueDeclareOptions {
                 durable: true,
                 ..Default::default()
@@ -83,16 +119,13 @@ pub async fn declare_topology(channel: &Channel, rabbit: &RabbitSettings, tenant
         .await?;
     channel
         .queue_bind(
-            rabbit.unrouted_queue.as_str().into(),
-            rabbit.unrouted_exchange.as_str().into(),
+            queue.into(),
+            exchange.into(),
             "".into(),
             QueueBindOptions::default(),
             FieldTable::default(),
         )
         .await?;
-    for tenant in tenants.iter() {
-        declare_tenant_exchange(channel, &tenant.exchange, &rabbit.unrouted_exchange).await?;
-    }
     Ok(())
 }
 
@@ -118,68 +151,167 @@ pub async fn declare_tenant_exchange(channel: &Channel, exchange: &str, alternat
     Ok(())
 }
 
-/// A confirm-mode channel that reconnects on demand.
+/// Declares and binds a tenant's subscriptions, each on a channel of its own:
+/// a queue that exists with other arguments (RabbitMQ answers
+/// PRECONDITION_FAILED and closes the channel) yields a clear error for that
+/// queue and leaves the others and the publishing channel alone.
+/// Returns one message per subscription that could not be declared.
+pub async fn declare_subscriptions(conn: &Connection, tenant: &Tenant) -> Vec<String> {
+    let mut problems = Vec::new();
+    for sub in &tenant.subscriptions {
+        let result = async {
+            let ch = conn.create_channel().await?;
+            // The dead-letter exchange and a queue keeping what lands there.
+            declare_fanout_with_queue(&ch, &sub.dead_letter_exchange, &sub.dead_letter_exchange).await?;
+            let mut args = FieldTable::default();
+            // https://www.rabbitmq.com/docs/quorum-queues, https://www.rabbitmq.com/docs/dlx
+            args.insert(
+                "x-queue-type".into(),
+                AMQPValue::LongString(LongString::from(sub.queue_type.as_str())),
+            );
+            args.insert(
+                "x-dead-letter-exchange".into(),
+                AMQPValue::LongString(LongString::from(sub.dead_letter_exchange.as_str())),
+            );
+            ch.queue_declare(
+                sub.queue.as_str().into(),
+                QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                args,
+            )
+            .await?;
+            for key in &sub.bindings {
+                ch.queue_bind(
+                    sub.queue.as_str().into(),
+                    tenant.exchange.as_str().into(),
+                    key.as_str().into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+            }
+            let _ = ch.close(200, "declared".into()).await;
+            Ok::<_, AmqpError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            let message = format!(
+                "tenant {}: subscription queue {:?} could not be declared ({e}); if it already exists with other \
+                 arguments (x-queue-type={}, x-dead-letter-exchange={}), delete it or align the configuration",
+                tenant.id,
+                sub.queue,
+                sub.queue_type.as_str(),
+                sub.dead_letter_exchange
+            );
+            tracing::error!("{message}");
+            problems.push(message);
+        }
+    }
+    problems
+}
+
+/// Confirm-mode channels, one connection per vhost, reconnected on demand.
 #[derive(Debug)]
 pub struct Publisher {
-    url: String,
     rabbit: RabbitSettings,
     tenants: Tenants,
     confirm_timeout: Duration,
-    state: Mutex<Option<(Connection, Channel)>>,
+    state: Mutex<HashMap<String, (Connection, Channel)>>,
 }
 
 impl Publisher {
     /// Creates a publisher; it connects on first use.
     pub fn new(rabbit: RabbitSettings, tenants: Tenants, confirm_timeout: Duration) -> Publisher {
         Publisher {
-            url: rabbit.url.clone(),
             rabbit,
             tenants,
             confirm_timeout,
-            state: Mutex::new(None),
+            state: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Connects now (and declares the topology) if not connected.
-    pub async fn connect(&self) -> Result<Channel, AmqpError> {
+    /// Every vhost the tenants use (`""` = the URL's own).
+    fn vhosts(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .tenants
+            .iter()
+            .map(|t| t.vhost.clone().unwrap_or_default())
+            .collect();
+        v.push(String::new());
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Connects every vhost not connected yet (declaring its topology).
+    pub async fn connect(&self) -> Result<(), AmqpError> {
+        for vhost in self.vhosts() {
+            self.channel(&vhost).await?;
+        }
+        Ok(())
+    }
+
+    /// The confirm channel of `vhost`, connecting and declaring if needed.
+    async fn channel(&self, vhost: &str) -> Result<Channel, AmqpError> {
         let mut state = self.state.lock().await;
-        if let Some((conn, ch)) = state.as_ref() {
+        if let Some((conn, ch)) = state.get(vhost) {
             if conn.status().connected() && ch.status().connected() {
                 return Ok(ch.clone());
             }
         }
-        *state = None;
+        state.remove(vhost);
+        let url = vhost_url(&self.rabbit.url, (!vhost.is_empty()).then_some(vhost));
         let conn = Connection::connect(
-            &self.url,
+            &url,
             ConnectionProperties::default().with_connection_name("hookgate-dispatcher".into()),
         )
         .await?;
         let ch = conn.create_channel().await?;
         ch.confirm_select(ConfirmSelectOptions::default()).await?;
-        declare_topology(&ch, &self.rabbit, &self.tenants).await?;
-        tracing::info!("connected to RabbitMQ, topology declared");
-        *state = Some((conn, ch.clone()));
+        let tenants: Vec<_> = self
+            .tenants
+            .iter()
+            .filter(|t| t.vhost.as_deref().unwrap_or("") == vhost)
+            .cloned()
+            .collect();
+        let exchanges: Vec<String> = tenants.iter().map(|t| t.exchange.clone()).collect();
+        declare_topology(&ch, &self.rabbit, &exchanges).await?;
+        for tenant in &tenants {
+            declare_subscriptions(&conn, tenant).await;
+        }
+        tracing::info!(
+            vhost = if vhost.is_empty() { "(default)" } else { vhost },
+            "connected to RabbitMQ, topology declared"
+        );
+        state.insert(vhost.to_owned(), (conn, ch.clone()));
         Ok(ch)
     }
 
-    /// Forgets the connection after an error, so the next use reconnects.
+    /// Forgets every connection after an error, so the next use reconnects.
     pub async fn reset(&self) {
-        if let Some((conn, _)) = self.state.lock().await.take() {
+        let old: Vec<_> = self.state.lock().await.drain().collect();
+        for (_, (conn, _)) in old {
             let _ = conn.close(0, "reset".into()).await;
         }
     }
 
-    /// True when a connection is open.
-    pub async fn is_connected(&self) -> bool {
-        matches!(self.state.lock().await.as_ref(), Some((c, ch)) if c.status().connected() && ch.status().connected())
-    }
-
-    /// Publishes a batch in order on one channel (so the broker keeps their
-    /// order), then awaits every confirm. Returns one result per message.
+    /// Publishes a batch in order (one channel per vhost, so the broker keeps
+    /// their order), then awaits every confirm. Returns one result per message.
     pub async fn publish_all(&self, messages: &[Outgoing]) -> Result<Vec<Result<(), AmqpError>>, AmqpError> {
-        let channel = self.connect().await?;
+        let mut channels: HashMap<&str, Channel> = HashMap::new();
         let mut pending = Vec::with_capacity(messages.len());
         for m in messages {
+            let vhost = m.vhost.as_deref().unwrap_or("");
+            let channel = match channels.get(vhost) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = self.channel(vhost).await?;
+                    channels.insert(vhost, c.clone());
+                    c
+                }
+            };
             let mut headers = FieldTable::default();
             for (k, v) in &m.headers {
                 headers.insert(k.as_str().into(), AMQPValue::LongString(LongString::from(v.as_str())));
@@ -205,40 +337,34 @@ impl Publisher {
                 )
                 .await;
             match confirm {
-                Ok(c) => pending.push(Some(c)),
+                Ok(c) => pending.push(c),
                 Err(e) => {
-                    // The channel is unusable; what was not sent fails, what was sent may still confirm.
+                    // The channel is unusable: what was not sent fails, what was sent may still confirm.
                     tracing::warn!(error = %e, "publish failed");
-                    pending.push(None);
-                    self.reset_later();
                     break;
                 }
             }
         }
         let mut results = Vec::with_capacity(messages.len());
         for c in pending {
-            let r = match c {
-                None => Err(AmqpError::Nacked),
-                Some(c) => match tokio::time::timeout(self.confirm_timeout, c).await {
-                    Err(_) => Err(AmqpError::ConfirmTimeout(self.confirm_timeout)),
-                    Ok(Err(e)) => Err(AmqpError::Lapin(e)),
-                    Ok(Ok(Confirmation::Ack(None))) => Ok(()),
-                    Ok(Ok(Confirmation::Ack(Some(ret)))) => Err(AmqpError::Returned(ret.reply_text.to_string())),
-                    Ok(Ok(Confirmation::Nack(_))) | Ok(Ok(Confirmation::NotRequested)) => Err(AmqpError::Nacked),
-                },
+            let r = match tokio::time::timeout(self.confirm_timeout, c).await {
+                Err(_) => Err(AmqpError::ConfirmTimeout(self.confirm_timeout)),
+                Ok(Err(e)) => Err(AmqpError::Lapin(e)),
+                Ok(Ok(Confirmation::Ack(None))) => Ok(()),
+                Ok(Ok(Confirmation::Ack(Some(ret)))) => Err(AmqpError::Returned(ret.reply_text.to_string())),
+                Ok(Ok(Confirmation::Nack(_))) | Ok(Ok(Confirmation::NotRequested)) => Err(AmqpError::Nacked),
             };
             results.push(r);
         }
+        let failed = results.len() < messages.len() || results.iter().any(Result::is_err);
         while results.len() < messages.len() {
             results.push(Err(AmqpError::Nacked));
         }
-        Ok(results)
-    }
-
-    fn reset_later(&self) {
-        if let Ok(mut state) = self.state.try_lock() {
-            *state = None;
+        if failed {
+            // Whatever broke (channel closed by the broker, connection lost), start clean next time.
+            self.reset().await;
         }
+        Ok(results)
     }
 }
 
@@ -379,5 +505,54 @@ pub async fn delete_topology(url: &str, exchanges: &[String], queues: &[String])
             .await?;
     }
     conn.close(0, "cleanup".into()).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vhost_url;
+
+    #[test]
+    fn vhost_urls_replace_the_path_and_encode() {
+        let base = "amqp://guest:guest@127.0.0.1:5672/%2f";
+        assert_eq!(vhost_url(base, None), base);
+        assert_eq!(vhost_url(base, Some("acme")), "amqp://guest:guest@127.0.0.1:5672/acme");
+        assert_eq!(vhost_url("amqp://h:5672", Some("a/b")), "amqp://h:5672/a%2Fb");
+        assert_eq!(
+            vhost_url("amqp://h/x?heartbeat=10", Some("v")),
+            "amqp://h/v?heartbeat=10"
+        );
+    }
+}
+
+/// Connects and declares a tenant's exchange and subscriptions as the
+/// dispatcher would; returns the subscription problems found.
+pub async fn declare_subscriptions_at(rabbit: &RabbitSettings, tenant: &Tenant) -> Result<Vec<String>, AmqpError> {
+    let conn = Connection::connect(
+        &vhost_url(&rabbit.url, tenant.vhost.as_deref()),
+        ConnectionProperties::default(),
+    )
+    .await?;
+    let ch = conn.create_channel().await?;
+    declare_topology(&ch, rabbit, std::slice::from_ref(&tenant.exchange)).await?;
+    let problems = declare_subscriptions(&conn, tenant).await;
+    let _ = conn.close(200, "done".into()).await;
+    Ok(problems)
+}
+
+/// Declares a durable classic queue (test setup).
+pub async fn declare_classic_queue(url: &str, queue: &str) -> Result<(), AmqpError> {
+    let conn = Connection::connect(url, ConnectionProperties::default()).await?;
+    let ch = conn.create_channel().await?;
+    ch.queue_declare(
+        queue.into(),
+        QueueDeclareOptions {
+            durable: true,
+            ..Default::default()
+        },
+        FieldTable::default(),
+    )
+    .await?;
+    let _ = conn.close(200, "done".into()).await;
     Ok(())
 }

@@ -6,7 +6,7 @@ use hookgate_config::RedisSettings;
 use hookgate_store::{EventRecord, Reservation, Store};
 use hookgate_telemetry::Metrics;
 use redis::aio::ConnectionManager;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 /// Whether to publish an event.
@@ -18,12 +18,17 @@ pub enum Decision {
     Duplicate,
 }
 
+/// After a Redis failure, how long dedupe goes straight to PostgreSQL before
+/// trying Redis again (so an outage costs no timeout per batch).
+const RETRY_REDIS_AFTER: Duration = Duration::from_secs(3);
+
 /// Redis-backed dedupe with a PostgreSQL fallback.
 #[derive(Debug)]
 pub struct Dedupe {
     client: Option<redis::Client>,
     settings: RedisSettings,
     conn: Mutex<Option<ConnectionManager>>,
+    skip_until: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Dedupe {
@@ -41,6 +46,7 @@ impl Dedupe {
             client,
             settings,
             conn: Mutex::new(None),
+            skip_until: std::sync::Mutex::new(None),
         }
     }
 
@@ -111,7 +117,27 @@ impl Dedupe {
         Ok(out)
     }
 
+    fn redis_paused(&self) -> bool {
+        let guard = self.skip_until.lock().unwrap_or_else(|p| p.into_inner());
+        guard.is_some_and(|until| Instant::now() < until)
+    }
+
+    fn pause_redis(&self) {
+        *self.skip_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + RETRY_REDIS_AFTER);
+    }
+
     async fn decide_redis(&self, events: &[EventRecord]) -> Option<Vec<Decision>> {
+        if self.redis_paused() {
+            return None;
+        }
+        let decisions = self.try_redis(events).await;
+        if decisions.is_none() {
+            self.pause_redis();
+        }
+        decisions
+    }
+
+    async fn try_redis(&self, events: &[EventRecord]) -> Option<Vec<Decision>> {
         let mut conn = self.connection().await?;
         let ttl_ms = self.settings.dedupe_ttl_secs.saturating_mul(1000).max(1);
         let mut pipe = redis::pipe();

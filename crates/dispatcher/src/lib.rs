@@ -15,13 +15,13 @@ pub use amqp::{AmqpError, Publisher, Received, Subscription};
 pub use dedupe::{Decision, Dedupe};
 pub use probes::{RabbitProbe, RedisProbe};
 
-use hookgate_config::{DispatcherSettings, SourceAuth, Tenants};
+use hookgate_config::{DispatcherSettings, Tenants};
 use hookgate_core::SourceKind;
 use hookgate_proto::CanonicalEvent;
 use hookgate_store::{Claimed, EventRecord, Store, StoreError};
 use hookgate_telemetry::Metrics;
 use rand::Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -53,6 +53,29 @@ pub struct Outcome {
     pub retried: usize,
     /// Notifications parked.
     pub parked: usize,
+    /// Notifications given back untouched because an earlier event of their
+    /// subject failed in this batch.
+    pub released: usize,
+}
+
+/// Indices of `work` grouped by ordering key, each group in commit order;
+/// rows without a key form groups of their own.
+fn group_by_key(work: &[Work]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut by_key: HashMap<&str, usize> = HashMap::new();
+    for (i, w) in work.iter().enumerate() {
+        match w.row.ordering_key.as_deref() {
+            Some(key) => match by_key.get(key) {
+                Some(&g) => groups[g].push(i),
+                None => {
+                    by_key.insert(key, groups.len());
+                    groups.push(vec![i]);
+                }
+            },
+            None => groups.push(vec![i]),
+        }
+    }
+    groups
 }
 
 /// The outbox relay.
@@ -97,6 +120,12 @@ impl Dispatcher {
 
     /// Claims one batch and carries it as far as it goes. Tests call this to
     /// drain the outbox deterministically; [`Dispatcher::run`] loops on it.
+    ///
+    /// Publishing runs in rounds: each round sends the next event of every
+    /// subject (ordering key) in the batch, in commit order on one channel,
+    /// and awaits all confirms. A subject whose event failed stops there; its
+    /// later rows are released for a later batch, so events of one subject are
+    /// never published out of order. Batches of distinct subjects take one round.
     pub async fn try_once(&self) -> Result<Outcome, DispatchError> {
         // Connect before claiming: while the broker is down, rows stay pending
         // with their attempts untouched instead of marching towards parking.
@@ -114,72 +143,54 @@ impl Dispatcher {
             return Ok(outcome);
         }
         let mut work: Vec<Work> = rows.into_iter().map(|row| self.prepare(row)).collect();
+        self.dedupe_batch(&mut work, &mut outcome).await?;
 
-        // Dedupe every event of the batch at once.
-        let records: Vec<EventRecord> = work
-            .iter()
-            .filter(|w| w.failure.is_none())
-            .flat_map(|w| w.events.iter().map(|(_, r)| r.clone()))
-            .collect();
-        let decisions = self.dedupe.decide(&records, &self.store, &self.metrics).await?;
-        let mut decisions = decisions.into_iter();
-
-        // Publish the survivors in commit order on one channel.
-        let mut outgoing = Vec::new();
-        let mut owners = Vec::new(); // index into `work` of each outgoing message
-        for (i, w) in work.iter_mut().enumerate() {
-            if w.failure.is_some() {
-                continue;
-            }
-            let mut kept = Vec::with_capacity(w.events.len());
-            for (event, record) in std::mem::take(&mut w.events) {
-                if decisions.next() == Some(Decision::Duplicate) {
-                    outcome.duplicates += 1;
-                    self.metrics.dedupe_hit(&record.tenant);
-                    tracing::debug!(event.id = %record.event_id, key = %record.idempotency_key, "duplicate event skipped");
-                    continue;
-                }
-                match self.outgoing(&w.row, &event, &record) {
-                    Ok(m) => {
-                        outgoing.push(m);
-                        owners.push(i);
-                        kept.push((event, record));
+        let groups = group_by_key(&work);
+        let mut cursor = vec![0usize; groups.len()];
+        let mut halted = vec![false; groups.len()];
+        loop {
+            let mut round = Vec::new();
+            for (g, items) in groups.iter().enumerate() {
+                while !halted[g] && cursor[g] < items.len() {
+                    let i = items[cursor[g]];
+                    cursor[g] += 1;
+                    match &work[i].failure {
+                        None => {
+                            round.push(i);
+                            break;
+                        }
+                        // Parked at once (unparseable): it does not hold its subject back.
+                        Some((_, true)) => continue,
+                        // Will be retried: its successors must wait for it.
+                        Some((_, false)) => halted[g] = true,
                     }
-                    Err(e) => w.failure = Some((e, false)),
                 }
             }
-            w.events = kept;
+            if round.is_empty() {
+                break;
+            }
+            for i in self.publish_round(&mut work, &round, &mut outcome).await {
+                if let Some(g) = groups.iter().position(|items| items.contains(&i)) {
+                    halted[g] = true;
+                }
+            }
         }
-        let started = Instant::now();
-        let results = if outgoing.is_empty() {
-            Vec::new()
-        } else {
-            match self.publisher.publish_all(&outgoing).await {
-                Ok(r) => r.into_iter().map(|r| r.map_err(|e| e.to_string())).collect(),
-                Err(e) => {
-                    self.publisher.reset().await;
-                    let e = e.to_string();
-                    outgoing.iter().map(|_| Err(e.clone())).collect()
-                }
-            }
-        };
-        let confirm_secs = started.elapsed().as_secs_f64();
-        for ((result, &owner), m) in results.into_iter().zip(&owners).zip(&outgoing) {
-            let w = &mut work[owner];
-            match result {
-                Ok(()) => {
-                    outcome.events += 1;
-                    self.metrics.published(&w.row.tenant, &m.routing_key, confirm_secs);
-                }
-                Err(e) if w.failure.is_none() => w.failure = Some((format!("publish {}: {e}", m.routing_key), false)),
-                Err(_) => {}
-            }
+        let released: Vec<i64> = groups
+            .iter()
+            .enumerate()
+            .filter(|(g, _)| halted[*g])
+            .flat_map(|(g, items)| items[cursor[g]..].iter().map(|&i| work[i].row.notification_id))
+            .collect();
+        let released_set: std::collections::HashSet<i64> = released.iter().copied().collect();
+        if !released.is_empty() {
+            self.store.release(self.owner, &released).await?;
+            outcome.released = released.len();
         }
 
-        // Mark confirmed rows published (with their events), give the rest back.
+        // Mark confirmed rows published (with their events), give failures back.
         let mut done_ids = Vec::new();
         let mut done_events = Vec::new();
-        for w in &work {
+        for w in work.iter().filter(|w| !released_set.contains(&w.row.notification_id)) {
             match &w.failure {
                 None => {
                     done_ids.push(w.row.notification_id);
@@ -214,6 +225,79 @@ impl Dispatcher {
             }
         }
         Ok(outcome)
+    }
+
+    /// Decides every event of the batch in one dedupe call; duplicates are
+    /// dropped from their row (the row still completes).
+    async fn dedupe_batch(&self, work: &mut [Work], outcome: &mut Outcome) -> Result<(), DispatchError> {
+        let records: Vec<EventRecord> = work
+            .iter()
+            .filter(|w| w.failure.is_none())
+            .flat_map(|w| w.events.iter().map(|(_, r)| r.clone()))
+            .collect();
+        let mut decisions = self
+            .dedupe
+            .decide(&records, &self.store, &self.metrics)
+            .await?
+            .into_iter();
+        for w in work.iter_mut().filter(|w| w.failure.is_none()) {
+            let events = std::mem::take(&mut w.events);
+            for (event, record) in events {
+                if decisions.next() == Some(Decision::Duplicate) {
+                    outcome.duplicates += 1;
+                    self.metrics.dedupe_hit(&record.tenant);
+                    tracing::debug!(event.id = %record.event_id, key = %record.idempotency_key, "duplicate event skipped");
+                } else {
+                    w.events.push((event, record));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes the events of the given rows in order and awaits every
+    /// confirm; records failures on the rows and returns the failed rows.
+    async fn publish_round(&self, work: &mut [Work], rows: &[usize], outcome: &mut Outcome) -> Vec<usize> {
+        let mut outgoing = Vec::new();
+        let mut owners = Vec::new();
+        for &i in rows {
+            let w = &mut work[i];
+            for (event, record) in &w.events {
+                match self.outgoing(&w.row, event, record) {
+                    Ok(m) => {
+                        outgoing.push(m);
+                        owners.push(i);
+                    }
+                    Err(e) => w.failure = Some((e, false)),
+                }
+            }
+        }
+        let started = Instant::now();
+        let results: Vec<Result<(), String>> = if outgoing.is_empty() {
+            Vec::new()
+        } else {
+            match self.publisher.publish_all(&outgoing).await {
+                Ok(r) => r.into_iter().map(|r| r.map_err(|e| e.to_string())).collect(),
+                Err(e) => {
+                    self.publisher.reset().await;
+                    let e = e.to_string();
+                    outgoing.iter().map(|_| Err(e.clone())).collect()
+                }
+            }
+        };
+        let confirm_secs = started.elapsed().as_secs_f64();
+        for ((result, &owner), m) in results.into_iter().zip(&owners).zip(&outgoing) {
+            let w = &mut work[owner];
+            match result {
+                Ok(()) => {
+                    outcome.events += 1;
+                    self.metrics.published(&w.row.tenant, &m.routing_key, confirm_secs);
+                }
+                Err(e) if w.failure.is_none() => w.failure = Some((format!("publish {}: {e}", m.routing_key), false)),
+                Err(_) => {}
+            }
+        }
+        rows.iter().copied().filter(|&i| work[i].failure.is_some()).collect()
     }
 
     /// Normalizes one claimed row; failures that retrying cannot fix park at once.
@@ -269,12 +353,9 @@ impl Dispatcher {
 
     /// Normalization options of a configured source (defaults when unknown).
     fn options(&self, tenant: &str, source: &str) -> hookgate_normalizer::Options {
-        let tenant = self.tenants.get(tenant);
-        match tenant.and_then(|t| t.source(source)).map(|s| &s.auth) {
-            Some(SourceAuth::PagsmileIssuing(p)) => hookgate_normalizer::Options {
-                utc_offset_minutes: p.timestamp_utc_offset_minutes,
-            },
-            _ => hookgate_normalizer::Options::default(),
+        let source = self.tenants.get(tenant).and_then(|t| t.source(source));
+        hookgate_normalizer::Options {
+            utc_offset_minutes: source.map_or(0, |s| s.utc_offset_minutes()),
         }
     }
 
@@ -316,6 +397,7 @@ impl Dispatcher {
             message_type: record.routing_key.clone(),
             timestamp: row.received_at.timestamp().max(0) as u64,
             headers,
+            vhost: tenant.vhost.clone(),
         })
     }
 

@@ -14,7 +14,7 @@ impl ReadinessProbe for RabbitProbe {
         "rabbitmq"
     }
     fn check(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move { self.0.connect().await.map(|_| ()).map_err(|e| e.to_string()) })
+        Box::pin(async move { self.0.connect().await.map_err(|e| e.to_string()) })
     }
 }
 

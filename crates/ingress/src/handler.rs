@@ -129,6 +129,18 @@ async fn receive_inner(
         tracing::warn!(check = ?accepted.check, "accepted without a matching signature (observe mode)");
     }
 
+    // Events of one subject are published in commit order: store the key.
+    let options = hookgate_normalizer::Options {
+        utc_offset_minutes: source.utc_offset_minutes(),
+    };
+    let ordering_key = hookgate_normalizer::ordering_key(
+        tenant.id.as_str(),
+        source.kind,
+        &body,
+        accepted.delivery_key.as_str(),
+        options,
+    );
+
     // 6. One transaction: notification + outbox row.
     let notification = Verified::vouch(
         RawNotification {
@@ -141,6 +153,7 @@ async fn receive_inner(
             remote_addr: remote_addr.clone(),
             received_at,
             traceparent: hookgate_telemetry::current_traceparent(),
+            ordering_key,
         },
         accepted.check,
     );

@@ -105,6 +105,30 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
     }
 }
 
+/// The ordering key of a request: `tenant:subject` of its (first) event, so
+/// that the ingress can store it with the outbox row. `None` when the payload
+/// does not normalize (it will park in the dispatcher and blocks nothing).
+pub fn ordering_key(
+    tenant: &str,
+    kind: SourceKind,
+    body: &[u8],
+    delivery_key: &str,
+    options: Options,
+) -> Option<String> {
+    let input = Input {
+        tenant,
+        source: "",
+        kind,
+        notification_id: 0,
+        received_at: DateTime::<Utc>::UNIX_EPOCH,
+        body,
+        delivery_key,
+        options,
+    };
+    let events = normalize(&input).ok()?;
+    events.first().map(|e| format!("{tenant}:{}", e.event.subject))
+}
+
 /// What a provider module decides about one event; [`Mapped::into_event`]
 /// adds the envelope fields every event shares.
 #[derive(Debug)]

@@ -73,8 +73,8 @@ impl Store {
                         last_received_at = EXCLUDED.last_received_at
                 RETURNING id, delivery_count, (xmax = 0) AS inserted
             ), o AS (
-                INSERT INTO outbox (notification_id, tenant)
-                SELECT id, $1 FROM n WHERE inserted
+                INSERT INTO outbox (notification_id, tenant, ordering_key)
+                SELECT id, $1, $12 FROM n WHERE inserted
                 RETURNING notification_id
             )
             SELECT n.id AS "id!", n.delivery_count AS "delivery_count!", n.inserted AS "inserted!" FROM n
@@ -90,6 +90,7 @@ impl Store {
             n.check().recipe(),
             n.check().is_verified(),
             raw.traceparent.as_deref(),
+            raw.ordering_key.as_deref(),
         )
         .fetch_one(self.pool())
         .await?;

@@ -30,7 +30,12 @@ pub struct Claimed {
     pub traceparent: Option<String>,
     /// Attempts so far, including this one.
     pub attempts: i32,
+    /// Ordering key (events of one key are published in order).
+    pub ordering_key: Option<String>,
 }
+
+/// Advisory lock key that serializes claims (`'hookgate'` as an integer).
+const CLAIM_LOCK: i64 = 0x686f_6f6b_6761_7465;
 
 /// Outbox row as read back (operators, tests).
 #[derive(Debug, Clone)]
@@ -57,27 +62,42 @@ pub struct OutboxStats {
 }
 
 impl Store {
-    /// Claims up to `limit` due rows for `owner` for `lease`, oldest first,
-    /// skipping rows other dispatchers hold (`FOR UPDATE SKIP LOCKED`).
+    /// Claims up to `limit` due rows for `owner` for `lease`, oldest first.
+    ///
+    /// Claims are serialized (a transaction-scoped advisory lock), so each one
+    /// sees every lease committed before it; a row is skipped while an earlier
+    /// pending row of its ordering key is leased or waiting for a retry. With
+    /// that, rows of one key are handed out in order, also across dispatchers.
+    /// Parked rows do not block their key.
     pub async fn claim(&self, owner: Uuid, lease: Duration, limit: i64) -> Result<Vec<Claimed>, StoreError> {
-        Ok(sqlx::query_as!(
+        let mut tx = self.pool().begin().await?;
+        sqlx::query!("SELECT pg_advisory_xact_lock($1)", CLAIM_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let rows = sqlx::query_as!(
             Claimed,
             r#"
             WITH picked AS (
-                SELECT notification_id FROM outbox
-                WHERE status = 'pending' AND available_at <= now()
-                  AND (lease_until IS NULL OR lease_until < now())
-                ORDER BY notification_id
+                SELECT o.notification_id FROM outbox o
+                WHERE o.status = 'pending' AND o.available_at <= now()
+                  AND (o.lease_until IS NULL OR o.lease_until < now())
+                  AND NOT EXISTS (
+                      SELECT 1 FROM outbox p
+                      WHERE p.ordering_key = o.ordering_key AND p.status = 'pending'
+                        AND p.notification_id < o.notification_id
+                        AND (p.available_at > now() OR p.lease_until >= now()))
+                ORDER BY o.notification_id
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED
             ), claimed AS (
                 UPDATE outbox o
                 SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
                 FROM picked WHERE o.notification_id = picked.notification_id
-                RETURNING o.notification_id, o.attempts
+                RETURNING o.notification_id, o.attempts, o.ordering_key
             )
             SELECT n.id AS "notification_id!", n.tenant AS "tenant!", n.source AS "source!", n.kind AS "kind!",
-                   n.delivery_key AS "delivery_key!", n.body AS "body!", n.received_at AS "received_at!", n.traceparent, c.attempts AS "attempts!"
+                   n.delivery_key AS "delivery_key!", n.body AS "body!", n.received_at AS "received_at!",
+                   n.traceparent, c.attempts AS "attempts!", c.ordering_key
             FROM claimed c JOIN notifications n ON n.id = c.notification_id
             ORDER BY n.id
             "#,
@@ -85,8 +105,24 @@ impl Store {
             lease.as_secs_f64(),
             limit,
         )
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Gives claimed rows back untouched (their attempt is not counted): used
+    /// for rows that waited behind a failed row of the same ordering key.
+    pub async fn release(&self, owner: Uuid, ids: &[i64]) -> Result<(), StoreError> {
+        sqlx::query!(
+            r#"UPDATE outbox SET lease_owner = NULL, lease_until = NULL, attempts = greatest(attempts - 1, 0)
+               WHERE notification_id = ANY($1) AND lease_owner = $2"#,
+            ids,
+            owner
+        )
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     /// Marks claimed rows published and records their events, in one

@@ -197,6 +197,8 @@ impl TestEnv {
             id: TenantId::parse(&tenant).unwrap_or_else(|e| panic!("{e}")),
             demo: false,
             exchange: format!("hookgate-test.{tenant}"),
+            vhost: None,
+            subscriptions: Vec::new(),
             sources,
             file: PathBuf::from("testkit"),
         };
