@@ -508,23 +508,6 @@ pub async fn delete_topology(url: &str, exchanges: &[String], queues: &[String])
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::vhost_url;
-
-    #[test]
-    fn vhost_urls_replace_the_path_and_encode() {
-        let base = "amqp://guest:guest@127.0.0.1:5672/%2f";
-        assert_eq!(vhost_url(base, None), base);
-        assert_eq!(vhost_url(base, Some("acme")), "amqp://guest:guest@127.0.0.1:5672/acme");
-        assert_eq!(vhost_url("amqp://h:5672", Some("a/b")), "amqp://h:5672/a%2Fb");
-        assert_eq!(
-            vhost_url("amqp://h/x?heartbeat=10", Some("v")),
-            "amqp://h/v?heartbeat=10"
-        );
-    }
-}
-
 /// Connects and declares a tenant's exchange and subscriptions as the
 /// dispatcher would; returns the subscription problems found.
 pub async fn declare_subscriptions_at(rabbit: &RabbitSettings, tenant: &Tenant) -> Result<Vec<String>, AmqpError> {
@@ -555,4 +538,21 @@ pub async fn declare_classic_queue(url: &str, queue: &str) -> Result<(), AmqpErr
     .await?;
     let _ = conn.close(200, "done".into()).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vhost_url;
+
+    #[test]
+    fn vhost_urls_replace_the_path_and_encode() {
+        let base = "amqp://guest:guest@127.0.0.1:5672/%2f";
+        assert_eq!(vhost_url(base, None), base);
+        assert_eq!(vhost_url(base, Some("acme")), "amqp://guest:guest@127.0.0.1:5672/acme");
+        assert_eq!(vhost_url("amqp://h:5672", Some("a/b")), "amqp://h:5672/a%2Fb");
+        assert_eq!(
+            vhost_url("amqp://h/x?heartbeat=10", Some("v")),
+            "amqp://h/v?heartbeat=10"
+        );
+    }
 }
