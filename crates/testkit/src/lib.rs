@@ -284,6 +284,43 @@ impl TestEnv {
             .unwrap_or_else(|e| panic!("subscribe: {e}"))
     }
 
+    /// Writes a configuration directory for a `hookgate` child process that
+    /// serves this test's tenant (its `keeta` source only) on `port`, with a
+    /// durable quorum queue `queue` bound to the tenant exchange with `#`.
+    /// The Keeta secret is passed as `HOOKGATE_TEST_KEETA_SECRET`.
+    pub fn write_config_dir(&self, port: u16, queue: &str) -> PathBuf {
+        let s = &self.settings.service;
+        let dir = std::env::temp_dir().join(unique("hookgate-config-"));
+        std::fs::create_dir_all(dir.join("tenants.d")).unwrap_or_else(|e| panic!("{e}"));
+        let service = format!(
+            "[http]\nlisten = \"127.0.0.1:{port}\"\npublic_base_url = \"http://127.0.0.1:{port}\"\nworkers = 2\n\
+             [database]\nurl = \"{db}\"\nacquire_timeout_ms = 1000\n\
+             [redis]\nurl = \"{redis}\"\nkey_prefix = \"{prefix}\"\ndedupe_ttl_secs = 600\n\
+             [rabbitmq]\nurl = \"{amqp}\"\nunrouted_exchange = \"{ae}\"\nunrouted_queue = \"{aq}\"\n\
+             [dispatcher]\npoll_interval_ms = 100\nbackoff_base_ms = 100\nbackoff_max_ms = 2000\nmax_attempts = 50\n\
+             [telemetry]\nlog_filter = \"warn\"\n",
+            db = self.db_url,
+            redis = s.redis.url,
+            prefix = s.redis.key_prefix,
+            amqp = s.rabbitmq.url,
+            ae = s.rabbitmq.unrouted_exchange,
+            aq = s.rabbitmq.unrouted_queue,
+        );
+        let tenant = format!(
+            "id = \"{t}\"\nexchange = \"{x}\"\n\
+             [[subscriptions]]\nqueue = \"{queue}\"\nbindings = [\"#\"]\n\
+             [sources.keeta]\nkind = \"keeta\"\napp_id = {app}\napp_secrets = [{{ env = \"HOOKGATE_TEST_KEETA_SECRET\" }}]\n\
+             callback_url = \"{cb}\"\n",
+            t = self.tenant,
+            x = self.exchange(),
+            app = KEETA_APP_ID,
+            cb = self.callback_url,
+        );
+        std::fs::write(dir.join("hookgate.toml"), service).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join("tenants.d/tenant.toml"), tenant).unwrap_or_else(|e| panic!("{e}"));
+        dir
+    }
+
     /// Starts a gateway on 127.0.0.1, port 0.
     pub async fn start(&self, role: Role) -> TestGateway {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
