@@ -60,13 +60,11 @@ impl Restore {
                     .args(["await_startup", "--timeout", "60"])
                     .output();
             }
-            "redis" => {
-                if !tcp_open(6379) {
-                    let _ = Command::new("sh")
+            "redis" if !tcp_open(6379) => {
+                let _ = Command::new("sh")
                         .arg("-c")
                         .arg("mkdir -p /var/lib/redis /var/log/redis; redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save '' --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log")
                         .output();
-                }
             }
             "postgres" => {
                 let _ = Command::new("pg_ctlcluster")
