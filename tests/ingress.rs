@@ -330,6 +330,8 @@ async fn database_unreachable_is_503_never_2xx() {
         store,
         metrics.clone(),
         Vec::new(),
+        2,
+        64,
     ));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -385,5 +387,32 @@ async fn health_readiness_and_metrics() {
     ] {
         assert!(text.contains(&needle), "missing {needle} in\n{text}");
     }
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_redeliveries_share_a_commit_and_fold_into_one_row() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let (body, message_id) = env.keeta_webhook(1002, 77);
+    let url = gw.hook_url(&env.tenant, "keeta");
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (url, body) = (url.clone(), body.clone());
+        tasks.push(tokio::spawn(async move { post(&url, body).await }));
+    }
+    for t in tasks {
+        let (status, text, _) = t.await.unwrap();
+        assert_eq!((status, text.as_str()), (200, SUCCESS));
+    }
+    let stored = gw
+        .store
+        .notification_by_key(&env.tenant, "keeta", &message_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.delivery_count, 20);
+    assert_eq!(gw.store.count_notifications(&env.tenant).await.unwrap(), 1);
+    assert_eq!(gw.store.outbox_stats().await.unwrap().pending, 1);
     gw.stop().await;
 }

@@ -96,6 +96,8 @@ impl Gateway {
                 store.clone(),
                 metrics.clone(),
                 probes,
+                svc.database.writers,
+                svc.database.max_batch,
             ));
             let drain = Duration::from_secs(svc.http.shutdown_deadline_secs.max(1));
             Some(IngressServer::build(

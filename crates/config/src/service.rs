@@ -56,6 +56,10 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// Pool acquire timeout in milliseconds.
     pub acquire_timeout_ms: u64,
+    /// Group-commit writer tasks.
+    pub writers: usize,
+    /// Most rows per group commit.
+    pub max_batch: usize,
 }
 
 impl DatabaseSettings {

@@ -158,7 +158,7 @@ async fn receive_inner(
         accepted.check,
     );
     let started = Instant::now();
-    match state.store.insert_notification(&notification).await {
+    match state.writer.insert(notification).await {
         // 7. Only now: the provider's success body (duplicates too).
         Ok(outcome) => {
             state.metrics.commit_latency(started.elapsed().as_secs_f64());

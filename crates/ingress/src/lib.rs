@@ -15,7 +15,7 @@ mod ops;
 use actix_web::{web, App, HttpServer};
 use hookgate_config::Tenants;
 use hookgate_core::ReadinessProbe;
-use hookgate_store::Store;
+use hookgate_store::{GroupWriter, Store};
 use hookgate_telemetry::Metrics;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,17 +28,28 @@ use tokio_util::sync::CancellationToken;
 pub struct IngressState {
     tenants: Tenants,
     store: Store,
+    writer: GroupWriter,
     metrics: Arc<Metrics>,
     probes: Vec<Arc<dyn ReadinessProbe>>,
     accepting: AtomicBool,
 }
 
 impl IngressState {
-    /// Builds the state from its parts.
-    pub fn new(tenants: Tenants, store: Store, metrics: Arc<Metrics>, probes: Vec<Arc<dyn ReadinessProbe>>) -> Self {
+    /// Builds the state from its parts; starts the group-commit writers
+    /// (`writers` tasks, up to `max_batch` rows per commit) on the current runtime.
+    pub fn new(
+        tenants: Tenants,
+        store: Store,
+        metrics: Arc<Metrics>,
+        probes: Vec<Arc<dyn ReadinessProbe>>,
+        writers: usize,
+        max_batch: usize,
+    ) -> Self {
+        let writer = GroupWriter::start(store.clone(), writers, max_batch);
         IngressState {
             tenants,
             store,
+            writer,
             metrics,
             probes,
             accepting: AtomicBool::new(true),

@@ -13,12 +13,22 @@ pub enum StoreError {
     /// Applying migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The group commit this request was part of failed.
+    #[error("{0}")]
+    Batch(std::sync::Arc<StoreError>),
+    /// The group-commit writers have stopped (shutdown).
+    #[error("the database writers have stopped")]
+    WriterStopped,
 }
 
 impl StoreError {
     /// True when retrying later may succeed (the database is unreachable).
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
+        match self {
+            StoreError::Unavailable(_) | StoreError::WriterStopped => true,
+            StoreError::Batch(inner) => inner.is_unavailable(),
+            _ => false,
+        }
     }
 }
 

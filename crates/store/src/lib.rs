@@ -10,12 +10,14 @@ mod events;
 mod notifications;
 mod outbox;
 mod rejections;
+mod writer;
 
 pub use error::StoreError;
 pub use events::{EventRecord, Reservation};
 pub use notifications::{InsertOutcome, StoredNotification};
 pub use outbox::{Claimed, OutboxListener, OutboxRow, OutboxStats};
 pub use rejections::{Rejection, StoredRejection};
+pub use writer::GroupWriter;
 
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

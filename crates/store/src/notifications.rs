@@ -104,6 +104,114 @@ impl Store {
         })
     }
 
+    /// Stores several verified notifications (distinct delivery keys), each
+    /// with its delivery count, in ONE statement: notifications and their
+    /// outbox rows commit together, ids in the given order. Returns one
+    /// outcome per input, in order.
+    pub async fn insert_batch(
+        &self,
+        batch: &[(&Verified<RawNotification>, i32)],
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
+        let len = batch.len();
+        let (mut tenants, mut sources, mut kinds, mut keys) = (
+            Vec::with_capacity(len),
+            Vec::with_capacity(len),
+            Vec::with_capacity(len),
+            Vec::with_capacity(len),
+        );
+        let (mut bodies, mut headers, mut remotes, mut times) = (
+            Vec::with_capacity(len),
+            Vec::with_capacity(len),
+            Vec::with_capacity(len),
+            Vec::with_capacity(len),
+        );
+        let (mut recipes, mut verified, mut traces, mut ordering, mut counts) = (
+            Vec::with_capacity(len),
+            Vec::with_capacity(len),
+            Vec::with_capacity(len),
+            Vec::with_capacity(len),
+            Vec::with_capacity(len),
+        );
+        for (n, count) in batch {
+            let raw = n.value();
+            tenants.push(raw.tenant.as_str().to_owned());
+            sources.push(raw.source.as_str().to_owned());
+            kinds.push(raw.kind.as_str().to_owned());
+            keys.push(raw.delivery_key.as_str().to_owned());
+            bodies.push(raw.body.to_vec());
+            headers.push(serde_json::to_value(&raw.headers).unwrap_or_default());
+            remotes.push(raw.remote_addr.clone());
+            times.push(raw.received_at);
+            recipes.push(n.check().recipe().map(str::to_owned));
+            verified.push(n.check().is_verified());
+            traces.push(raw.traceparent.clone());
+            ordering.push(raw.ordering_key.clone());
+            counts.push(*count);
+        }
+        // One statement = one transaction; the outbox trigger NOTIFYs once per batch.
+        let rows = sqlx::query!(
+            r#"
+            WITH input AS (
+                SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::jsonb[],
+                                     $7::text[], $8::timestamptz[], $9::text[], $10::bool[], $11::text[],
+                                     $12::text[], $13::int4[])
+                    WITH ORDINALITY AS t(tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
+                                         signature_recipe, verified, traceparent, ordering_key, deliveries, ord)
+            ), n AS (
+                INSERT INTO notifications
+                    (tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
+                     last_received_at, signature_recipe, verified, traceparent, delivery_count)
+                SELECT tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
+                       received_at, signature_recipe, verified, traceparent, deliveries
+                FROM input ORDER BY ord
+                ON CONFLICT ON CONSTRAINT notifications_delivery_key DO UPDATE
+                    SET delivery_count = notifications.delivery_count + EXCLUDED.delivery_count,
+                        last_received_at = EXCLUDED.last_received_at
+                RETURNING id, tenant, source, delivery_key, delivery_count, (xmax = 0) AS inserted
+            ), o AS (
+                INSERT INTO outbox (notification_id, tenant, ordering_key)
+                SELECT n.id, n.tenant, i.ordering_key
+                FROM n JOIN input i ON i.tenant = n.tenant AND i.source = n.source AND i.delivery_key = n.delivery_key
+                WHERE n.inserted
+                ORDER BY n.id
+                RETURNING notification_id
+            )
+            SELECT i.ord AS "ord!", n.id AS "id!", n.delivery_count AS "delivery_count!", n.inserted AS "inserted!"
+            FROM n JOIN input i ON i.tenant = n.tenant AND i.source = n.source AND i.delivery_key = n.delivery_key
+            "#,
+            &tenants,
+            &sources,
+            &kinds,
+            &keys,
+            &bodies,
+            &headers,
+            &remotes as &[Option<String>],
+            &times,
+            &recipes as &[Option<String>],
+            &verified,
+            &traces as &[Option<String>],
+            &ordering as &[Option<String>],
+            &counts,
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = vec![InsertOutcome::Inserted { id: 0 }; len];
+        for r in rows {
+            let slot = usize::try_from(r.ord - 1).unwrap_or(usize::MAX);
+            if let Some(o) = out.get_mut(slot) {
+                *o = if r.inserted {
+                    InsertOutcome::Inserted { id: r.id }
+                } else {
+                    InsertOutcome::Duplicate {
+                        id: r.id,
+                        delivery_count: r.delivery_count,
+                    }
+                };
+            }
+        }
+        Ok(out)
+    }
+
     /// Reads a notification by its delivery key.
     pub async fn notification_by_key(
         &self,

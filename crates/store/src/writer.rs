@@ -1,0 +1,116 @@
+//! Group commit: concurrent requests share transactions. A few writer tasks,
+//! each with its own connection, take whatever requests queued while the
+//! previous commit ran (up to `max_batch`) and store them with one multi-row
+//! statement. Every request still gets its answer only after the commit that
+//! contains its row; a failed commit fails every request in it (503).
+
+use crate::{InsertOutcome, Store, StoreError};
+use hookgate_core::{RawNotification, Verified};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+struct Job {
+    notification: Verified<RawNotification>,
+    reply: oneshot::Sender<Result<InsertOutcome, StoreError>>,
+}
+
+/// Handle to the group-commit writers; cheap to clone. The writers stop when
+/// every handle is dropped.
+#[derive(Debug, Clone)]
+pub struct GroupWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").finish_non_exhaustive()
+    }
+}
+
+impl GroupWriter {
+    /// Starts `writers` writer tasks on the current runtime.
+    pub fn start(store: Store, writers: usize, max_batch: usize) -> GroupWriter {
+        let (tx, rx) = mpsc::channel::<Job>(max_batch.max(1) * writers.max(1) * 4);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..writers.max(1) {
+            let (store, rx) = (store.clone(), rx.clone());
+            tokio::spawn(async move {
+                let mut batch = Vec::with_capacity(max_batch);
+                loop {
+                    {
+                        let mut rx = rx.lock().await;
+                        match rx.recv().await {
+                            Some(job) => batch.push(job),
+                            None => return,
+                        }
+                        while batch.len() < max_batch {
+                            match rx.try_recv() {
+                                Ok(job) => batch.push(job),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    write_batch(&store, std::mem::take(&mut batch)).await;
+                }
+            });
+        }
+        GroupWriter { tx }
+    }
+
+    /// Stores a verified notification (and its outbox row) in the next group
+    /// commit; returns after that commit.
+    pub async fn insert(&self, notification: Verified<RawNotification>) -> Result<InsertOutcome, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job { notification, reply })
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+async fn write_batch(store: &Store, jobs: Vec<Job>) {
+    // Fold redeliveries inside the batch: one row per delivery key, its count
+    // being the number of copies (ON CONFLICT cannot touch a row twice).
+    let mut first: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    let mut rows: Vec<(usize, i32)> = Vec::with_capacity(jobs.len());
+    let mut row_of = Vec::with_capacity(jobs.len());
+    for (i, job) in jobs.iter().enumerate() {
+        let n = job.notification.value();
+        let key = (n.tenant.as_str(), n.source.as_str(), n.delivery_key.as_str());
+        match first.get(&key) {
+            Some(&r) => {
+                rows[r].1 += 1;
+                row_of.push((r, false));
+            }
+            None => {
+                first.insert(key, rows.len());
+                row_of.push((rows.len(), true));
+                rows.push((i, 1));
+            }
+        }
+    }
+    let batch: Vec<(&Verified<RawNotification>, i32)> =
+        rows.iter().map(|&(i, count)| (&jobs[i].notification, count)).collect();
+    match store.insert_batch(&batch).await {
+        Ok(outcomes) => {
+            for (job, (row, is_first)) in jobs.into_iter().zip(row_of) {
+                let outcome = match outcomes[row] {
+                    InsertOutcome::Inserted { id } if !is_first => InsertOutcome::Duplicate {
+                        id,
+                        delivery_count: rows[row].1,
+                    },
+                    other => other,
+                };
+                let _ = job.reply.send(Ok(outcome));
+            }
+        }
+        Err(e) => {
+            let e = Arc::new(e);
+            for job in jobs {
+                let _ = job.reply.send(Err(StoreError::Batch(e.clone())));
+            }
+        }
+    }
+}
