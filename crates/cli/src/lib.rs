@@ -3,6 +3,7 @@
 //! `simulate` and `tail`. `main.rs` only parses arguments and calls these;
 //! the test kit starts gateways through the same [`gateway::Gateway`].
 
+pub mod bench;
 pub mod check;
 pub mod gateway;
 pub mod samples;

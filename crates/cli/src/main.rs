@@ -40,6 +40,8 @@ enum Command {
     },
     /// Send provider-signed webhooks to a running gateway.
     Simulate(simulate::SimulateArgs),
+    /// Load-test a running gateway (closed or open loop), consuming its events.
+    Bench(hookgate_cli::bench::BenchArgs),
     /// Print a tenant's events from RabbitMQ as they arrive.
     Tail {
         #[arg(long, default_value = "demo")]
@@ -89,6 +91,15 @@ async fn main() -> anyhow::Result<()> {
             let settings = load(&cli.config)?;
             let report = simulate::run(&settings, &args).await?;
             println!("{report}");
+            Ok(())
+        }
+        Command::Bench(args) => {
+            let report = hookgate_cli::bench::run(&load(&cli.config)?, &args).await?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", hookgate_cli::bench::table(&report));
+            }
             Ok(())
         }
         Command::Tail {

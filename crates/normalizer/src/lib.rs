@@ -170,6 +170,7 @@ impl Mapped {
             received_at: Some(received_at),
             idempotency_key: self.idempotency_key,
             notification_id: input.notification_id,
+            delivery_key: input.delivery_key.to_owned(),
             data: self.data,
             raw: None,
         };

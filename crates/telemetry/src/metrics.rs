@@ -69,6 +69,7 @@ pub struct Metrics {
     publish_failures: Family<TenantLabels, Counter>,
     parked: Family<TenantLabels, Counter>,
     publish_seconds: Histogram,
+    resident_memory: Gauge,
 }
 
 impl Default for Metrics {
@@ -108,6 +109,7 @@ impl Metrics {
             publish_failures: Family::default(),
             parked: Family::default(),
             publish_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
+            resident_memory: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register("webhooks_received", "Webhook requests received", m.received.clone());
@@ -160,6 +162,11 @@ impl Metrics {
             "publish_seconds",
             "Time from publish to broker confirm",
             m.publish_seconds.clone(),
+        );
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident memory of this process",
+            m.resident_memory.clone(),
         );
         Metrics { registry, ..m }
     }
@@ -266,12 +273,23 @@ impl Metrics {
 
     /// Renders every metric in the Prometheus text format.
     pub fn render(&self) -> String {
+        if let Some(rss) = resident_memory_bytes() {
+            self.resident_memory.set(rss);
+        }
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             out.clear();
         }
         out
     }
+}
+
+/// VmRSS of this process from `/proc/self/status` (Linux), in bytes.
+fn resident_memory_bytes() -> Option<i64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: i64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 #[cfg(test)]
