@@ -32,7 +32,7 @@ pub struct Gateway {
     /// Metrics registry.
     pub metrics: Arc<Metrics>,
     server: Option<IngressServer>,
-    dispatcher: Option<Dispatcher>,
+    dispatchers: Vec<Dispatcher>,
 }
 
 impl Gateway {
@@ -71,16 +71,25 @@ impl Gateway {
                 tracing::warn!(error = %e, "RabbitMQ not reachable at start; the dispatcher will retry");
             }
         }
-        let dispatcher = (role != Role::Ingress && svc.dispatcher.enabled).then(|| {
-            Dispatcher::new(
-                store.clone(),
-                publisher.clone(),
-                dedupe.clone(),
-                settings.tenants.clone(),
-                metrics.clone(),
-                svc.dispatcher.clone(),
-            )
-        });
+        // Several relay loops per process: claims are serialized, so per-subject
+        // order holds while publishing and marking of their batches overlap.
+        let loops = if role != Role::Ingress && svc.dispatcher.enabled {
+            svc.dispatcher.concurrency.max(1)
+        } else {
+            0
+        };
+        let dispatchers = (0..loops)
+            .map(|_| {
+                Dispatcher::new(
+                    store.clone(),
+                    publisher.clone(),
+                    dedupe.clone(),
+                    settings.tenants.clone(),
+                    metrics.clone(),
+                    svc.dispatcher.clone(),
+                )
+            })
+            .collect();
         let server = if role == Role::Dispatcher {
             None
         } else {
@@ -112,7 +121,7 @@ impl Gateway {
             store,
             metrics,
             server,
-            dispatcher,
+            dispatchers,
         })
     }
 
@@ -125,7 +134,7 @@ impl Gateway {
     /// in-flight requests and the batch in progress, and closes the pool.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let tracker = TaskTracker::new();
-        if let Some(d) = self.dispatcher {
+        for d in self.dispatchers {
             tracker.spawn(d.run(shutdown.clone()));
         }
         let served = match self.server {

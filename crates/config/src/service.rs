@@ -105,6 +105,8 @@ pub struct DispatcherSettings {
     pub enabled: bool,
     /// Rows per claim.
     pub batch_size: u32,
+    /// Relay loops per process.
+    pub concurrency: usize,
     /// Fallback poll interval (ms).
     pub poll_interval_ms: u64,
     /// Lease (s).

@@ -131,10 +131,12 @@ impl Dispatcher {
         // with their attempts untouched instead of marching towards parking.
         self.publisher.connect().await?;
         let lease = Duration::from_secs(self.settings.lease_secs);
+        let t0 = Instant::now();
         let rows = self
             .store
             .claim(self.owner, lease, i64::from(self.settings.batch_size))
             .await?;
+        let claimed_in = t0.elapsed();
         let mut outcome = Outcome {
             claimed: rows.len(),
             ..Outcome::default()
@@ -142,8 +144,13 @@ impl Dispatcher {
         if rows.is_empty() {
             return Ok(outcome);
         }
+        let t1 = Instant::now();
         let mut work: Vec<Work> = rows.into_iter().map(|row| self.prepare(row)).collect();
+        let normalized_in = t1.elapsed();
+        let t2 = Instant::now();
         self.dedupe_batch(&mut work, &mut outcome).await?;
+        let deduped_in = t2.elapsed();
+        let t3 = Instant::now();
 
         let groups = group_by_key(&work);
         let mut cursor = vec![0usize; groups.len()];
@@ -175,6 +182,8 @@ impl Dispatcher {
                 }
             }
         }
+        let published_in = t3.elapsed();
+        let t4 = Instant::now();
         let released: Vec<i64> = groups
             .iter()
             .enumerate()
@@ -224,6 +233,15 @@ impl Dispatcher {
                 );
             }
         }
+        tracing::debug!(
+            rows = outcome.claimed,
+            claim_ms = claimed_in.as_millis() as u64,
+            normalize_ms = normalized_in.as_millis() as u64,
+            dedupe_ms = deduped_in.as_millis() as u64,
+            publish_ms = published_in.as_millis() as u64,
+            mark_ms = t4.elapsed().as_millis() as u64,
+            "batch timings"
+        );
         Ok(outcome)
     }
 

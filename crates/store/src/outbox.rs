@@ -74,8 +74,19 @@ impl Store {
         sqlx::query!("SELECT pg_advisory_xact_lock($1)", CLAIM_LOCK)
             .execute(&mut *tx)
             .await?;
-        let rows = sqlx::query_as!(
-            Claimed,
+        // With a deep backlog the planner prefers a bitmap scan of every pending
+        // row plus a sort; walking the pending index in id order and stopping at
+        // `limit` is several times cheaper (measured: 99 ms → 14 ms for 500 of 31k).
+        // Custom plans only: a generic plan of this prepared statement, made
+        // without the limit, walked the whole table (10 s per claim, measured).
+        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SET LOCAL enable_bitmapscan = off")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SET LOCAL enable_sort = off").execute(&mut *tx).await?;
+        let claimed = sqlx::query!(
             r#"
             WITH picked AS (
                 SELECT o.notification_id FROM outbox o
@@ -89,17 +100,11 @@ impl Store {
                 ORDER BY o.notification_id
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED
-            ), claimed AS (
-                UPDATE outbox o
-                SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
-                FROM picked WHERE o.notification_id = picked.notification_id
-                RETURNING o.notification_id, o.attempts, o.ordering_key
             )
-            SELECT n.id AS "notification_id!", n.tenant AS "tenant!", n.source AS "source!", n.kind AS "kind!",
-                   n.delivery_key AS "delivery_key!", n.body AS "body!", n.received_at AS "received_at!",
-                   n.traceparent, c.attempts AS "attempts!", c.ordering_key
-            FROM claimed c JOIN notifications n ON n.id = c.notification_id
-            ORDER BY n.id
+            UPDATE outbox o
+            SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
+            FROM picked WHERE o.notification_id = picked.notification_id
+            RETURNING o.notification_id, o.attempts, o.ordering_key
             "#,
             owner,
             lease.as_secs_f64(),
@@ -107,6 +112,42 @@ impl Store {
         )
         .fetch_all(&mut *tx)
         .await?;
+        // Back to the default planner for a plain lookup by primary key.
+        sqlx::query("SET LOCAL enable_sort = on").execute(&mut *tx).await?;
+        sqlx::query("SET LOCAL enable_bitmapscan = on")
+            .execute(&mut *tx)
+            .await?;
+        let ids: Vec<i64> = claimed.iter().map(|c| c.notification_id).collect();
+        let bodies = sqlx::query!(
+            r#"SELECT id, tenant, source, kind, delivery_key, body, received_at, traceparent
+               FROM notifications WHERE id = ANY($1)"#,
+            &ids
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let claims: std::collections::HashMap<i64, (i32, Option<String>)> = claimed
+            .into_iter()
+            .map(|c| (c.notification_id, (c.attempts, c.ordering_key)))
+            .collect();
+        let mut rows: Vec<Claimed> = bodies
+            .into_iter()
+            .filter_map(|n| {
+                let (attempts, ordering_key) = claims.get(&n.id)?.clone();
+                Some(Claimed {
+                    notification_id: n.id,
+                    tenant: n.tenant,
+                    source: n.source,
+                    kind: n.kind,
+                    delivery_key: n.delivery_key,
+                    body: n.body,
+                    received_at: n.received_at,
+                    traceparent: n.traceparent,
+                    attempts,
+                    ordering_key,
+                })
+            })
+            .collect();
+        rows.sort_by_key(|r| r.notification_id);
         tx.commit().await?;
         Ok(rows)
     }
