@@ -1,0 +1,1 @@
+INSERT INTO bench_rows (body) VALUES (convert_to(repeat('x', 600), 'UTF8'));
