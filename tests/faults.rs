@@ -275,6 +275,21 @@ fn delete_queue(env: &TestEnv, queue: &str) {
     .ok();
 }
 
+/// A test tenant whose events also land in the durable quorum queue `queue`
+/// (it survives broker restarts, so nothing is missed while consumers are away).
+async fn env_with_queue(queue: &str) -> TestEnv {
+    let q = queue.to_owned();
+    TestEnv::with(move |t| {
+        t.subscriptions = vec![hookgate_config::Subscription {
+            queue: q,
+            bindings: vec!["#".into()],
+            queue_type: hookgate_config::QueueType::Quorum,
+            dead_letter_exchange: hookgate_config::DEFAULT_DLX.into(),
+        }];
+    })
+    .await
+}
+
 // ---------- 1. SIGKILL under load ----------
 
 #[tokio::test]
@@ -343,16 +358,7 @@ async fn load_owned(url: String, bodies: Vec<(Vec<u8>, String)>, c: usize) -> (H
 async fn rabbitmq_outage_keeps_acking_and_drains_after() {
     let _serial = SERIAL.lock().await;
     let queue = unique("hookgate-test.fault-amqp.");
-    let q = queue.clone();
-    let env = TestEnv::with(move |t| {
-        t.subscriptions = vec![hookgate_config::Subscription {
-            queue: q,
-            bindings: vec!["#".into()],
-            queue_type: hookgate_config::QueueType::Quorum,
-            dead_letter_exchange: hookgate_config::DEFAULT_DLX.into(),
-        }];
-    })
-    .await;
+    let env = env_with_queue(&queue).await;
     let gw = env.start(Role::All).await;
     let url = gw.hook_url(&env.tenant, "keeta");
     let before = webhooks(&env, 300, 0);
@@ -395,16 +401,7 @@ async fn rabbitmq_outage_keeps_acking_and_drains_after() {
 async fn redis_outage_keeps_publishing_without_loss() {
     let _serial = SERIAL.lock().await;
     let queue = unique("hookgate-test.fault-redis.");
-    let q = queue.clone();
-    let env = TestEnv::with(move |t| {
-        t.subscriptions = vec![hookgate_config::Subscription {
-            queue: q,
-            bindings: vec!["#".into()],
-            queue_type: hookgate_config::QueueType::Quorum,
-            dead_letter_exchange: hookgate_config::DEFAULT_DLX.into(),
-        }];
-    })
-    .await;
+    let env = env_with_queue(&queue).await;
     let gw = env.start(Role::All).await;
     let url = gw.hook_url(&env.tenant, "keeta");
     let bodies = webhooks(&env, 1500, 0);

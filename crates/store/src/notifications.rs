@@ -53,57 +53,6 @@ pub struct StoredNotification {
 }
 
 impl Store {
-    /// Stores a verified notification and its outbox row in one transaction
-    /// (a single statement), or bumps the delivery count of a redelivery.
-    /// Returns only after the commit.
-    pub async fn insert_notification(&self, n: &Verified<RawNotification>) -> Result<InsertOutcome, StoreError> {
-        let raw = n.value();
-        let headers = serde_json::to_value(&raw.headers).unwrap_or_default();
-        // One statement = one transaction: the notification, its outbox row (only
-        // when new) and, through the outbox trigger, the NOTIFY, all commit together.
-        let row = sqlx::query!(
-            r#"
-            WITH n AS (
-                INSERT INTO notifications
-                    (tenant, source, kind, delivery_key, body, headers, remote_addr,
-                     received_at, last_received_at, signature_recipe, verified, traceparent)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)
-                ON CONFLICT ON CONSTRAINT notifications_delivery_key DO UPDATE
-                    SET delivery_count = notifications.delivery_count + 1,
-                        last_received_at = EXCLUDED.last_received_at
-                RETURNING id, delivery_count, (xmax = 0) AS inserted
-            ), o AS (
-                INSERT INTO outbox (notification_id, tenant, ordering_key)
-                SELECT id, $1, $12 FROM n WHERE inserted
-                RETURNING notification_id
-            )
-            SELECT n.id AS "id!", n.delivery_count AS "delivery_count!", n.inserted AS "inserted!" FROM n
-            "#,
-            raw.tenant.as_str(),
-            raw.source.as_str(),
-            raw.kind.as_str(),
-            raw.delivery_key.as_str(),
-            raw.body.as_ref(),
-            headers,
-            raw.remote_addr.as_deref(),
-            raw.received_at,
-            n.check().recipe(),
-            n.check().is_verified(),
-            raw.traceparent.as_deref(),
-            raw.ordering_key.as_deref(),
-        )
-        .fetch_one(self.pool())
-        .await?;
-        Ok(if row.inserted {
-            InsertOutcome::Inserted { id: row.id }
-        } else {
-            InsertOutcome::Duplicate {
-                id: row.id,
-                delivery_count: row.delivery_count,
-            }
-        })
-    }
-
     /// Stores several verified notifications (distinct delivery keys), each
     /// with its delivery count, in ONE statement: notifications and their
     /// outbox rows commit together, ids in the given order. Returns one
