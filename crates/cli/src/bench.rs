@@ -98,11 +98,14 @@ impl Generator {
     }
 }
 
+/// Nearest-rank percentile of sorted values; `p` in percent with up to one
+/// decimal (integer arithmetic, so 99.9 of 1,000 values is the 999th).
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
     }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    let per_mille = (p * 10.0).round().clamp(0.0, 1000.0) as usize;
+    let rank = (per_mille * sorted.len()).div_ceil(1000);
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
