@@ -53,16 +53,6 @@ async fn send(env: &TestEnv, gw: &TestGateway, body: Vec<u8>) {
     assert_eq!(r.status().as_u16(), 200);
 }
 
-/// Id of the stored notification with Keeta `messageId` = `message_id`.
-async fn stored_id(env: &TestEnv, gw: &TestGateway, message_id: &str) -> i64 {
-    gw.store
-        .notification_by_key(&env.tenant, "keeta", message_id)
-        .await
-        .unwrap()
-        .expect("stored")
-        .id
-}
-
 /// Deletes the tenant exchange under an open publisher channel: the next publish fails.
 async fn break_tenant_exchange(env: &TestEnv, r: &Relay) {
     r.publisher.connect().await.unwrap();
@@ -112,12 +102,7 @@ async fn publishes_with_confirms_and_cloudevents_headers() {
     assert!(msg.headers.contains_key("cloudEvents:time"));
     assert_eq!(event["raw"]["messageId"], message_id);
 
-    let stored = gw
-        .store
-        .notification_by_key(&env.tenant, "keeta", &message_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = gw.stored(&env.tenant, "keeta", &message_id).await;
     assert_eq!(
         gw.store.outbox_row(stored.id).await.unwrap().unwrap().status,
         "published"
@@ -229,12 +214,7 @@ async fn unparseable_verified_payload_is_parked() {
 
     let outcome = r.dispatcher.try_once().await.unwrap();
     assert_eq!((outcome.parked, outcome.published), (1, 0), "{outcome:?}");
-    let stored = gw
-        .store
-        .notification_by_key(&env.tenant, "keeta", "parked-1")
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = gw.stored(&env.tenant, "keeta", "parked-1").await;
     let row = gw.store.outbox_row(stored.id).await.unwrap().unwrap();
     assert_eq!(row.status, "parked");
     assert!(
@@ -253,7 +233,7 @@ async fn failed_publish_is_retried_and_never_marked_before_a_confirm() {
     break_tenant_exchange(&env, &r).await;
     let (body, message_id) = env.keeta_webhook(1006, 6);
     send(&env, &gw, body).await;
-    let id = stored_id(&env, &gw, &message_id).await;
+    let id = gw.stored(&env.tenant, "keeta", &message_id).await.id;
 
     let outcome = r.dispatcher.try_once().await.unwrap();
     assert_eq!((outcome.retried, outcome.published), (1, 0), "{outcome:?}");
@@ -291,7 +271,7 @@ async fn publish_failure_after_max_attempts_parks() {
 
     let outcome = r.dispatcher.try_once().await.unwrap();
     assert_eq!((outcome.parked, outcome.published), (1, 0), "{outcome:?}");
-    let id = stored_id(&env, &gw, &message_id).await;
+    let id = gw.stored(&env.tenant, "keeta", &message_id).await.id;
     let row = gw.store.outbox_row(id).await.unwrap().unwrap();
     assert_eq!(row.status, "parked");
     assert!(
@@ -329,7 +309,7 @@ async fn broker_down_claims_nothing_and_spends_no_attempt() {
     for _ in 0..3 {
         assert!(dispatcher.try_once().await.is_err());
     }
-    let id = stored_id(&env, &gw, &message_id).await;
+    let id = gw.stored(&env.tenant, "keeta", &message_id).await.id;
     let row = gw.store.outbox_row(id).await.unwrap().unwrap();
     assert_eq!((row.status.as_str(), row.attempts), ("pending", 0), "{row:?}");
     // The broker is back (the real one): the same row is published.

@@ -31,12 +31,7 @@ async fn signed_webhook_is_committed_then_acknowledged() {
     let (status, text, _) = post(&gw.hook_url(&env.tenant, "keeta"), body.clone()).await;
     assert_eq!((status, text.as_str()), (200, SUCCESS));
 
-    let stored = gw
-        .store
-        .notification_by_key(&env.tenant, "keeta", &message_id)
-        .await
-        .unwrap()
-        .expect("stored");
+    let stored = gw.stored(&env.tenant, "keeta", &message_id).await;
     assert_eq!(stored.body, body, "raw body must be stored byte-exact");
     assert_eq!(stored.kind, "keeta");
     assert_eq!(stored.delivery_count, 1);
@@ -64,12 +59,7 @@ async fn redelivery_gets_the_same_answer_and_is_stored_once() {
         let (status, text, _) = post(&gw.hook_url(&env.tenant, "keeta"), body.clone()).await;
         assert_eq!((status, text.as_str()), (200, SUCCESS));
     }
-    let stored = gw
-        .store
-        .notification_by_key(&env.tenant, "keeta", &message_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = gw.stored(&env.tenant, "keeta", &message_id).await;
     assert_eq!(stored.delivery_count, 3);
     assert_eq!(gw.store.count_notifications(&env.tenant).await.unwrap(), 1);
     assert_eq!(
@@ -257,12 +247,7 @@ async fn observe_mode_accepts_and_flags_unverified_pushes() {
     let bad = hookgate_testkit::keeta::corrupt_signature(&good);
     let (status, text, _) = post(&gw.hook_url(&env.tenant, "keeta"), bad).await;
     assert_eq!((status, text.as_str()), (200, SUCCESS));
-    let stored = gw
-        .store
-        .notification_by_key(&env.tenant, "keeta", &message_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = gw.stored(&env.tenant, "keeta", &message_id).await;
     assert!(!stored.verified);
     assert_eq!(stored.signature_recipe, None);
     assert!(gw.metrics.render().contains("hookgate_webhooks_unverified_total"));
@@ -295,12 +280,7 @@ async fn rotated_secrets_and_recipes_are_recorded() {
     v.insert("sig".into(), Value::String(sig));
     let (status, text, _) = post(&gw.hook_url(&env.tenant, "keeta"), Value::Object(v).to_string()).await;
     assert_eq!((status, text.as_str()), (200, SUCCESS));
-    let stored = gw
-        .store
-        .notification_by_key(&env.tenant, "keeta", &message_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = gw.stored(&env.tenant, "keeta", &message_id).await;
     assert_eq!(stored.signature_recipe.as_deref(), Some("params+secret#secret1"));
     gw.stop().await;
 }
@@ -405,12 +385,7 @@ async fn concurrent_redeliveries_share_a_commit_and_fold_into_one_row() {
         let (status, text, _) = t.await.unwrap();
         assert_eq!((status, text.as_str()), (200, SUCCESS));
     }
-    let stored = gw
-        .store
-        .notification_by_key(&env.tenant, "keeta", &message_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = gw.stored(&env.tenant, "keeta", &message_id).await;
     assert_eq!(stored.delivery_count, 20);
     assert_eq!(gw.store.count_notifications(&env.tenant).await.unwrap(), 1);
     assert_eq!(gw.store.outbox_stats().await.unwrap().pending, 1);

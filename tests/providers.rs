@@ -167,12 +167,7 @@ async fn keeta_auth_accepts_hex_and_records_the_recipe() {
     ));
     let (status, _, _) = post_sample(&gw.hook_url(&env.tenant, "keeta-auth"), &sample).await;
     assert_eq!(status, 200);
-    let stored = gw
-        .store
-        .notification_by_key(&env.tenant, "keeta-auth", "41015:2")
-        .await
-        .unwrap()
-        .expect("authId:opType key");
+    let stored = gw.stored(&env.tenant, "keeta-auth", "41015:2").await;
     assert_eq!(stored.signature_recipe.as_deref(), Some("hmac(body)/hex"));
     gw.stop().await;
 }
@@ -240,12 +235,7 @@ async fn stale_timestamps_are_refused_and_observe_mode_flags() {
     let (status, _, _) = post_sample(&gw.hook_url(&env.tenant, "webhooks"), &bad).await;
     assert_eq!(status, 204);
     let id = bad.headers.iter().find(|(n, _)| n == "webhook-id").unwrap().1.clone();
-    let stored = gw
-        .store
-        .notification_by_key(&env.tenant, "webhooks", &id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = gw.stored(&env.tenant, "webhooks", &id).await;
     assert!(!stored.verified);
     gw.stop().await;
 }

@@ -417,6 +417,15 @@ impl TestGateway {
         format!("{}/hooks/{tenant}/{source}", self.base_url)
     }
 
+    /// The stored notification of a delivery; panics when it was not stored.
+    pub async fn stored(&self, tenant: &str, source: &str, delivery_key: &str) -> hookgate_store::StoredNotification {
+        self.store
+            .notification_by_key(tenant, source, delivery_key)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("{tenant}/{source}/{delivery_key} was not stored"))
+    }
+
     /// Stops it gracefully and waits.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
