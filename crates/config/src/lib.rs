@@ -16,9 +16,9 @@ pub use service::{
     TelemetrySettings,
 };
 pub use tenant::{
-    tenant_from_toml, Access, BasicAuth, BhSource, HeaderToken, KeetaAuthSource, KeetaSource, PagsmileIssuingSource,
-    PagsmilePayinSource, PagsmilePayoutSource, QueueType, Source, SourceAuth, StandardWebhooksSource, Subscription,
-    Tenant, Tenants, Verification, DEFAULT_DLX,
+    tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, BhSource, HeaderToken, KeetaApi, KeetaAuthSource, KeetaSource,
+    PagsmileIssuingSource, PagsmilePayinSource, PagsmilePayoutSource, Providers, QueueType, Source, SourceAuth,
+    StandardWebhooksSource, Subscription, Tenant, Tenants, Verification, DEFAULT_DLX, KEETA_GENERAL_EVENTS,
 };
 
 use std::path::{Path, PathBuf};

@@ -12,6 +12,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What a source does when a signature does not verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -221,6 +222,82 @@ fn default_dlx() -> String {
     DEFAULT_DLX.to_owned()
 }
 
+/// Request paths of BH's management API. The docs show both `/openapi/v2/...`
+/// (guides) and `/v2/...` (reference pages): every path is configurable.
+/// `{webhookId}` is replaced by the webhook's id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BhPaths {
+    /// `GET`, issues the `X-BH-TOKEN`.
+    pub token: String,
+    /// `POST`, creates a webhook listener.
+    pub create: String,
+    /// `PUT`, updates one (`url`, `status`).
+    pub update: String,
+    /// `GET`, lists them (`?status=`).
+    pub list: String,
+    /// `DELETE`, deletes one.
+    pub delete: String,
+}
+
+impl Default for BhPaths {
+    fn default() -> Self {
+        BhPaths {
+            token: "/v2/token/generate".into(),
+            create: "/openapi/v2/business/webhook".into(),
+            update: "/v2/webhook/{webhookId}".into(),
+            list: "/v2/webhooks".into(),
+            delete: "/v2/webhook/{webhookId}".into(),
+        }
+    }
+}
+
+/// A tenant's BH (VelaFi / TruBit) API account (`[providers.bh]`).
+#[derive(Debug, Clone)]
+pub struct BhApi {
+    /// Base URL, e.g. `https://api.velafi.com` (no trailing slash).
+    pub base_url: String,
+    /// `X-BH-APIKEY`.
+    pub api_key: Secret,
+    /// HMAC key of the token request.
+    pub api_secret: Secret,
+    /// Request paths.
+    pub paths: BhPaths,
+    /// Event types `hookgate register bh` registers when none are named.
+    pub event_types: Vec<String>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// A cached token is renewed this long before its `expireTime`.
+    pub token_renew_before: Duration,
+    /// Response `code`s that mean "token invalid or expired" (BH documents
+    /// none): the client fetches a new token and retries once. HTTP 401 always does.
+    pub token_error_codes: Vec<i64>,
+}
+
+/// A tenant's Keeta open-platform account (`[providers.keeta]`). The app id
+/// and secret are the Keeta source's own.
+#[derive(Debug, Clone)]
+pub struct KeetaApi {
+    /// Base URL, e.g. `https://open.mykeeta.com` (no trailing slash).
+    pub base_url: String,
+    /// Event ids `hookgate register keeta` sets when none are named.
+    pub events: Vec<i64>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+/// Provider management APIs of a tenant.
+#[derive(Debug, Clone, Default)]
+pub struct Providers {
+    /// BH, when configured.
+    pub bh: Option<BhApi>,
+    /// Keeta, when configured.
+    pub keeta: Option<KeetaApi>,
+}
+
+/// Keeta's general webhook event ids (PROVIDERS.md §1a), the default of `[providers.keeta] events`.
+pub const KEETA_GENERAL_EVENTS: [i64; 11] = [1001, 1002, 1003, 1004, 1005, 1006, 1007, 1101, 1102, 1201, 1202];
+
 /// One tenant.
 #[derive(Debug, Clone)]
 pub struct Tenant {
@@ -236,6 +313,8 @@ pub struct Tenant {
     pub subscriptions: Vec<Subscription>,
     /// Sources by id.
     pub sources: BTreeMap<SourceId, Source>,
+    /// Provider management APIs (`hookgate register`).
+    pub providers: Providers,
     /// File it was loaded from (for messages).
     pub file: PathBuf,
 }
@@ -334,6 +413,63 @@ struct TenantFile {
     subscriptions: Vec<Subscription>,
     #[serde(default)]
     sources: BTreeMap<String, Value>,
+    #[serde(default)]
+    providers: ProvidersFile,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ProvidersFile {
+    bh: Option<BhApiFile>,
+    keeta: Option<KeetaApiFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BhApiFile {
+    base_url: String,
+    api_key: SecretRef,
+    api_secret: SecretRef,
+    #[serde(default)]
+    paths: BhPaths,
+    #[serde(default = "default_bh_event_types")]
+    event_types: Vec<String>,
+    #[serde(default = "ten_thousand")]
+    timeout_ms: u64,
+    #[serde(default = "sixty")]
+    token_renew_before_secs: u64,
+    #[serde(default = "default_token_error_codes")]
+    token_error_codes: Vec<i64>,
+}
+
+fn default_bh_event_types() -> Vec<String> {
+    vec!["ORDER_WEBHOOK".to_owned()]
+}
+
+fn ten_thousand() -> u64 {
+    10_000
+}
+
+fn sixty() -> u64 {
+    60
+}
+
+fn default_token_error_codes() -> Vec<i64> {
+    vec![401, 403]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeetaApiFile {
+    base_url: String,
+    #[serde(default = "default_keeta_events")]
+    events: Vec<i64>,
+    #[serde(default = "ten_thousand")]
+    timeout_ms: u64,
+}
+
+fn default_keeta_events() -> Vec<i64> {
+    KEETA_GENERAL_EVENTS.to_vec()
 }
 
 /// Keys every source takes besides `kind`; the rest belong to the kind.
@@ -431,6 +567,8 @@ enum KeyFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BhFile {
+    /// May be empty when `hookgate register bh` supplies the keys.
+    #[serde(default)]
     public_keys: Vec<KeyFile>,
 }
 
@@ -552,6 +690,7 @@ fn build_tenant(
         let source = build_source(&ctx, &id, &sid, value, service)?;
         sources.insert(source.id.clone(), source);
     }
+    let providers = build_providers(&ctx, raw.providers)?;
     Ok(Tenant {
         id,
         demo: raw.demo,
@@ -559,8 +698,73 @@ fn build_tenant(
         vhost: raw.vhost,
         subscriptions: raw.subscriptions,
         sources,
+        providers,
         file: file.to_path_buf(),
     })
+}
+
+fn base_url(ctx: &Ctx<'_>, key: &str, url: &str) -> Result<String, ConfigError> {
+    let url = url.trim_end_matches('/');
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(ctx.invalid(key, "expected an http:// or https:// URL"));
+    }
+    Ok(url.to_owned())
+}
+
+fn build_providers(ctx: &Ctx<'_>, raw: ProvidersFile) -> Result<Providers, ConfigError> {
+    let bh = raw
+        .bh
+        .map(|f| {
+            let secret = |k: &str, r: &SecretRef| {
+                r.resolve(ctx.demo, ctx.base_dir)
+                    .map_err(|m| ctx.invalid(format!("providers.bh.{k}"), m))
+            };
+            let paths = &f.paths;
+            for (k, p) in [
+                ("token", &paths.token),
+                ("create", &paths.create),
+                ("update", &paths.update),
+                ("list", &paths.list),
+                ("delete", &paths.delete),
+            ] {
+                if !p.starts_with('/') {
+                    return Err(ctx.invalid(format!("providers.bh.paths.{k}"), "must start with /"));
+                }
+            }
+            for (k, p) in [("update", &paths.update), ("delete", &paths.delete)] {
+                if !p.contains("{webhookId}") {
+                    return Err(ctx.invalid(format!("providers.bh.paths.{k}"), "must contain {webhookId}"));
+                }
+            }
+            if f.event_types.is_empty() {
+                return Err(ctx.invalid("providers.bh.event_types", "must not be empty"));
+            }
+            Ok(BhApi {
+                base_url: base_url(ctx, "providers.bh.base_url", &f.base_url)?,
+                api_key: secret("api_key", &f.api_key)?,
+                api_secret: secret("api_secret", &f.api_secret)?,
+                paths: f.paths,
+                event_types: f.event_types,
+                timeout: Duration::from_millis(f.timeout_ms.max(1)),
+                token_renew_before: Duration::from_secs(f.token_renew_before_secs),
+                token_error_codes: f.token_error_codes,
+            })
+        })
+        .transpose()?;
+    let keeta = raw
+        .keeta
+        .map(|f| {
+            if f.events.is_empty() {
+                return Err(ctx.invalid("providers.keeta.events", "must not be empty"));
+            }
+            Ok(KeetaApi {
+                base_url: base_url(ctx, "providers.keeta.base_url", &f.base_url)?,
+                events: f.events,
+                timeout: Duration::from_millis(f.timeout_ms.max(1)),
+            })
+        })
+        .transpose()?;
+    Ok(Providers { bh, keeta })
 }
 
 fn build_source(
@@ -665,9 +869,6 @@ fn build_source(
         }
         SourceKind::Bh => {
             let f: BhFile = ctx.parse(&key, fields)?;
-            if f.public_keys.is_empty() {
-                return Err(ctx.invalid(format!("{key}.public_keys"), "at least one key is required"));
-            }
             let keys = f
                 .public_keys
                 .iter()

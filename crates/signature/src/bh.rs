@@ -29,6 +29,18 @@ impl PublicKey {
         };
         Ok(PublicKey(VerifyingKey::new(key)))
     }
+
+    /// Short stable name of the key: the first 16 hex digits of the SHA-256 of
+    /// its DER SPKI (the same whichever text form it was given in).
+    pub fn fingerprint(&self) -> String {
+        use rsa::pkcs8::EncodePublicKey;
+        use sha2::Digest;
+        let key: &RsaPublicKey = self.0.as_ref();
+        match key.to_public_key_der() {
+            Ok(der) => hex::encode(&Sha256::digest(der.as_bytes())[..8]),
+            Err(_) => String::from("unencodable"),
+        }
+    }
 }
 
 /// Why a push did not verify.
@@ -86,6 +98,16 @@ impl PrivateKey {
         )))
     }
 
+    /// The public half as BH hands it out in `publicKey`: Base64 DER SPKI.
+    pub fn public_key_b64(&self) -> String {
+        use rsa::pkcs8::EncodePublicKey;
+        let key: &RsaPrivateKey = self.0.as_ref();
+        match key.to_public_key().to_public_key_der() {
+            Ok(der) => crate::encode_base64(der.as_bytes()),
+            Err(_) => String::new(),
+        }
+    }
+
     /// Lowercase hex signature of `body`, as BH sends it.
     pub fn sign_hex(&self, body: &[u8]) -> String {
         hex::encode(self.0.sign(body).to_bytes())
@@ -125,5 +147,11 @@ mod tests {
         );
         assert_eq!(verify(Some("%%%"), body, &[public]), Err(VerifyError::Malformed));
         assert!(PublicKey::parse("not a key").is_err());
+        assert_eq!(
+            PublicKey::parse(PUBLIC).unwrap().fingerprint(),
+            PublicKey::parse(&b64).unwrap().fingerprint()
+        );
+        assert_eq!(PublicKey::parse(PUBLIC).unwrap().fingerprint().len(), 16);
+        assert_eq!(key.public_key_b64(), b64);
     }
 }

@@ -1,5 +1,5 @@
-//! PostgreSQL persistence: raw notifications, the outbox, published events and
-//! rejections; the embedded migrations ([`MIGRATOR`]).
+//! PostgreSQL persistence: raw notifications, the outbox, published events,
+//! rejections, provider registrations and the keys providers returned; the embedded migrations ([`MIGRATOR`]).
 //!
 //! Architecture invariant: this is the only crate that names sqlx. Database
 //! failures are translated here into [`StoreError`], whose
@@ -9,6 +9,7 @@ mod error;
 mod events;
 mod notifications;
 mod outbox;
+mod providers;
 mod rejections;
 mod writer;
 
@@ -16,6 +17,7 @@ pub use error::StoreError;
 pub use events::{EventRecord, Reservation};
 pub use notifications::{InsertOutcome, StoredNotification};
 pub use outbox::{Claimed, OutboxListener, OutboxRow, OutboxStats};
+pub use providers::{NewProviderWebhook, ProviderKey, ProviderWebhook};
 pub use rejections::{Rejection, StoredRejection};
 pub use writer::GroupWriter;
 

@@ -4,6 +4,8 @@
 //! [`TestEnv`] is dropped. The services are the real local ones (settings
 //! come from the built-in defaults, overridable with `HOOKGATE__*`).
 
+pub mod fake_providers;
+
 use hookgate_cli::gateway::{Gateway, Role};
 use hookgate_cli::samples::{self, ProviderKeys, Sample};
 use hookgate_config::{
@@ -200,6 +202,7 @@ impl TestEnv {
             vhost: None,
             subscriptions: Vec::new(),
             sources,
+            providers: Default::default(),
             file: PathBuf::from("testkit"),
         };
         adjust(&mut t);

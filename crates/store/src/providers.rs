@@ -1,0 +1,180 @@
+//! Provider registrations (`hookgate register`) and the verification keys
+//! providers returned.
+
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+
+/// One registration at a provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderWebhook {
+    /// Tenant id.
+    pub tenant: String,
+    /// Source id.
+    pub source: String,
+    /// `bh` or `keeta`.
+    pub provider: String,
+    /// BH `eventType` or Keeta `eventId`.
+    pub event: String,
+    /// Keeta's test-store set (`isTest = 1`).
+    pub is_test: bool,
+    /// BH `webhookId`.
+    pub remote_id: Option<String>,
+    /// The URL registered.
+    pub url: String,
+    /// Provider status as returned.
+    pub status: Option<i32>,
+    /// Public key returned (BH, Base64 DER).
+    pub public_key: Option<String>,
+    /// First registered.
+    pub registered_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What to record about a registration.
+#[derive(Debug, Clone)]
+pub struct NewProviderWebhook<'a> {
+    /// Tenant id.
+    pub tenant: &'a str,
+    /// Source id.
+    pub source: &'a str,
+    /// `bh` or `keeta`.
+    pub provider: &'a str,
+    /// BH `eventType` or Keeta `eventId`.
+    pub event: &'a str,
+    /// Keeta test set.
+    pub is_test: bool,
+    /// BH `webhookId`.
+    pub remote_id: Option<&'a str>,
+    /// URL registered.
+    pub url: &'a str,
+    /// Provider status.
+    pub status: Option<i32>,
+    /// Public key returned.
+    pub public_key: Option<&'a str>,
+}
+
+/// A verification key learned from a provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderKey {
+    /// Tenant id.
+    pub tenant: String,
+    /// Source id.
+    pub source: String,
+    /// Short hash naming the key.
+    pub fingerprint: String,
+    /// Base64 DER SPKI.
+    pub public_key: String,
+    /// Registration it came with.
+    pub remote_id: Option<String>,
+    /// When it was first seen.
+    pub added_at: DateTime<Utc>,
+    /// When it was removed (no longer accepted).
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Records (or updates) a registration.
+    pub async fn upsert_provider_webhook(&self, w: &NewProviderWebhook<'_>) -> Result<(), StoreError> {
+        sqlx::query!(
+            r#"INSERT INTO provider_webhooks (tenant, source, provider, event, is_test, remote_id, url, status, public_key)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               ON CONFLICT (tenant, source, provider, event, is_test) DO UPDATE
+               SET remote_id = EXCLUDED.remote_id, url = EXCLUDED.url, status = EXCLUDED.status,
+                   public_key = EXCLUDED.public_key, updated_at = now()"#,
+            w.tenant,
+            w.source,
+            w.provider,
+            w.event,
+            w.is_test,
+            w.remote_id,
+            w.url,
+            w.status,
+            w.public_key
+        )
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Registrations, optionally of one tenant, ordered by tenant, source, provider, event.
+    pub async fn provider_webhooks(&self, tenant: Option<&str>) -> Result<Vec<ProviderWebhook>, StoreError> {
+        Ok(sqlx::query_as!(
+            ProviderWebhook,
+            r#"SELECT tenant, source, provider, event, is_test, remote_id, url, status, public_key, registered_at, updated_at
+               FROM provider_webhooks WHERE $1::text IS NULL OR tenant = $1
+               ORDER BY tenant, source, provider, event, is_test"#,
+            tenant
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Adds a key unless it is already there; a removed key comes back.
+    /// Returns true when the key was not active before.
+    pub async fn add_provider_key(
+        &self,
+        tenant: &str,
+        source: &str,
+        fingerprint: &str,
+        public_key: &str,
+        remote_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let previous = sqlx::query_scalar!(
+            r#"SELECT removed_at IS NULL AS "active!" FROM provider_keys
+               WHERE tenant = $1 AND source = $2 AND fingerprint = $3"#,
+            tenant,
+            source,
+            fingerprint
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        sqlx::query!(
+            r#"INSERT INTO provider_keys (tenant, source, fingerprint, public_key, remote_id)
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (tenant, source, fingerprint) DO UPDATE
+               SET removed_at = NULL, remote_id = COALESCE(EXCLUDED.remote_id, provider_keys.remote_id)"#,
+            tenant,
+            source,
+            fingerprint,
+            public_key,
+            remote_id
+        )
+        .execute(self.pool())
+        .await?;
+        Ok(previous != Some(true))
+    }
+
+    /// Keys, optionally of one tenant; removed ones only when asked.
+    pub async fn provider_keys(
+        &self,
+        tenant: Option<&str>,
+        include_removed: bool,
+    ) -> Result<Vec<ProviderKey>, StoreError> {
+        Ok(sqlx::query_as!(
+            ProviderKey,
+            r#"SELECT tenant, source, fingerprint, public_key, remote_id, added_at, removed_at
+               FROM provider_keys
+               WHERE ($1::text IS NULL OR tenant = $1) AND ($2 OR removed_at IS NULL)
+               ORDER BY tenant, source, added_at, fingerprint"#,
+            tenant,
+            include_removed
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Stops accepting a key; true when an active key was removed.
+    pub async fn remove_provider_key(&self, tenant: &str, source: &str, fingerprint: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query!(
+            r#"UPDATE provider_keys SET removed_at = now()
+               WHERE tenant = $1 AND source = $2 AND fingerprint = $3 AND removed_at IS NULL"#,
+            tenant,
+            source,
+            fingerprint
+        )
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
