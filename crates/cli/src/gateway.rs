@@ -100,14 +100,17 @@ impl Gateway {
             listener.set_nonblocking(true)?;
             let probes: Vec<Arc<dyn ReadinessProbe>> =
                 vec![Arc::new(RabbitProbe(publisher)), Arc::new(RedisProbe(dedupe))];
-            let state = Arc::new(IngressState::new(
-                settings.tenants.clone(),
-                store.clone(),
-                metrics.clone(),
-                probes,
-                svc.database.writers,
-                svc.database.max_batch,
-            ));
+            let state = Arc::new(
+                IngressState::new(
+                    settings.tenants.clone(),
+                    store.clone(),
+                    metrics.clone(),
+                    probes,
+                    svc.database.writers,
+                    svc.database.max_batch,
+                )
+                .with_registered_keys_refresh(Duration::from_millis(svc.http.registered_keys_refresh_ms)),
+            );
             let drain = Duration::from_secs(svc.http.shutdown_deadline_secs.max(1));
             Some(IngressServer::build(
                 listener,

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hookgate_cli::gateway::{Gateway, Role};
-use hookgate_cli::{check, simulate, tail};
+use hookgate_cli::{check, register, simulate, tail};
 use hookgate_config::Settings;
 use hookgate_store::{PoolConfig, Store};
 use std::path::PathBuf;
@@ -42,6 +42,11 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Load-test a running gateway (closed or open loop), consuming its events.
     Bench(hookgate_cli::bench::BenchArgs),
+    /// Register this deployment with the providers' management APIs.
+    Register {
+        #[command(subcommand)]
+        command: RegisterCommand,
+    },
     /// Print a tenant's events from RabbitMQ as they arrive.
     Tail {
         #[arg(long, default_value = "demo")]
@@ -55,6 +60,30 @@ enum Command {
         /// Stop after this many events.
         #[arg(long)]
         limit: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RegisterCommand {
+    /// Create or update BH webhook listeners for a source and store their keys.
+    Bh(register::BhArgs),
+    /// Set Keeta callback URLs (one call per event id) for a source.
+    Keeta(register::KeetaArgs),
+    /// Show what is registered where, and the keys providers returned.
+    List {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Stop accepting a key a provider returned earlier (after a rotation).
+    RemoveKey {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        source: String,
+        /// The key's fingerprint, as `register list` shows it.
+        #[arg(long)]
+        fingerprint: String,
     },
 }
 
@@ -102,6 +131,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Register { command } => run_register(&load(&cli.config)?, command).await,
         Command::Tail {
             tenant,
             binding,
@@ -109,6 +139,55 @@ async fn main() -> anyhow::Result<()> {
             limit,
         } => tail::run(&load(&cli.config)?, &tenant, &binding, pretty, limit).await,
     }
+}
+
+async fn run_register(settings: &Settings, command: RegisterCommand) -> anyhow::Result<()> {
+    match command {
+        RegisterCommand::Bh(args) if args.dry_run => {
+            // Read what is stored when the database is there; never create or write.
+            let db = &settings.service.database;
+            let store = Store::connect(&db.url, &PoolConfig::default(), false).await.ok();
+            print!(
+                "{}",
+                register::plan_text(&register::bh_plan(settings, store.as_ref(), &args).await?)
+            );
+        }
+        RegisterCommand::Bh(args) => {
+            let store = register::open_store(settings).await?;
+            for outcome in register::bh(settings, &store, &args).await? {
+                println!("{outcome}");
+            }
+        }
+        RegisterCommand::Keeta(args) if args.dry_run => {
+            print!("{}", register::plan_text(&register::keeta_plan(settings, &args)?));
+        }
+        RegisterCommand::Keeta(args) => {
+            let store = register::open_store(settings).await?;
+            let done = register::keeta(settings, &store, &args).await?;
+            let set = if done.is_test { "test-store" } else { "formal" };
+            println!(
+                "keeta: {set} callback URL {} set for events {:?}",
+                done.url, done.events
+            );
+        }
+        RegisterCommand::List { tenant } => {
+            let store = register::open_store(settings).await?;
+            print!("{}", register::list(&store, tenant.as_deref()).await?);
+        }
+        RegisterCommand::RemoveKey {
+            tenant,
+            source,
+            fingerprint,
+        } => {
+            let store = register::open_store(settings).await?;
+            if store.remove_provider_key(&tenant, &source, &fingerprint).await? {
+                println!("key {fingerprint} of {tenant}/{source} removed: ingress stops accepting it within 30 s");
+            } else {
+                anyhow::bail!("no accepted key {fingerprint} for {tenant}/{source} (see `hookgate register list`)");
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {

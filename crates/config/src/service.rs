@@ -40,6 +40,8 @@ pub struct HttpSettings {
     pub workers: usize,
     /// Longest graceful shutdown, seconds.
     pub shutdown_deadline_secs: u64,
+    /// How often keys providers returned at registration are reloaded, ms.
+    pub registered_keys_refresh_ms: u64,
 }
 
 /// `[database]`.

@@ -1184,6 +1184,73 @@ mod tests {
     }
 
     #[test]
+    fn provider_apis_load_with_defaults_and_validate() {
+        let t = parse(
+            r#"id = "demo"
+            demo = true
+            [sources.bh]
+            kind = "bh"
+            [providers.bh]
+            base_url = "https://api-test.velafi.com/"
+            api_key = { demo = "k" }
+            api_secret = { demo = "s" }
+            paths = { create = "/v2/webhook" }
+            [providers.keeta]
+            base_url = "https://open.mykeeta.com"
+            events = [1001, 1002]"#,
+        )
+        .unwrap();
+        // A bh source may start without keys: registration supplies them.
+        let SourceAuth::Bh(b) = &t.source("bh").unwrap().auth else {
+            panic!()
+        };
+        assert!(b.public_keys.is_empty());
+        let bh = t.providers.bh.as_ref().unwrap();
+        assert_eq!(bh.base_url, "https://api-test.velafi.com");
+        assert_eq!(bh.paths.create, "/v2/webhook");
+        assert_eq!(bh.paths.token, "/v2/token/generate");
+        assert_eq!(bh.paths.update, "/v2/webhook/{webhookId}");
+        assert_eq!(bh.event_types, ["ORDER_WEBHOOK"]);
+        assert_eq!(bh.token_renew_before, Duration::from_secs(60));
+        assert!(!format!("{bh:?}").contains("\"k\""));
+        let keeta = t.providers.keeta.as_ref().unwrap();
+        assert_eq!(keeta.events, [1001, 1002]);
+        let err = parse(
+            r#"id = "a"
+            [providers.bh]
+            base_url = "https://x"
+            api_key = { env = "HOOKGATE_TEST_SURELY_UNSET_VAR" }
+            api_secret = { env = "HOOKGATE_TEST_SURELY_UNSET_VAR" }"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("providers.bh.api_key"), "{err}");
+        let err = parse(
+            r#"id = "a"
+            demo = true
+            [providers.bh]
+            base_url = "https://x"
+            api_key = { demo = "k" }
+            api_secret = { demo = "s" }
+            paths = { update = "/v2/webhook" }"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("providers.bh.paths.update") && err.contains("{webhookId}"),
+            "{err}"
+        );
+        let err = parse("id = \"a\"\n[providers.keeta]\nbase_url = \"open.mykeeta.com\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("providers.keeta.base_url"), "{err}");
+        let err = parse("id = \"a\"\n[providers.pagsmile]\nbase_url = \"https://x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pagsmile"), "{err}");
+    }
+
+    #[test]
     fn subscriptions_default_to_quorum_and_the_shared_dlx() {
         let t = parse(
             r##"id = "a"

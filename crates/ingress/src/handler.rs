@@ -116,7 +116,7 @@ async fn receive_inner(
         peer: req.peer_addr().map(|a| a.ip()),
         now_secs: received_at.timestamp(),
     };
-    let accepted = match kinds::authenticate(source, &facts, &body) {
+    let accepted = match authenticate(state, tenant.id.as_str(), source, &facts, &body).await {
         Ok(a) => a,
         Err(refusal) => {
             return request
@@ -189,6 +189,33 @@ async fn receive_inner(
             response
         }
     }
+}
+
+/// Authenticates with the source's configured credentials plus, for kinds
+/// whose provider hands out keys at registration, the registered keys; when
+/// those miss, reloads them once (rate-limited) and tries again.
+async fn authenticate(
+    state: &IngressState,
+    tenant: &str,
+    source: &Source,
+    facts: &RequestFacts<'_>,
+    body: &[u8],
+) -> Result<kinds::Accepted, Refusal> {
+    if source.kind != SourceKind::Bh {
+        return kinds::authenticate(source, facts, body, &[]);
+    }
+    state.keys.ensure_fresh(&state.store).await;
+    let registered = state.keys.keys(tenant, source.id.as_str());
+    let result = kinds::authenticate(source, facts, body, &registered);
+    let missed = match &result {
+        Ok(a) => a.is_observed(),
+        Err(r) => r.reason == "bad_signature",
+    };
+    if missed && state.keys.reload_after_miss(&state.store).await {
+        let registered = state.keys.keys(tenant, source.id.as_str());
+        return kinds::authenticate(source, facts, body, &registered);
+    }
+    result
 }
 
 /// What every refusal of one request records.

@@ -9,6 +9,7 @@
 //! outbox table. No 2xx is sent for a webhook before its commit.
 
 mod handler;
+pub mod keyring;
 mod kinds;
 mod ops;
 
@@ -32,6 +33,7 @@ pub struct IngressState {
     metrics: Arc<Metrics>,
     probes: Vec<Arc<dyn ReadinessProbe>>,
     accepting: AtomicBool,
+    keys: keyring::KeyRing,
 }
 
 impl IngressState {
@@ -53,7 +55,15 @@ impl IngressState {
             metrics,
             probes,
             accepting: AtomicBool::new(true),
+            keys: keyring::KeyRing::new(keyring::DEFAULT_REFRESH_EVERY),
         }
+    }
+
+    /// How often keys providers returned at registration are reloaded
+    /// (default [`keyring::DEFAULT_REFRESH_EVERY`]).
+    pub fn with_registered_keys_refresh(mut self, every: Duration) -> Self {
+        self.keys = keyring::KeyRing::new(every);
+        self
     }
 
     /// Makes `/readyz` answer 503 (shutdown has begun).

@@ -6,6 +6,7 @@ mod access;
 mod ack;
 mod verify;
 
+use crate::keyring::RegisteredKey;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
@@ -58,6 +59,13 @@ impl Refusal {
     }
 }
 
+impl Accepted {
+    /// True when the signature was not verified (observe mode let it through).
+    pub(crate) fn is_observed(&self) -> bool {
+        matches!(self.check, SignatureCheck::Observed { .. })
+    }
+}
+
 /// A signature that did not verify: metric reason and detail.
 #[derive(Debug)]
 pub(crate) struct SignatureFailure {
@@ -71,12 +79,18 @@ pub(crate) fn is_heartbeat(source: &Source, body: &[u8]) -> bool {
 }
 
 /// Access controls, delivery key, then the provider signature.
-pub(crate) fn authenticate(source: &Source, facts: &RequestFacts<'_>, body: &[u8]) -> Result<Accepted, Refusal> {
+/// `registered` are the keys providers returned at registration (BH).
+pub(crate) fn authenticate(
+    source: &Source,
+    facts: &RequestFacts<'_>,
+    body: &[u8],
+    registered: &[RegisteredKey],
+) -> Result<Accepted, Refusal> {
     access::check(&source.access, facts)?;
     let header = |name: &str| facts.header(name).map(str::to_owned);
     let delivery_key = hookgate_normalizer::delivery_key(source.kind, body, &header)
         .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
-    let check = match verify::signature(source, facts, body) {
+    let check = match verify::signature(source, facts, body, registered) {
         Ok(check) => check,
         Err(f) if source.verification == Verification::Observe => SignatureCheck::Observed { reason: f.detail },
         Err(f) => {

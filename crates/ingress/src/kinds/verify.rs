@@ -1,6 +1,7 @@
 //! The provider signature of each kind (recipes in `hookgate-signature`).
 
 use super::{RequestFacts, SignatureFailure};
+use crate::keyring::RegisteredKey;
 use hookgate_config::{Source, SourceAuth};
 use hookgate_core::SignatureCheck;
 use hookgate_signature::{bh, keeta, keeta_auth, pagsmile, standard_webhooks};
@@ -35,6 +36,7 @@ pub(super) fn signature(
     source: &Source,
     facts: &RequestFacts<'_>,
     body: &[u8],
+    registered: &[RegisteredKey],
 ) -> Result<SignatureCheck, SignatureFailure> {
     match &source.auth {
         SourceAuth::Keeta(cfg) => {
@@ -116,9 +118,7 @@ pub(super) fn signature(
                 .map(|i| matched("sha256(sorted-params+app_key)", i, keys.len()))
                 .map_err(|e| fail(reason(e == pagsmile::VerifyError::Missing), e))
         }
-        SourceAuth::Bh(cfg) => bh::verify(facts.header("signature"), body, &cfg.public_keys)
-            .map(|(i, enc)| matched(&format!("rsa-sha256/{enc}"), i, cfg.public_keys.len()))
-            .map_err(|e| fail(reason(e == bh::VerifyError::Missing), e)),
+        SourceAuth::Bh(cfg) => bh_signature(facts.header("signature"), body, &cfg.public_keys, registered),
         SourceAuth::StandardWebhooks(cfg) => {
             let keys: Vec<Vec<u8>> = cfg.keys.iter().map(|k| k.expose().to_vec()).collect();
             standard_webhooks::verify(
@@ -141,4 +141,36 @@ pub(super) fn signature(
             })
         }
     }
+}
+
+/// BH: the configured keys first, then those returned at registration (the
+/// matched registered key is named by its fingerprint).
+fn bh_signature(
+    header: Option<&str>,
+    body: &[u8],
+    configured: &[bh::PublicKey],
+    registered: &[RegisteredKey],
+) -> Result<SignatureCheck, SignatureFailure> {
+    if configured.is_empty() && registered.is_empty() {
+        return Err(fail(
+            reason(header.is_none()),
+            "no public key is configured or registered for this source (run `hookgate register bh`)",
+        ));
+    }
+    let first = bh::verify(header, body, configured);
+    match first {
+        Ok((i, enc)) => return Ok(matched(&format!("rsa-sha256/{enc}"), i, configured.len())),
+        Err(e @ (bh::VerifyError::Missing | bh::VerifyError::Malformed)) => {
+            return Err(fail(reason(e == bh::VerifyError::Missing), e))
+        }
+        Err(bh::VerifyError::Mismatch) => {}
+    }
+    for r in registered {
+        if let Ok((_, enc)) = bh::verify(header, body, std::slice::from_ref(&r.key)) {
+            return Ok(SignatureCheck::Matched {
+                recipe: format!("rsa-sha256/{enc}#registered:{}", r.fingerprint),
+            });
+        }
+    }
+    Err(fail("bad_signature", bh::VerifyError::Mismatch))
 }
