@@ -1,0 +1,277 @@
+//! Onboarding through `hookgate register` against local fakes of BH's and
+//! Keeta's management APIs: listeners and callback URLs created, updated and
+//! recorded; the key BH returns verifies pushes at once, without copying it
+//! into configuration; a rotated key is added and the old one kept until removed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+use hookgate_cli::gateway::Role;
+use hookgate_cli::register::{self, BhAction, BhArgs, KeetaArgs};
+use hookgate_config::{BhApi, BhPaths, BhSource, KeetaApi, SourceAuth, Tenant, KEETA_GENERAL_EVENTS};
+use hookgate_core::SourceKind;
+use hookgate_signature::bh::PrivateKey;
+use hookgate_testkit::fake_providers::{FakeBh, FakeKeeta};
+use hookgate_testkit::{http, TestEnv};
+use std::time::Duration;
+
+const API_KEY: &str = "acme-api-key-7f3a";
+const API_SECRET: &str = "acme-api-secret-91c2";
+
+fn with_bh(fake: &FakeBh) -> impl FnOnce(&mut Tenant) {
+    let base_url = fake.base_url.clone();
+    move |t: &mut Tenant| {
+        t.providers.bh = Some(BhApi {
+            base_url,
+            api_key: hookgate_config::Secret::new(API_KEY),
+            api_secret: hookgate_config::Secret::new(API_SECRET),
+            paths: BhPaths::default(),
+            event_types: vec!["ORDER_WEBHOOK".into()],
+            timeout: Duration::from_secs(5),
+            token_renew_before: Duration::from_secs(60),
+            token_error_codes: vec![401],
+        });
+        // No key in configuration: registration is the only source of keys.
+        if let Some(s) = t.source_mut("bh") {
+            s.auth = SourceAuth::Bh(BhSource { public_keys: vec![] });
+        }
+    }
+}
+
+fn bh_args(tenant: &str) -> BhArgs {
+    BhArgs {
+        tenant: tenant.to_owned(),
+        source: "bh".into(),
+        event_types: vec![],
+        disable: false,
+        delete: false,
+        dry_run: false,
+    }
+}
+
+fn order(n: u32) -> String {
+    format!(
+        r#"{{"webhookId":"w","eventType":"ORDER_WEBHOOK","orderId":"4731305226931{n:05}","orderStatus":"60","updateTime":1740568725231}}"#
+    )
+}
+
+/// POSTs a BH push; (status, body, delivery key).
+async fn push(url: &str, body: &str, signature: &str) -> (u16, String, String) {
+    let r = http()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("signature", signature)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let key = hookgate_normalizer::delivery_key(SourceKind::Bh, body.as_bytes(), &|_: &str| None).unwrap();
+    (r.status().as_u16(), r.text().await.unwrap(), key.as_str().to_owned())
+}
+
+#[tokio::test]
+async fn bh_registration_key_verifies_pushes_and_rotation_keeps_the_old_key_until_removed() {
+    let fake = FakeBh::start(API_KEY, API_SECRET);
+    let mut env = TestEnv::with(with_bh(&fake)).await;
+    // The default 30 s refresh: a new key must work through the reload on a miss.
+    let gw = env.start(Role::Ingress).await;
+    let url = gw.hook_url(&env.tenant, "bh");
+    let store = env.store().await;
+    let demo_key = PrivateKey::from_pkcs8_pem(&hookgate_testkit::demo_bh_keys().1).unwrap();
+
+    // Before registration nothing verifies a push.
+    let body = order(1);
+    let (status, answer, _) = push(&url, &body, &demo_key.sign_hex(body.as_bytes())).await;
+    assert_eq!((status, answer.as_str()), (401, r#"{"callbackStatus":"FAIL"}"#));
+
+    let out = register::bh(&env.settings, &store, &bh_args(&env.tenant)).await.unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].action, BhAction::Created);
+    let webhook = out[0].webhook.clone().unwrap();
+    let first = out[0].key.clone().unwrap();
+    assert!(first.added && first.others.is_empty(), "{first:?}");
+    let listener = &fake.webhooks()[0];
+    let expected_url = format!("{}/hooks/{}/bh", env.settings.service.http.public_base_url, env.tenant);
+    assert_eq!((listener.url.as_str(), listener.status), (expected_url.as_str(), 10));
+    assert_eq!(webhook.webhook_id, listener.webhook_id);
+
+    // Signed with the key BH returned: accepted without any key in configuration.
+    tokio::time::sleep(hookgate_ingress::keyring::MISS_RELOAD_MIN_INTERVAL).await;
+    let body = order(2);
+    let (status, answer, key) = push(&url, &body, &fake.sign_push(&webhook.webhook_id, body.as_bytes())).await;
+    assert_eq!((status, answer.as_str()), (200, r#"{"callbackStatus":"SUCCESS"}"#));
+    let stored = gw.stored(&env.tenant, "bh", &key).await;
+    assert_eq!(
+        stored.signature_recipe.as_deref(),
+        Some(format!("rsa-sha256/hex#registered:{}", first.fingerprint).as_str())
+    );
+
+    // BH hands out a new key on update: it is added, the old one kept.
+    fake.rotate_keys_on_update();
+    let out = register::bh(&env.settings, &store, &bh_args(&env.tenant)).await.unwrap();
+    assert_eq!(out[0].action, BhAction::Updated);
+    let second = out[0].key.clone().unwrap();
+    assert!(second.added && second.fingerprint != first.fingerprint);
+    assert_eq!(second.others, vec![first.fingerprint.clone()]);
+    assert_eq!(fake.webhooks().len(), 1, "updated in place, not created again");
+    assert!(out[0].to_string().contains("remove-key"), "{}", out[0]);
+
+    tokio::time::sleep(hookgate_ingress::keyring::MISS_RELOAD_MIN_INTERVAL).await;
+    let body = order(3);
+    let (status, ..) = push(&url, &body, &fake.sign_push(&webhook.webhook_id, body.as_bytes())).await;
+    assert_eq!(status, 200, "the new key verifies");
+    let body = order(4);
+    let (status, ..) = push(&url, &body, &demo_key.sign_hex(body.as_bytes())).await;
+    assert_eq!(status, 200, "the old key is still accepted during the rotation");
+
+    // Removing the old key: refused once the cache refreshes (a second
+    // gateway refreshing every 200 ms, its cache loaded while the key was valid).
+    gw.stop().await;
+    env.settings.service.http.registered_keys_refresh_ms = 200;
+    let gw = env.start(Role::Ingress).await;
+    let url = gw.hook_url(&env.tenant, "bh");
+    let body = order(5);
+    let (status, ..) = push(&url, &body, &demo_key.sign_hex(body.as_bytes())).await;
+    assert_eq!(status, 200);
+    assert!(store.remove_provider_key(&env.tenant, "bh", &first.fingerprint).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let body = order(6);
+    let (status, ..) = push(&url, &body, &demo_key.sign_hex(body.as_bytes())).await;
+    assert_eq!(status, 401, "a removed key no longer verifies");
+    let body = order(7);
+    let (status, ..) = push(&url, &body, &fake.sign_push(&webhook.webhook_id, body.as_bytes())).await;
+    assert_eq!(status, 200);
+
+    let listed = register::list(&store, Some(&env.tenant)).await.unwrap();
+    for needle in [
+        webhook.webhook_id.as_str(),
+        first.fingerprint.as_str(),
+        second.fingerprint.as_str(),
+        "removed",
+        "ORDER_WEBHOOK",
+    ] {
+        assert!(listed.contains(needle), "{needle} missing from\n{listed}");
+    }
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() {
+    let fake = FakeBh::start(API_KEY, API_SECRET);
+    let env = TestEnv::with(with_bh(&fake)).await;
+    let store = env.store().await;
+    let args = bh_args(&env.tenant);
+
+    // A refusal is reported with BH's code and nothing is recorded.
+    fake.fail_next(-5046, "COMMON_ERROR");
+    let err = register::bh(&env.settings, &store, &args).await.unwrap_err();
+    assert!(format!("{err:#}").contains("-5046"), "{err:#}");
+    assert!(store.provider_webhooks(None).await.unwrap().is_empty());
+
+    // Dry run before anything is stored: token, list, create; no secret shown.
+    let plan = register::plan_text(&register::bh_plan(&env.settings, Some(&store), &args).await.unwrap());
+    assert!(plan.contains("GET ") && plan.contains("POST ") && plan.contains("/openapi/v2/business/webhook"));
+    assert!(plan.contains("X-BH-APIKEY: <redacted>") && plan.contains("signature=<redacted>"), "{plan}");
+    assert!(!plan.contains(API_KEY) && !plan.contains(API_SECRET), "{plan}");
+    assert!(fake.webhooks().is_empty(), "a dry run sends nothing");
+
+    // A listener that exists at BH for this URL is taken over, not duplicated.
+    let client = hookgate_provider_api::bh::Client::new(env.settings.tenants.iter().next().unwrap().providers.bh.as_ref().unwrap()).unwrap();
+    let url = format!("{}/hooks/{}/bh", env.settings.service.http.public_base_url, env.tenant);
+    let existing = client.create("ORDER_WEBHOOK", &url).await.unwrap();
+    let out = register::bh(&env.settings, &store, &args).await.unwrap();
+    assert_eq!(out[0].action, BhAction::Adopted);
+    assert_eq!(out[0].webhook.as_ref().unwrap().webhook_id, existing.webhook_id);
+    assert_eq!(fake.webhooks().len(), 1);
+
+    // Now stored: the dry run plans an update.
+    let plan = register::plan_text(&register::bh_plan(&env.settings, Some(&store), &args).await.unwrap());
+    assert!(plan.contains(&format!("PUT {}/v2/webhook/{}", fake.base_url, existing.webhook_id)), "{plan}");
+
+    let disable = BhArgs { disable: true, ..args.clone() };
+    let out = register::bh(&env.settings, &store, &disable).await.unwrap();
+    assert_eq!(out[0].webhook.as_ref().unwrap().status, 20);
+    assert_eq!(fake.webhooks()[0].status, 20);
+    let rows = store.provider_webhooks(Some(&env.tenant)).await.unwrap();
+    assert_eq!((rows.len(), rows[0].status), (1, Some(20)));
+
+    let delete = BhArgs { delete: true, ..args.clone() };
+    let out = register::bh(&env.settings, &store, &delete).await.unwrap();
+    assert_eq!(out[0].action, BhAction::Deleted);
+    assert_eq!(fake.webhooks()[0].status, 30);
+    assert_eq!(store.provider_webhooks(Some(&env.tenant)).await.unwrap()[0].status, Some(30));
+    // Registering again after a delete creates a new listener.
+    let out = register::bh(&env.settings, &store, &args).await.unwrap();
+    assert_eq!(out[0].action, BhAction::Created);
+    assert_eq!(fake.webhooks().len(), 2);
+
+    // Wrong kinds and missing configuration are clear errors.
+    let err = register::bh(&env.settings, &store, &BhArgs { source: "keeta".into(), ..args.clone() })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not bh"), "{err}");
+}
+
+#[tokio::test]
+async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() {
+    const APP_SECRET: &str = "acme-keeta-app-secret-5d1e";
+    let fake = FakeKeeta::start(hookgate_testkit::KEETA_APP_ID, APP_SECRET);
+    let base_url = fake.base_url.clone();
+    let env = TestEnv::with(move |t| {
+        t.providers.keeta = Some(KeetaApi {
+            base_url,
+            events: KEETA_GENERAL_EVENTS.to_vec(),
+            timeout: Duration::from_secs(5),
+        });
+        if let Some(SourceAuth::Keeta(k)) = t.source_mut("keeta").map(|s| &mut s.auth) {
+            k.app_secrets = vec![hookgate_config::Secret::new(APP_SECRET)];
+        }
+    })
+    .await;
+    let store = env.store().await;
+    let args = KeetaArgs {
+        tenant: env.tenant.clone(),
+        source: "keeta".into(),
+        events: vec![],
+        test: false,
+        dry_run: false,
+    };
+
+    // The dry run shows one signed call per event, signature redacted.
+    let plan = register::plan_text(&register::keeta_plan(&env.settings, &args).unwrap());
+    assert_eq!(plan.matches("POST ").count(), KEETA_GENERAL_EVENTS.len(), "{plan}");
+    assert!(plan.contains(r#""sig":"<redacted>""#) && !plan.contains(APP_SECRET), "{plan}");
+    assert!(fake.callbacks().is_empty());
+
+    let done = register::keeta(&env.settings, &store, &args).await.unwrap();
+    assert_eq!(done.events, KEETA_GENERAL_EVENTS.to_vec());
+    let set = fake.callbacks();
+    assert_eq!(set.len(), KEETA_GENERAL_EVENTS.len());
+    assert!(set.iter().all(|c| c.url == env.callback_url && !c.is_test), "{set:?}");
+    assert!(fake.refused().is_empty(), "{:?}", fake.refused());
+
+    let test_set = KeetaArgs {
+        events: vec![1001, 1002],
+        test: true,
+        ..args.clone()
+    };
+    register::keeta(&env.settings, &store, &test_set).await.unwrap();
+    let rows = store.provider_webhooks(Some(&env.tenant)).await.unwrap();
+    assert_eq!(rows.len(), KEETA_GENERAL_EVENTS.len() + 2);
+    assert_eq!(rows.iter().filter(|r| r.is_test).count(), 2);
+    assert!(rows.iter().all(|r| r.provider == "keeta" && r.url == env.callback_url));
+
+    // Keeta refuses: its code and message, and nothing more is recorded.
+    fake.fail_next(1010, "app not authorized");
+    let err = register::keeta(&env.settings, &store, &KeetaArgs { events: vec![1101, 1102], ..args.clone() })
+        .await
+        .unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("1010") && text.contains("app not authorized") && text.contains("nothing was registered"), "{text}");
+    assert_eq!(store.provider_webhooks(Some(&env.tenant)).await.unwrap().len(), rows.len());
+
+    // Store authorizations are set in Keeta's portal, not through this API.
+    let err = register::keeta(&env.settings, &store, &KeetaArgs { source: "keeta-auth".into(), ..args.clone() })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Developer Portal"), "{err}");
+}
