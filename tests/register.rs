@@ -83,7 +83,9 @@ async fn bh_registration_key_verifies_pushes_and_rotation_keeps_the_old_key_unti
     let (status, answer, _) = push(&url, &body, &demo_key.sign_hex(body.as_bytes())).await;
     assert_eq!((status, answer.as_str()), (401, r#"{"callbackStatus":"FAIL"}"#));
 
-    let out = register::bh(&env.settings, &store, &bh_args(&env.tenant)).await.unwrap();
+    let out = register::bh(&env.settings, &store, &bh_args(&env.tenant))
+        .await
+        .unwrap();
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].action, BhAction::Created);
     let webhook = out[0].webhook.clone().unwrap();
@@ -107,7 +109,9 @@ async fn bh_registration_key_verifies_pushes_and_rotation_keeps_the_old_key_unti
 
     // BH hands out a new key on update: it is added, the old one kept.
     fake.rotate_keys_on_update();
-    let out = register::bh(&env.settings, &store, &bh_args(&env.tenant)).await.unwrap();
+    let out = register::bh(&env.settings, &store, &bh_args(&env.tenant))
+        .await
+        .unwrap();
     assert_eq!(out[0].action, BhAction::Updated);
     let second = out[0].key.clone().unwrap();
     assert!(second.added && second.fingerprint != first.fingerprint);
@@ -132,7 +136,10 @@ async fn bh_registration_key_verifies_pushes_and_rotation_keeps_the_old_key_unti
     let body = order(5);
     let (status, ..) = push(&url, &body, &demo_key.sign_hex(body.as_bytes())).await;
     assert_eq!(status, 200);
-    assert!(store.remove_provider_key(&env.tenant, "bh", &first.fingerprint).await.unwrap());
+    assert!(store
+        .remove_provider_key(&env.tenant, "bh", &first.fingerprint)
+        .await
+        .unwrap());
     tokio::time::sleep(Duration::from_millis(400)).await;
     let body = order(6);
     let (status, ..) = push(&url, &body, &demo_key.sign_hex(body.as_bytes())).await;
@@ -170,12 +177,26 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
     // Dry run before anything is stored: token, list, create; no secret shown.
     let plan = register::plan_text(&register::bh_plan(&env.settings, Some(&store), &args).await.unwrap());
     assert!(plan.contains("GET ") && plan.contains("POST ") && plan.contains("/openapi/v2/business/webhook"));
-    assert!(plan.contains("X-BH-APIKEY: <redacted>") && plan.contains("signature=<redacted>"), "{plan}");
+    assert!(
+        plan.contains("X-BH-APIKEY: <redacted>") && plan.contains("signature=<redacted>"),
+        "{plan}"
+    );
     assert!(!plan.contains(API_KEY) && !plan.contains(API_SECRET), "{plan}");
     assert!(fake.webhooks().is_empty(), "a dry run sends nothing");
 
     // A listener that exists at BH for this URL is taken over, not duplicated.
-    let client = hookgate_provider_api::bh::Client::new(env.settings.tenants.iter().next().unwrap().providers.bh.as_ref().unwrap()).unwrap();
+    let client = hookgate_provider_api::bh::Client::new(
+        env.settings
+            .tenants
+            .iter()
+            .next()
+            .unwrap()
+            .providers
+            .bh
+            .as_ref()
+            .unwrap(),
+    )
+    .unwrap();
     let url = format!("{}/hooks/{}/bh", env.settings.service.http.public_base_url, env.tenant);
     let existing = client.create("ORDER_WEBHOOK", &url).await.unwrap();
     let out = register::bh(&env.settings, &store, &args).await.unwrap();
@@ -185,29 +206,48 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
 
     // Now stored: the dry run plans an update.
     let plan = register::plan_text(&register::bh_plan(&env.settings, Some(&store), &args).await.unwrap());
-    assert!(plan.contains(&format!("PUT {}/v2/webhook/{}", fake.base_url, existing.webhook_id)), "{plan}");
+    assert!(
+        plan.contains(&format!("PUT {}/v2/webhook/{}", fake.base_url, existing.webhook_id)),
+        "{plan}"
+    );
 
-    let disable = BhArgs { disable: true, ..args.clone() };
+    let disable = BhArgs {
+        disable: true,
+        ..args.clone()
+    };
     let out = register::bh(&env.settings, &store, &disable).await.unwrap();
     assert_eq!(out[0].webhook.as_ref().unwrap().status, 20);
     assert_eq!(fake.webhooks()[0].status, 20);
     let rows = store.provider_webhooks(Some(&env.tenant)).await.unwrap();
     assert_eq!((rows.len(), rows[0].status), (1, Some(20)));
 
-    let delete = BhArgs { delete: true, ..args.clone() };
+    let delete = BhArgs {
+        delete: true,
+        ..args.clone()
+    };
     let out = register::bh(&env.settings, &store, &delete).await.unwrap();
     assert_eq!(out[0].action, BhAction::Deleted);
     assert_eq!(fake.webhooks()[0].status, 30);
-    assert_eq!(store.provider_webhooks(Some(&env.tenant)).await.unwrap()[0].status, Some(30));
+    assert_eq!(
+        store.provider_webhooks(Some(&env.tenant)).await.unwrap()[0].status,
+        Some(30)
+    );
     // Registering again after a delete creates a new listener.
     let out = register::bh(&env.settings, &store, &args).await.unwrap();
     assert_eq!(out[0].action, BhAction::Created);
     assert_eq!(fake.webhooks().len(), 2);
 
     // Wrong kinds and missing configuration are clear errors.
-    let err = register::bh(&env.settings, &store, &BhArgs { source: "keeta".into(), ..args.clone() })
-        .await
-        .unwrap_err();
+    let err = register::bh(
+        &env.settings,
+        &store,
+        &BhArgs {
+            source: "keeta".into(),
+            ..args.clone()
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("not bh"), "{err}");
 }
 
@@ -239,7 +279,10 @@ async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() 
     // The dry run shows one signed call per event, signature redacted.
     let plan = register::plan_text(&register::keeta_plan(&env.settings, &args).unwrap());
     assert_eq!(plan.matches("POST ").count(), KEETA_GENERAL_EVENTS.len(), "{plan}");
-    assert!(plan.contains(r#""sig":"<redacted>""#) && !plan.contains(APP_SECRET), "{plan}");
+    assert!(
+        plan.contains(r#""sig":"<redacted>""#) && !plan.contains(APP_SECRET),
+        "{plan}"
+    );
     assert!(fake.callbacks().is_empty());
 
     let done = register::keeta(&env.settings, &store, &args).await.unwrap();
@@ -262,16 +305,36 @@ async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() 
 
     // Keeta refuses: its code and message, and nothing more is recorded.
     fake.fail_next(1010, "app not authorized");
-    let err = register::keeta(&env.settings, &store, &KeetaArgs { events: vec![1101, 1102], ..args.clone() })
-        .await
-        .unwrap_err();
+    let err = register::keeta(
+        &env.settings,
+        &store,
+        &KeetaArgs {
+            events: vec![1101, 1102],
+            ..args.clone()
+        },
+    )
+    .await
+    .unwrap_err();
     let text = format!("{err:#}");
-    assert!(text.contains("1010") && text.contains("app not authorized") && text.contains("nothing was registered"), "{text}");
-    assert_eq!(store.provider_webhooks(Some(&env.tenant)).await.unwrap().len(), rows.len());
+    assert!(
+        text.contains("1010") && text.contains("app not authorized") && text.contains("nothing was registered"),
+        "{text}"
+    );
+    assert_eq!(
+        store.provider_webhooks(Some(&env.tenant)).await.unwrap().len(),
+        rows.len()
+    );
 
     // Store authorizations are set in Keeta's portal, not through this API.
-    let err = register::keeta(&env.settings, &store, &KeetaArgs { source: "keeta-auth".into(), ..args.clone() })
-        .await
-        .unwrap_err();
+    let err = register::keeta(
+        &env.settings,
+        &store,
+        &KeetaArgs {
+            source: "keeta-auth".into(),
+            ..args.clone()
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("Developer Portal"), "{err}");
 }

@@ -55,6 +55,23 @@ pub fn plan(settings: &Settings) -> String {
             let _ = writeln!(out, "    {}", auth_summary(&source.auth));
             let _ = writeln!(out, "    events → routing keys {}.<type>", source.kind.provider());
         }
+        if let Some(bh) = &tenant.providers.bh {
+            let _ = writeln!(
+                out,
+                "  provider api bh {} (create {}; event types {})",
+                bh.base_url,
+                bh.paths.create,
+                bh.event_types.join(", ")
+            );
+        }
+        if let Some(k) = &tenant.providers.keeta {
+            let _ = writeln!(
+                out,
+                "  provider api keeta {} ({} event ids)",
+                k.base_url,
+                k.events.len()
+            );
+        }
     }
     out
 }
@@ -115,7 +132,10 @@ fn auth_summary(auth: &SourceAuth) -> String {
             )
         }
         SourceAuth::PagsmilePayout(p) => format!("Authorization sha256(params+app_key); keys={}", p.app_keys.len()),
-        SourceAuth::Bh(b) => format!("signature RSA-SHA256; public keys={}", b.public_keys.len()),
+        SourceAuth::Bh(b) => format!(
+            "signature RSA-SHA256; public keys in config={} (plus keys stored by `hookgate register bh`)",
+            b.public_keys.len()
+        ),
         SourceAuth::StandardWebhooks(w) => {
             format!(
                 "webhook-signature v1; secrets={} tolerance={}s",

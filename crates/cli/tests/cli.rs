@@ -67,3 +67,93 @@ fn simulate_rejects_unknown_kinds_and_events_with_the_known_ones() {
     let out = hookgate().args(["simulate", "nope", "x"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("pagsmile-payin"));
 }
+
+#[test]
+fn register_dry_runs_print_redacted_requests_and_touch_nothing() {
+    let dir = std::env::temp_dir().join(format!("hookgate-cli-register-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("tenants.d")).unwrap();
+    // Nothing listens on port 1: the dry run must not need the database.
+    std::fs::write(
+        dir.join("hookgate.toml"),
+        "[database]\nurl = \"postgres://postgres@127.0.0.1:1/none\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("tenants.d/acme.toml"),
+        r#"id = "acme"
+[sources.bh]
+kind = "bh"
+[sources.keeta]
+kind = "keeta"
+app_id = 2061048026
+app_secrets = [{ env = "HOOKGATE_CLI_TEST_KEETA_SECRET" }]
+[providers.bh]
+base_url = "https://api-test.velafi.com"
+api_key = { env = "HOOKGATE_CLI_TEST_BH_KEY" }
+api_secret = { env = "HOOKGATE_CLI_TEST_BH_SECRET" }
+[providers.keeta]
+base_url = "https://open.mykeeta.com"
+"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = hookgate()
+            .args(["--config", dir.to_str().unwrap(), "register"])
+            .args(args)
+            .env("HOOKGATE_CLI_TEST_KEETA_SECRET", "keeta-secret-value")
+            .env("HOOKGATE_CLI_TEST_BH_KEY", "bh-key-value")
+            .env("HOOKGATE_CLI_TEST_BH_SECRET", "bh-secret-value")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        for secret in ["keeta-secret-value", "bh-key-value", "bh-secret-value"] {
+            assert!(!text.contains(secret), "{secret} printed:\n{text}");
+        }
+        text
+    };
+    let bh = run(&[
+        "bh",
+        "--tenant",
+        "acme",
+        "--source",
+        "bh",
+        "--event-type",
+        "ORDER_WEBHOOK",
+        "--event-type",
+        "FUNDING_WEBHOOK",
+        "--dry-run",
+    ]);
+    assert!(
+        bh.contains("GET https://api-test.velafi.com/v2/token/generate?timestamp="),
+        "{bh}"
+    );
+    assert!(bh.contains("X-BH-APIKEY: <redacted>"), "{bh}");
+    assert_eq!(
+        bh.matches("POST https://api-test.velafi.com/openapi/v2/business/webhook")
+            .count(),
+        2,
+        "{bh}"
+    );
+    assert!(bh.contains(r#""url":"http://127.0.0.1:8080/hooks/acme/bh""#), "{bh}");
+    let keeta = run(&[
+        "keeta",
+        "--tenant",
+        "acme",
+        "--source",
+        "keeta",
+        "--event",
+        "1001",
+        "--test",
+        "--dry-run",
+    ]);
+    assert!(
+        keeta.contains("POST https://open.mykeeta.com/api/open/base/callback/url/set"),
+        "{keeta}"
+    );
+    assert!(
+        keeta.contains(r#""isTest":1"#) && keeta.contains(r#""sig":"<redacted>""#),
+        "{keeta}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -230,8 +230,8 @@ async fn bh_token(req: HttpRequest, state: web::Data<Mutex<BhState>>) -> HttpRes
     )
 }
 
-/// Checks `X-BH-TOKEN` and a queued failure; `Err` is the answer to send.
-fn bh_authorize(req: &HttpRequest, s: &mut BhState) -> Result<(), HttpResponse> {
+/// Checks `X-BH-TOKEN` and a queued failure; `Some` is the refusal to send.
+fn bh_refusal(req: &HttpRequest, s: &mut BhState) -> Option<HttpResponse> {
     let token = req
         .headers()
         .get("x-bh-token")
@@ -239,12 +239,9 @@ fn bh_authorize(req: &HttpRequest, s: &mut BhState) -> Result<(), HttpResponse> 
         .unwrap_or("");
     if s.tokens.get(token).is_none_or(|exp| *exp <= now_ms()) {
         s.refused_tokens += 1;
-        return Err(bh_answer(401, "TOKEN_EXPIRED", Value::Null));
+        return Some(bh_answer(401, "TOKEN_EXPIRED", Value::Null));
     }
-    if let Some((code, msg)) = s.fail_next.take() {
-        return Err(bh_answer(code, &msg, Value::Null));
-    }
-    Ok(())
+    s.fail_next.take().map(|(code, msg)| bh_answer(code, &msg, Value::Null))
 }
 
 fn valid_url(v: Option<&Value>) -> Option<String> {
@@ -255,7 +252,7 @@ fn valid_url(v: Option<&Value>) -> Option<String> {
 
 async fn bh_create(req: HttpRequest, body: web::Json<Value>, state: web::Data<Mutex<BhState>>) -> HttpResponse {
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    if let Err(answer) = bh_authorize(&req, &mut s) {
+    if let Some(answer) = bh_refusal(&req, &mut s) {
         return answer;
     }
     let event_type = body.get("eventType").and_then(Value::as_str).unwrap_or("");
@@ -291,7 +288,7 @@ async fn bh_update(
     state: web::Data<Mutex<BhState>>,
 ) -> HttpResponse {
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    if let Err(answer) = bh_authorize(&req, &mut s) {
+    if let Some(answer) = bh_refusal(&req, &mut s) {
         return answer;
     }
     let status = body.get("status").and_then(Value::as_i64);
@@ -314,7 +311,7 @@ async fn bh_update(
 
 async fn bh_delete(req: HttpRequest, path: web::Path<String>, state: web::Data<Mutex<BhState>>) -> HttpResponse {
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    if let Err(answer) = bh_authorize(&req, &mut s) {
+    if let Some(answer) = bh_refusal(&req, &mut s) {
         return answer;
     }
     match s.webhooks.get_mut(path.as_str()).filter(|w| w.status != 30) {
@@ -328,7 +325,7 @@ async fn bh_delete(req: HttpRequest, path: web::Path<String>, state: web::Data<M
 
 async fn bh_list(req: HttpRequest, state: web::Data<Mutex<BhState>>) -> HttpResponse {
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    if let Err(answer) = bh_authorize(&req, &mut s) {
+    if let Some(answer) = bh_refusal(&req, &mut s) {
         return answer;
     }
     let status = req
