@@ -131,7 +131,14 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Register { command } => run_register(&load(&cli.config)?, command).await,
+        Command::Register { command } => {
+            let settings = load(&cli.config)?;
+            // Warnings and the provider calls' debug lines go to the log.
+            let telemetry = hookgate_telemetry::init(&settings.service.telemetry)?;
+            let result = run_register(&settings, command).await;
+            telemetry.shutdown();
+            result
+        }
         Command::Tail {
             tenant,
             binding,

@@ -250,6 +250,20 @@ pub async fn bh(settings: &Settings, store: &Store, args: &BhArgs) -> anyhow::Re
             }
             None => (t.client.create(event_type, &t.url).await?, BhAction::Created),
         };
+        // The listener first: it exists at BH now, whatever its key turns out to be.
+        store
+            .upsert_provider_webhook(&NewProviderWebhook {
+                tenant,
+                source,
+                provider: "bh",
+                event: event_type,
+                is_test: false,
+                remote_id: Some(&webhook.webhook_id),
+                url: &webhook.url,
+                status: Some(webhook.status),
+                public_key: webhook.public_key.as_deref(),
+            })
+            .await?;
         let key = match webhook.public_key.as_deref().filter(|k| !k.trim().is_empty()) {
             Some(text) => {
                 let parsed = PublicKey::parse(text).map_err(|e| {
@@ -274,19 +288,6 @@ pub async fn bh(settings: &Settings, store: &Store, args: &BhArgs) -> anyhow::Re
             }
             None => None,
         };
-        store
-            .upsert_provider_webhook(&NewProviderWebhook {
-                tenant,
-                source,
-                provider: "bh",
-                event: event_type,
-                is_test: false,
-                remote_id: Some(&webhook.webhook_id),
-                url: &webhook.url,
-                status: Some(webhook.status),
-                public_key: webhook.public_key.as_deref(),
-            })
-            .await?;
         outcomes.push(BhOutcome {
             event_type: event_type.clone(),
             action,

@@ -246,12 +246,19 @@ impl Client {
             let mut req = request.clone();
             req.headers = vec![("X-BH-TOKEN", token.clone())];
             let (status, body) = self.send(op, &req).await?;
+            if status == 401 && !retried {
+                // Whatever the body says: the token was not accepted.
+                tracing::info!(op, "bh answered 401; renewing the token and retrying once");
+                self.invalidate(&token).await;
+                retried = true;
+                continue;
+            }
             match decode::<T>(op, status, &body)? {
                 Ok(Some(data)) => return Ok(data),
                 Ok(None) => {
                     return serde_json::from_value(Value::Null).map_err(|_| unexpected(op, status, "no data", &body))
                 }
-                Err(refusal) if !retried && self.is_token_error(status, &refusal) => {
+                Err(refusal) if !retried && self.is_token_error(&refusal) => {
                     tracing::info!(op, error = %refusal, "bh token refused; renewing and retrying once");
                     self.invalidate(&token).await;
                     retried = true;
@@ -261,52 +268,16 @@ impl Client {
         }
     }
 
-    fn is_token_error(&self, http_status: u16, e: &ApiError) -> bool {
-        http_status == 401
-            || e.provider_code()
-                .and_then(|c| c.parse::<i64>().ok())
-                .is_some_and(|c| self.cfg.token_error_codes.contains(&c))
+    /// A refusal whose code says the token is invalid or expired.
+    fn is_token_error(&self, e: &ApiError) -> bool {
+        e.provider_code()
+            .and_then(|c| c.parse::<i64>().ok())
+            .is_some_and(|c| self.cfg.token_error_codes.contains(&c))
     }
 
     async fn send(&self, op: &'static str, req: &ApiRequest) -> Result<(u16, Vec<u8>), ApiError> {
-        send(&self.http, PROVIDER, op, req).await
+        crate::request::send(&self.http, PROVIDER, op, req).await
     }
-}
-
-/// Sends `req`; the answer's status and body.
-pub(crate) async fn send(
-    http: &reqwest::Client,
-    provider: &'static str,
-    op: &'static str,
-    req: &ApiRequest,
-) -> Result<(u16, Vec<u8>), ApiError> {
-    let method = match req.method {
-        "POST" => reqwest::Method::POST,
-        "PUT" => reqwest::Method::PUT,
-        "DELETE" => reqwest::Method::DELETE,
-        _ => reqwest::Method::GET,
-    };
-    let mut builder = http.request(method, &req.url);
-    for (k, v) in &req.headers {
-        builder = builder.header(*k, v);
-    }
-    if let Some(body) = &req.body {
-        builder = builder.json(body);
-    }
-    let transport = |e: reqwest::Error| ApiError::Transport {
-        provider,
-        op,
-        message: if e.is_timeout() {
-            format!("timed out: {e}")
-        } else {
-            e.to_string()
-        },
-    };
-    let response = builder.send().await.map_err(transport)?;
-    let status = response.status().as_u16();
-    let body = response.bytes().await.map_err(transport)?;
-    tracing::debug!(provider, op, status, url = %req.redacted().url, "provider call");
-    Ok((status, body.to_vec()))
 }
 
 fn unexpected(op: &'static str, status: u16, what: &str, body: &[u8]) -> ApiError {

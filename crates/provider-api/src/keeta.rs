@@ -65,7 +65,7 @@ impl Client {
     pub async fn set_callback_url(&self, event_id: i64, url: &str, is_test: bool) -> Result<(), ApiError> {
         let op = "set callback url";
         let req = self.set_callback_url_request(event_id, url, is_test, chrono::Utc::now().timestamp());
-        let (status, body) = crate::bh::send(&self.http, PROVIDER, op, &req).await?;
+        let (status, body) = crate::request::send(&self.http, PROVIDER, op, &req).await?;
         #[derive(Deserialize)]
         struct Answer {
             code: Value,

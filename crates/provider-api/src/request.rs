@@ -1,5 +1,6 @@
 //! A provider request as data: sent by the clients, printed (redacted) by `--dry-run`.
 
+use crate::ApiError;
 use serde_json::Value;
 use std::fmt;
 
@@ -89,6 +90,42 @@ impl fmt::Debug for ApiRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ApiRequest({})", self.redacted().url)
     }
+}
+
+/// Sends `req`; the answer's status and body.
+pub(crate) async fn send(
+    http: &reqwest::Client,
+    provider: &'static str,
+    op: &'static str,
+    req: &ApiRequest,
+) -> Result<(u16, Vec<u8>), ApiError> {
+    let method = match req.method {
+        "POST" => reqwest::Method::POST,
+        "PUT" => reqwest::Method::PUT,
+        "DELETE" => reqwest::Method::DELETE,
+        _ => reqwest::Method::GET,
+    };
+    let mut builder = http.request(method, &req.url);
+    for (k, v) in &req.headers {
+        builder = builder.header(*k, v);
+    }
+    if let Some(body) = &req.body {
+        builder = builder.json(body);
+    }
+    let transport = |e: reqwest::Error| ApiError::Transport {
+        provider,
+        op,
+        message: if e.is_timeout() {
+            format!("timed out: {e}")
+        } else {
+            e.to_string()
+        },
+    };
+    let response = builder.send().await.map_err(transport)?;
+    let status = response.status().as_u16();
+    let body = response.bytes().await.map_err(transport)?;
+    tracing::debug!(provider, op, status, url = %req.redacted().url, "provider call");
+    Ok((status, body.to_vec()))
 }
 
 #[cfg(test)]

@@ -91,6 +91,22 @@ async fn bh_expired_token_is_renewed_and_the_call_retried_once() {
 }
 
 #[tokio::test]
+async fn bh_bare_http_401_also_renews_the_token_once() {
+    let fake = FakeBh::start("api-key-1", "s");
+    fake.refuse_tokens_with_http_401();
+    let client = bh::Client::new(&bh_api(&fake, "s")).unwrap();
+    client.list(None).await.unwrap();
+    fake.expire_tokens();
+    client.list(None).await.unwrap();
+    assert_eq!((fake.refused_tokens(), client.token_fetches()), (1, 2));
+    fake.set_token_ttl_ms(-1);
+    fake.expire_tokens();
+    let err = client.list(None).await.unwrap_err();
+    assert!(matches!(err, ApiError::Unexpected { http_status: 401, .. }), "{err:?}");
+    assert_eq!(fake.refused_tokens(), 3);
+}
+
+#[tokio::test]
 async fn bh_refusals_carry_the_providers_code_and_message() {
     let fake = FakeBh::start("api-key-1", "right");
     // Wrong secret: the token request's HMAC does not verify.

@@ -71,6 +71,7 @@ struct BhState {
     keys: Vec<PrivateKey>,
     rotate_on_update: bool,
     fail_next: Option<(i64, String)>,
+    refuse_tokens_with_http_401: bool,
 }
 
 /// A fake BH API: token issuance, webhook create/update/list/delete.
@@ -103,6 +104,7 @@ impl FakeBh {
             keys,
             rotate_on_update: false,
             fail_next: None,
+            refuse_tokens_with_http_401: false,
         }));
         let data = web::Data::from(state.clone());
         let (base_url, handle) = start_server(move |cfg| {
@@ -132,6 +134,12 @@ impl FakeBh {
     /// Every issued token stops being accepted (server-side expiry).
     pub fn expire_tokens(&self) {
         self.state().tokens.clear();
+    }
+
+    /// Refuse bad tokens with a bare HTTP 401 (text body) instead of the
+    /// `{code: 401}` envelope: BH documents neither.
+    pub fn refuse_tokens_with_http_401(&self) {
+        self.state().refuse_tokens_with_http_401 = true;
     }
 
     /// Token requests received (valid or not).
@@ -239,6 +247,9 @@ fn bh_refusal(req: &HttpRequest, s: &mut BhState) -> Option<HttpResponse> {
         .unwrap_or("");
     if s.tokens.get(token).is_none_or(|exp| *exp <= now_ms()) {
         s.refused_tokens += 1;
+        if s.refuse_tokens_with_http_401 {
+            return Some(HttpResponse::Unauthorized().body("Unauthorized"));
+        }
         return Some(bh_answer(401, "TOKEN_EXPIRED", Value::Null));
     }
     s.fail_next.take().map(|(code, msg)| bh_answer(code, &msg, Value::Null))
