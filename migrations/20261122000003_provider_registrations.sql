@@ -35,3 +35,15 @@ CREATE TABLE provider_keys (
     removed_at    timestamptz,
     PRIMARY KEY (tenant, source, fingerprint)
 );
+
+-- Every change to the keys wakes the ingress processes (they reload at once).
+CREATE FUNCTION hookgate_provider_keys_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('hookgate_provider_keys', '');
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER provider_keys_changed
+    AFTER INSERT OR UPDATE OR DELETE ON provider_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION hookgate_provider_keys_changed();

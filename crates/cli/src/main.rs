@@ -188,7 +188,9 @@ async fn run_register(settings: &Settings, command: RegisterCommand) -> anyhow::
         } => {
             let store = register::open_store(settings).await?;
             if store.remove_provider_key(&tenant, &source, &fingerprint).await? {
-                println!("key {fingerprint} of {tenant}/{source} removed: ingress stops accepting it within 30 s");
+                println!(
+                    "key {fingerprint} of {tenant}/{source} removed: running ingress processes stop accepting it now"
+                );
             } else {
                 anyhow::bail!("no accepted key {fingerprint} for {tenant}/{source} (see `hookgate register list`)");
             }

@@ -48,6 +48,7 @@ impl IngressState {
         max_batch: usize,
     ) -> Self {
         let writer = GroupWriter::start(store.clone(), writers, max_batch);
+        let keys = keyring::KeyRing::new(&store, keyring::DEFAULT_REFRESH_EVERY);
         IngressState {
             tenants,
             store,
@@ -55,14 +56,14 @@ impl IngressState {
             metrics,
             probes,
             accepting: AtomicBool::new(true),
-            keys: keyring::KeyRing::new(keyring::DEFAULT_REFRESH_EVERY),
+            keys,
         }
     }
 
     /// How often keys providers returned at registration are reloaded
     /// (default [`keyring::DEFAULT_REFRESH_EVERY`]).
     pub fn with_registered_keys_refresh(mut self, every: Duration) -> Self {
-        self.keys = keyring::KeyRing::new(every);
+        self.keys = self.keys.with_refresh_every(every);
         self
     }
 

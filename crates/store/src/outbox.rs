@@ -245,20 +245,29 @@ impl Store {
     }
 
     /// Subscribes to outbox wake-ups.
-    pub async fn listen(&self) -> Result<OutboxListener, StoreError> {
+    pub async fn listen(&self) -> Result<ChangeListener, StoreError> {
+        self.listen_on(CHANNEL).await
+    }
+
+    /// Subscribes to changes of the provider keys (`provider_keys` trigger).
+    pub async fn listen_provider_keys(&self) -> Result<ChangeListener, StoreError> {
+        self.listen_on("hookgate_provider_keys").await
+    }
+
+    async fn listen_on(&self, channel: &str) -> Result<ChangeListener, StoreError> {
         let mut inner = PgListener::connect_with(self.pool()).await?;
-        inner.listen(CHANNEL).await?;
-        Ok(OutboxListener { inner })
+        inner.listen(channel).await?;
+        Ok(ChangeListener { inner })
     }
 }
 
-/// Wake-ups from the outbox trigger (LISTEN/NOTIFY).
+/// Wake-ups from a table's trigger (LISTEN/NOTIFY): the outbox, the provider keys.
 #[derive(Debug)]
-pub struct OutboxListener {
+pub struct ChangeListener {
     inner: PgListener,
 }
 
-impl OutboxListener {
+impl ChangeListener {
     /// Waits for the next wake-up. After a lost connection it reconnects and
     /// returns, since notifications may have been missed meanwhile.
     pub async fn wait(&mut self) -> Result<(), StoreError> {
