@@ -193,7 +193,7 @@ async fn receive_inner(
 
 /// Authenticates with the source's configured credentials plus, for kinds
 /// whose provider hands out keys at registration, the registered keys; when
-/// those miss, reloads them once (rate-limited) and tries again.
+/// those miss, reloads them (sharing a reload already under way) and tries again.
 async fn authenticate(
     state: &IngressState,
     tenant: &str,
