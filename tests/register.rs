@@ -241,6 +241,24 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
     assert_eq!(out[0].action, BhAction::Created);
     assert_eq!(fake.webhooks().len(), 2);
 
+    // Deleted at BH behind our back (the dashboard): the stale record is
+    // replaced by a new listener instead of failing forever.
+    let current = out[0].webhook.as_ref().unwrap().webhook_id.clone();
+    assert!(client.delete(&current).await.unwrap());
+    let out = register::bh(&env.settings, &store, &args).await.unwrap();
+    assert_eq!(out[0].action, BhAction::Created);
+    assert_ne!(out[0].webhook.as_ref().unwrap().webhook_id, current);
+    let rows = store.provider_webhooks(Some(&env.tenant)).await.unwrap();
+    assert_eq!(
+        rows[0].remote_id.as_deref(),
+        out[0].webhook.as_ref().map(|w| w.webhook_id.as_str())
+    );
+    // A refusal of a listener BH still has is reported, not papered over.
+    fake.fail_next(-5046, "COMMON_ERROR");
+    let err = register::bh(&env.settings, &store, &args).await.unwrap_err();
+    assert!(err.to_string().contains("-5046"), "{err}");
+    assert_eq!(fake.webhooks().len(), 3);
+
     // Wrong kinds and missing configuration are clear errors.
     let err = register::bh(
         &env.settings,

@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use hookgate_config::{Settings, Source, SourceAuth, Tenant};
 use hookgate_core::SourceKind;
 use hookgate_provider_api::bh::{self, Webhook, STATUS_ACTIVE, STATUS_DELETED, STATUS_DISABLED};
-use hookgate_provider_api::{keeta, ApiRequest};
+use hookgate_provider_api::{keeta, ApiError, ApiRequest};
 use hookgate_signature::bh::PublicKey;
 use hookgate_store::{NewProviderWebhook, PoolConfig, ProviderWebhook, Store};
 use std::fmt::{self, Write};
@@ -244,7 +244,25 @@ pub async fn bh(settings: &Settings, store: &Store, args: &BhArgs) -> anyhow::Re
             continue;
         }
         let (webhook, action) = match known {
-            Some((id, action)) => (t.client.update(&id, &t.url, status).await?, action),
+            Some((id, action)) => match t.client.update(&id, &t.url, status).await {
+                Ok(w) => (w, action),
+                // Refused: if BH no longer lists it (deleted in the dashboard),
+                // the record is stale and a new listener replaces it.
+                Err(refusal @ ApiError::Provider { .. }) => {
+                    let gone = !t
+                        .client
+                        .list(None)
+                        .await?
+                        .iter()
+                        .any(|w| w.webhook_id == id && w.status != STATUS_DELETED);
+                    if !gone || args.disable {
+                        return Err(refusal.into());
+                    }
+                    tracing::warn!(webhook_id = %id, "listener no longer exists at BH; creating a new one");
+                    (t.client.create(event_type, &t.url).await?, BhAction::Created)
+                }
+                Err(e) => return Err(e.into()),
+            },
             None if args.disable => {
                 bail!("{event_type}: no BH listener of tenant {tenant} source {source} to disable")
             }
