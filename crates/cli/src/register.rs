@@ -189,6 +189,13 @@ fn stored_bh<'a>(rows: &'a [ProviderWebhook], source: &str, event_type: &str) ->
         .find(|r| r.source == source && r.provider == "bh" && r.event == event_type && !r.is_test)
 }
 
+/// The `webhookId` of the listener recorded for this event type, unless deleted.
+fn stored_listener_id(rows: &[ProviderWebhook], source: &str, event_type: &str) -> Option<String> {
+    stored_bh(rows, source, event_type)
+        .filter(|r| r.status != Some(STATUS_DELETED))
+        .and_then(|r| r.remote_id.clone())
+}
+
 /// Runs `register bh` (not a dry run).
 pub async fn bh(settings: &Settings, store: &Store, args: &BhArgs) -> anyhow::Result<Vec<BhOutcome>> {
     let t = bh_target(settings, args)?;
@@ -198,9 +205,7 @@ pub async fn bh(settings: &Settings, store: &Store, args: &BhArgs) -> anyhow::Re
     let mut listed: Option<Vec<Webhook>> = None;
     let mut outcomes = Vec::new();
     for event_type in &t.event_types {
-        let known = stored_bh(&stored, source, event_type)
-            .filter(|r| r.status != Some(STATUS_DELETED))
-            .and_then(|r| r.remote_id.clone());
+        let known = stored_listener_id(&stored, source, event_type);
         let known = match known {
             Some(id) => Some((id, BhAction::Updated)),
             None => {
@@ -331,9 +336,7 @@ pub async fn bh_plan(settings: &Settings, store: Option<&Store>, args: &BhArgs) 
     let mut plan = vec![t.client.token_request(chrono::Utc::now().timestamp_millis())];
     let mut listed = false;
     for event_type in &t.event_types {
-        let known = stored_bh(&stored, t.source.id.as_str(), event_type)
-            .filter(|r| r.status != Some(STATUS_DELETED))
-            .and_then(|r| r.remote_id.clone());
+        let known = stored_listener_id(&stored, t.source.id.as_str(), event_type);
         match known {
             Some(id) if args.delete => plan.push(t.client.delete_request(&id)),
             Some(id) => plan.push(t.client.update_request(&id, &t.url, status)),
