@@ -179,12 +179,22 @@ async fn pagsmile_issuing_access_controls() {
         let src = t.source_mut("pagsmile-issuing").unwrap();
         src.access.allow_ips = vec![Cidr::parse("203.0.113.0/24").unwrap()];
         src.access.trusted_proxy_header = Some("x-forwarded-for".into());
+        // The test client (loopback) plays the last proxy; 10/8 are the others.
+        src.access.trusted_proxies = vec![Cidr::parse("127.0.0.0/8").unwrap(), Cidr::parse("10.0.0.0/8").unwrap()];
     })
     .await;
     let gw = env.start(Role::Ingress).await;
     let url = gw.hook_url(&env.tenant, "pagsmile-issuing");
     let sample = env.sample("pagsmile-issuing", "card-status", 1);
     let (status, body, _) = post_sample(&url, &sample).await;
+    assert_eq!(status, 403, "{body}");
+    // A client that writes an allowed address first gains nothing: the
+    // proxy appended the address it really saw.
+    let mut spoofed = sample.clone();
+    spoofed
+        .headers
+        .push(("x-forwarded-for".into(), "203.0.113.5, 198.51.100.7".into()));
+    let (status, body, _) = post_sample(&url, &spoofed).await;
     assert_eq!(status, 403, "{body}");
     let mut forwarded = sample.clone();
     forwarded

@@ -3,8 +3,8 @@
 use anyhow::Context;
 use hookgate_config::Settings;
 use hookgate_core::ReadinessProbe;
-use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, RabbitProbe, RedisProbe};
-use hookgate_ingress::{IngressServer, IngressState};
+use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, RabbitProbe, RedisProbe, RelayProbe};
+use hookgate_ingress::{IngressServer, IngressState, Limits};
 use hookgate_store::{PoolConfig, Store};
 use hookgate_telemetry::Metrics;
 use std::net::TcpListener;
@@ -33,6 +33,29 @@ pub struct Gateway {
     pub metrics: Arc<Metrics>,
     server: Option<IngressServer>,
     dispatchers: Vec<Dispatcher>,
+}
+
+/// Runs a relay loop until `shutdown`, restarting it when it dies (a panic
+/// that escaped its own guard): counted as `loop_restarted` in
+/// `hookgate_relay_errors_total`, and `/readyz` says "not ready" meanwhile.
+async fn supervise(dispatcher: Arc<Dispatcher>, metrics: Arc<Metrics>, shutdown: CancellationToken) {
+    loop {
+        let (d, s) = (dispatcher.clone(), shutdown.clone());
+        match tokio::spawn(async move { d.run(s).await }).await {
+            Err(e) if e.is_panic() && !shutdown.is_cancelled() => {
+                metrics.relay_error("loop_restarted");
+                tracing::error!(
+                    panic = hookgate_dispatcher::panic_message(&e.into_panic()),
+                    "relay loop died; restarting it"
+                );
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+            _ => return,
+        }
+    }
 }
 
 impl Gateway {
@@ -98,8 +121,14 @@ impl Gateway {
                 None => TcpListener::bind(&svc.http.listen).with_context(|| format!("binding {}", svc.http.listen))?,
             };
             listener.set_nonblocking(true)?;
-            let probes: Vec<Arc<dyn ReadinessProbe>> =
+            let mut probes: Vec<Arc<dyn ReadinessProbe>> =
                 vec![Arc::new(RabbitProbe(publisher)), Arc::new(RedisProbe(dedupe))];
+            if loops > 0 {
+                probes.push(Arc::new(RelayProbe {
+                    metrics: metrics.clone(),
+                    expected: loops as i64,
+                }));
+            }
             let state = Arc::new(
                 IngressState::new(
                     settings.tenants.clone(),
@@ -109,7 +138,13 @@ impl Gateway {
                     svc.database.writers,
                     svc.database.max_batch,
                 )
-                .with_registered_keys_refresh(Duration::from_millis(svc.http.registered_keys_refresh_ms)),
+                .with_registered_keys_refresh(Duration::from_millis(svc.http.registered_keys_refresh_ms))
+                .with_limits(Limits {
+                    header_read_timeout: Duration::from_millis(svc.http.header_read_timeout_ms),
+                    body_read_timeout: Duration::from_millis(svc.http.body_read_timeout_ms),
+                    max_body_bytes_in_memory: svc.http.max_body_bytes_in_memory,
+                    max_in_flight: svc.http.max_in_flight,
+                }),
             );
             let drain = Duration::from_secs(svc.http.shutdown_deadline_secs.max(1));
             Some(IngressServer::build(
@@ -138,7 +173,7 @@ impl Gateway {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let tracker = TaskTracker::new();
         for d in self.dispatchers {
-            tracker.spawn(d.run(shutdown.clone()));
+            tracker.spawn(supervise(Arc::new(d), self.metrics.clone(), shutdown.clone()));
         }
         let served = match self.server {
             Some(server) => server.run().await.context("HTTP server"),

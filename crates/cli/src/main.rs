@@ -97,11 +97,41 @@ fn load(dir: &std::path::Path) -> anyhow::Result<Settings> {
     Settings::load(dir).with_context(|| format!("loading configuration from {}", dir.display()))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Runs the command; an error is printed as one line of causes (never a
+/// backtrace, whatever `RUST_BACKTRACE` says) and exits with status 1.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads settings that must name at least one tenant (`serve`, `config check`).
+fn load_with_tenants(dir: &std::path::Path) -> anyhow::Result<Settings> {
+    let settings = load(dir)?;
+    if settings.tenants.is_empty() {
+        anyhow::bail!(
+            "no tenants configured in {}: add one file per tenant (see config/tenants.d/demo.toml)",
+            dir.join(&settings.service.tenants_dir).display()
+        );
+    }
+    Ok(settings)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { role } => serve(load(&cli.config)?, role).await,
+        Command::Serve { role } => serve(load_with_tenants(&cli.config)?, role).await,
         Command::Migrate => {
             let settings = load(&cli.config)?;
             let db = &settings.service.database;
@@ -113,13 +143,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Config {
             command: ConfigCommand::Check,
         } => {
-            print!("{}", check::plan(&load(&cli.config)?));
+            print!("{}", check::plan(&load_with_tenants(&cli.config)?));
             Ok(())
         }
         Command::Simulate(args) => {
             let settings = load(&cli.config)?;
             let report = simulate::run(&settings, &args).await?;
             println!("{report}");
+            if !report.as_expected(args.bad_signature) {
+                let expected = if args.bad_signature { "401" } else { "2xx" };
+                anyhow::bail!("not every request was answered {expected}");
+            }
             Ok(())
         }
         Command::Bench(args) => {

@@ -201,6 +201,21 @@ impl std::fmt::Display for Report {
     }
 }
 
+impl Report {
+    /// True when every request got the answer the run expected: 2xx, or 401
+    /// when the signatures were corrupted on purpose.
+    pub fn as_expected(&self, bad_signature: bool) -> bool {
+        self.errors == 0
+            && self.statuses.keys().all(|&s| {
+                if bad_signature {
+                    s == 401
+                } else {
+                    (200..300).contains(&s)
+                }
+            })
+    }
+}
+
 /// Parses a kind name; `webhooks` is accepted for `standard-webhooks`.
 pub fn parse_kind(name: &str) -> Option<SourceKind> {
     if name == "webhooks" {

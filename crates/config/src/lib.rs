@@ -69,6 +69,12 @@ impl Settings {
     /// Loads service settings and tenants from a configuration directory
     /// (`hookgate.toml` and `tenants.d/` inside it; both optional).
     pub fn load(config_dir: &Path) -> Result<Settings, ConfigError> {
+        if !config_dir.is_dir() {
+            return Err(ConfigError::File {
+                file: config_dir.display().to_string(),
+                message: "no such configuration directory".to_owned(),
+            });
+        }
         let service = ServiceSettings::load(config_dir)?;
         let tenants_dir = resolve(config_dir, &service.tenants_dir);
         let tenants = Tenants::load_dir(&tenants_dir, &service)?;

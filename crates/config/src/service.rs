@@ -42,6 +42,14 @@ pub struct HttpSettings {
     pub shutdown_deadline_secs: u64,
     /// How often keys providers returned at registration are reloaded, ms.
     pub registered_keys_refresh_ms: u64,
+    /// Longest time for a request's head (line and headers) to arrive, ms.
+    pub header_read_timeout_ms: u64,
+    /// Longest time for a request's whole body to arrive, ms (→ 408).
+    pub body_read_timeout_ms: u64,
+    /// Body bytes all requests together may hold in memory (beyond → 503).
+    pub max_body_bytes_in_memory: usize,
+    /// Webhook requests handled at once (beyond → 503 + Retry-After at once).
+    pub max_in_flight: usize,
 }
 
 /// `[database]`.
@@ -165,6 +173,40 @@ struct ServiceFile {
     tenants: TenantsSection,
 }
 
+/// Every `HOOKGATE__SECTION__KEY` variable must name a setting (all have a
+/// default in `defaults.toml`): a typo is reported as the variable it is,
+/// not as an error of the file.
+fn check_environment(vars: impl Iterator<Item = (String, String)>) -> Result<(), ConfigError> {
+    let defaults: toml::Table = toml::from_str(DEFAULTS).map_err(|e| ConfigError::File {
+        file: "defaults.toml".to_owned(),
+        message: e.to_string(),
+    })?;
+    for (name, _) in vars {
+        let Some(path) = name.strip_prefix("HOOKGATE__") else {
+            continue;
+        };
+        let lower = path.to_ascii_lowercase();
+        let known = match lower.split_once("__") {
+            Some((section, key)) => defaults
+                .get(section)
+                .and_then(|s| s.as_table())
+                .is_some_and(|s| s.contains_key(key)),
+            None => false,
+        };
+        if !known {
+            return Err(ConfigError::Invalid {
+                file: "environment".to_owned(),
+                key: name.clone(),
+                message: format!(
+                    "no such setting {} (variables are HOOKGATE__SECTION__KEY for the keys of defaults.toml)",
+                    lower.replace("__", ".")
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl ServiceSettings {
     /// Built-in defaults only (no file, no environment).
     pub fn defaults() -> Result<ServiceSettings, ConfigError> {
@@ -177,6 +219,7 @@ impl ServiceSettings {
 
     /// Defaults, then `<dir>/hookgate.toml` (optional), then `HOOKGATE__*` variables.
     pub fn load(config_dir: &Path) -> Result<ServiceSettings, ConfigError> {
+        check_environment(std::env::vars())?;
         let file = config_dir.join("hookgate.toml");
         let cfg = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
@@ -192,14 +235,14 @@ impl ServiceSettings {
                     .try_parsing(true),
             )
             .build()
-            .map_err(|e| file_error(&format!("{} (or HOOKGATE__* environment)", file.display()), e))?;
+            .map_err(|e| file_error(&file.display().to_string(), e))?;
         Self::from_config(cfg, &file)
     }
 
     fn from_config(cfg: config::Config, file: &Path) -> Result<ServiceSettings, ConfigError> {
         let raw: ServiceFile = cfg
             .try_deserialize()
-            .map_err(|e| file_error(&format!("{} (or HOOKGATE__* environment)", file.display()), e))?;
+            .map_err(|e| file_error(&file.display().to_string(), e))?;
         let mut http = raw.http;
         http.public_base_url = http.public_base_url.trim_end_matches('/').to_owned();
         if !(http.public_base_url.starts_with("http://") || http.public_base_url.starts_with("https://")) {
@@ -240,6 +283,30 @@ pub(crate) fn file_error(file: &str, e: config::ConfigError) -> ConfigError {
     ConfigError::File {
         file: file.to_owned(),
         message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod env_tests {
+    #[test]
+    fn environment_typos_name_the_variable() {
+        let vars = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect::<Vec<_>>()
+        };
+        assert!(super::check_environment(
+            vars(&[("HOOKGATE__HTTP__LISTEN", "x"), ("HOOKGATE_OTHER", "y")]).into_iter()
+        )
+        .is_ok());
+        let err = super::check_environment(vars(&[("HOOKGATE__HTTP__LISTN", "x")]).into_iter())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("environment: HOOKGATE__HTTP__LISTN: no such setting http.listn"),
+            "{err}"
+        );
+        assert!(super::check_environment(vars(&[("HOOKGATE__NOPE", "x")]).into_iter()).is_err());
     }
 }
 

@@ -133,9 +133,15 @@ pub struct HeaderToken {
 pub struct Access {
     /// Allowed client networks; empty = any.
     pub allow_ips: Vec<Cidr>,
-    /// Header carrying the client address (first entry) when behind a trusted
-    /// proxy; unset = the TCP peer address.
+    /// Header carrying the client address when behind a trusted proxy
+    /// (`X-Forwarded-For` style: each proxy appends the address it saw);
+    /// unset = the TCP peer address.
     pub trusted_proxy_header: Option<String>,
+    /// Addresses of the proxies in front of hookgate. The header is honoured
+    /// only when the TCP peer is one of them, and the client is the rightmost
+    /// header entry that is not one of them. Empty: the peer is the one
+    /// trusted proxy and the rightmost entry (the one it appended) is the client.
+    pub trusted_proxies: Vec<Cidr>,
     /// Required basic credentials.
     pub basic_auth: Option<BasicAuth>,
     /// Required header token.
@@ -490,6 +496,8 @@ struct AccessFile {
     #[serde(default)]
     allow_ips: Vec<String>,
     trusted_proxy_header: Option<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
     basic_auth: Option<BasicAuthFile>,
     token: Option<TokenFile>,
 }
@@ -921,6 +929,18 @@ fn build_access(ctx: &Ctx<'_>, key: &str, file: Option<AccessFile>) -> Result<Ac
         .enumerate()
         .map(|(i, c)| Cidr::parse(c).map_err(|m| ctx.invalid(format!("{key}.allow_ips[{i}]"), m)))
         .collect::<Result<Vec<_>, _>>()?;
+    let trusted_proxies = f
+        .trusted_proxies
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Cidr::parse(c).map_err(|m| ctx.invalid(format!("{key}.trusted_proxies[{i}]"), m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !trusted_proxies.is_empty() && f.trusted_proxy_header.is_none() {
+        return Err(ctx.invalid(
+            format!("{key}.trusted_proxies"),
+            "needs trusted_proxy_header (the header those proxies set)",
+        ));
+    }
     let basic_auth = f
         .basic_auth
         .map(|b| {
@@ -950,6 +970,7 @@ fn build_access(ctx: &Ctx<'_>, key: &str, file: Option<AccessFile>) -> Result<Ac
     Ok(Access {
         allow_ips,
         trusted_proxy_header: f.trusted_proxy_header.map(|h| h.to_ascii_lowercase()),
+        trusted_proxies,
         basic_auth,
         token,
     })

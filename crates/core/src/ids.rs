@@ -98,10 +98,11 @@ impl DeliveryKey {
     /// Longest key kept; longer provider ids are hashed by the caller.
     pub const MAX_LEN: usize = 200;
 
-    /// Builds a key from a provider value; `None` if empty or too long.
+    /// Builds a key from a provider value; `None` if empty, too long or
+    /// holding a NUL (PostgreSQL text cannot store one).
     pub fn new(value: impl Into<String>) -> Option<Self> {
         let value = value.into();
-        (!value.is_empty() && value.len() <= Self::MAX_LEN).then_some(Self(value))
+        (!value.is_empty() && value.len() <= Self::MAX_LEN && !value.contains('\0')).then_some(Self(value))
     }
 
     /// Builds a key from a hex digest of the body (the fallback key). A
@@ -139,6 +140,7 @@ mod tests {
     fn delivery_keys_are_bounded() {
         assert!(DeliveryKey::new("").is_none());
         assert!(DeliveryKey::new("x".repeat(201)).is_none());
+        assert!(DeliveryKey::new("a\0b").is_none(), "NUL cannot be stored");
         assert_eq!(
             DeliveryKey::new("1930106161957212198")
                 .map(|k| k.to_string())

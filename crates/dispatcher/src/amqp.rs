@@ -35,7 +35,20 @@ pub enum AmqpError {
     /// No confirm within the timeout.
     #[error("no publisher confirm within {0:?}")]
     ConfirmTimeout(Duration),
+    /// The message cannot be expressed in AMQP (it was not sent).
+    #[error("{field} is {len} bytes; an AMQP short string holds at most 255")]
+    TooLong {
+        /// Which field.
+        field: &'static str,
+        /// Its length in bytes.
+        len: usize,
+    },
 }
+
+/// Longest AMQP short string (AMQP 0-9-1 §4.2.5.3: a one-byte length).
+/// lapin asserts it while encoding a frame (a panic in debug builds, a
+/// corrupt frame in release ones), so it is checked before anything is sent.
+pub const SHORT_STRING_MAX: usize = 255;
 
 /// One message to publish.
 #[derive(Debug, Clone)]
@@ -56,6 +69,29 @@ pub struct Outgoing {
     pub headers: BTreeMap<String, String>,
     /// Virtual host of the tenant (`None`: the URL's).
     pub vhost: Option<String>,
+}
+
+impl Outgoing {
+    /// Checks every field that travels as an AMQP short string: exchange,
+    /// routing key, message id, type and header names.
+    pub fn check(&self) -> Result<(), AmqpError> {
+        let fields = [
+            ("exchange", self.exchange.as_str()),
+            ("routing key", self.routing_key.as_str()),
+            ("message id", self.message_id.as_str()),
+            ("type", self.message_type.as_str()),
+        ];
+        let headers = self.headers.keys().map(|k| ("header name", k.as_str()));
+        for (field, value) in fields.into_iter().chain(headers) {
+            if value.len() > SHORT_STRING_MAX {
+                return Err(AmqpError::TooLong {
+                    field,
+                    len: value.len(),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The AMQP URL of `vhost` (`None`: the URL's own).
@@ -302,7 +338,13 @@ impl Publisher {
     pub async fn publish_all(&self, messages: &[Outgoing]) -> Result<Vec<Result<(), AmqpError>>, AmqpError> {
         let mut channels: HashMap<&str, Channel> = HashMap::new();
         let mut pending = Vec::with_capacity(messages.len());
+        let mut invalid: HashMap<usize, AmqpError> = HashMap::new();
         for m in messages {
+            // Never hand lapin a frame it cannot encode: that message fails alone.
+            if let Err(e) = m.check() {
+                invalid.insert(pending.len() + invalid.len(), e);
+                continue;
+            }
             let vhost = m.vhost.as_deref().unwrap_or("");
             let channel = match channels.get(vhost) {
                 Some(c) => c.clone(),
@@ -347,6 +389,9 @@ impl Publisher {
         }
         let mut results = Vec::with_capacity(messages.len());
         for c in pending {
+            while let Some(e) = invalid.remove(&results.len()) {
+                results.push(Err(e));
+            }
             let r = match tokio::time::timeout(self.confirm_timeout, c).await {
                 Err(_) => Err(AmqpError::ConfirmTimeout(self.confirm_timeout)),
                 Ok(Err(e)) => Err(AmqpError::Lapin(e)),
@@ -356,7 +401,13 @@ impl Publisher {
             };
             results.push(r);
         }
-        let failed = results.len() < messages.len() || results.iter().any(Result::is_err);
+        while let Some(e) = invalid.remove(&results.len()) {
+            results.push(Err(e));
+        }
+        let failed = results.len() < messages.len()
+            || results
+                .iter()
+                .any(|r| r.as_ref().is_err_and(|e| !matches!(e, AmqpError::TooLong { .. })));
         while results.len() < messages.len() {
             results.push(Err(AmqpError::Nacked));
         }

@@ -13,8 +13,9 @@ mod probes;
 
 pub use amqp::{AmqpError, Publisher, Received, Subscription};
 pub use dedupe::{Decision, Dedupe};
-pub use probes::{RabbitProbe, RedisProbe};
+pub use probes::{RabbitProbe, RedisProbe, RelayProbe};
 
+use futures_util::FutureExt;
 use hookgate_config::{DispatcherSettings, Tenants};
 use hookgate_core::SourceKind;
 use hookgate_proto::CanonicalEvent;
@@ -22,6 +23,7 @@ use hookgate_store::{Claimed, EventRecord, Store, StoreError};
 use hookgate_telemetry::Metrics;
 use rand::Rng;
 use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -58,6 +60,32 @@ pub struct Outcome {
     pub released: usize,
 }
 
+/// Counts a running relay loop in `hookgate_relay_loops` for as long as it
+/// lives, also when it ends by a panic.
+struct LoopGuard(Arc<Metrics>);
+
+impl LoopGuard {
+    fn start(metrics: &Arc<Metrics>) -> LoopGuard {
+        metrics.relay_loop_running(1);
+        LoopGuard(metrics.clone())
+    }
+}
+
+impl Drop for LoopGuard {
+    fn drop(&mut self) {
+        self.0.relay_loop_running(-1);
+    }
+}
+
+/// The message of a caught panic, for the log.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-text panic".to_owned())
+}
+
 /// Indices of `work` grouped by ordering key, each group in commit order;
 /// rows without a key form groups of their own.
 fn group_by_key(work: &[Work]) -> Vec<Vec<usize>> {
@@ -90,11 +118,30 @@ pub struct Dispatcher {
     owner: Uuid,
 }
 
+/// Why one row could not be published in this batch. Every failure belongs
+/// to its row alone: a retryable one waits with backoff (and holds back its
+/// subject), a permanent one parks at once (and holds back nothing).
+#[derive(Debug, Clone)]
+enum Failure {
+    /// May succeed later (broker, configuration): retry with backoff.
+    Retry(String),
+    /// Will fail the same way every time (the row's own content): park now.
+    Park(String),
+}
+
+impl Failure {
+    fn message(&self) -> &str {
+        match self {
+            Failure::Retry(m) | Failure::Park(m) => m,
+        }
+    }
+}
+
 /// One claimed row on its way through the batch.
 struct Work {
     row: Claimed,
     events: Vec<(CanonicalEvent, EventRecord)>,
-    failure: Option<(String, bool)>,
+    failure: Option<Failure>,
 }
 
 impl Dispatcher {
@@ -167,9 +214,9 @@ impl Dispatcher {
                             break;
                         }
                         // Parked at once (unparseable): it does not hold its subject back.
-                        Some((_, true)) => continue,
+                        Some(Failure::Park(_)) => continue,
                         // Will be retried: its successors must wait for it.
-                        Some((_, false)) => halted[g] = true,
+                        Some(Failure::Retry(_)) => halted[g] = true,
                     }
                 }
             }
@@ -205,8 +252,10 @@ impl Dispatcher {
                     done_ids.push(w.row.notification_id);
                     done_events.extend(w.events.iter().map(|(_, r)| r.clone()));
                 }
-                Some((error, park_now)) => {
-                    let park = *park_now || w.row.attempts >= self.settings.max_attempts as i32;
+                Some(failure) => {
+                    let error = failure.message();
+                    let park =
+                        matches!(failure, Failure::Park(_)) || w.row.attempts >= self.settings.max_attempts as i32;
                     let retry_in = self.backoff(w.row.attempts);
                     self.store
                         .mark_failed(self.owner, w.row.notification_id, error, retry_in, park)
@@ -214,17 +263,17 @@ impl Dispatcher {
                     if park {
                         outcome.parked += 1;
                         self.metrics.parked(&w.row.tenant);
-                        tracing::error!(notification.id = w.row.notification_id, attempts = w.row.attempts, %error, "notification parked");
+                        tracing::error!(notification.id = w.row.notification_id, attempts = w.row.attempts, error = ?error, "notification parked");
                     } else {
                         outcome.retried += 1;
                         self.metrics.publish_failure(&w.row.tenant);
-                        tracing::warn!(notification.id = w.row.notification_id, attempts = w.row.attempts, ?retry_in, %error, "publish failed; will retry");
+                        tracing::warn!(notification.id = w.row.notification_id, attempts = w.row.attempts, ?retry_in, error = ?error, "publish failed; will retry");
                     }
                 }
             }
         }
         if !done_ids.is_empty() {
-            let marked = self.store.mark_published(self.owner, &done_ids, &done_events).await?;
+            let marked = self.mark_published(&work, &done_ids, &done_events).await?;
             outcome.published = marked as usize;
             if (marked as usize) < done_ids.len() {
                 tracing::warn!(
@@ -274,20 +323,24 @@ impl Dispatcher {
     }
 
     /// Publishes the events of the given rows in order and awaits every
-    /// confirm; records failures on the rows and returns the failed rows.
+    /// confirm; records failures on the rows and returns the rows to retry.
     async fn publish_round(&self, work: &mut [Work], rows: &[usize], outcome: &mut Outcome) -> Vec<usize> {
         let mut outgoing = Vec::new();
         let mut owners = Vec::new();
         for &i in rows {
             let w = &mut work[i];
-            for (event, record) in &w.events {
-                match self.outgoing(&w.row, event, record) {
-                    Ok(m) => {
-                        outgoing.push(m);
-                        owners.push(i);
-                    }
-                    Err(e) => w.failure = Some((e, false)),
+            // All of a row's messages or none: a row never goes out in part.
+            let messages: Result<Vec<_>, Failure> = w
+                .events
+                .iter()
+                .map(|(event, record)| self.outgoing(&w.row, event, record))
+                .collect();
+            match messages {
+                Ok(messages) => {
+                    owners.extend(std::iter::repeat_n(i, messages.len()));
+                    outgoing.extend(messages);
                 }
+                Err(f) => w.failure = Some(f),
             }
         }
         let started = Instant::now();
@@ -311,17 +364,38 @@ impl Dispatcher {
                     outcome.events += 1;
                     self.metrics.published(&w.row.tenant, &m.routing_key, confirm_secs);
                 }
-                Err(e) if w.failure.is_none() => w.failure = Some((format!("publish {}: {e}", m.routing_key), false)),
+                Err(e) if w.failure.is_none() => {
+                    w.failure = Some(Failure::Retry(format!("publish {:?}: {e}", m.routing_key)))
+                }
                 Err(_) => {}
             }
         }
-        rows.iter().copied().filter(|&i| work[i].failure.is_some()).collect()
+        // A parked row holds nothing back; a row to retry holds its subject.
+        rows.iter()
+            .copied()
+            .filter(|&i| matches!(work[i].failure, Some(Failure::Retry(_))))
+            .collect()
     }
 
     /// Normalizes one claimed row; failures that retrying cannot fix park at once.
     fn prepare(&self, row: Claimed) -> Work {
+        // Every claim counts an attempt and every handled failure parks at
+        // `max_attempts`: a row claimed more often than that was never
+        // concluded: the relay died (crash, kill, panic) while holding it.
+        // Park it, so that one poisonous row cannot take the relay down forever.
+        if row.attempts > self.settings.max_attempts as i32 {
+            let failure = Some(Failure::Park(format!(
+                "claimed {} times without an outcome: the relay stopped while handling it",
+                row.attempts
+            )));
+            return Work {
+                row,
+                events: Vec::new(),
+                failure,
+            };
+        }
         let Some(kind) = SourceKind::parse(&row.kind) else {
-            let failure = Some((format!("unknown source kind {:?}", row.kind), true));
+            let failure = Some(Failure::Park(format!("unknown source kind {:?}", row.kind)));
             return Work {
                 row,
                 events: Vec::new(),
@@ -364,7 +438,7 @@ impl Dispatcher {
             Err(e) => Work {
                 row,
                 events: Vec::new(),
-                failure: Some((format!("normalize: {e}"), true)),
+                failure: Some(Failure::Park(format!("normalize: {e}"))),
             },
         }
     }
@@ -377,12 +451,17 @@ impl Dispatcher {
         }
     }
 
-    fn outgoing(&self, row: &Claimed, event: &CanonicalEvent, record: &EventRecord) -> Result<amqp::Outgoing, String> {
+    /// The AMQP message of one event. Encoding and AMQP limits depend only on
+    /// the event, so their failures park; a tenant missing from the
+    /// configuration may come back (reload), so that one retries.
+    fn outgoing(&self, row: &Claimed, event: &CanonicalEvent, record: &EventRecord) -> Result<amqp::Outgoing, Failure> {
         let tenant = self
             .tenants
             .get(&row.tenant)
-            .ok_or_else(|| format!("tenant {} is not configured", row.tenant))?;
-        let body = event.to_json().map_err(|e| format!("encode event: {e}"))?;
+            .ok_or_else(|| Failure::Retry(format!("tenant {} is not configured", row.tenant)))?;
+        let body = event
+            .to_json()
+            .map_err(|e| Failure::Park(format!("encode event: {e}")))?;
         let e = &event.event;
         // CloudEvents AMQP protocol binding, binary mode: attributes as
         // `cloudEvents:`-prefixed application properties
@@ -407,7 +486,7 @@ impl Dispatcher {
         if let Some(tp) = &row.traceparent {
             headers.insert("traceparent".to_owned(), tp.clone());
         }
-        Ok(amqp::Outgoing {
+        let message = amqp::Outgoing {
             exchange: tenant.exchange.clone(),
             routing_key: record.routing_key.clone(),
             body,
@@ -416,7 +495,42 @@ impl Dispatcher {
             timestamp: row.received_at.timestamp().max(0) as u64,
             headers,
             vhost: tenant.vhost.clone(),
-        })
+        };
+        message
+            .check()
+            .map_err(|e| Failure::Park(format!("unpublishable event: {e}")))?;
+        Ok(message)
+    }
+
+    /// Marks rows published with their event records in one transaction. If
+    /// that transaction is refused for its content (not for an outage), each
+    /// row is marked on its own, so one row cannot keep a whole batch (every
+    /// tenant) from completing and being published again and again; a row
+    /// whose event records are still refused is marked without them (it was
+    /// published: marking it is what prevents duplicates).
+    async fn mark_published(&self, work: &[Work], ids: &[i64], events: &[EventRecord]) -> Result<u64, StoreError> {
+        match self.store.mark_published(self.owner, ids, events).await {
+            Ok(n) => Ok(n),
+            Err(e) if e.is_unavailable() => Err(e),
+            Err(e) => {
+                tracing::error!(error = %e, rows = ids.len(), "marking the batch failed; marking row by row");
+                let mut marked = 0;
+                for w in work.iter().filter(|w| ids.contains(&w.row.notification_id)) {
+                    let id = [w.row.notification_id];
+                    let records: Vec<EventRecord> = w.events.iter().map(|(_, r)| r.clone()).collect();
+                    marked += match self.store.mark_published(self.owner, &id, &records).await {
+                        Ok(n) => n,
+                        Err(e) if e.is_unavailable() => return Err(e),
+                        Err(e) => {
+                            tracing::error!(notification.id = w.row.notification_id, error = %e, "event records refused; marking the row published without them");
+                            self.metrics.relay_error("event_record_refused");
+                            self.store.mark_published(self.owner, &id, &[]).await?
+                        }
+                    };
+                }
+                Ok(marked)
+            }
+        }
     }
 
     /// `base * 2^(attempts-1)`, capped, with ±20% jitter.
@@ -433,7 +547,14 @@ impl Dispatcher {
 
     /// Runs until `shutdown`: wakes on NOTIFY or every poll interval, drains
     /// while there is work. A batch in flight is finished before returning.
-    pub async fn run(self, shutdown: CancellationToken) {
+    ///
+    /// A batch that fails or panics costs that batch only: it is counted
+    /// (`hookgate_relay_errors_total`), the loop waits one poll interval and
+    /// goes on. Rows of a panicked batch come back when their lease ends; a
+    /// row that keeps being claimed without an outcome parks
+    /// ([`Dispatcher::try_once`]), so no row can stop the relay for good.
+    pub async fn run(&self, shutdown: CancellationToken) {
+        let _running = LoopGuard::start(&self.metrics);
         let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
         let mut listener = None;
         while !shutdown.is_cancelled() {
@@ -445,13 +566,23 @@ impl Dispatcher {
                     .map_err(|e| tracing::warn!(error = %e, "LISTEN failed; polling"))
                     .ok();
             }
-            match self.try_once().await {
-                Ok(o) if o.claimed > 0 => {
+            match AssertUnwindSafe(self.try_once()).catch_unwind().await {
+                Ok(Ok(o)) if o.claimed > 0 => {
                     tracing::debug!(?o, "batch done");
                     continue;
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "dispatch batch failed"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    self.metrics.relay_error("batch_failed");
+                    tracing::warn!(error = %e, "dispatch batch failed");
+                }
+                Err(panic) => {
+                    self.metrics.relay_error("panic");
+                    tracing::error!(
+                        panic = panic_message(&panic),
+                        "dispatch batch panicked; its rows return when their lease ends"
+                    );
+                }
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,

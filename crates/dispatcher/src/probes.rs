@@ -30,3 +30,29 @@ impl ReadinessProbe for RedisProbe {
         Box::pin(async move { self.0.ping().await })
     }
 }
+
+/// Every relay loop of this process is running (a loop that died is
+/// restarted by its supervisor; until then the process is not ready).
+#[derive(Debug, Clone)]
+pub struct RelayProbe {
+    /// Where the loops count themselves.
+    pub metrics: Arc<hookgate_telemetry::Metrics>,
+    /// Loops this process runs.
+    pub expected: i64,
+}
+
+impl ReadinessProbe for RelayProbe {
+    fn name(&self) -> &'static str {
+        "relay"
+    }
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            let running = self.metrics.relay_loops_running();
+            if running >= self.expected {
+                Ok(())
+            } else {
+                Err(format!("{running} of {} relay loops running", self.expected))
+            }
+        })
+    }
+}

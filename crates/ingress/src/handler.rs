@@ -13,13 +13,17 @@ use hookgate_config::{Source, Tenant};
 use hookgate_core::{Header, RawNotification, SignatureCheck, SourceKind, Verified};
 use hookgate_store::{InsertOutcome, Rejection};
 use hookgate_telemetry::Outcome;
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
-/// Header values never stored or logged as received.
-const REDACTED_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie", "x-api-key"];
+/// Header values never stored or logged as received (besides every header a
+/// source names as its token, see [`IngressState`]).
+pub(crate) const REDACTED_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie", "x-api-key"];
 /// Label used in metrics for path segments that name nothing configured.
-const UNKNOWN: &str = "unknown";
+pub(crate) const UNKNOWN: &str = "unknown";
 /// How long recording a rejection may delay the answer.
 const REJECTION_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Retry-After sent with 503.
@@ -32,9 +36,12 @@ pub(crate) async fn receive(
     state: web::Data<IngressState>,
 ) -> HttpResponse {
     let (tenant_seg, source_seg) = path.into_inner();
-    let span = tracing::info_span!("webhook", tenant.id = %tenant_seg, source.id = %source_seg, notification.id = tracing::field::Empty, http.status = tracing::field::Empty);
+    // Path segments are percent-decoded client text: escaped, so that a
+    // `%0a` cannot write a forged line into text logs.
+    let span = tracing::info_span!("webhook", tenant.id = %tenant_seg.escape_debug(), source.id = %source_seg.escape_debug(), notification.id = tracing::field::Empty, http.status = tracing::field::Empty);
     if let Some(tp) = req.headers().get("traceparent").and_then(|v| v.to_str().ok()) {
-        hookgate_telemetry::set_parent(&span, tp);
+        let state = req.headers().get("tracestate").and_then(|v| v.to_str().ok());
+        hookgate_telemetry::set_parent(&span, tp, state);
     }
     let response = receive_inner(&req, &tenant_seg, &source_seg, payload, &state)
         .instrument(span.clone())
@@ -51,12 +58,26 @@ async fn receive_inner(
     state: &IngressState,
 ) -> HttpResponse {
     let received_at = Utc::now();
-    let headers = capture_headers(req.headers());
+    let headers = capture_headers(req.headers(), &state.secret_headers);
     let remote_addr = req.peer_addr().map(|a| a.to_string());
     let request = RequestCtx {
         state,
         headers: &headers,
         remote_addr: remote_addr.as_deref(),
+    };
+
+    // 0. Load shedding: beyond the in-flight budget, answer at once instead
+    // of queueing work the client will have given up on. Not recorded in
+    // `rejections` (writing rows is what an overload cannot afford); counted.
+    let Ok(_in_flight) = state.limits.in_flight.clone().try_acquire_owned() else {
+        let (t, s) = state.labels(tenant_seg, source_seg);
+        state.metrics.rejected(t, s, "overloaded");
+        let kind = state
+            .tenants
+            .get(tenant_seg)
+            .and_then(|t| t.source(source_seg))
+            .map(|s| s.kind);
+        return unavailable(kind, "overloaded, retry later");
     };
 
     // 1. Resolve tenant and source from the path.
@@ -81,10 +102,58 @@ async fn receive_inner(
             .await;
     };
     state.metrics.received(tenant.id.as_str(), source.id.as_str());
+    let request_url = request_url(req);
+    let facts = RequestFacts {
+        request_url: &request_url,
+        headers: req.headers(),
+        peer: req.peer_addr().map(|a| a.ip()),
+        now_secs: received_at.timestamp(),
+    };
 
-    // 2. Body limit, then the raw bytes.
-    let body = match read_body(req, payload, source.body_limit_bytes).await {
+    // 2. What can be checked without the body is checked before reading it:
+    // network access controls, then the body limit. The body is read within
+    // a deadline and a process-wide budget of body bytes held in memory.
+    if let Err(refusal) = kinds::admit(source, &facts) {
+        return request
+            .reject(
+                Some(tenant.as_ref()),
+                Some(source),
+                refusal,
+                Bytes::new(),
+                content_length(req).unwrap_or(0),
+            )
+            .await;
+    }
+    let read = tokio::time::timeout(
+        state.limits.body_read_timeout,
+        read_body(req, payload, source.body_limit_bytes, &state.limits.body_budget),
+    )
+    .await
+    .unwrap_or(Err(BodyError::Timeout));
+    let (body, _body_permit) = match read {
         Ok(body) => body,
+        Err(BodyError::Overloaded) => {
+            state
+                .metrics
+                .rejected(tenant.id.as_str(), source.id.as_str(), "overloaded");
+            return unavailable(Some(source.kind), "overloaded, retry later");
+        }
+        Err(BodyError::Timeout) => {
+            let detail = format!(
+                "body not received within {} ms",
+                state.limits.body_read_timeout.as_millis()
+            );
+            let refusal = Refusal::new(StatusCode::REQUEST_TIMEOUT, "body_timeout", detail);
+            return request
+                .reject(
+                    Some(tenant.as_ref()),
+                    Some(source),
+                    refusal,
+                    Bytes::new(),
+                    content_length(req).unwrap_or(0),
+                )
+                .await;
+        }
         Err(BodyError::TooLarge { read, size }) => {
             let detail = format!("body exceeds {} bytes", source.body_limit_bytes);
             let refusal = Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", detail);
@@ -109,13 +178,6 @@ async fn receive_inner(
     }
 
     // 3. Authenticate and derive the delivery key (5).
-    let request_url = request_url(req);
-    let facts = RequestFacts {
-        request_url: &request_url,
-        headers: req.headers(),
-        peer: req.peer_addr().map(|a| a.ip()),
-        now_secs: received_at.timestamp(),
-    };
     let accepted = match authenticate(state, tenant.id.as_str(), source, &facts, &body).await {
         Ok(a) => a,
         Err(refusal) => {
@@ -158,6 +220,7 @@ async fn receive_inner(
         accepted.check,
     );
     let started = Instant::now();
+    let notification_body = notification.value().body.clone();
     match state.writer.insert(notification).await {
         // 7. Only now: the provider's success body (duplicates too).
         Ok(outcome) => {
@@ -173,22 +236,86 @@ async fn receive_inner(
             state.metrics.accepted(tenant.id.as_str(), source.id.as_str(), outcome);
             kinds::success(source.kind)
         }
-        Err(e) => {
+        Err(e) if e.is_unavailable() => {
             tracing::error!(error = %e, "could not store notification; answering 503");
             state
                 .metrics
                 .rejected(tenant.id.as_str(), source.id.as_str(), "storage_unavailable");
-            let mut response = kinds::failure(
-                Some(source.kind),
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage unavailable, retry later",
+            unavailable(Some(source.kind), "storage unavailable, retry later")
+        }
+        // Refused for this request's own content (its neighbours committed
+        // without it): a 500 the provider may retry, recorded with the body.
+        Err(e) => {
+            tracing::error!(error = %e, "the database refused this notification");
+            let refusal = Refusal::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "storage_refused",
+                "the notification could not be stored",
             );
-            if let Ok(v) = RETRY_AFTER_SECS.parse() {
-                response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
-            }
-            response
+            let body = notification_body;
+            request
+                .reject(Some(tenant.as_ref()), Some(source), refusal, body, size)
+                .await
         }
     }
+}
+
+/// 503 with `Retry-After`, shaped for the provider when known.
+fn unavailable(kind: Option<SourceKind>, message: &str) -> HttpResponse {
+    let mut response = kinds::failure(kind, StatusCode::SERVICE_UNAVAILABLE, message);
+    if let Ok(v) = RETRY_AFTER_SECS.parse() {
+        response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
+    }
+    response
+}
+
+/// Any method but POST on a webhook URL: 405 with `Allow: POST`, counted and
+/// recorded like every refusal.
+pub(crate) async fn method_not_allowed(req: HttpRequest, state: web::Data<IngressState>) -> HttpResponse {
+    let tenant = req.match_info().get("tenant").unwrap_or_default();
+    let source = req.match_info().get("source").unwrap_or_default();
+    let detail = format!("{} is not allowed; webhooks are POSTed", req.method());
+    let refusal = Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", detail);
+    let mut response = refuse_outside_route(&req, &state, tenant, source, refusal).await;
+    response.headers_mut().insert(
+        actix_web::http::header::ALLOW,
+        actix_web::http::header::HeaderValue::from_static("POST"),
+    );
+    response
+}
+
+/// A path no route serves: 404, counted and recorded like every refusal.
+pub(crate) async fn unmatched(req: HttpRequest, state: web::Data<IngressState>) -> HttpResponse {
+    let refusal = Refusal::new(StatusCode::NOT_FOUND, "no_route", "no such endpoint");
+    refuse_outside_route(&req, &state, "", "", refusal).await
+}
+
+/// Counts, records and answers a refusal decided before the webhook handler.
+async fn refuse_outside_route(
+    req: &HttpRequest,
+    state: &IngressState,
+    tenant_seg: &str,
+    source_seg: &str,
+    refusal: Refusal,
+) -> HttpResponse {
+    tracing::warn!(method = %req.method(), path = ?req.path(), "request outside the webhook routes");
+    let headers = capture_headers(req.headers(), &state.secret_headers);
+    let remote_addr = req.peer_addr().map(|a| a.to_string());
+    let ctx = RequestCtx {
+        state,
+        headers: &headers,
+        remote_addr: remote_addr.as_deref(),
+    };
+    let tenant = state.tenants.get(tenant_seg);
+    let source = tenant.and_then(|t| t.source(source_seg));
+    ctx.reject(
+        tenant.map(|t| t.as_ref()),
+        source,
+        refusal,
+        Bytes::new(),
+        content_length(req).unwrap_or(0),
+    )
+    .await
 }
 
 /// Authenticates with the source's configured credentials plus, for kinds
@@ -243,7 +370,7 @@ impl RequestCtx<'_> {
             source_id.unwrap_or(UNKNOWN),
             refusal.reason,
         );
-        tracing::warn!(reason = refusal.reason, detail = %refusal.detail, status = refusal.status.as_u16(), "webhook refused");
+        tracing::warn!(reason = refusal.reason, detail = ?refusal.detail, status = refusal.status.as_u16(), "webhook refused");
         let rejection = Rejection {
             tenant: tenant_id,
             source: source_id,
@@ -265,17 +392,32 @@ impl RequestCtx<'_> {
 }
 
 enum BodyError {
-    TooLarge { read: Bytes, size: i64 },
+    TooLarge {
+        read: Bytes,
+        size: i64,
+    },
     Read(String),
+    /// The process-wide budget of body bytes in memory is spent.
+    Overloaded,
+    /// The body did not arrive within the deadline.
+    Timeout,
 }
 
 fn content_length(req: &HttpRequest) -> Option<i64> {
     req.headers().get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
-/// Reads the body, refusing it as soon as it exceeds `limit`.
-async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Bytes, BodyError> {
-    if let Some(len) = content_length(req) {
+/// Reads the body, refusing it as soon as it exceeds `limit`. Every byte
+/// held is first taken from `budget` (the process-wide cap on body bytes in
+/// memory); the returned permit gives them back when the request is done.
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+    budget: &Arc<Semaphore>,
+) -> Result<(Bytes, Option<OwnedSemaphorePermit>), BodyError> {
+    let declared = content_length(req);
+    if let Some(len) = declared {
         if len > limit as i64 {
             return Err(BodyError::TooLarge {
                 read: Bytes::new(),
@@ -283,7 +425,22 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
             });
         }
     }
-    let mut buf = BytesMut::with_capacity(content_length(req).map_or(8 * 1024, |l| l as usize));
+    let take = |bytes: usize| -> Result<Option<OwnedSemaphorePermit>, BodyError> {
+        if bytes == 0 {
+            return Ok(None);
+        }
+        let n = u32::try_from(bytes).map_err(|_| BodyError::Overloaded)?;
+        budget
+            .clone()
+            .try_acquire_many_owned(n)
+            .map(Some)
+            .map_err(|_| BodyError::Overloaded)
+    };
+    // A declared length is reserved whole, up front: a request that cannot
+    // be held is refused before a byte of it is read.
+    let reserved = declared.map_or(0, |l| l.max(0) as usize);
+    let mut permit = take(reserved)?;
+    let mut buf = BytesMut::with_capacity(reserved.min(limit).max(1024));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| BodyError::Read(e.to_string()))?;
         if buf.len() + chunk.len() > limit {
@@ -294,16 +451,25 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
                 size,
             });
         }
+        let beyond = (buf.len() + chunk.len()).saturating_sub(reserved.max(buf.len()));
+        if let Some(more) = take(beyond)? {
+            match permit.as_mut() {
+                Some(p) => p.merge(more),
+                None => permit = Some(more),
+            }
+        }
         buf.extend_from_slice(&chunk);
     }
-    Ok(buf.freeze())
+    Ok((buf.freeze(), permit))
 }
 
-fn capture_headers(map: &HeaderMap) -> Vec<Header> {
+/// The headers to store: values of credential headers (the usual ones and
+/// every header a source names in `access.token`) are replaced.
+fn capture_headers(map: &HeaderMap, secret: &HashSet<String>) -> Vec<Header> {
     map.iter()
         .map(|(name, value)| {
             let name = name.as_str().to_owned();
-            let value = if REDACTED_HEADERS.contains(&name.as_str()) {
+            let value = if secret.contains(&name) {
                 "<redacted>".to_owned()
             } else {
                 String::from_utf8_lossy(value.as_bytes()).into_owned()

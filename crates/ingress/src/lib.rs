@@ -18,11 +18,57 @@ use hookgate_config::Tenants;
 use hookgate_core::ReadinessProbe;
 use hookgate_store::{GroupWriter, Store};
 use hookgate_telemetry::Metrics;
+use std::collections::HashSet;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+
+/// What one process lets unauthenticated clients hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Longest time for the request line and headers to arrive.
+    pub header_read_timeout: Duration,
+    /// Longest time for a whole body to arrive (→ 408).
+    pub body_read_timeout: Duration,
+    /// Body bytes held in memory at once, by every request together (beyond → 503).
+    pub max_body_bytes_in_memory: usize,
+    /// Webhook requests handled at once (beyond → 503 + Retry-After at once).
+    pub max_in_flight: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(5),
+            body_read_timeout: Duration::from_secs(10),
+            max_body_bytes_in_memory: 64 * 1024 * 1024,
+            max_in_flight: 1024,
+        }
+    }
+}
+
+/// [`Limits`] as semaphores shared by every worker.
+#[derive(Debug)]
+struct Budgets {
+    header_read_timeout: Duration,
+    body_read_timeout: Duration,
+    body_budget: Arc<Semaphore>,
+    in_flight: Arc<Semaphore>,
+}
+
+impl From<Limits> for Budgets {
+    fn from(l: Limits) -> Self {
+        Budgets {
+            header_read_timeout: l.header_read_timeout,
+            body_read_timeout: l.body_read_timeout,
+            body_budget: Arc::new(Semaphore::new(l.max_body_bytes_in_memory.min(Semaphore::MAX_PERMITS))),
+            in_flight: Arc::new(Semaphore::new(l.max_in_flight.clamp(1, Semaphore::MAX_PERMITS))),
+        }
+    }
+}
 
 /// Shared state of the HTTP handlers.
 #[derive(Debug)]
@@ -34,6 +80,10 @@ pub struct IngressState {
     probes: Vec<Arc<dyn ReadinessProbe>>,
     accepting: AtomicBool,
     keys: keyring::KeyRing,
+    limits: Budgets,
+    /// Header names whose values are never stored: the usual credential
+    /// headers and every `access.token` header of any source.
+    secret_headers: HashSet<String>,
 }
 
 impl IngressState {
@@ -49,6 +99,16 @@ impl IngressState {
     ) -> Self {
         let writer = GroupWriter::start(store.clone(), writers, max_batch);
         let keys = keyring::KeyRing::new(&store, keyring::DEFAULT_REFRESH_EVERY);
+        let secret_headers = handler::REDACTED_HEADERS
+            .iter()
+            .map(|h| (*h).to_owned())
+            .chain(tenants.iter().flat_map(|t| {
+                t.sources
+                    .values()
+                    .filter_map(|s| s.access.token.as_ref().map(|tok| tok.header.clone()))
+                    .collect::<Vec<_>>()
+            }))
+            .collect();
         IngressState {
             tenants,
             store,
@@ -57,6 +117,25 @@ impl IngressState {
             probes,
             accepting: AtomicBool::new(true),
             keys,
+            limits: Limits::default().into(),
+            secret_headers,
+        }
+    }
+
+    /// Replaces the default [`Limits`].
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits.into();
+        self
+    }
+
+    /// Metric labels of path segments: configured ids, or `unknown`.
+    fn labels<'a>(&'a self, tenant: &str, source: &str) -> (&'a str, &'a str) {
+        match self.tenants.get(tenant) {
+            Some(t) => (
+                t.id.as_str(),
+                t.source(source).map_or(handler::UNKNOWN, |s| s.id.as_str()),
+            ),
+            None => (handler::UNKNOWN, handler::UNKNOWN),
         }
     }
 
@@ -73,12 +152,19 @@ impl IngressState {
     }
 }
 
-/// Registers every route; used by the server and by tests alike.
+/// Registers every route; used by the server and by tests alike. Another
+/// method on a webhook URL is 405; any other path is 404 (both counted and
+/// recorded as rejections, see `handler::unmatched`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/hooks/{tenant}/{source}", web::post().to(handler::receive))
-        .route("/healthz", web::get().to(ops::healthz))
-        .route("/readyz", web::get().to(ops::readyz))
-        .route("/metrics", web::get().to(ops::metrics));
+    cfg.service(
+        web::resource("/hooks/{tenant}/{source}")
+            .route(web::post().to(handler::receive))
+            .default_service(web::to(handler::method_not_allowed)),
+    )
+    .route("/healthz", web::get().to(ops::healthz))
+    .route("/readyz", web::get().to(ops::readyz))
+    .route("/metrics", web::get().to(ops::metrics))
+    .default_service(web::to(handler::unmatched));
 }
 
 /// A running HTTP server.
@@ -109,6 +195,8 @@ impl IngressServer {
         let port = listener.local_addr()?.port();
         let data = web::Data::from(state.clone());
         let mut server = HttpServer::new(move || App::new().app_data(data.clone()).configure(routes))
+            // A head not received in time closes the connection (actix answers 408).
+            .client_request_timeout(state.limits.header_read_timeout)
             .listen(listener)?
             .disable_signals()
             .shutdown_timeout(drain.as_secs().max(1));

@@ -1,7 +1,7 @@
 //! Operational endpoints: liveness, readiness, metrics.
 
 use crate::IngressState;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -44,12 +44,25 @@ pub(crate) async fn readyz(state: web::Data<IngressState>) -> HttpResponse {
     }
 }
 
-/// `GET /metrics`: Prometheus text, with the outbox gauges refreshed.
-pub(crate) async fn metrics(state: web::Data<IngressState>) -> HttpResponse {
+/// `GET /metrics`: OpenMetrics when the scraper asks for it in `Accept`
+/// (Prometheus does), else the Prometheus text format 0.0.4; the outbox
+/// gauges are refreshed first.
+pub(crate) async fn metrics(req: HttpRequest, state: web::Data<IngressState>) -> HttpResponse {
     if let Ok(Ok(s)) = tokio::time::timeout(CHECK_TIMEOUT, state.store.outbox_stats()).await {
         state.metrics.outbox(s.pending, s.parked, s.oldest_pending_secs);
     }
-    HttpResponse::Ok()
-        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-        .body(state.metrics.render())
+    let openmetrics = req
+        .headers()
+        .get_all(actix_web::http::header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
+    if openmetrics {
+        HttpResponse::Ok()
+            .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+            .body(state.metrics.render())
+    } else {
+        HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .body(state.metrics.render_text())
+    }
 }

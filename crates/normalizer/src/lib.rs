@@ -126,7 +126,61 @@ pub fn ordering_key(
         options,
     };
     let events = normalize(&input).ok()?;
-    events.first().map(|e| format!("{tenant}:{}", e.event.subject))
+    events
+        .first()
+        .map(|e| storable_key(&format!("{tenant}:{}", e.event.subject)))
+}
+
+/// Longest key (ordering key, idempotency key) stored as sent; PostgreSQL
+/// btree entries are limited to about 2.7 kB, and keys are compared often.
+pub const MAX_KEY_LEN: usize = 200;
+
+/// Longest routing key: an AMQP short string holds at most 255 bytes
+/// (AMQP 0-9-1 §4.2.5.3); lapin panics on a longer one.
+pub const MAX_ROUTING_KEY_LEN: usize = 255;
+
+/// A key that PostgreSQL text and btree indexes can hold: the key itself when
+/// it is short and has no NUL (PostgreSQL text cannot hold one), else
+/// `sha256:<hex>` of it. Deterministic, so redeliveries and retries still fold.
+pub fn storable_key(key: &str) -> String {
+    if key.len() <= MAX_KEY_LEN && !key.contains('\0') {
+        key.to_owned()
+    } else {
+        format!("sha256:{}", hex::encode(Sha256::digest(key.as_bytes())))
+    }
+}
+
+/// Text that PostgreSQL can store: NUL (which `text` cannot hold) becomes
+/// U+FFFD. For display fields only; keys go through [`storable_key`].
+pub fn storable_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\u{fffd}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// A type whose routing key (`provider.type`) fits an AMQP short string:
+/// longer types keep their first bytes (on a char boundary) and end with
+/// `~` and 16 hex digits of their SHA-256, so distinct types stay distinct.
+fn bounded_type(provider: &str, kind: String) -> String {
+    let room = MAX_ROUTING_KEY_LEN.saturating_sub(provider.len() + 1);
+    if kind.len() <= room {
+        return kind;
+    }
+    let digest = hex::encode(Sha256::digest(kind.as_bytes()));
+    let mut cut = room.saturating_sub(17);
+    while cut > 0 && !kind.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}~{}", &kind[..cut], &digest[..16])
+}
+
+/// Seconds that a protobuf `Timestamp` can carry: 0001-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59Z (google/protobuf/timestamp.proto); anything else
+/// cannot be encoded as proto3 JSON.
+fn encodable(t: &Timestamp) -> bool {
+    (-62_135_596_800..=253_402_300_799).contains(&t.seconds) && (0..1_000_000_000).contains(&t.nanos)
 }
 
 /// What a provider module decides about one event; [`Mapped::into_event`]
@@ -157,18 +211,22 @@ impl Mapped {
         raw: Box<RawValue>,
     ) -> CanonicalEvent {
         let received_at = timestamp_from_millis(input.received_at.timestamp_millis());
+        // Payload text reaches AMQP short strings, PostgreSQL text and btree
+        // keys: bound and escape it here, once, for every provider.
+        let kind = bounded_type(provider, self.kind);
+        let occurred_at = self.occurred_at.filter(encodable).unwrap_or(received_at);
         let event = v1::Event {
             id: event_id(input, index).to_string(),
             spec_version: SPEC_VERSION.to_owned(),
             tenant: input.tenant.to_owned(),
             source: input.source.to_owned(),
             provider: provider.to_owned(),
-            r#type: self.kind,
+            r#type: kind,
             provider_event_type: self.provider_event_type,
             subject: self.subject,
-            occurred_at: Some(self.occurred_at.unwrap_or(received_at)),
+            occurred_at: Some(occurred_at),
             received_at: Some(received_at),
-            idempotency_key: self.idempotency_key,
+            idempotency_key: storable_key(&self.idempotency_key),
             notification_id: input.notification_id,
             delivery_key: input.delivery_key.to_owned(),
             data: self.data,

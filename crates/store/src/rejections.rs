@@ -33,6 +33,10 @@ pub struct Rejection<'a> {
 /// A stored rejection (tests, support).
 #[derive(Debug, Clone)]
 pub struct StoredRejection {
+    /// Tenant, when the request named a known one.
+    pub tenant: Option<String>,
+    /// Headers as stored (credential values redacted).
+    pub headers: serde_json::Value,
     /// Reason.
     pub reason: String,
     /// Detail.
@@ -52,13 +56,15 @@ impl Store {
     pub async fn record_rejection(&self, r: &Rejection<'_>) -> Result<(), StoreError> {
         let headers = serde_json::to_value(r.headers).unwrap_or_default();
         let prefix = &r.body[..r.body.len().min(BODY_PREFIX_MAX)];
+        // Details may quote payload text; PostgreSQL text cannot hold NUL.
+        let detail = r.detail.replace('\0', "\u{fffd}");
         sqlx::query!(
             r#"INSERT INTO rejections (tenant, source, reason, detail, http_status, remote_addr, headers, body_prefix, body_size)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
             r.tenant,
             r.source,
             r.reason,
-            r.detail,
+            detail,
             i32::from(r.http_status),
             r.remote_addr,
             headers,
@@ -74,7 +80,7 @@ impl Store {
     pub async fn rejections(&self, tenant: Option<&str>) -> Result<Vec<StoredRejection>, StoreError> {
         Ok(sqlx::query_as!(
             StoredRejection,
-            r#"SELECT reason, detail, http_status, body_size, body_prefix, received_at FROM rejections
+            r#"SELECT tenant, headers, reason, detail, http_status, body_size, body_prefix, received_at FROM rejections
                WHERE tenant IS NOT DISTINCT FROM $1 ORDER BY id DESC LIMIT 1000"#,
             tenant
         )

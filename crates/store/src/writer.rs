@@ -2,7 +2,9 @@
 //! each with its own connection, take whatever requests queued while the
 //! previous commit ran (up to `max_batch`) and store them with one multi-row
 //! statement. Every request still gets its answer only after the commit that
-//! contains its row; a failed commit fails every request in it (503).
+//! contains its row. A commit refused for its content (not for an outage) is
+//! retried one request at a time, so a request the database cannot take fails
+//! alone and its neighbours still commit.
 
 use crate::{InsertOutcome, Store, StoreError};
 use hookgate_core::{RawNotification, Verified};
@@ -71,6 +73,19 @@ impl GroupWriter {
 }
 
 async fn write_batch(store: &Store, jobs: Vec<Job>) {
+    if let Some(jobs) = write_together(store, jobs).await {
+        // Refused for its content: find the request at fault by committing
+        // each on its own. (Rare; an outage does not get here.)
+        // A batch of one always answers.
+        for job in jobs {
+            let _ = write_together(store, vec![job]).await;
+        }
+    }
+}
+
+/// Commits `jobs` in one statement and answers them; gives the jobs back
+/// unanswered when a batch of several was refused for its content.
+async fn write_together(store: &Store, jobs: Vec<Job>) -> Option<Vec<Job>> {
     // Fold redeliveries inside the batch: one row per delivery key, its count
     // being the number of copies (ON CONFLICT cannot touch a row twice).
     let mut first: HashMap<(&str, &str, &str), usize> = HashMap::new();
@@ -106,6 +121,10 @@ async fn write_batch(store: &Store, jobs: Vec<Job>) {
                 let _ = job.reply.send(Ok(outcome));
             }
         }
+        Err(e) if !e.is_unavailable() && jobs.len() > 1 => {
+            tracing::warn!(error = %e, rows = jobs.len(), "group commit refused; committing its requests one by one");
+            return Some(jobs);
+        }
         Err(e) => {
             let e = Arc::new(e);
             for job in jobs {
@@ -113,4 +132,5 @@ async fn write_batch(store: &Store, jobs: Vec<Job>) {
             }
         }
     }
+    None
 }

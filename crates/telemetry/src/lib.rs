@@ -79,10 +79,12 @@ pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryErr
         LogFormat::Text => tracing_subscriber::fmt::layer().with_target(true).boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer().json().flatten_event(true).boxed(),
     };
+    // The log filter governs logs only: quieting logs to `warn` must not
+    // stop the (info-level) spans of a webhook from being exported.
+    let traces = tracing_subscriber::filter::LevelFilter::INFO;
     tracing_subscriber::registry()
-        .with(filter)
-        .with(fmt)
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(fmt.with_filter(filter))
+        .with(tracing_opentelemetry::layer().with_tracer(tracer).with_filter(traces))
         .try_init()
         .map_err(|_| TelemetryError::AlreadyInstalled)?;
     Ok(TelemetryGuard { provider })
@@ -97,20 +99,32 @@ pub fn current_traceparent() -> Option<String> {
         .then(|| format!("00-{}-{}-{:02x}", sc.trace_id(), sc.span_id(), sc.trace_flags().to_u8()))
 }
 
-struct One<'a>(&'a str);
+/// The W3C trace context headers of a request.
+struct TraceHeaders<'a> {
+    traceparent: &'a str,
+    tracestate: Option<&'a str>,
+}
 
-impl Extractor for One<'_> {
+impl Extractor for TraceHeaders<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        (key == "traceparent").then_some(self.0)
+        match key {
+            "traceparent" => Some(self.traceparent),
+            "tracestate" => self.tracestate,
+            _ => None,
+        }
     }
     fn keys(&self) -> Vec<&str> {
-        vec!["traceparent"]
+        vec!["traceparent", "tracestate"]
     }
 }
 
-/// Makes `span` a child of the trace in a `traceparent` value (ignored if invalid).
-pub fn set_parent(span: &tracing::Span, traceparent: &str) {
-    let cx = TraceContextPropagator::new().extract(&One(traceparent));
+/// Makes `span` a child of the trace in a `traceparent` value, keeping the
+/// vendor entries of `tracestate` (W3C Trace Context §3.3); ignored if invalid.
+pub fn set_parent(span: &tracing::Span, traceparent: &str, tracestate: Option<&str>) {
+    let cx = TraceContextPropagator::new().extract(&TraceHeaders {
+        traceparent,
+        tracestate,
+    });
     if cx.span().span_context().is_valid() {
         let _ = span.set_parent(cx);
     }

@@ -34,6 +34,19 @@ struct TenantLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: String,
+}
+
+/// Most distinct routing keys a tenant gets as label values; later ones are
+/// counted as [`OTHER_ROUTING_KEYS`]. Routing keys carry payload text
+/// (Standard Webhooks `type`, Pagsmile statuses), so a sender could otherwise
+/// create series without end.
+pub const MAX_ROUTING_KEY_LABELS: usize = 200;
+/// Label value of routing keys beyond [`MAX_ROUTING_KEY_LABELS`].
+pub const OTHER_ROUTING_KEYS: &str = "_other";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PublishLabels {
     tenant: String,
     routing_key: String,
@@ -70,6 +83,9 @@ pub struct Metrics {
     parked: Family<TenantLabels, Counter>,
     publish_seconds: Histogram,
     resident_memory: Gauge,
+    relay_errors: Family<ReasonLabels, Counter>,
+    relay_loops: Gauge,
+    routing_keys: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<String>>>,
 }
 
 impl Default for Metrics {
@@ -110,6 +126,9 @@ impl Metrics {
             parked: Family::default(),
             publish_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             resident_memory: Gauge::default(),
+            relay_errors: Family::default(),
+            relay_loops: Gauge::default(),
+            routing_keys: Default::default(),
             registry: Registry::default(),
         };
         registry.register("webhooks_received", "Webhook requests received", m.received.clone());
@@ -168,6 +187,12 @@ impl Metrics {
             "Resident memory of this process",
             m.resident_memory.clone(),
         );
+        registry.register(
+            "relay_errors",
+            "Relay failures outside a single row (batch errors, panics, restarts), by reason",
+            m.relay_errors.clone(),
+        );
+        registry.register("relay_loops", "Relay loops running", m.relay_loops.clone());
         Metrics { registry, ..m }
     }
 
@@ -227,17 +252,34 @@ impl Metrics {
         self.outbox_parked.set(parked);
         self.outbox_oldest.set(oldest_secs);
     }
+    /// The label value of a routing key: itself for the first
+    /// [`MAX_ROUTING_KEY_LABELS`] keys of a tenant, then [`OTHER_ROUTING_KEYS`].
+    fn routing_key_label(&self, t: &str, routing_key: &str) -> String {
+        let Ok(mut seen) = self.routing_keys.lock() else {
+            return OTHER_ROUTING_KEYS.to_owned();
+        };
+        let keys = seen.entry(t.to_owned()).or_default();
+        if keys.contains(routing_key) {
+            return routing_key.to_owned();
+        }
+        if keys.len() < MAX_ROUTING_KEY_LABELS {
+            keys.insert(routing_key.to_owned());
+            return routing_key.to_owned();
+        }
+        OTHER_ROUTING_KEYS.to_owned()
+    }
     /// An event was confirmed by the broker.
     pub fn published(&self, t: &str, routing_key: &str, confirm_seconds: f64) {
+        let routing_key = self.routing_key_label(t, routing_key);
         self.published
             .get_or_create(&PublishLabels {
                 tenant: t.into(),
-                routing_key: routing_key.into(),
+                routing_key,
             })
             .inc();
         self.publish_seconds.observe(confirm_seconds);
     }
-    /// Events confirmed so far for a tenant and routing key.
+    /// Events confirmed so far for a tenant and routing key (label value).
     pub fn published_count(&self, t: &str, routing_key: &str) -> u64 {
         self.published
             .get_or_create(&PublishLabels {
@@ -245,6 +287,27 @@ impl Metrics {
                 routing_key: routing_key.into(),
             })
             .get()
+    }
+    /// The relay failed outside a single row (`batch_failed`, `panic`,
+    /// `loop_restarted`, `event_record_refused`).
+    pub fn relay_error(&self, reason: &str) {
+        self.relay_errors
+            .get_or_create(&ReasonLabels { reason: reason.into() })
+            .inc();
+    }
+    /// Relay failures so far for a reason.
+    pub fn relay_error_count(&self, reason: &str) -> u64 {
+        self.relay_errors
+            .get_or_create(&ReasonLabels { reason: reason.into() })
+            .get()
+    }
+    /// A relay loop started (`+1`) or ended (`-1`).
+    pub fn relay_loop_running(&self, delta: i64) {
+        self.relay_loops.inc_by(delta);
+    }
+    /// Relay loops running now.
+    pub fn relay_loops_running(&self) -> i64 {
+        self.relay_loops.get()
     }
     /// An event was suppressed as a duplicate.
     pub fn dedupe_hit(&self, t: &str) {
@@ -271,7 +334,14 @@ impl Metrics {
         self.parked.get_or_create(&tenant(t)).inc();
     }
 
-    /// Renders every metric in the Prometheus text format.
+    /// Renders every metric in the Prometheus text exposition format 0.0.4
+    /// (what a scraper gets without asking for OpenMetrics): counter
+    /// families are named with their `_total` suffix, no `# UNIT`/`# EOF`.
+    pub fn render_text(&self) -> String {
+        openmetrics_to_text(&self.render())
+    }
+
+    /// Renders every metric in the OpenMetrics text format 1.0.
     pub fn render(&self) -> String {
         if let Some(rss) = resident_memory_bytes() {
             self.resident_memory.set(rss);
@@ -282,6 +352,40 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Converts OpenMetrics text to the Prometheus 0.0.4 text format: a counter
+/// family `x` exposes samples `x_total`, which a 0.0.4 parser only types as
+/// a counter when `# TYPE` and `# HELP` name `x_total`.
+fn openmetrics_to_text(open: &str) -> String {
+    let mut counters = std::collections::HashSet::new();
+    for line in open.lines() {
+        if let Some(name) = line.strip_prefix("# TYPE ").and_then(|l| l.strip_suffix(" counter")) {
+            counters.insert(name.to_owned());
+        }
+    }
+    let mut out = String::with_capacity(open.len());
+    for line in open.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let meta = ["# TYPE ", "# HELP "]
+            .iter()
+            .find_map(|p| line.strip_prefix(p).map(|rest| (*p, rest)));
+        match meta {
+            Some((prefix, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                if counters.contains(name) {
+                    out.push_str(&format!("{prefix}{name}_total {tail}"));
+                } else {
+                    out.push_str(line);
+                }
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// VmRSS of this process from `/proc/self/status` (Linux), in bytes.
@@ -297,6 +401,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn routing_key_labels_are_bounded_per_tenant() {
+        let m = Metrics::new();
+        for i in 0..MAX_ROUTING_KEY_LABELS + 50 {
+            m.published("demo", &format!("webhooks.t{i}"), 0.001);
+        }
+        m.published("demo", "webhooks.t0", 0.001);
+        assert_eq!(
+            m.published_count("demo", "webhooks.t0"),
+            2,
+            "known keys keep their label"
+        );
+        assert_eq!(m.published_count("demo", OTHER_ROUTING_KEYS), 50);
+        m.published("other", "webhooks.x", 0.001);
+        assert_eq!(m.published_count("other", "webhooks.x"), 1, "the bound is per tenant");
+    }
+
+    #[test]
     fn renders_counters_by_reason() {
         let m = Metrics::new();
         m.received("demo", "keeta");
@@ -309,6 +430,14 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("hookgate_outbox_pending 3"), "{text}");
+        let plain = m.render_text();
+        assert!(
+            plain.contains("# TYPE hookgate_webhooks_rejected_total counter\n"),
+            "{plain}"
+        );
+        assert!(plain.contains("# HELP hookgate_webhooks_rejected_total "), "{plain}");
+        assert!(!plain.contains("# EOF"), "{plain}");
+        assert!(plain.contains("# TYPE hookgate_outbox_pending gauge\n"), "{plain}");
         assert!(
             text.contains(r#"hookgate_webhooks_received_total{tenant="demo",source="keeta"} 1"#),
             "{text}"

@@ -278,6 +278,24 @@ impl TestEnv {
         samples::sign(source, body, &keys, now_ms / 1000, &unique("msg_")).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// The JSON payload of a sample, to alter before [`TestEnv::sign`].
+    pub fn sample_json(&self, source_id: &str, event: &str, seq: u64) -> serde_json::Value {
+        let body = samples::body(self.source(source_id).kind, event, seq, chrono_now_ms())
+            .unwrap_or_else(|| panic!("no {event} for {source_id}"));
+        serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Signs any body as the provider of `source_id` would (an attacker's
+    /// or an unlucky provider's payload, correctly signed).
+    pub fn sign(&self, source_id: &str, body: Vec<u8>) -> Sample {
+        let source = self.source(source_id);
+        let (_, private) = demo_bh_keys();
+        let keys = ProviderKeys {
+            bh: Some(hookgate_signature::bh::PrivateKey::from_pkcs8_pem(&private).unwrap_or_else(|e| panic!("{e}"))),
+        };
+        samples::sign(source, body, &keys, chrono_now_ms() / 1000, &unique("msg_")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// A temporary queue bound to the tenant exchange with `bindings`.
     pub async fn subscribe(&self, bindings: &[&str]) -> Subscription {
         let r = &self.settings.service.rabbitmq;

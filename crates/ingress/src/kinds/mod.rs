@@ -78,7 +78,15 @@ pub(crate) fn is_heartbeat(source: &Source, body: &[u8]) -> bool {
     source.kind == SourceKind::Keeta && hookgate_normalizer::keeta::is_heartbeat(body)
 }
 
-/// Access controls, delivery key, then the provider signature.
+/// What is checked before the body is read: the source's network access
+/// controls (IP allowlist, basic auth, header token).
+pub(crate) fn admit(source: &Source, facts: &RequestFacts<'_>) -> Result<(), Refusal> {
+    access::check(&source.access, facts)
+}
+
+/// The delivery key and the provider signature; [`admit`] ran before.
+/// Where the credentials are headers (Standard Webhooks: `webhook-id` is
+/// both), the signature comes first, so a request without them is a 401.
 /// `registered` are the keys providers returned at registration (BH).
 pub(crate) fn authenticate(
     source: &Source,
@@ -86,10 +94,16 @@ pub(crate) fn authenticate(
     body: &[u8],
     registered: &[RegisteredKey],
 ) -> Result<Accepted, Refusal> {
-    access::check(&source.access, facts)?;
     let header = |name: &str| facts.header(name).map(str::to_owned);
-    let delivery_key = hookgate_normalizer::delivery_key(source.kind, body, &header)
-        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
+    let key = || {
+        hookgate_normalizer::delivery_key(source.kind, body, &header)
+            .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))
+    };
+    let early_key = if source.kind == SourceKind::StandardWebhooks {
+        None
+    } else {
+        Some(key()?)
+    };
     let check = match verify::signature(source, facts, body, registered) {
         Ok(check) => check,
         Err(f) if source.verification == Verification::Observe => SignatureCheck::Observed { reason: f.detail },
@@ -101,6 +115,19 @@ pub(crate) fn authenticate(
             };
             return Err(Refusal::new(status, f.reason, f.detail));
         }
+    };
+    // Standard Webhooks payloads are JSON by the specification
+    // (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#payload-structure).
+    if source.kind == SourceKind::StandardWebhooks && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "not_json",
+            "the payload is not JSON",
+        ));
+    }
+    let delivery_key = match early_key {
+        Some(k) => k,
+        None => key()?,
     };
     Ok(Accepted { delivery_key, check })
 }
