@@ -8,6 +8,7 @@
 //! same ids.
 
 pub mod bh;
+pub mod invariants;
 pub mod keeta;
 pub mod keeta_auth;
 mod money;
