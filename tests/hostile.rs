@@ -682,3 +682,111 @@ async fn metrics_negotiate_the_exposition_format() {
     assert!(open.text().await.unwrap().ends_with("# EOF\n"));
     gw.stop().await;
 }
+
+// ---------- 6 and 11. what reaches the log ----------
+
+/// A `hookgate serve --role ingress` child whose logs (info) go to a file.
+struct LoggingGateway {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+    base_url: String,
+}
+
+impl LoggingGateway {
+    async fn start(env: &TestEnv, token: &str) -> LoggingGateway {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let dir = env.write_config_dir(port, &unique("hookgate-test-unused-"));
+        let tenant_file = dir.join("tenants.d/tenant.toml");
+        let mut tenant = std::fs::read_to_string(&tenant_file).unwrap();
+        tenant.push_str(
+            "[sources.keeta.access]\ntoken = { header = \"x-hookgate-token\", value = { env = \"HOOKGATE_TEST_TOKEN\" } }\n",
+        );
+        std::fs::write(&tenant_file, tenant).unwrap();
+        let log = dir.join("gateway.log");
+        let exe = std::env::current_exe().unwrap();
+        let bin = exe.parent().and_then(|d| d.parent()).unwrap().join("hookgate");
+        assert!(
+            bin.exists(),
+            "{} not built: run `cargo test --workspace`",
+            bin.display()
+        );
+        let out = std::fs::File::create(&log).unwrap();
+        let child = std::process::Command::new(bin)
+            .args(["--config", dir.to_str().unwrap(), "serve", "--role", "ingress"])
+            .env("HOOKGATE_TEST_KEETA_SECRET", &env.keeta_secret)
+            .env("HOOKGATE_TEST_TOKEN", token)
+            .env("HOOKGATE__TELEMETRY__LOG_FILTER", "info")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        let base_url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http().get(format!("{base_url}/healthz")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "gateway did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        LoggingGateway { child, log, base_url }
+    }
+
+    fn stop(mut self) -> String {
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn logs_hold_no_secret_and_no_forged_line() {
+    let env = TestEnv::new().await;
+    let token = unique("tok-");
+    let gw = LoggingGateway::start(&env, &token).await;
+    let url = format!("{}/hooks/{}/keeta", gw.base_url, env.tenant);
+    let (good, _) = env.keeta_webhook(1002, 1);
+    let (other, _) = env.keeta_webhook(1002, 2);
+    let sends = [
+        (url.clone(), Some(token.clone()), good),
+        (url.clone(), Some(format!("{token}x")), other.clone()),
+        (
+            url.clone(),
+            Some(token.clone()),
+            hookgate_testkit::keeta::corrupt_signature(&other),
+        ),
+        (url.clone(), None, other.clone()),
+        (
+            format!("{}/hooks/{}/keeta%0aFORGED%20ERROR%20line", gw.base_url, env.tenant),
+            None,
+            other.clone(),
+        ),
+        (
+            format!("{}/hooks/x%0aFORGED%20tenant/keeta", gw.base_url),
+            None,
+            other.clone(),
+        ),
+        (format!("{}/nowhere%0aFORGED%20path", gw.base_url), None, other),
+    ];
+    let mut statuses = Vec::new();
+    for (url, token, body) in sends {
+        let mut req = http().post(&url).body(body);
+        if let Some(t) = token {
+            req = req.header("x-hookgate-token", t);
+        }
+        statuses.push(req.send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 401, 401, 401, 404, 404, 404]);
+    let log = gw.stop();
+    assert!(log.lines().count() > 5, "the gateway logged: {log}");
+    assert!(!log.contains(&token), "the token reached the log:\n{log}");
+    assert!(
+        !log.contains(&env.keeta_secret),
+        "the Keeta secret reached the log:\n{log}"
+    );
+    for line in log.lines() {
+        assert!(!line.starts_with("FORGED"), "a forged log line:\n{log}");
+    }
+}

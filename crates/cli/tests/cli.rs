@@ -157,3 +157,78 @@ base_url = "https://open.mykeeta.com"
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn temp_config(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hookgate-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("tenants.d")).unwrap();
+    dir
+}
+
+#[test]
+fn a_missing_directory_or_no_tenant_is_an_error_not_an_empty_gateway() {
+    let out = hookgate()
+        .args(["--config", "/no/such/hookgate/dir", "config", "check"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("/no/such/hookgate/dir: no such configuration directory"),
+        "{err}"
+    );
+
+    let dir = temp_config("empty");
+    for args in [&["config", "check"][..], &["serve"][..]] {
+        let out = hookgate().arg("--config").arg(&dir).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded with no tenant");
+        assert!(err.contains("no tenants configured"), "{args:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn errors_are_one_line_without_a_backtrace() {
+    let out = hookgate()
+        .args(["--config", "/no/such/hookgate/dir", "config", "check"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.starts_with("error: "), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!err.to_lowercase().contains("backtrace"), "{err}");
+}
+
+#[test]
+fn an_environment_typo_names_the_variable() {
+    let out = hookgate()
+        .args(["config", "check"])
+        .env("HOOKGATE__HTTP__LISTN", "127.0.0.1:1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("environment: HOOKGATE__HTTP__LISTN: no such setting http.listn"),
+        "{err}"
+    );
+    assert!(!err.contains("hookgate.toml"), "not a file error: {err}");
+}
+
+#[test]
+fn simulate_fails_when_requests_fail() {
+    // Nothing listens on port 9: every request is a transport error.
+    let out = hookgate()
+        .args(["simulate", "keeta", "order-accepted", "--url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("not every request was answered 2xx"), "{text}");
+}

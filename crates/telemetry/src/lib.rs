@@ -12,6 +12,7 @@ use opentelemetry::propagation::{Extractor, TextMapPropagator};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use std::io::IsTerminal;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -75,15 +76,25 @@ pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryErr
     let tracer = provider.tracer("hookgate");
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
 
-    let fmt = match settings.log_format {
-        LogFormat::Text => tracing_subscriber::fmt::layer().with_target(true).boxed(),
-        LogFormat::Json => tracing_subscriber::fmt::layer().json().flatten_event(true).boxed(),
-    };
+    // Colours only for a terminal: escape sequences do not belong in files.
+    let ansi = std::io::stderr().is_terminal();
     // The log filter governs logs only: quieting logs to `warn` must not
     // stop the (info-level) spans of a webhook from being exported.
+    let fmt = match settings.log_format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_target(true)
+            .with_ansi(ansi)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_filter(filter)
+            .boxed(),
+    };
     let traces = tracing_subscriber::filter::LevelFilter::INFO;
     tracing_subscriber::registry()
-        .with(fmt.with_filter(filter))
+        .with(fmt)
         .with(tracing_opentelemetry::layer().with_tracer(tracer).with_filter(traces))
         .try_init()
         .map_err(|_| TelemetryError::AlreadyInstalled)?;
