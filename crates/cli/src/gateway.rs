@@ -144,6 +144,7 @@ impl Gateway {
                     body_read_timeout: Duration::from_millis(svc.http.body_read_timeout_ms),
                     max_body_bytes_in_memory: svc.http.max_body_bytes_in_memory,
                     max_in_flight: svc.http.max_in_flight,
+                    max_worker_lag: Duration::from_millis(svc.http.max_worker_lag_ms),
                 }),
             );
             let drain = Duration::from_secs(svc.http.shutdown_deadline_secs.max(1));

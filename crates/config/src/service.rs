@@ -50,6 +50,8 @@ pub struct HttpSettings {
     pub max_body_bytes_in_memory: usize,
     /// Webhook requests handled at once (beyond → 503 + Retry-After at once).
     pub max_in_flight: usize,
+    /// Worker event-loop lag beyond which webhooks are shed, ms (0 = never).
+    pub max_worker_lag_ms: u64,
 }
 
 /// `[database]`.

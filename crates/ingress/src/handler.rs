@@ -66,10 +66,15 @@ async fn receive_inner(
         remote_addr: remote_addr.as_deref(),
     };
 
-    // 0. Load shedding: beyond the in-flight budget, answer at once instead
-    // of queueing work the client will have given up on. Not recorded in
+    // 0. Load shedding: beyond the in-flight budget, or while this worker
+    // runs late (CPU saturation), answer at once instead of queueing work the
+    // client will have given up on. Not recorded in
     // `rejections` (writing rows is what an overload cannot afford); counted.
-    let Ok(_in_flight) = state.limits.in_flight.clone().try_acquire_owned() else {
+    let lagging = !state.limits.max_worker_lag.is_zero() && crate::lag::current() > state.limits.max_worker_lag;
+    let in_flight = (!lagging)
+        .then(|| state.limits.in_flight.clone().try_acquire_owned().ok())
+        .flatten();
+    let Some(_in_flight) = in_flight else {
         let (t, s) = state.labels(tenant_seg, source_seg);
         state.metrics.rejected(t, s, "overloaded");
         let kind = state

@@ -11,6 +11,7 @@
 mod handler;
 pub mod keyring;
 mod kinds;
+mod lag;
 mod ops;
 
 use actix_web::{web, App, HttpServer};
@@ -37,6 +38,9 @@ pub struct Limits {
     pub max_body_bytes_in_memory: usize,
     /// Webhook requests handled at once (beyond → 503 + Retry-After at once).
     pub max_in_flight: usize,
+    /// Longest lag of an HTTP worker's event loop before new webhooks are
+    /// shed with 503 (CPU saturation; see `lag.rs`). Zero: never.
+    pub max_worker_lag: Duration,
 }
 
 impl Default for Limits {
@@ -46,6 +50,7 @@ impl Default for Limits {
             body_read_timeout: Duration::from_secs(10),
             max_body_bytes_in_memory: 64 * 1024 * 1024,
             max_in_flight: 1024,
+            max_worker_lag: Duration::from_millis(250),
         }
     }
 }
@@ -57,6 +62,7 @@ struct Budgets {
     body_read_timeout: Duration,
     body_budget: Arc<Semaphore>,
     in_flight: Arc<Semaphore>,
+    max_worker_lag: Duration,
 }
 
 impl From<Limits> for Budgets {
@@ -66,6 +72,7 @@ impl From<Limits> for Budgets {
             body_read_timeout: l.body_read_timeout,
             body_budget: Arc::new(Semaphore::new(l.max_body_bytes_in_memory.min(Semaphore::MAX_PERMITS))),
             in_flight: Arc::new(Semaphore::new(l.max_in_flight.clamp(1, Semaphore::MAX_PERMITS))),
+            max_worker_lag: l.max_worker_lag,
         }
     }
 }
@@ -194,12 +201,16 @@ impl IngressServer {
     ) -> std::io::Result<IngressServer> {
         let port = listener.local_addr()?.port();
         let data = web::Data::from(state.clone());
-        let mut server = HttpServer::new(move || App::new().app_data(data.clone()).configure(routes))
-            // A head not received in time closes the connection (actix answers 408).
-            .client_request_timeout(state.limits.header_read_timeout)
-            .listen(listener)?
-            .disable_signals()
-            .shutdown_timeout(drain.as_secs().max(1));
+        let mut server = HttpServer::new(move || {
+            // Called once on each worker: measure that worker's lag.
+            actix_web::rt::spawn(lag::tick());
+            App::new().app_data(data.clone()).configure(routes)
+        })
+        // A head not received in time closes the connection (actix answers 408).
+        .client_request_timeout(state.limits.header_read_timeout)
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(drain.as_secs().max(1));
         if workers > 0 {
             server = server.workers(workers);
         }
