@@ -70,6 +70,20 @@ impl Gateway {
         shutdown: CancellationToken,
     ) -> anyhow::Result<Gateway> {
         let svc = &settings.service;
+        // A body the memory budget can never hold would be refused forever.
+        for tenant in settings.tenants.iter() {
+            for source in tenant.sources.values() {
+                if source.body_limit_bytes > svc.http.max_body_bytes_in_memory {
+                    anyhow::bail!(
+                        "tenant {} source {}: body_limit_bytes {} exceeds http.max_body_bytes_in_memory {}",
+                        tenant.id,
+                        source.id,
+                        source.body_limit_bytes,
+                        svc.http.max_body_bytes_in_memory
+                    );
+                }
+            }
+        }
         let pool = PoolConfig {
             max_connections: svc.database.max_connections,
             acquire_timeout: svc.database.acquire_timeout(),

@@ -104,7 +104,7 @@ fn money(amount: Option<Decimal>, currency: &Option<String>) -> Option<v1::Money
 }
 
 fn ms(t: Option<Int>) -> Option<hookgate_proto::Timestamp> {
-    t.filter(|t| t.0 > 0).map(|t| timestamp_from_millis(t.0))
+    t.filter(|t| t.0 > 0).and_then(|t| timestamp_from_millis(t.0))
 }
 
 fn s(t: Option<Text>) -> Option<String> {

@@ -85,6 +85,12 @@ mod tests {
                     "Z".repeat(300)
                 ),
             ),
+            // Found by the fuzzer: a BH time no Timestamp can hold, inside the typed data.
+            (
+                SourceKind::Bh,
+                r#"{"webhookId":"w","eventType":"FUNDING_WEBHOOK","txId":"T1","status":"2","createTime":"17352799070067890"}"#
+                    .into(),
+            ),
         ];
         for (kind, body) in cases {
             if let Err(v) = check_accepted(kind, body.as_bytes(), &id) {

@@ -108,8 +108,8 @@ impl Mapped {
             idempotency_key: self.idempotency_key,
             occurred_at: self
                 .occurred_ms
-                .map(timestamp_from_millis)
-                .or_else(|| env.timestamp.map(timestamp_from_secs)),
+                .and_then(timestamp_from_millis)
+                .or_else(|| env.timestamp.and_then(timestamp_from_secs)),
             data: self.data,
         }
     }
@@ -372,13 +372,13 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                 data: Some(Data::Order(v1::Order {
                     order_view_id,
                     shop_id,
-                    created_at: int(base.ctime).map(timestamp_from_millis),
-                    expected_delivery_at: int(base.delivery_time).map(timestamp_from_millis),
-                    expected_ready_at: int(base.estimated_dining_ready_urge_time).map(timestamp_from_millis),
+                    created_at: int(base.ctime).and_then(timestamp_from_millis),
+                    expected_delivery_at: int(base.delivery_time).and_then(timestamp_from_millis),
+                    expected_ready_at: int(base.estimated_dining_ready_urge_time).and_then(timestamp_from_millis),
                     merchant_received_at: info
                         .merchant_order
                         .and_then(|m| int(m.ctime))
-                        .map(timestamp_from_millis),
+                        .and_then(timestamp_from_millis),
                     tableware_requested: base.choose_tableware.map(|f| f.0),
                     items,
                 })),
@@ -402,7 +402,7 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                     order_view_id,
                     shop_id: int(msg.shop_id).or(env.shop_id).unwrap_or_default(),
                     status,
-                    op_time: int(msg.op_time).map(timestamp_from_millis),
+                    op_time: int(msg.op_time).and_then(timestamp_from_millis),
                     cancel_reason: msg.cancel_reason,
                     op_type: int32(msg.op_type),
                 })),
@@ -446,7 +446,7 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                             name: p.name.or(p.spu_name),
                         })
                         .collect(),
-                    op_time: int(msg.op_time).map(timestamp_from_millis),
+                    op_time: int(msg.op_time).and_then(timestamp_from_millis),
                 })),
             })
         }
@@ -468,7 +468,7 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                     courier_phone: msg.courier_phone,
                     big_order: msg.big_order_tag.map(|f| f.0),
                     merchant_sub_order_id: int(msg.merchant_sub_order_id),
-                    op_time: op_time.map(timestamp_from_millis),
+                    op_time: op_time.and_then(timestamp_from_millis),
                 })),
             })
         }
@@ -489,8 +489,8 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                 .special_business_hour
                 .into_iter()
                 .map(|s| v1::SpecialHours {
-                    start_date: int(s.start_date).map(timestamp_from_millis),
-                    end_date: int(s.end_date).map(timestamp_from_millis),
+                    start_date: int(s.start_date).and_then(timestamp_from_millis),
+                    end_date: int(s.end_date).and_then(timestamp_from_millis),
                     ranges: ranges(s.business_hour),
                 })
                 .collect();

@@ -51,14 +51,14 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
         provider_event_type: provider_event_type.to_owned(),
         subject: format!("store/{shop_id}"),
         idempotency_key: format!("keeta-auth:{auth_id}:{op_type}"),
-        occurred_at: b.create_time.map(|t| timestamp_from_millis(t.0)),
+        occurred_at: b.create_time.and_then(|t| timestamp_from_millis(t.0)),
         data: Some(Data::StoreAuthorization(v1::StoreAuthorization {
             client_id: b.client_id.map(|i| i.0).unwrap_or_default(),
             auth_id,
             shop_id,
             shop_name: b.shop_name,
             op_type: i32::try_from(op_type).unwrap_or_default(),
-            time: b.create_time.map(|t| timestamp_from_millis(t.0)),
+            time: b.create_time.and_then(|t| timestamp_from_millis(t.0)),
         })),
     };
     Ok(vec![mapped.into_event(

@@ -177,11 +177,10 @@ fn bounded_type(provider: &str, kind: String) -> String {
     format!("{}~{}", &kind[..cut], &digest[..16])
 }
 
-/// Seconds that a protobuf `Timestamp` can carry: 0001-01-01T00:00:00Z to
-/// 9999-12-31T23:59:59Z (google/protobuf/timestamp.proto); anything else
-/// cannot be encoded as proto3 JSON.
+/// A time a protobuf `Timestamp` can carry (see
+/// [`hookgate_proto::TIMESTAMP_SECONDS`]); anything else cannot be encoded.
 fn encodable(t: &Timestamp) -> bool {
-    (-62_135_596_800..=253_402_300_799).contains(&t.seconds) && (0..1_000_000_000).contains(&t.nanos)
+    hookgate_proto::TIMESTAMP_SECONDS.contains(&t.seconds) && (0..1_000_000_000).contains(&t.nanos)
 }
 
 /// What a provider module decides about one event; [`Mapped::into_event`]
@@ -211,7 +210,8 @@ impl Mapped {
         index: u32,
         raw: Box<RawValue>,
     ) -> CanonicalEvent {
-        let received_at = timestamp_from_millis(input.received_at.timestamp_millis());
+        // The commit time is always within a Timestamp's range.
+        let received_at = timestamp_from_millis(input.received_at.timestamp_millis()).unwrap_or_default();
         // Payload text reaches AMQP short strings, PostgreSQL text and btree
         // keys: bound and escape it here, once, for every provider.
         let kind = bounded_type(provider, self.kind);

@@ -28,7 +28,7 @@ fn money(amount: Option<Decimal>, currency: Option<&str>) -> Option<v1::Money> {
 fn local_time(s: &str, offset_minutes: i32) -> Option<Timestamp> {
     let naive = chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S").ok()?;
     let utc = naive.and_utc().timestamp() - i64::from(offset_minutes) * 60;
-    Some(timestamp_from_secs(utc))
+    timestamp_from_secs(utc)
 }
 
 // ---------- issuing ----------
@@ -155,13 +155,13 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
             provider_event_type: format!("{notify_type}/otp"),
             subject: format!("card/{}", card_token.as_deref().unwrap_or("unknown")),
             idempotency_key: format!("pagsmile:otp:{request_id}"),
-            occurred_at: b.created_seconds.map(|s| timestamp_from_secs(s.0)).or(pushed_at),
+            occurred_at: b.created_seconds.and_then(|s| timestamp_from_secs(s.0)).or(pushed_at),
             data: Some(Data::CardOtp(v1::CardOtp {
                 card_token,
                 card_pan: b.card_pan,
                 code: text(b.validation_value).unwrap_or_default(),
                 amount: money(b.amount, b.currency.as_deref()),
-                created_at: b.created_seconds.map(|s| timestamp_from_secs(s.0)),
+                created_at: b.created_seconds.and_then(|s| timestamp_from_secs(s.0)),
             })),
         }
     } else {
@@ -338,7 +338,7 @@ pub fn normalize_payin(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Normali
         provider_event_type: status.clone(),
         subject: format!("payment/{trade_no}"),
         idempotency_key: format!("pagsmile:payin:{}", payin_key(&trade_no, &status, refund.as_deref())),
-        occurred_at: p.timestamp.map(|t| timestamp_from_secs(t.0)),
+        occurred_at: p.timestamp.and_then(|t| timestamp_from_secs(t.0)),
         data: Some(Data::Payment(v1::Payment {
             trade_no,
             out_trade_no: text(p.out_trade_no),
@@ -391,7 +391,7 @@ pub fn normalize_payout(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Normal
         provider_event_type: status.clone(),
         subject: format!("payout/{payout_id}"),
         idempotency_key: format!("pagsmile:payout:{payout_id}:{status}"),
-        occurred_at: p.timestamp.map(|t| timestamp_from_secs(t.0)),
+        occurred_at: p.timestamp.and_then(|t| timestamp_from_secs(t.0)),
         data: Some(Data::Payout(v1::Payout {
             payout_id,
             custom_code: text(p.custom_code),

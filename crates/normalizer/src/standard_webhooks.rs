@@ -60,7 +60,7 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
         .timestamp
         .as_deref()
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| hookgate_proto::timestamp_from_millis(t.timestamp_millis()));
+        .and_then(|t| hookgate_proto::timestamp_from_millis(t.timestamp_millis()));
     let mapped = Mapped {
         provider_event_type: b.kind.clone().unwrap_or_default(),
         kind,

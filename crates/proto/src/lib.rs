@@ -52,20 +52,29 @@ impl CanonicalEvent {
     }
 }
 
-/// Converts Unix milliseconds to a protobuf timestamp.
-pub fn timestamp_from_millis(ms: i64) -> Timestamp {
-    Timestamp {
-        seconds: ms.div_euclid(1000),
+/// Earliest and latest seconds a protobuf `Timestamp` may hold:
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z
+/// (google/protobuf/timestamp.proto); outside them the proto3 JSON mapping
+/// has no encoding.
+pub const TIMESTAMP_SECONDS: std::ops::RangeInclusive<i64> = -62_135_596_800..=253_402_300_799;
+
+/// Converts Unix milliseconds to a protobuf timestamp; `None` when a
+/// `Timestamp` cannot hold it (a provider's nonsense must not make the event
+/// unencodable: the field is left out instead).
+pub fn timestamp_from_millis(ms: i64) -> Option<Timestamp> {
+    let seconds = ms.div_euclid(1000);
+    TIMESTAMP_SECONDS.contains(&seconds).then(|| Timestamp {
+        seconds,
         nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
-    }
+    })
 }
 
-/// Converts Unix seconds to a protobuf timestamp.
-pub fn timestamp_from_secs(secs: i64) -> Timestamp {
-    Timestamp {
+/// Converts Unix seconds to a protobuf timestamp; `None` when out of range.
+pub fn timestamp_from_secs(secs: i64) -> Option<Timestamp> {
+    TIMESTAMP_SECONDS.contains(&secs).then_some(Timestamp {
         seconds: secs,
         nanos: 0,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -79,7 +88,7 @@ mod tests {
             r#type: "order.accepted".into(),
             provider: "keeta".into(),
             notification_id: 9_007_199_254_740_993,
-            occurred_at: Some(timestamp_from_millis(1_749_008_143_025)),
+            occurred_at: timestamp_from_millis(1_749_008_143_025),
             data: Some(v1::event::Data::OrderStatus(v1::OrderStatusChange {
                 order_view_id: 553_440_887_574_627,
                 status: 30,
@@ -100,6 +109,17 @@ mod tests {
             "{json}"
         );
         Ok(())
+    }
+
+    #[test]
+    fn timestamps_out_of_the_proto_range_are_none() {
+        assert_eq!(timestamp_from_secs(99_999_999_999_999), None);
+        assert_eq!(timestamp_from_millis(i64::MIN), None);
+        assert_eq!(
+            timestamp_from_millis(1_500).map(|t| (t.seconds, t.nanos)),
+            Some((1, 500_000_000))
+        );
+        assert!(timestamp_from_secs(253_402_300_799).is_some());
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub fn service_settings() -> ServiceSettings {
     s.dispatcher.confirm_timeout_ms = 5_000;
     s.redis.dedupe_ttl_secs = 600;
     s.http.workers = 1;
+    // Tests share two cores with many gateways at once: a slow scheduler
+    // must not shed their webhooks (the test of shedding sets its own).
+    s.http.max_worker_lag_ms = 0;
     s.database.max_connections = 8;
     s
 }
@@ -314,7 +317,7 @@ impl TestEnv {
         let dir = std::env::temp_dir().join(unique("hookgate-config-"));
         std::fs::create_dir_all(dir.join("tenants.d")).unwrap_or_else(|e| panic!("{e}"));
         let service = format!(
-            "[http]\nlisten = \"127.0.0.1:{port}\"\npublic_base_url = \"http://127.0.0.1:{port}\"\nworkers = 2\n\
+            "[http]\nlisten = \"127.0.0.1:{port}\"\npublic_base_url = \"http://127.0.0.1:{port}\"\nworkers = 2\nmax_worker_lag_ms = 0\n\
              [database]\nurl = \"{db}\"\nacquire_timeout_ms = 1000\n\
              [redis]\nurl = \"{redis}\"\nkey_prefix = \"{prefix}\"\ndedupe_ttl_secs = 600\n\
              [rabbitmq]\nurl = \"{amqp}\"\nunrouted_exchange = \"{ae}\"\nunrouted_queue = \"{aq}\"\n\
