@@ -1,0 +1,104 @@
+//! The dependency invariants of ARCHITECTURE.md, checked over `cargo
+//! metadata`: breaking one fails the build's tests, not just a review.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Each workspace package and the names of its normal (non-dev) dependencies.
+fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let deps = p["dependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["kind"].is_null()) // normal dependencies only
+                .map(|d| d["name"].as_str().unwrap().to_owned())
+                .collect();
+            (p["name"].as_str().unwrap().to_owned(), deps)
+        })
+        .collect()
+}
+
+/// The packages whose normal dependencies include `dep`.
+fn users(all: &BTreeMap<String, BTreeSet<String>>, dep: &str) -> BTreeSet<String> {
+    all.iter()
+        .filter(|(_, deps)| deps.contains(dep))
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+#[test]
+fn only_the_owning_crate_names_each_io_library() {
+    let all = dependencies();
+    assert!(all.contains_key("hookgate-core"), "{:?}", all.keys());
+    assert_eq!(users(&all, "sqlx"), set(&["hookgate-store"]), "only store names sqlx");
+    // testkit serves the fake provider management APIs.
+    assert_eq!(
+        users(&all, "actix-web"),
+        set(&["hookgate-ingress", "hookgate-testkit"]),
+        "only ingress names actix-web"
+    );
+    assert_eq!(
+        users(&all, "lapin"),
+        set(&["hookgate-dispatcher"]),
+        "only dispatcher names lapin"
+    );
+    assert_eq!(
+        users(&all, "redis"),
+        set(&["hookgate-dispatcher"]),
+        "only dispatcher names redis"
+    );
+    assert_eq!(
+        users(&all, "reqwest"),
+        set(&["hookgate-provider-api", "hookgate-cli", "hookgate-testkit"]),
+        "provider calls only in provider-api (cli: the load generator and simulate; testkit: test clients)"
+    );
+}
+
+#[test]
+fn pure_crates_have_no_io_dependency() {
+    let all = dependencies();
+    let io = ["tokio", "sqlx", "actix-web", "lapin", "redis", "reqwest", "config"];
+    for pure in [
+        "hookgate-core",
+        "hookgate-normalizer",
+        "hookgate-signature",
+        "hookgate-proto",
+    ] {
+        let deps = &all[pure];
+        for lib in io {
+            assert!(!deps.contains(lib), "{pure} depends on {lib}");
+        }
+    }
+}
+
+#[test]
+fn ingress_and_dispatcher_meet_only_in_the_outbox() {
+    let all = dependencies();
+    assert!(!all["hookgate-ingress"].contains("hookgate-dispatcher"));
+    assert!(!all["hookgate-dispatcher"].contains("hookgate-ingress"));
+    // Nothing but the test crates depends on the binary crate.
+    assert_eq!(
+        users(&all, "hookgate-cli"),
+        set(&["hookgate-testkit"]),
+        "no library depends on the binary crate"
+    );
+}
