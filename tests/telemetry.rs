@@ -1,6 +1,7 @@
 //! OpenTelemetry export: a gateway with `telemetry.otlp_endpoint` set sends
 //! its spans over OTLP/HTTP, in the trace of the request's `traceparent`,
-//! keeping its `tracestate`. The collector is a minimal OTLP/HTTP receiver
+//! keeping its `tracestate`; the relay's span joins the same trace and the
+//! published message carries it to consumers. The collector is a minimal OTLP/HTTP receiver
 //! in this test (its own binary: the tracing subscriber is process-global).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
@@ -68,7 +69,8 @@ async fn spans_are_exported_with_the_request_trace_id_and_tracestate() {
     env.settings.service.telemetry.otlp_endpoint = format!("http://127.0.0.1:{port}/v1/traces");
     env.settings.service.telemetry.log_filter = "warn".into();
     let guard = hookgate_telemetry::init(&env.settings.service.telemetry).unwrap();
-    let gw = env.start(Role::Ingress).await;
+    let gw = env.start(Role::All).await;
+    let mut sub = env.subscribe(&["#"]).await;
 
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let (body, _) = env.keeta_webhook(1002, 1);
@@ -81,6 +83,17 @@ async fn spans_are_exported_with_the_request_trace_id_and_tracestate() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
+    // The published message continues the trace from the relay's span.
+    let message = hookgate_testkit::receive(&mut sub, 1, Duration::from_secs(20))
+        .await
+        .remove(0);
+    let traceparent = message.headers.get("traceparent").expect("traceparent header").clone();
+    let parts: Vec<&str> = traceparent.split('-').collect();
+    assert_eq!(parts[1], trace_id, "{traceparent}");
+    assert_ne!(
+        parts[2], "00f067aa0ba902b7",
+        "the relay's own span, not the caller's: {traceparent}"
+    );
     gw.stop().await;
     // Flush: the batch exporter sends what it holds on shutdown.
     tokio::task::spawn_blocking(move || guard.shutdown()).await.unwrap();
@@ -93,7 +106,9 @@ async fn spans_are_exported_with_the_request_trace_id_and_tracestate() {
     loop {
         let exported = bodies.lock().unwrap().clone();
         if let Some(batch) = exported.iter().find(|b| contains(b, &id)) {
-            assert!(contains(batch, b"webhook"), "the webhook span is exported");
+            let all: Vec<u8> = exported.concat();
+            assert!(contains(&all, b"webhook"), "the webhook span is exported");
+            assert!(contains(&all, b"relay.row"), "the relay's span is exported");
             assert!(contains(batch, b"vendor=opaque-value"), "tracestate is kept");
             break;
         }

@@ -142,6 +142,32 @@ struct Work {
     row: Claimed,
     events: Vec<(CanonicalEvent, EventRecord)>,
     failure: Option<Failure>,
+    /// `relay.row`: from claim to settlement, a child of the span of the
+    /// request that stored the row (its `traceparent`); the published
+    /// messages carry this span's context.
+    span: tracing::Span,
+}
+
+impl Work {
+    fn new(row: Claimed, events: Vec<(CanonicalEvent, EventRecord)>, failure: Option<Failure>) -> Work {
+        let span = tracing::info_span!(
+            "relay.row",
+            notification.id = row.notification_id,
+            tenant.id = %row.tenant,
+            source.id = %row.source,
+            attempts = row.attempts,
+            outcome = tracing::field::Empty,
+        );
+        if let Some(tp) = &row.traceparent {
+            hookgate_telemetry::set_parent(&span, tp, None);
+        }
+        Work {
+            row,
+            events,
+            failure,
+            span,
+        }
+    }
 }
 
 impl Dispatcher {
@@ -173,6 +199,7 @@ impl Dispatcher {
     /// and awaits all confirms. A subject whose event failed stops there; its
     /// later rows are released for a later batch, so events of one subject are
     /// never published out of order. Batches of distinct subjects take one round.
+    #[tracing::instrument(name = "relay.batch", skip_all, fields(rows = tracing::field::Empty))]
     pub async fn try_once(&self) -> Result<Outcome, DispatchError> {
         // Connect before claiming: while the broker is down, rows stay pending
         // with their attempts untouched instead of marching towards parking.
@@ -191,6 +218,7 @@ impl Dispatcher {
         if rows.is_empty() {
             return Ok(outcome);
         }
+        tracing::Span::current().record("rows", rows.len());
         let t1 = Instant::now();
         let mut work: Vec<Work> = rows.into_iter().map(|row| self.prepare(row)).collect();
         let normalized_in = t1.elapsed();
@@ -249,6 +277,7 @@ impl Dispatcher {
         for w in work.iter().filter(|w| !released_set.contains(&w.row.notification_id)) {
             match &w.failure {
                 None => {
+                    w.span.record("outcome", "published");
                     done_ids.push(w.row.notification_id);
                     done_events.extend(w.events.iter().map(|(_, r)| r.clone()));
                 }
@@ -260,6 +289,7 @@ impl Dispatcher {
                     self.store
                         .mark_failed(self.owner, w.row.notification_id, error, retry_in, park)
                         .await?;
+                    w.span.record("outcome", if park { "parked" } else { "retry" });
                     if park {
                         outcome.parked += 1;
                         self.metrics.parked(&w.row.tenant);
@@ -333,7 +363,7 @@ impl Dispatcher {
             let messages: Result<Vec<_>, Failure> = w
                 .events
                 .iter()
-                .map(|(event, record)| self.outgoing(&w.row, event, record))
+                .map(|(event, record)| self.outgoing(w, event, record))
                 .collect();
             match messages {
                 Ok(messages) => {
@@ -388,19 +418,11 @@ impl Dispatcher {
                 "claimed {} times without an outcome: the relay stopped while handling it",
                 row.attempts
             )));
-            return Work {
-                row,
-                events: Vec::new(),
-                failure,
-            };
+            return Work::new(row, Vec::new(), failure);
         }
         let Some(kind) = SourceKind::parse(&row.kind) else {
             let failure = Some(Failure::Park(format!("unknown source kind {:?}", row.kind)));
-            return Work {
-                row,
-                events: Vec::new(),
-                failure,
-            };
+            return Work::new(row, Vec::new(), failure);
         };
         let input = hookgate_normalizer::Input {
             tenant: &row.tenant,
@@ -428,18 +450,10 @@ impl Dispatcher {
                         (e, record)
                     })
                     .collect();
-                Work {
-                    row,
-                    events,
-                    failure: None,
-                }
+                Work::new(row, events, None)
             }
             // A verified payload that cannot be parsed: park it for an operator.
-            Err(e) => Work {
-                row,
-                events: Vec::new(),
-                failure: Some(Failure::Park(format!("normalize: {e}"))),
-            },
+            Err(e) => Work::new(row, Vec::new(), Some(Failure::Park(format!("normalize: {e}")))),
         }
     }
 
@@ -454,7 +468,8 @@ impl Dispatcher {
     /// The AMQP message of one event. Encoding and AMQP limits depend only on
     /// the event, so their failures park; a tenant missing from the
     /// configuration may come back (reload), so that one retries.
-    fn outgoing(&self, row: &Claimed, event: &CanonicalEvent, record: &EventRecord) -> Result<amqp::Outgoing, Failure> {
+    fn outgoing(&self, work: &Work, event: &CanonicalEvent, record: &EventRecord) -> Result<amqp::Outgoing, Failure> {
+        let row = &work.row;
         let tenant = self
             .tenants
             .get(&row.tenant)
@@ -483,8 +498,9 @@ impl Dispatcher {
                 );
             }
         }
-        if let Some(tp) = &row.traceparent {
-            headers.insert("traceparent".to_owned(), tp.clone());
+        // The relay's span continues the request's trace to the consumer.
+        if let Some(tp) = hookgate_telemetry::traceparent_of(&work.span).or_else(|| row.traceparent.clone()) {
+            headers.insert("traceparent".to_owned(), tp);
         }
         let message = amqp::Outgoing {
             exchange: tenant.exchange.clone(),

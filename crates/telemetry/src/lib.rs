@@ -103,7 +103,12 @@ pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryErr
 
 /// The W3C `traceparent` of the current span, if tracing is set up.
 pub fn current_traceparent() -> Option<String> {
-    let context = tracing::Span::current().context();
+    traceparent_of(&tracing::Span::current())
+}
+
+/// The W3C `traceparent` of `span`, if tracing is set up.
+pub fn traceparent_of(span: &tracing::Span) -> Option<String> {
+    let context = span.context();
     let span = context.span();
     let sc = span.span_context();
     sc.is_valid()
