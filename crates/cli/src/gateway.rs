@@ -42,6 +42,7 @@ async fn supervise(dispatcher: Arc<Dispatcher>, metrics: Arc<Metrics>, shutdown:
     loop {
         let (d, s) = (dispatcher.clone(), shutdown.clone());
         match tokio::spawn(async move { d.run(s).await }).await {
+            // Counted again before the restart (the dead loop took itself off).
             Err(e) if e.is_panic() && !shutdown.is_cancelled() => {
                 metrics.relay_error("loop_restarted");
                 tracing::error!(
@@ -52,6 +53,7 @@ async fn supervise(dispatcher: Arc<Dispatcher>, metrics: Arc<Metrics>, shutdown:
                     _ = shutdown.cancelled() => return,
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
+                dispatcher.starting();
             }
             _ => return,
         }
@@ -115,7 +117,7 @@ impl Gateway {
         } else {
             0
         };
-        let dispatchers = (0..loops)
+        let dispatchers: Vec<Dispatcher> = (0..loops)
             .map(|_| {
                 Dispatcher::new(
                     store.clone(),
@@ -127,6 +129,11 @@ impl Gateway {
                 )
             })
             .collect();
+        // Counted as running from here: readiness must not flap between the
+        // build and the first scheduling of the loops.
+        for d in &dispatchers {
+            d.starting();
+        }
         let server = if role == Role::Dispatcher {
             None
         } else {
@@ -135,8 +142,13 @@ impl Gateway {
                 None => TcpListener::bind(&svc.http.listen).with_context(|| format!("binding {}", svc.http.listen))?,
             };
             listener.set_nonblocking(true)?;
-            let mut probes: Vec<Arc<dyn ReadinessProbe>> =
-                vec![Arc::new(RabbitProbe(publisher)), Arc::new(RedisProbe(dedupe))];
+            // Probes per role: an ingress-only process is ready without
+            // RabbitMQ and Redis (it never uses them).
+            let mut probes: Vec<Arc<dyn ReadinessProbe>> = Vec::new();
+            if role != Role::Ingress {
+                probes.push(Arc::new(RabbitProbe(publisher)));
+                probes.push(Arc::new(RedisProbe(dedupe)));
+            }
             if loops > 0 {
                 probes.push(Arc::new(RelayProbe {
                     metrics: metrics.clone(),

@@ -289,6 +289,22 @@ impl Publisher {
         Ok(())
     }
 
+    /// Whether every vhost has an open connection and channel, without
+    /// connecting (readiness).
+    pub async fn connected(&self) -> Result<(), String> {
+        let state = self.state.lock().await;
+        for vhost in self.vhosts() {
+            match state.get(&vhost) {
+                Some((conn, ch)) if conn.status().connected() && ch.status().connected() => {}
+                _ => {
+                    let shown = if vhost.is_empty() { "(default)" } else { vhost.as_str() };
+                    return Err(format!("not connected to vhost {shown}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The confirm channel of `vhost`, connecting and declaring if needed.
     async fn channel(&self, vhost: &str) -> Result<Channel, AmqpError> {
         let mut state = self.state.lock().await;

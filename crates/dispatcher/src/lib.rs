@@ -60,16 +60,11 @@ pub struct Outcome {
     pub released: usize,
 }
 
-/// Counts a running relay loop in `hookgate_relay_loops` for as long as it
-/// lives, also when it ends by a panic.
+/// Takes a relay loop off `hookgate_relay_loops` when it ends, also by a
+/// panic. Whoever starts a loop counts it first ([`Dispatcher::starting`]),
+/// so readiness never sees a loop that was started but not yet scheduled as
+/// missing.
 struct LoopGuard(Arc<Metrics>);
-
-impl LoopGuard {
-    fn start(metrics: &Arc<Metrics>) -> LoopGuard {
-        metrics.relay_loop_running(1);
-        LoopGuard(metrics.clone())
-    }
-}
 
 impl Drop for LoopGuard {
     fn drop(&mut self) {
@@ -561,6 +556,12 @@ impl Dispatcher {
         Duration::from_millis((ms as f64 * jitter) as u64)
     }
 
+    /// Counts a loop about to be started with [`Dispatcher::run`] in
+    /// `hookgate_relay_loops` (the loop takes itself off when it ends).
+    pub fn starting(&self) {
+        self.metrics.relay_loop_running(1);
+    }
+
     /// Runs until `shutdown`: wakes on NOTIFY or every poll interval, drains
     /// while there is work. A batch in flight is finished before returning.
     ///
@@ -570,7 +571,7 @@ impl Dispatcher {
     /// row that keeps being claimed without an outcome parks
     /// ([`Dispatcher::try_once`]), so no row can stop the relay for good.
     pub async fn run(&self, shutdown: CancellationToken) {
-        let _running = LoopGuard::start(&self.metrics);
+        let _running = LoopGuard(self.metrics.clone());
         let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
         let mut listener = None;
         while !shutdown.is_cancelled() {

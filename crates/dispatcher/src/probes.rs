@@ -5,7 +5,9 @@ use crate::{Dedupe, Publisher};
 use hookgate_core::{BoxFuture, ReadinessProbe};
 use std::sync::Arc;
 
-/// RabbitMQ is reachable (connects if needed).
+/// The publisher holds an open connection and channel for every vhost.
+/// Read-only: a probe never connects or declares topology (the relay does,
+/// before each claim), so `/readyz` cannot change the broker.
 #[derive(Debug, Clone)]
 pub struct RabbitProbe(pub Arc<Publisher>);
 
@@ -14,7 +16,7 @@ impl ReadinessProbe for RabbitProbe {
         "rabbitmq"
     }
     fn check(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move { self.0.connect().await.map_err(|e| e.to_string()) })
+        Box::pin(async move { self.0.connected().await })
     }
 }
 
