@@ -793,3 +793,59 @@ async fn logs_hold_no_secret_and_no_forged_line() {
         assert!(!line.starts_with("FORGED"), "a forged log line:\n{log}");
     }
 }
+
+/// A request the database refuses (here: a trigger standing in for any
+/// content-specific failure) gets 500 and a rejection row; the requests that
+/// shared its group commit are stored and acknowledged.
+#[tokio::test]
+async fn a_request_the_database_refuses_gets_500_and_its_neighbours_commit() {
+    let env = TestEnv::new().await;
+    let db = &env.settings.service.database.url;
+    let sql = "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ \
+               BEGIN IF NEW.delivery_key = 'refuse-me' THEN RAISE EXCEPTION 'refused for the test' \
+               USING ERRCODE = '22023'; END IF; RETURN NEW; END $$; \
+               CREATE TRIGGER refuse_one BEFORE INSERT ON notifications FOR EACH ROW EXECUTE FUNCTION refuse_one();";
+    let out = std::process::Command::new("psql")
+        .args([db.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let gw = env.start(Role::Ingress).await;
+    let url = gw.hook_url(&env.tenant, "keeta");
+    let now_ms = Utc::now().timestamp_millis();
+    let message = keeta::message(1002, 1, 145_541, now_ms);
+    let envelope = keeta::envelope(KEETA_APP_ID, 1002, "refuse-me", 145_541, &message, now_ms / 1000);
+    let refused = keeta::signed_body(envelope, &env.callback_url, &env.keeta_secret);
+    let mut requests = Vec::new();
+    for i in 0..40u64 {
+        let body = if i == 13 {
+            refused.clone()
+        } else {
+            env.keeta_webhook(1002, 200 + i).0
+        };
+        let url = url.clone();
+        requests.push(tokio::spawn(async move {
+            let r = http().post(url).body(body).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }));
+    }
+    let mut statuses = BTreeMap::new();
+    for r in requests {
+        let (status, text) = r.await.unwrap();
+        if status == 500 {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["code"], 500, "Keeta-shaped body: {text}");
+        }
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    assert_eq!(statuses, BTreeMap::from([(200, 39), (500, 1)]));
+    assert_eq!(gw.store.count_notifications(&env.tenant).await.unwrap(), 39);
+    let rejections = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    assert_eq!(rejections.len(), 1);
+    assert_eq!(
+        (rejections[0].reason.as_str(), rejections[0].http_status),
+        ("storage_refused", 500)
+    );
+    assert_eq!(gw.metrics.rejected_count(&env.tenant, "keeta", "storage_refused"), 1);
+    gw.stop().await;
+}
