@@ -53,8 +53,8 @@ fn only_the_owning_crate_names_each_io_library() {
     // testkit serves the fake provider management APIs.
     assert_eq!(
         users(&all, "actix-web"),
-        set(&["hookgate-ingress", "hookgate-testkit"]),
-        "only ingress names actix-web"
+        set(&["hookgate-ingress", "hookgate-admin", "hookgate-testkit"]),
+        "only ingress and admin name actix-web"
     );
     assert_eq!(
         users(&all, "lapin"),

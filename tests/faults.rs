@@ -219,6 +219,7 @@ fn verdict(
 struct ChildGateway {
     child: Child,
     base_url: String,
+    admin_url: String,
 }
 
 impl ChildGateway {
@@ -240,13 +241,14 @@ impl ChildGateway {
         ChildGateway {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
+            admin_url: format!("http://127.0.0.1:{}", hookgate_testkit::admin_port(dir)),
         }
     }
 
     async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(r) = http().get(format!("{}/readyz", self.base_url)).send().await {
+            if let Ok(r) = http().get(format!("{}/readyz", self.admin_url)).send().await {
                 if r.status().is_success() {
                     return;
                 }

@@ -54,7 +54,7 @@ fn webhook_id(sample: &hookgate_cli::samples::Sample) -> String {
 
 async fn ready(gw: &TestGateway) -> u16 {
     http()
-        .get(format!("{}/readyz", gw.base_url))
+        .get(format!("{}/readyz", gw.admin_url))
         .send()
         .await
         .unwrap()
@@ -664,7 +664,7 @@ async fn metrics_negotiate_the_exposition_format() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let url = format!("{}/metrics", gw.base_url);
+    let url = format!("{}/metrics", gw.admin_url);
     let plain = http().get(&url).send().await.unwrap();
     let ct = plain.headers()["content-type"].to_str().unwrap().to_owned();
     let text = plain.text().await.unwrap();

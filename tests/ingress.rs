@@ -307,12 +307,18 @@ async fn database_unreachable_is_503_never_2xx() {
     let metrics = Arc::new(hookgate_telemetry::Metrics::new());
     let state = Arc::new(IngressState::new(
         env.settings.tenants.clone(),
-        store,
+        store.clone(),
         metrics.clone(),
-        Vec::new(),
         2,
         64,
     ));
+    let admin_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    admin_listener.set_nonblocking(true).unwrap();
+    let admin_state = Arc::new(hookgate_admin::AdminState::new(store, metrics.clone(), Vec::new()));
+    let admin = hookgate_admin::AdminServer::build(admin_listener, admin_state).unwrap();
+    let admin_url = format!("http://127.0.0.1:{}", admin.port());
+    let admin_handle = admin.handle();
+    let admin_task = tokio::spawn(admin.run());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
@@ -328,10 +334,12 @@ async fn database_unreachable_is_503_never_2xx() {
         assert!(headers.contains_key("retry-after"));
     }
     assert_eq!(metrics.rejected_count(&env.tenant, "keeta", "storage_unavailable"), 3);
-    let ready = http().get(format!("{base}/readyz")).send().await.unwrap();
+    let ready = http().get(format!("{admin_url}/readyz")).send().await.unwrap();
     assert_eq!(ready.status().as_u16(), 503);
     shutdown.cancel();
     let _ = task.await;
+    admin_handle.stop(true).await;
+    let _ = admin_task.await;
 }
 
 #[tokio::test]
@@ -340,7 +348,7 @@ async fn health_readiness_and_metrics() {
     let gw = env.start(Role::All).await;
     let health = http().get(format!("{}/healthz", gw.base_url)).send().await.unwrap();
     assert_eq!(health.status().as_u16(), 200);
-    let ready = http().get(format!("{}/readyz", gw.base_url)).send().await.unwrap();
+    let ready = http().get(format!("{}/readyz", gw.admin_url)).send().await.unwrap();
     assert_eq!(ready.status().as_u16(), 200);
     let ready: Value = ready.json().await.unwrap();
     assert_eq!(ready["checks"]["postgres"], "ok");
@@ -351,7 +359,7 @@ async fn health_readiness_and_metrics() {
     post(&gw.hook_url(&env.tenant, "keeta"), body).await;
     post(&gw.hook_url(&env.tenant, "keeta"), "garbage".to_owned()).await;
     let text = http()
-        .get(format!("{}/metrics", gw.base_url))
+        .get(format!("{}/metrics", gw.admin_url))
         .send()
         .await
         .unwrap()

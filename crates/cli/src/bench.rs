@@ -60,6 +60,9 @@ pub struct BenchArgs {
     /// Base URL of the gateway (default: http.public_base_url).
     #[arg(long)]
     pub url: Option<String>,
+    /// Base URL of its operations listener, for /metrics (default: from admin.listen).
+    #[arg(long)]
+    pub admin_url: Option<String>,
     /// BH's private key, for --kind bh.
     #[arg(long, default_value = "config/demo/bh-private.pem")]
     pub bh_private_key: std::path::PathBuf,
@@ -188,6 +191,15 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
         .clone()
         .unwrap_or_else(|| settings.service.http.public_base_url.clone());
     let base = base.trim_end_matches('/').to_owned();
+    // Metrics live on the operations listener; a wildcard bind is reached on loopback.
+    let admin = args.admin_url.clone().unwrap_or_else(|| {
+        let listen = &settings.service.admin.listen;
+        format!(
+            "http://{}",
+            listen.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]")
+        )
+    });
+    let admin = admin.trim_end_matches('/').to_owned();
     let url = format!("{base}/hooks/{}/{}", tenant.id, source.id);
     let generator = Arc::new(Generator {
         source,
@@ -222,7 +234,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
         }))
     };
 
-    let rss_before = scrape(&client, &base, "hookgate_process_resident_memory_bytes").await;
+    let rss_before = scrape(&client, &admin, "hookgate_process_resident_memory_bytes").await;
     let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<Sent>();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.duration);
@@ -348,8 +360,8 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
                 .map(|t0| at.saturating_duration_since(*t0).as_micros() as u64)
         })
         .collect();
-    let rss_after = scrape(&client, &base, "hookgate_process_resident_memory_bytes").await;
-    let outbox = scrape(&client, &base, "hookgate_outbox_pending").await;
+    let rss_after = scrape(&client, &admin, "hookgate_process_resident_memory_bytes").await;
+    let outbox = scrape(&client, &admin, "hookgate_outbox_pending").await;
     if let Some(c) = consumer {
         c.abort();
     }

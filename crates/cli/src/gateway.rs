@@ -1,6 +1,7 @@
 //! Builds and runs a gateway: ingress, dispatcher, or both, from settings.
 
 use anyhow::Context;
+use hookgate_admin::{AdminServer, AdminState};
 use hookgate_config::Settings;
 use hookgate_core::ReadinessProbe;
 use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, RabbitProbe, RedisProbe, RelayProbe};
@@ -32,7 +33,29 @@ pub struct Gateway {
     /// Metrics registry.
     pub metrics: Arc<Metrics>,
     server: Option<IngressServer>,
+    admin: AdminServer,
+    admin_state: Arc<AdminState>,
     dispatchers: Vec<Dispatcher>,
+}
+
+/// Already bound listeners (tests bind port 0); `None`: bind the configured
+/// address (`http.listen`, `admin.listen`).
+#[derive(Debug, Default)]
+pub struct Listeners {
+    /// The public webhook listener.
+    pub http: Option<TcpListener>,
+    /// The operations listener.
+    pub admin: Option<TcpListener>,
+}
+
+/// Binds `address` unless a listener was handed in; non-blocking for actix.
+fn bind(given: Option<TcpListener>, address: &str) -> anyhow::Result<TcpListener> {
+    let listener = match given {
+        Some(l) => l,
+        None => TcpListener::bind(address).with_context(|| format!("binding {address}"))?,
+    };
+    listener.set_nonblocking(true)?;
+    Ok(listener)
 }
 
 /// Runs a relay loop until `shutdown`, restarting it when it dies (a panic
@@ -68,7 +91,7 @@ impl Gateway {
     pub async fn build(
         settings: &Settings,
         role: Role,
-        listener: Option<TcpListener>,
+        listeners: Listeners,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Gateway> {
         let svc = &settings.service;
@@ -134,33 +157,30 @@ impl Gateway {
         for d in &dispatchers {
             d.starting();
         }
+        // Probes per role: an ingress-only process is ready without RabbitMQ
+        // and Redis (it never uses them).
+        let mut probes: Vec<Arc<dyn ReadinessProbe>> = Vec::new();
+        if role != Role::Ingress {
+            probes.push(Arc::new(RabbitProbe(publisher)));
+            probes.push(Arc::new(RedisProbe(dedupe)));
+        }
+        if loops > 0 {
+            probes.push(Arc::new(RelayProbe {
+                metrics: metrics.clone(),
+                expected: loops as i64,
+            }));
+        }
+        let admin_state = Arc::new(AdminState::new(store.clone(), metrics.clone(), probes));
+        let admin = AdminServer::build(bind(listeners.admin, &svc.admin.listen)?, admin_state.clone())?;
         let server = if role == Role::Dispatcher {
             None
         } else {
-            let listener = match listener {
-                Some(l) => l,
-                None => TcpListener::bind(&svc.http.listen).with_context(|| format!("binding {}", svc.http.listen))?,
-            };
-            listener.set_nonblocking(true)?;
-            // Probes per role: an ingress-only process is ready without
-            // RabbitMQ and Redis (it never uses them).
-            let mut probes: Vec<Arc<dyn ReadinessProbe>> = Vec::new();
-            if role != Role::Ingress {
-                probes.push(Arc::new(RabbitProbe(publisher)));
-                probes.push(Arc::new(RedisProbe(dedupe)));
-            }
-            if loops > 0 {
-                probes.push(Arc::new(RelayProbe {
-                    metrics: metrics.clone(),
-                    expected: loops as i64,
-                }));
-            }
+            let listener = bind(listeners.http, &svc.http.listen)?;
             let state = Arc::new(
                 IngressState::new(
                     settings.tenants.clone(),
                     store.clone(),
                     metrics.clone(),
-                    probes,
                     svc.database.writers,
                     svc.database.max_batch,
                 )
@@ -186,6 +206,8 @@ impl Gateway {
             store,
             metrics,
             server,
+            admin,
+            admin_state,
             dispatchers,
         })
     }
@@ -195,13 +217,27 @@ impl Gateway {
         self.server.as_ref().map(IngressServer::port)
     }
 
-    /// Runs until `shutdown` is cancelled; then stops accepting, finishes
-    /// in-flight requests and the batch in progress, and closes the pool.
+    /// The port of the operations listener.
+    pub fn admin_port(&self) -> u16 {
+        self.admin.port()
+    }
+
+    /// Runs until `shutdown` is cancelled; then `/readyz` turns 503, the
+    /// webhook listener finishes in-flight requests, the relays their batch,
+    /// the operations listener stops last, and the pool closes.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let tracker = TaskTracker::new();
         for d in self.dispatchers {
             tracker.spawn(supervise(Arc::new(d), self.metrics.clone(), shutdown.clone()));
         }
+        let admin_handle = self.admin.handle();
+        let admin = tokio::spawn(self.admin.run());
+        let admin_state = self.admin_state.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            admin_state.stop_accepting();
+        });
         let served = match self.server {
             Some(server) => server.run().await.context("HTTP server"),
             None => {
@@ -212,6 +248,8 @@ impl Gateway {
         shutdown.cancel();
         tracker.close();
         tracker.wait().await;
+        admin_handle.stop(true).await;
+        let _ = admin.await;
         self.store.close().await;
         served
     }

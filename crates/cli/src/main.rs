@@ -236,12 +236,13 @@ async fn run_register(settings: &Settings, command: RegisterCommand) -> anyhow::
 async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
     let telemetry = hookgate_telemetry::init(&settings.service.telemetry)?;
     let shutdown = CancellationToken::new();
-    let gateway = Gateway::build(&settings, role, None, shutdown.clone()).await?;
+    let gateway = Gateway::build(&settings, role, Default::default(), shutdown.clone()).await?;
+    let admin = gateway.admin_port();
     match gateway.port() {
         Some(port) => {
-            tracing::info!(port, listen = %settings.service.http.listen, tenants = settings.tenants.len(), ?role, "hookgate serving")
+            tracing::info!(port, admin, listen = %settings.service.http.listen, tenants = settings.tenants.len(), ?role, "hookgate serving")
         }
-        None => tracing::info!(?role, "hookgate dispatching"),
+        None => tracing::info!(admin, ?role, "hookgate dispatching"),
     }
     let signals = shutdown.clone();
     let deadline = std::time::Duration::from_secs(settings.service.http.shutdown_deadline_secs);

@@ -12,8 +12,8 @@ mod tenant;
 
 pub use secret::{Secret, SecretBytes, SecretRef};
 pub use service::{
-    DatabaseSettings, DispatcherSettings, HttpSettings, LogFormat, RabbitSettings, RedisSettings, ServiceSettings,
-    TelemetrySettings,
+    AdminSettings, DatabaseSettings, DispatcherSettings, HttpSettings, LogFormat, RabbitSettings, RedisSettings,
+    ServiceSettings, TelemetrySettings,
 };
 pub use tenant::{
     tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, BhSource, HeaderToken, KeetaApi, KeetaAuthSource, KeetaSource,

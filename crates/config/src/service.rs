@@ -12,6 +12,8 @@ const DEFAULTS: &str = include_str!("defaults.toml");
 pub struct ServiceSettings {
     /// Webhook listener.
     pub http: HttpSettings,
+    /// Operations listener (metrics, readiness).
+    pub admin: AdminSettings,
     /// PostgreSQL.
     pub database: DatabaseSettings,
     /// Redis (dedupe).
@@ -24,6 +26,15 @@ pub struct ServiceSettings {
     pub telemetry: TelemetrySettings,
     /// Tenant files directory (relative to the config directory unless absolute).
     pub tenants_dir: PathBuf,
+}
+
+/// `[admin]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    /// Bind address of the operations listener (`/metrics`, `/readyz`,
+    /// `/healthz`); never the public webhook port.
+    pub listen: String,
 }
 
 /// `[http]`.
@@ -167,6 +178,7 @@ struct TenantsSection {
 #[serde(deny_unknown_fields)]
 struct ServiceFile {
     http: HttpSettings,
+    admin: AdminSettings,
     database: DatabaseSettings,
     redis: RedisSettings,
     rabbitmq: RabbitSettings,
@@ -271,6 +283,7 @@ impl ServiceSettings {
         }
         Ok(ServiceSettings {
             http,
+            admin: raw.admin,
             database: raw.database,
             redis: raw.redis,
             rabbitmq: raw.rabbitmq,

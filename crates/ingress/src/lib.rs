@@ -1,7 +1,8 @@
 //! HTTP ingress: `POST /hooks/{tenant}/{source}` authenticates each request
 //! with the provider's scheme, stores it raw together with its outbox row in
 //! one transaction, and only then answers the body that provider expects.
-//! Also serves `/healthz`, `/readyz` and `/metrics`.
+//! Also serves `/healthz`; metrics and readiness are on the operations
+//! listener (`hookgate-admin`), never on this public port.
 //!
 //! Architecture invariants: this is the only crate that names actix-web; it
 //! never talks to RabbitMQ or Redis (readiness of those comes in through
@@ -16,12 +17,10 @@ mod ops;
 
 use actix_web::{web, App, HttpServer};
 use hookgate_config::Tenants;
-use hookgate_core::ReadinessProbe;
 use hookgate_store::{GroupWriter, Store};
 use hookgate_telemetry::Metrics;
 use std::collections::HashSet;
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -84,8 +83,6 @@ pub struct IngressState {
     store: Store,
     writer: GroupWriter,
     metrics: Arc<Metrics>,
-    probes: Vec<Arc<dyn ReadinessProbe>>,
-    accepting: AtomicBool,
     keys: keyring::KeyRing,
     limits: Budgets,
     /// Header names whose values are never stored: the usual credential
@@ -96,14 +93,7 @@ pub struct IngressState {
 impl IngressState {
     /// Builds the state from its parts; starts the group-commit writers
     /// (`writers` tasks, up to `max_batch` rows per commit) on the current runtime.
-    pub fn new(
-        tenants: Tenants,
-        store: Store,
-        metrics: Arc<Metrics>,
-        probes: Vec<Arc<dyn ReadinessProbe>>,
-        writers: usize,
-        max_batch: usize,
-    ) -> Self {
+    pub fn new(tenants: Tenants, store: Store, metrics: Arc<Metrics>, writers: usize, max_batch: usize) -> Self {
         let writer = GroupWriter::start(store.clone(), writers, max_batch);
         let keys = keyring::KeyRing::new(&store, keyring::DEFAULT_REFRESH_EVERY);
         let secret_headers = handler::REDACTED_HEADERS
@@ -121,8 +111,6 @@ impl IngressState {
             store,
             writer,
             metrics,
-            probes,
-            accepting: AtomicBool::new(true),
             keys,
             limits: Limits::default().into(),
             secret_headers,
@@ -152,11 +140,6 @@ impl IngressState {
         self.keys = self.keys.with_refresh_every(every);
         self
     }
-
-    /// Makes `/readyz` answer 503 (shutdown has begun).
-    pub fn stop_accepting(&self) {
-        self.accepting.store(false, Ordering::SeqCst);
-    }
 }
 
 /// Registers every route; used by the server and by tests alike. Another
@@ -169,8 +152,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(handler::method_not_allowed)),
     )
     .route("/healthz", web::get().to(ops::healthz))
-    .route("/readyz", web::get().to(ops::readyz))
-    .route("/metrics", web::get().to(ops::metrics))
     .default_service(web::to(handler::unmatched));
 }
 
@@ -218,7 +199,6 @@ impl IngressServer {
         let handle = server.handle();
         tokio::spawn(async move {
             shutdown.cancelled().await;
-            state.stop_accepting();
             handle.stop(true).await;
         });
         Ok(IngressServer { port, server })

@@ -6,7 +6,7 @@
 
 pub mod fake_providers;
 
-use hookgate_cli::gateway::{Gateway, Role};
+use hookgate_cli::gateway::{Gateway, Listeners, Role};
 use hookgate_cli::samples::{self, ProviderKeys, Sample};
 use hookgate_config::{
     Access, BasicAuth, BhSource, KeetaAuthSource, KeetaSource, PagsmileIssuingSource, PagsmilePayinSource,
@@ -311,13 +311,15 @@ impl TestEnv {
     /// Writes a configuration directory for a `hookgate` child process that
     /// serves this test's tenant (its `keeta` source only) on `port`, with a
     /// durable quorum queue `queue` bound to the tenant exchange with `#`.
-    /// The Keeta secret is passed as `HOOKGATE_TEST_KEETA_SECRET`.
+    /// The Keeta secret is passed as `HOOKGATE_TEST_KEETA_SECRET`; the
+    /// operations listener gets a free port ([`admin_port`] reads it back).
     pub fn write_config_dir(&self, port: u16, queue: &str) -> PathBuf {
         let s = &self.settings.service;
         let dir = std::env::temp_dir().join(unique("hookgate-config-"));
+        let admin_port = free_port();
         std::fs::create_dir_all(dir.join("tenants.d")).unwrap_or_else(|e| panic!("{e}"));
         let service = format!(
-            "[http]\nlisten = \"127.0.0.1:{port}\"\npublic_base_url = \"http://127.0.0.1:{port}\"\nworkers = 2\nmax_worker_lag_ms = 0\n\
+            "[http]\nlisten = \"127.0.0.1:{port}\"\npublic_base_url = \"http://127.0.0.1:{port}\"\nworkers = 2\nmax_worker_lag_ms = 0\n[admin]\nlisten = \"127.0.0.1:{admin_port}\"\n\
              [database]\nurl = \"{db}\"\nacquire_timeout_ms = 1000\n\
              [redis]\nurl = \"{redis}\"\nkey_prefix = \"{prefix}\"\ndedupe_ttl_secs = 600\n\
              [rabbitmq]\nurl = \"{amqp}\"\nunrouted_exchange = \"{ae}\"\nunrouted_queue = \"{aq}\"\n\
@@ -341,29 +343,52 @@ impl TestEnv {
             cb = self.callback_url,
         );
         std::fs::write(dir.join("hookgate.toml"), service).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join("admin.port"), admin_port.to_string()).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(dir.join("tenants.d/tenant.toml"), tenant).unwrap_or_else(|e| panic!("{e}"));
         dir
     }
 
     /// Starts a gateway on 127.0.0.1, port 0.
     pub async fn start(&self, role: Role) -> TestGateway {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        let bind = || TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        let listeners = Listeners {
+            http: Some(bind()),
+            admin: Some(bind()),
+        };
         let shutdown = CancellationToken::new();
-        let gateway = Gateway::build(&self.settings, role, Some(listener), shutdown.clone())
+        let gateway = Gateway::build(&self.settings, role, listeners, shutdown.clone())
             .await
             .unwrap_or_else(|e| panic!("gateway: {e:#}"));
         let port = gateway.port().unwrap_or(0);
+        let admin_url = format!("http://127.0.0.1:{}", gateway.admin_port());
         let store = gateway.store.clone();
         let metrics = gateway.metrics.clone();
         let task = tokio::spawn(gateway.run(shutdown.clone()));
         TestGateway {
             base_url: format!("http://127.0.0.1:{port}"),
+            admin_url,
             store,
             metrics,
             shutdown,
             task: Some(task),
         }
     }
+}
+
+/// A port nothing listens on right now (for child processes).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The operations port a [`TestEnv::write_config_dir`] directory configured.
+pub fn admin_port(config_dir: &Path) -> u16 {
+    std::fs::read_to_string(config_dir.join("admin.port"))
+        .ok()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no admin.port in {}", config_dir.display()))
 }
 
 fn chrono_now_ms() -> i64 {
@@ -427,6 +452,8 @@ impl Drop for TestEnv {
 pub struct TestGateway {
     /// `http://127.0.0.1:<port>`.
     pub base_url: String,
+    /// The operations listener (`/metrics`, `/readyz`).
+    pub admin_url: String,
     /// Its store.
     pub store: Store,
     /// Its metrics.

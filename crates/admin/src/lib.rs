@@ -1,0 +1,160 @@
+//! The operations listener (`[admin] listen`, default `127.0.0.1:8081`):
+//! `/metrics`, `/readyz` and `/healthz`, served apart from the public webhook
+//! port so that neither scrapers nor providers see the other's surface. The
+//! operations API (notifications, replay, parked, retention) grows here.
+//!
+//! Architecture invariants: besides `ingress`, the only crate that names
+//! actix-web; it reads state (store, metrics, probes) and never takes
+//! webhooks. Readiness probes are read-only.
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use hookgate_core::ReadinessProbe;
+use hookgate_store::Store;
+use hookgate_telemetry::Metrics;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long one readiness check or the outbox gauges may take.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What the operations endpoints read.
+#[derive(Debug)]
+pub struct AdminState {
+    store: Store,
+    metrics: Arc<Metrics>,
+    probes: Vec<Arc<dyn ReadinessProbe>>,
+    accepting: AtomicBool,
+}
+
+impl AdminState {
+    /// The state of one process: its store, metrics and the probes of its role.
+    pub fn new(store: Store, metrics: Arc<Metrics>, probes: Vec<Arc<dyn ReadinessProbe>>) -> AdminState {
+        AdminState {
+            store,
+            metrics,
+            probes,
+            accepting: AtomicBool::new(true),
+        }
+    }
+
+    /// Makes `/readyz` answer 503 (shutdown has begun).
+    pub fn stop_accepting(&self) {
+        self.accepting.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Registers the operations routes; used by the server and by tests alike.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
+}
+
+/// `GET /healthz`: the process serves HTTP.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// `GET /readyz`: PostgreSQL and every probe of this process's role answer.
+async fn readyz(state: web::Data<AdminState>) -> HttpResponse {
+    let mut checks = serde_json::Map::new();
+    let mut ready = state.accepting.load(Ordering::SeqCst);
+    if !ready {
+        checks.insert("shutdown".into(), "in progress".into());
+    }
+    let pg = match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".to_owned()),
+    };
+    let probes = futures_util::future::join_all(state.probes.iter().map(|p| async move {
+        let r = match tokio::time::timeout(CHECK_TIMEOUT, p.check()).await {
+            Ok(r) => r,
+            Err(_) => Err("timed out".to_owned()),
+        };
+        (p.name(), r)
+    }))
+    .await;
+    for (name, result) in std::iter::once(("postgres", pg)).chain(probes) {
+        ready &= result.is_ok();
+        checks.insert(name.into(), result.err().unwrap_or_else(|| "ok".into()).into());
+    }
+    let body = serde_json::json!({ "status": if ready { "ready" } else { "not ready" }, "checks": checks });
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// `GET /metrics`: OpenMetrics when the scraper asks for it in `Accept`
+/// (Prometheus does), else the Prometheus text format 0.0.4; the outbox
+/// gauges are refreshed first.
+async fn metrics(req: HttpRequest, state: web::Data<AdminState>) -> HttpResponse {
+    if let Ok(Ok(s)) = tokio::time::timeout(CHECK_TIMEOUT, state.store.outbox_stats()).await {
+        state.metrics.outbox(s.pending, s.parked, s.oldest_pending_secs);
+    }
+    let openmetrics = req
+        .headers()
+        .get_all(actix_web::http::header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
+    if openmetrics {
+        HttpResponse::Ok()
+            .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+            .body(state.metrics.render())
+    } else {
+        HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .body(state.metrics.render_text())
+    }
+}
+
+/// A running operations listener.
+pub struct AdminServer {
+    port: u16,
+    server: actix_web::dev::Server,
+}
+
+impl std::fmt::Debug for AdminServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminServer")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdminServer {
+    /// Serves on an already bound listener (port 0 for tests), one worker.
+    /// It runs until [`AdminServer::handle`] stops it: the composition root
+    /// stops it last, after the webhook listener drained, and turns
+    /// `/readyz` to 503 ([`AdminState::stop_accepting`]) when shutdown begins.
+    pub fn build(listener: TcpListener, state: Arc<AdminState>) -> std::io::Result<AdminServer> {
+        let port = listener.local_addr()?.port();
+        let data = web::Data::from(state);
+        let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(routes))
+            .listen(listener)?
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(1)
+            .run();
+        Ok(AdminServer { port, server })
+    }
+
+    /// A handle that stops the listener.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until stopped.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
