@@ -9,7 +9,11 @@ pub fn plan(settings: &Settings) -> String {
     let svc = &settings.service;
     let mut out = String::new();
     let _ = writeln!(out, "configuration OK: {} tenant(s)", settings.tenants.len());
-    let _ = writeln!(out, "listen {}  public {}", svc.http.listen, svc.http.public_base_url);
+    let _ = writeln!(
+        out,
+        "listen {}  public {}  admin {}",
+        svc.http.listen, svc.http.public_base_url, svc.admin.listen
+    );
     let _ = writeln!(
         out,
         "unroutable events → exchange {} (fanout) → queue {}",
