@@ -200,6 +200,10 @@ impl Metrics {
     pub fn received(&self, t: &str, s: &str) {
         self.received.get_or_create(&source(t, s)).inc();
     }
+    /// Requests received so far for a source.
+    pub fn received_count(&self, t: &str, s: &str) -> u64 {
+        self.received.get_or_create(&source(t, s)).get()
+    }
     /// A webhook was committed and acknowledged.
     pub fn accepted(&self, t: &str, s: &str, outcome: Outcome) {
         let outcome = match outcome {
