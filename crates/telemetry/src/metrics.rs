@@ -1,4 +1,5 @@
-//! Prometheus metrics, rendered by `/metrics` in the text exposition format.
+//! Prometheus metrics, rendered by the operations listener's `/metrics` in
+//! the OpenMetrics or the Prometheus 0.0.4 text format.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
