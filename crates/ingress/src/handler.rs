@@ -1,7 +1,7 @@
 //! `POST /hooks/{tenant}/{source}`: the life of one webhook up to its ack
 //! (DESIGN.md §1, steps 1-7).
 
-use crate::kinds::{self, Refusal, RequestFacts};
+use crate::kinds::{self, Reason, Refusal, RequestFacts};
 use crate::IngressState;
 use actix_web::http::header::{HeaderMap, CONTENT_LENGTH};
 use actix_web::http::StatusCode;
@@ -76,7 +76,7 @@ async fn receive_inner(
         .flatten();
     let Some(_in_flight) = in_flight else {
         let (t, s) = state.labels(tenant_seg, source_seg);
-        state.metrics.rejected(t, s, "overloaded");
+        state.metrics.rejected(t, s, Reason::Overloaded.as_str());
         let kind = state
             .tenants
             .get(tenant_seg)
@@ -88,14 +88,14 @@ async fn receive_inner(
     // 1. Resolve tenant and source from the path.
     let Some(tenant) = state.tenants.get(tenant_seg) else {
         state.metrics.received(UNKNOWN, UNKNOWN);
-        let refusal = Refusal::new(StatusCode::NOT_FOUND, "unknown_tenant", "unknown tenant or source");
+        let refusal = Refusal::new(Reason::UnknownTenant, "unknown tenant or source");
         return request
             .reject(None, None, refusal, Bytes::new(), content_length(req).unwrap_or(0))
             .await;
     };
     let Some(source) = tenant.source(source_seg) else {
         state.metrics.received(tenant.id.as_str(), UNKNOWN);
-        let refusal = Refusal::new(StatusCode::NOT_FOUND, "unknown_source", "unknown tenant or source");
+        let refusal = Refusal::new(Reason::UnknownSource, "unknown tenant or source");
         return request
             .reject(
                 Some(tenant.as_ref()),
@@ -140,7 +140,7 @@ async fn receive_inner(
         Err(BodyError::Overloaded) => {
             state
                 .metrics
-                .rejected(tenant.id.as_str(), source.id.as_str(), "overloaded");
+                .rejected(tenant.id.as_str(), source.id.as_str(), Reason::Overloaded.as_str());
             return unavailable(Some(source.kind), "overloaded, retry later");
         }
         Err(BodyError::Timeout) => {
@@ -148,7 +148,7 @@ async fn receive_inner(
                 "body not received within {} ms",
                 state.limits.body_read_timeout.as_millis()
             );
-            let refusal = Refusal::new(StatusCode::REQUEST_TIMEOUT, "body_timeout", detail);
+            let refusal = Refusal::new(Reason::BodyTimeout, detail);
             return request
                 .reject(
                     Some(tenant.as_ref()),
@@ -161,13 +161,13 @@ async fn receive_inner(
         }
         Err(BodyError::TooLarge { read, size }) => {
             let detail = format!("body exceeds {} bytes", source.body_limit_bytes);
-            let refusal = Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", detail);
+            let refusal = Refusal::new(Reason::BodyTooLarge, detail);
             return request
                 .reject(Some(tenant.as_ref()), Some(source), refusal, read, size)
                 .await;
         }
         Err(BodyError::Read(e)) => {
-            let refusal = Refusal::new(StatusCode::BAD_REQUEST, "body_read_error", e);
+            let refusal = Refusal::new(Reason::BodyReadError, e);
             return request
                 .reject(Some(tenant.as_ref()), Some(source), refusal, Bytes::new(), 0)
                 .await;
@@ -243,20 +243,18 @@ async fn receive_inner(
         }
         Err(e) if e.is_unavailable() => {
             tracing::error!(error = %e, "could not store notification; answering 503");
-            state
-                .metrics
-                .rejected(tenant.id.as_str(), source.id.as_str(), "storage_unavailable");
+            state.metrics.rejected(
+                tenant.id.as_str(),
+                source.id.as_str(),
+                Reason::StorageUnavailable.as_str(),
+            );
             unavailable(Some(source.kind), "storage unavailable, retry later")
         }
         // Refused for this request's own content (its neighbours committed
         // without it): a 500 the provider may retry, recorded with the body.
         Err(e) => {
             tracing::error!(error = %e, "the database refused this notification");
-            let refusal = Refusal::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "storage_refused",
-                "the notification could not be stored",
-            );
+            let refusal = Refusal::new(Reason::StorageRefused, "the notification could not be stored");
             let body = notification_body;
             request
                 .reject(Some(tenant.as_ref()), Some(source), refusal, body, size)
@@ -280,7 +278,7 @@ pub(crate) async fn method_not_allowed(req: HttpRequest, state: web::Data<Ingres
     let tenant = req.match_info().get("tenant").unwrap_or_default();
     let source = req.match_info().get("source").unwrap_or_default();
     let detail = format!("{} is not allowed; webhooks are POSTed", req.method());
-    let refusal = Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", detail);
+    let refusal = Refusal::new(Reason::MethodNotAllowed, detail);
     let mut response = refuse_outside_route(&req, &state, tenant, source, refusal).await;
     response.headers_mut().insert(
         actix_web::http::header::ALLOW,
@@ -291,7 +289,7 @@ pub(crate) async fn method_not_allowed(req: HttpRequest, state: web::Data<Ingres
 
 /// A path no route serves: 404, counted and recorded like every refusal.
 pub(crate) async fn unmatched(req: HttpRequest, state: web::Data<IngressState>) -> HttpResponse {
-    let refusal = Refusal::new(StatusCode::NOT_FOUND, "no_route", "no such endpoint");
+    let refusal = Refusal::new(Reason::NoRoute, "no such endpoint");
     refuse_outside_route(&req, &state, "", "", refusal).await
 }
 
@@ -341,7 +339,7 @@ async fn authenticate(
     let result = kinds::authenticate(source, facts, body, &registered);
     let missed = match &result {
         Ok(a) => a.is_observed(),
-        Err(r) => r.reason == "bad_signature",
+        Err(r) => r.reason == Reason::BadSignature,
     };
     if missed && state.keys.reload_after_miss(&state.store).await {
         let registered = state.keys.keys(tenant, source.id.as_str());
@@ -373,15 +371,15 @@ impl RequestCtx<'_> {
         self.state.metrics.rejected(
             tenant_id.unwrap_or(UNKNOWN),
             source_id.unwrap_or(UNKNOWN),
-            refusal.reason,
+            refusal.reason.as_str(),
         );
-        tracing::warn!(reason = refusal.reason, detail = ?refusal.detail, status = refusal.status.as_u16(), "webhook refused");
+        tracing::warn!(reason = refusal.reason.as_str(), detail = ?refusal.detail, status = refusal.status().as_u16(), "webhook refused");
         let rejection = Rejection {
             tenant: tenant_id,
             source: source_id,
-            reason: refusal.reason,
+            reason: refusal.reason.as_str(),
             detail: &refusal.detail,
-            http_status: refusal.status.as_u16(),
+            http_status: refusal.status().as_u16(),
             remote_addr: self.remote_addr,
             headers: self.headers,
             body: &body,
@@ -392,7 +390,7 @@ impl RequestCtx<'_> {
             Ok(Err(e)) => tracing::warn!(error = %e, "could not record rejection"),
             Err(_) => tracing::warn!("recording the rejection timed out"),
         }
-        kinds::failure(kind, refusal.status, &refusal.detail)
+        kinds::failure(kind, refusal.status(), &refusal.detail)
     }
 }
 

@@ -14,6 +14,7 @@ pub mod keyring;
 mod kinds;
 mod lag;
 mod ops;
+mod reason;
 
 use actix_web::{web, App, HttpServer};
 use hookgate_config::Tenants;

@@ -2,8 +2,7 @@
 //! forwarded-for header only when configured), HTTP basic auth, header token.
 //! All secret comparisons are constant time.
 
-use super::{Refusal, RequestFacts};
-use actix_web::http::StatusCode;
+use super::{Reason, Refusal, RequestFacts};
 use hookgate_config::Access;
 use hookgate_signature::ct_eq;
 use std::net::IpAddr;
@@ -62,8 +61,7 @@ pub(super) fn check(access: &Access, facts: &RequestFacts<'_>) -> Result<(), Ref
         if !ip.is_some_and(|ip| access.allow_ips.iter().any(|net| net.contains(ip))) {
             let shown = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
             return Err(Refusal::new(
-                StatusCode::FORBIDDEN,
-                "ip_not_allowed",
+                Reason::IpNotAllowed,
                 format!("client address {shown} is not allowed"),
             ));
         }
@@ -75,11 +73,7 @@ pub(super) fn check(access: &Access, facts: &RequestFacts<'_>) -> Result<(), Ref
             .and_then(hookgate_signature::decode_base64);
         let expected = format!("{}:{}", basic.username, basic.password.expose());
         if !given.is_some_and(|g| ct_eq(&g, expected.as_bytes())) {
-            return Err(Refusal::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_basic_auth",
-                "missing or wrong basic credentials",
-            ));
+            return Err(Refusal::new(Reason::BadBasicAuth, "missing or wrong basic credentials"));
         }
     }
     if let Some(token) = &access.token {
@@ -88,8 +82,7 @@ pub(super) fn check(access: &Access, facts: &RequestFacts<'_>) -> Result<(), Ref
             .is_some_and(|v| ct_eq(v.trim().as_bytes(), token.value.expose().as_bytes()))
         {
             return Err(Refusal::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_token",
+                Reason::BadToken,
                 format!("missing or wrong {} header", token.header),
             ));
         }

@@ -7,6 +7,7 @@ mod ack;
 mod verify;
 
 use crate::keyring::RegisteredKey;
+pub(crate) use crate::reason::Reason;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
@@ -41,21 +42,25 @@ pub(crate) struct Accepted {
     pub check: SignatureCheck,
 }
 
-/// Why a request is refused: status, metric reason and a detail for the caller.
+/// Why a request is refused: the reason (which decides the status and the
+/// metric label) and a detail for the caller.
 #[derive(Debug)]
 pub(crate) struct Refusal {
-    pub status: StatusCode,
-    pub reason: &'static str,
+    pub reason: Reason,
     pub detail: String,
 }
 
 impl Refusal {
-    pub(crate) fn new(status: StatusCode, reason: &'static str, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(reason: Reason, detail: impl Into<String>) -> Self {
         Refusal {
-            status,
             reason,
             detail: detail.into(),
         }
+    }
+
+    /// The status answered.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.reason.status()
     }
 }
 
@@ -69,7 +74,7 @@ impl Accepted {
 /// A signature that did not verify: metric reason and detail.
 #[derive(Debug)]
 pub(crate) struct SignatureFailure {
-    pub reason: &'static str,
+    pub reason: Reason,
     pub detail: String,
 }
 
@@ -97,7 +102,7 @@ pub(crate) fn authenticate(
     let header = |name: &str| facts.header(name).map(str::to_owned);
     let key = || {
         hookgate_normalizer::delivery_key(source.kind, body, &header)
-            .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))
+            .map_err(|e| Refusal::new(Reason::BadRequest, e.to_string()))
     };
     let early_key = if source.kind == SourceKind::StandardWebhooks {
         None
@@ -107,23 +112,12 @@ pub(crate) fn authenticate(
     let check = match verify::signature(source, facts, body, registered) {
         Ok(check) => check,
         Err(f) if source.verification == Verification::Observe => SignatureCheck::Observed { reason: f.detail },
-        Err(f) => {
-            let status = if f.reason == "bad_request" {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::UNAUTHORIZED
-            };
-            return Err(Refusal::new(status, f.reason, f.detail));
-        }
+        Err(f) => return Err(Refusal::new(f.reason, f.detail)),
     };
     // Standard Webhooks payloads are JSON by the specification
     // (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#payload-structure).
     if source.kind == SourceKind::StandardWebhooks && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-        return Err(Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "not_json",
-            "the payload is not JSON",
-        ));
+        return Err(Refusal::new(Reason::NotJson, "the payload is not JSON"));
     }
     let delivery_key = match early_key {
         Some(k) => k,

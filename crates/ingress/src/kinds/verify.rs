@@ -1,12 +1,12 @@
 //! The provider signature of each kind (recipes in `hookgate-signature`).
 
-use super::{RequestFacts, SignatureFailure};
+use super::{Reason, RequestFacts, SignatureFailure};
 use crate::keyring::RegisteredKey;
 use hookgate_config::{Source, SourceAuth};
 use hookgate_core::SignatureCheck;
 use hookgate_signature::{bh, keeta, keeta_auth, pagsmile, standard_webhooks};
 
-fn fail(reason: &'static str, detail: impl ToString) -> SignatureFailure {
+fn fail(reason: Reason, detail: impl ToString) -> SignatureFailure {
     SignatureFailure {
         reason,
         detail: detail.to_string(),
@@ -14,11 +14,11 @@ fn fail(reason: &'static str, detail: impl ToString) -> SignatureFailure {
 }
 
 /// `missing_signature` when the credential is absent, `bad_signature` otherwise.
-fn reason(missing: bool) -> &'static str {
+fn reason(missing: bool) -> Reason {
     if missing {
-        "missing_signature"
+        Reason::MissingSignature
     } else {
-        "bad_signature"
+        Reason::BadSignature
     }
 }
 
@@ -40,13 +40,13 @@ pub(super) fn signature(
 ) -> Result<SignatureCheck, SignatureFailure> {
     match &source.auth {
         SourceAuth::Keeta(cfg) => {
-            let params = keeta::Params::from_json(body).map_err(|e| fail("bad_request", e))?;
+            let params = keeta::Params::from_json(body).map_err(|e| fail(Reason::BadRequest, e))?;
             if let Some(expected) = cfg.app_id {
                 let got = hookgate_normalizer::keeta::Envelope::parse(body)
                     .ok()
                     .and_then(|e| e.app_id);
                 if got.is_some_and(|got| got != expected) {
-                    return Err(fail("app_id_mismatch", "appId does not match this source"));
+                    return Err(fail(Reason::AppIdMismatch, "appId does not match this source"));
                 }
             }
             let secrets: Vec<&str> = cfg.app_secrets.iter().map(|s| s.expose()).collect();
@@ -64,7 +64,7 @@ pub(super) fn signature(
                     .ok()
                     .and_then(|v| v.get("clientId").and_then(|c| c.as_i64()));
                 if got.is_some_and(|got| got != expected) {
-                    return Err(fail("client_id_mismatch", "clientId does not match this source"));
+                    return Err(fail(Reason::ClientIdMismatch, "clientId does not match this source"));
                 }
             }
             let secrets: Vec<&str> = cfg.client_secrets.iter().map(|s| s.expose()).collect();
@@ -105,9 +105,9 @@ pub(super) fn signature(
             .map(|i| matched("hmac-sha256(body)", i, secrets.len()))
             .map_err(|e| {
                 let r = match e {
-                    pagsmile::VerifyError::Missing => "missing_signature",
-                    pagsmile::VerifyError::Stale => "stale_timestamp",
-                    _ => "bad_signature",
+                    pagsmile::VerifyError::Missing => Reason::MissingSignature,
+                    pagsmile::VerifyError::Stale => Reason::StaleTimestamp,
+                    _ => Reason::BadSignature,
                 };
                 fail(r, e)
             })
@@ -133,9 +133,9 @@ pub(super) fn signature(
             .map(|i| matched("v1", i, keys.len()))
             .map_err(|e| {
                 let r = match e {
-                    standard_webhooks::VerifyError::Missing => "missing_signature",
-                    standard_webhooks::VerifyError::Stale => "stale_timestamp",
-                    _ => "bad_signature",
+                    standard_webhooks::VerifyError::Missing => Reason::MissingSignature,
+                    standard_webhooks::VerifyError::Stale => Reason::StaleTimestamp,
+                    _ => Reason::BadSignature,
                 };
                 fail(r, e)
             })
@@ -172,5 +172,5 @@ fn bh_signature(
             });
         }
     }
-    Err(fail("bad_signature", bh::VerifyError::Mismatch))
+    Err(fail(Reason::BadSignature, bh::VerifyError::Mismatch))
 }
