@@ -151,16 +151,6 @@ pub fn storable_key(key: &str) -> String {
     }
 }
 
-/// Text that PostgreSQL can store: NUL (which `text` cannot hold) becomes
-/// U+FFFD. For display fields only; keys go through [`storable_key`].
-pub fn storable_text(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains('\0') {
-        std::borrow::Cow::Owned(text.replace('\0', "\u{fffd}"))
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
-}
-
 /// A type whose routing key (`provider.type`) fits an AMQP short string:
 /// longer types keep their first bytes (on a char boundary) and end with
 /// `~` and 16 hex digits of their SHA-256, so distinct types stay distinct.

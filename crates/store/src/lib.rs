@@ -65,6 +65,17 @@ fn pool_options(cfg: &PoolConfig) -> PgPoolOptions {
         .acquire_timeout(cfg.acquire_timeout)
 }
 
+/// Free text (errors, details that may quote payload text) as PostgreSQL
+/// `text` can hold it: NUL, which it cannot, becomes U+FFFD. Keys never come
+/// here: they are made storable where they are derived, so they stay exact.
+pub(crate) fn pg_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\u{fffd}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 impl Store {
     /// Connects (and creates the database first when asked and missing).
     pub async fn connect(url: &str, cfg: &PoolConfig, create_if_missing: bool) -> Result<Store, StoreError> {
@@ -123,5 +134,14 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &PgPool {
         &self.pool
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn free_text_loses_only_its_nul() {
+        assert_eq!(super::pg_text("a\0b"), "a\u{fffd}b");
+        assert!(matches!(super::pg_text("plain"), std::borrow::Cow::Borrowed("plain")));
     }
 }

@@ -198,12 +198,7 @@ impl Store {
         retry_in: Duration,
         park: bool,
     ) -> Result<(), StoreError> {
-        // Errors quote payload text; PostgreSQL text cannot hold NUL.
-        let error: String = error
-            .chars()
-            .take(2000)
-            .map(|c| if c == '\0' { '\u{fffd}' } else { c })
-            .collect();
+        let error: String = crate::pg_text(error).chars().take(2000).collect();
         sqlx::query!(
             r#"UPDATE outbox SET lease_owner = NULL, lease_until = NULL, last_error = $3,
                       status = CASE WHEN $4 THEN 'parked' ELSE 'pending' END,

@@ -56,15 +56,14 @@ impl Store {
     pub async fn record_rejection(&self, r: &Rejection<'_>) -> Result<(), StoreError> {
         let headers = serde_json::to_value(r.headers).unwrap_or_default();
         let prefix = &r.body[..r.body.len().min(BODY_PREFIX_MAX)];
-        // Details may quote payload text; PostgreSQL text cannot hold NUL.
-        let detail = r.detail.replace('\0', "\u{fffd}");
+        let detail = crate::pg_text(r.detail);
         sqlx::query!(
             r#"INSERT INTO rejections (tenant, source, reason, detail, http_status, remote_addr, headers, body_prefix, body_size)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
             r.tenant,
             r.source,
             r.reason,
-            detail,
+            detail.as_ref(),
             i32::from(r.http_status),
             r.remote_addr,
             headers,
