@@ -64,6 +64,7 @@ async fn receive_inner(
         state,
         headers: &headers,
         remote_addr: remote_addr.as_deref(),
+        declared_size: content_length(req).unwrap_or(0),
     };
 
     // 0. Load shedding: beyond the in-flight budget, or while this worker
@@ -75,36 +76,26 @@ async fn receive_inner(
         .then(|| state.limits.in_flight.clone().try_acquire_owned().ok())
         .flatten();
     let Some(_in_flight) = in_flight else {
-        let (t, s) = state.labels(tenant_seg, source_seg);
-        state.metrics.rejected(t, s, Reason::Overloaded.as_str());
-        let kind = state
-            .tenants
-            .get(tenant_seg)
-            .and_then(|t| t.source(source_seg))
-            .map(|s| s.kind);
-        return unavailable(kind, "overloaded, retry later");
+        let tenant = state.tenants.get(tenant_seg);
+        let source = tenant.and_then(|t| t.source(source_seg));
+        state.metrics.rejected(
+            tenant.map_or(UNKNOWN, |t| t.id.as_str()),
+            source.map_or(UNKNOWN, |s| s.id.as_str()),
+            Reason::Overloaded.as_str(),
+        );
+        return unavailable(source.map(|s| s.kind), "overloaded, retry later");
     };
 
     // 1. Resolve tenant and source from the path.
     let Some(tenant) = state.tenants.get(tenant_seg) else {
         state.metrics.received(UNKNOWN, UNKNOWN);
         let refusal = Refusal::new(Reason::UnknownTenant, "unknown tenant or source");
-        return request
-            .reject(None, None, refusal, Bytes::new(), content_length(req).unwrap_or(0))
-            .await;
+        return request.reject_unread(None, None, refusal).await;
     };
     let Some(source) = tenant.source(source_seg) else {
         state.metrics.received(tenant.id.as_str(), UNKNOWN);
         let refusal = Refusal::new(Reason::UnknownSource, "unknown tenant or source");
-        return request
-            .reject(
-                Some(tenant.as_ref()),
-                None,
-                refusal,
-                Bytes::new(),
-                content_length(req).unwrap_or(0),
-            )
-            .await;
+        return request.reject_unread(Some(tenant.as_ref()), None, refusal).await;
     };
     state.metrics.received(tenant.id.as_str(), source.id.as_str());
     let request_url = request_url(req);
@@ -120,13 +111,7 @@ async fn receive_inner(
     // a deadline and a process-wide budget of body bytes held in memory.
     if let Err(refusal) = kinds::admit(source, &facts) {
         return request
-            .reject(
-                Some(tenant.as_ref()),
-                Some(source),
-                refusal,
-                Bytes::new(),
-                content_length(req).unwrap_or(0),
-            )
+            .reject_unread(Some(tenant.as_ref()), Some(source), refusal)
             .await;
     }
     let read = tokio::time::timeout(
@@ -150,13 +135,7 @@ async fn receive_inner(
             );
             let refusal = Refusal::new(Reason::BodyTimeout, detail);
             return request
-                .reject(
-                    Some(tenant.as_ref()),
-                    Some(source),
-                    refusal,
-                    Bytes::new(),
-                    content_length(req).unwrap_or(0),
-                )
+                .reject_unread(Some(tenant.as_ref()), Some(source), refusal)
                 .await;
         }
         Err(BodyError::TooLarge { read, size }) => {
@@ -308,17 +287,11 @@ async fn refuse_outside_route(
         state,
         headers: &headers,
         remote_addr: remote_addr.as_deref(),
+        declared_size: content_length(req).unwrap_or(0),
     };
     let tenant = state.tenants.get(tenant_seg);
     let source = tenant.and_then(|t| t.source(source_seg));
-    ctx.reject(
-        tenant.map(|t| t.as_ref()),
-        source,
-        refusal,
-        Bytes::new(),
-        content_length(req).unwrap_or(0),
-    )
-    .await
+    ctx.reject_unread(tenant.map(|t| t.as_ref()), source, refusal).await
 }
 
 /// Authenticates with the source's configured credentials plus, for kinds
@@ -353,9 +326,18 @@ struct RequestCtx<'a> {
     state: &'a IngressState,
     headers: &'a [Header],
     remote_addr: Option<&'a str>,
+    /// The request's Content-Length (0 when absent).
+    declared_size: i64,
 }
 
 impl RequestCtx<'_> {
+    /// [`RequestCtx::reject`] before the body was read: the row records the
+    /// declared size and no body.
+    async fn reject_unread(&self, tenant: Option<&Tenant>, source: Option<&Source>, refusal: Refusal) -> HttpResponse {
+        self.reject(tenant, source, refusal, Bytes::new(), self.declared_size)
+            .await
+    }
+
     /// Counts, records (best effort, bounded in time) and answers a refusal.
     async fn reject(
         &self,

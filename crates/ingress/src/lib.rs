@@ -124,17 +124,6 @@ impl IngressState {
         self
     }
 
-    /// Metric labels of path segments: configured ids, or `unknown`.
-    fn labels<'a>(&'a self, tenant: &str, source: &str) -> (&'a str, &'a str) {
-        match self.tenants.get(tenant) {
-            Some(t) => (
-                t.id.as_str(),
-                t.source(source).map_or(handler::UNKNOWN, |s| s.id.as_str()),
-            ),
-            None => (handler::UNKNOWN, handler::UNKNOWN),
-        }
-    }
-
     /// How often keys providers returned at registration are reloaded
     /// (default [`keyring::DEFAULT_REFRESH_EVERY`]).
     pub fn with_registered_keys_refresh(mut self, every: Duration) -> Self {
