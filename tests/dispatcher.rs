@@ -7,7 +7,7 @@ use hookgate_cli::gateway::Role;
 use hookgate_config::RedisSettings;
 use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, Subscription};
 use hookgate_telemetry::Metrics;
-use hookgate_testkit::{assert_no_more, http, receive, TestEnv, TestGateway};
+use hookgate_testkit::{assert_no_more, receive, TestEnv, TestGateway};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,13 +44,7 @@ async fn relay(env: &TestEnv, redis: RedisSettings, max_attempts: u32) -> Relay 
 }
 
 async fn send(env: &TestEnv, gw: &TestGateway, body: Vec<u8>) {
-    let r = http()
-        .post(gw.hook_url(&env.tenant, "keeta"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200);
 }
 
 /// Deletes the tenant exchange under an open publisher channel: the next publish fails.

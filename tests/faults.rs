@@ -10,8 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use hookgate_cli::gateway::Role;
-use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, Subscription};
-use hookgate_telemetry::Metrics;
+use hookgate_dispatcher::Subscription;
 use hookgate_testkit::{http, unique, TestEnv};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -540,21 +539,9 @@ async fn two_dispatchers_publish_everything_in_subject_order() {
     let shutdown = tokio_util::sync::CancellationToken::new();
     let mut tasks = Vec::new();
     for _ in 0..2 {
-        let svc = &env.settings.service;
-        let mut settings = svc.dispatcher.clone();
+        let mut settings = env.settings.service.dispatcher.clone();
         settings.batch_size = 7;
-        let d = Dispatcher::new(
-            env.store().await,
-            Arc::new(Publisher::new(
-                svc.rabbitmq.clone(),
-                env.settings.tenants.clone(),
-                Duration::from_secs(5),
-            )),
-            Arc::new(Dedupe::new(svc.redis.clone())),
-            env.settings.tenants.clone(),
-            Arc::new(Metrics::new()),
-            settings,
-        );
+        let (d, _) = env.dispatcher(settings).await;
         let stop = shutdown.clone();
         tasks.push(tokio::spawn(async move { d.run(stop).await }));
     }

@@ -12,13 +12,11 @@ use hookgate_cli::gateway::Role;
 use hookgate_config::HeaderToken;
 use hookgate_core::{DeliveryKey, RawNotification, SignatureCheck, SourceId, SourceKind, TenantId, Verified};
 use hookgate_dispatcher::amqp::Outgoing;
-use hookgate_dispatcher::{AmqpError, Dedupe, Dispatcher, Publisher};
+use hookgate_dispatcher::{AmqpError, Publisher};
 use hookgate_store::{GroupWriter, OutboxRow, Store};
-use hookgate_telemetry::Metrics;
 use hookgate_testkit::{http, keeta, post_sample, receive, unique, TestEnv, TestGateway, KEETA_APP_ID};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -80,13 +78,7 @@ async fn oversized_event_type_neither_panics_nor_stops_the_relay() {
     let hostile_id = gw.stored(&env.tenant, "webhooks", &webhook_id(&hostile)).await.id;
 
     let (neighbour, _) = env.keeta_webhook(1002, 1);
-    let r = http()
-        .post(gw.hook_url(&env.tenant, "keeta"))
-        .body(neighbour)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(gw.post(&env.tenant, "keeta", neighbour).await, 200);
 
     let got = receive(&mut sub, 2, Duration::from_secs(20)).await;
     let keys: Vec<&str> = got.iter().map(|m| m.routing_key.as_str()).collect();
@@ -104,13 +96,7 @@ async fn oversized_event_type_neither_panics_nor_stops_the_relay() {
 
     // Still publishing afterwards, every loop alive, ready.
     let (after, _) = env.keeta_webhook(1002, 2);
-    let r = http()
-        .post(gw.hook_url(&env.tenant, "keeta"))
-        .body(after)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(gw.post(&env.tenant, "keeta", after).await, 200);
     receive(&mut sub, 1, Duration::from_secs(20)).await;
     assert_eq!(gw.metrics.relay_error_count("panic"), 0);
     assert_eq!(gw.metrics.relay_loops_running(), 2);
@@ -203,30 +189,11 @@ async fn nul_in_an_idempotency_key_completes_its_batch() {
     let (status, text, _) = post_sample(&gw.hook_url(&env.tenant, "pagsmile-issuing"), &hostile).await;
     assert!(status < 300, "{status} {text}");
     let (neighbour, message_id) = env.keeta_webhook(1002, 1);
-    let r = http()
-        .post(gw.hook_url(&env.tenant, "keeta"))
-        .body(neighbour)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(gw.post(&env.tenant, "keeta", neighbour).await, 200);
     let neighbour_id = gw.stored(&env.tenant, "keeta", &message_id).await.id;
 
     // One relay batch holds both rows.
-    let metrics = Arc::new(Metrics::new());
-    let svc = &env.settings.service;
-    let dispatcher = Dispatcher::new(
-        env.store().await,
-        Arc::new(Publisher::new(
-            svc.rabbitmq.clone(),
-            env.settings.tenants.clone(),
-            Duration::from_secs(5),
-        )),
-        Arc::new(Dedupe::new(svc.redis.clone())),
-        env.settings.tenants.clone(),
-        metrics.clone(),
-        svc.dispatcher.clone(),
-    );
+    let (dispatcher, _) = env.dispatcher(env.settings.service.dispatcher.clone()).await;
     let outcome = dispatcher.try_once().await.unwrap();
     assert_eq!((outcome.claimed, outcome.published), (2, 2), "{outcome:?}");
     receive(&mut sub, 2, Duration::from_secs(10)).await;
@@ -242,13 +209,7 @@ async fn a_row_claimed_too_often_without_an_outcome_parks() {
     let env = TestEnv::new().await;
     let gw = env.start(Role::Ingress).await;
     let (body, message_id) = env.keeta_webhook(1002, 1);
-    let r = http()
-        .post(gw.hook_url(&env.tenant, "keeta"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200);
     let id = gw.stored(&env.tenant, "keeta", &message_id).await.id;
     // Two relays that died holding it (their leases ran out).
     let store = env.store().await;
@@ -257,21 +218,9 @@ async fn a_row_claimed_too_often_without_an_outcome_parks() {
         assert_eq!(claimed.len(), 1);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let svc = &env.settings.service;
-    let mut settings = svc.dispatcher.clone();
+    let mut settings = env.settings.service.dispatcher.clone();
     settings.max_attempts = 2;
-    let dispatcher = Dispatcher::new(
-        store.clone(),
-        Arc::new(Publisher::new(
-            svc.rabbitmq.clone(),
-            env.settings.tenants.clone(),
-            Duration::from_secs(5),
-        )),
-        Arc::new(Dedupe::new(svc.redis.clone())),
-        env.settings.tenants.clone(),
-        Arc::new(Metrics::new()),
-        settings,
-    );
+    let (dispatcher, _) = env.dispatcher(settings).await;
     let outcome = dispatcher.try_once().await.unwrap();
     assert_eq!(outcome.parked, 1, "{outcome:?}");
     let row = store.outbox_row(id).await.unwrap().unwrap();
@@ -474,13 +423,7 @@ async fn stalled_bodies_are_bounded_in_memory_and_time() {
 
     // Neighbours: a webhook after the storm is accepted.
     let (body, _) = env.keeta_webhook(1002, 1);
-    let r = http()
-        .post(gw.hook_url(&env.tenant, "keeta"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200);
     gw.stop().await;
 }
 
@@ -529,13 +472,11 @@ async fn beyond_the_in_flight_budget_answers_503_at_once() {
     for s in held {
         assert_eq!(answer(s, Duration::from_secs(10)).await, 408);
     }
-    let r = http()
-        .post(gw.hook_url(&env.tenant, "keeta"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200, "the budget is given back");
+    assert_eq!(
+        gw.post(&env.tenant, "keeta", body).await,
+        200,
+        "the budget is given back"
+    );
     gw.stop().await;
 }
 
@@ -664,13 +605,7 @@ async fn metrics_negotiate_the_exposition_format() {
     let env = TestEnv::new().await;
     let gw = env.start(Role::Ingress).await;
     let (body, _) = env.keeta_webhook(1002, 1);
-    let r = http()
-        .post(gw.hook_url(&env.tenant, "keeta"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200);
     let url = format!("{}/metrics", gw.admin_url);
     let plain = http().get(&url).send().await.unwrap();
     let ct = plain.headers()["content-type"].to_str().unwrap().to_owned();

@@ -14,7 +14,7 @@ use hookgate_config::{
     Tenant, Verification,
 };
 use hookgate_core::{SourceId, SourceKind, TenantId};
-use hookgate_dispatcher::{Received, Subscription};
+use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, Received, Subscription};
 use hookgate_store::{PoolConfig, Store};
 use hookgate_telemetry::Metrics;
 use std::collections::BTreeMap;
@@ -299,6 +299,27 @@ impl TestEnv {
         samples::sign(source, body, &keys, chrono_now_ms() / 1000, &unique("msg_")).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// A relay on this test's database, broker and Redis prefix, with the
+    /// given settings; its metrics are its own.
+    pub async fn dispatcher(&self, settings: hookgate_config::DispatcherSettings) -> (Dispatcher, Arc<Metrics>) {
+        let svc = &self.settings.service;
+        let publisher = Publisher::new(
+            svc.rabbitmq.clone(),
+            self.settings.tenants.clone(),
+            Duration::from_secs(5),
+        );
+        let metrics = Arc::new(Metrics::new());
+        let dispatcher = Dispatcher::new(
+            self.store().await,
+            Arc::new(publisher),
+            Arc::new(Dedupe::new(svc.redis.clone())),
+            self.settings.tenants.clone(),
+            metrics.clone(),
+            settings,
+        );
+        (dispatcher, metrics)
+    }
+
     /// A temporary queue bound to the tenant exchange with `bindings`.
     pub async fn subscribe(&self, bindings: &[&str]) -> Subscription {
         let r = &self.settings.service.rabbitmq;
@@ -466,6 +487,18 @@ impl TestGateway {
     /// URL of a tenant source.
     pub fn hook_url(&self, tenant: &str, source: &str) -> String {
         format!("{}/hooks/{tenant}/{source}", self.base_url)
+    }
+
+    /// POSTs `body` to a source of `tenant`; returns the status.
+    pub async fn post(&self, tenant: &str, source: &str, body: Vec<u8>) -> u16 {
+        http()
+            .post(self.hook_url(tenant, source))
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST: {e}"))
+            .status()
+            .as_u16()
     }
 
     /// The stored notification of a delivery; panics when it was not stored.
