@@ -79,7 +79,7 @@ fn pure_crates_have_no_io_dependency() {
     let io = ["tokio", "sqlx", "actix-web", "lapin", "redis", "reqwest", "config"];
     for pure in [
         "hookgate-core",
-        "hookgate-normalizer",
+        "hookgate-providers",
         "hookgate-signature",
         "hookgate-proto",
     ] {

@@ -275,7 +275,9 @@ async fn rotated_secrets_and_recipes_are_recorded() {
     let mut v: serde_json::Map<String, Value> = serde_json::from_slice(&body).unwrap();
     v.remove("sig");
     // Signed with the second (older) secret and no URL at all.
-    let params = hookgate_signature::keeta::Params::from_json(Value::Object(v.clone()).to_string().as_bytes()).unwrap();
+    let params =
+        hookgate_providers::keeta::signature::Params::from_json(Value::Object(v.clone()).to_string().as_bytes())
+            .unwrap();
     let sig = hex_sha256(&format!("{}old-secret", params.joined()));
     v.insert("sig".into(), Value::String(sig));
     let (status, text, _) = post(&gw.hook_url(&env.tenant, "keeta"), Value::Object(v).to_string()).await;
@@ -286,7 +288,7 @@ async fn rotated_secrets_and_recipes_are_recorded() {
 }
 
 fn hex_sha256(s: &str) -> String {
-    let d = hookgate_signature::keeta::digest("", "", s, "");
+    let d = hookgate_providers::keeta::signature::digest("", "", s, "");
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 

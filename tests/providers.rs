@@ -116,7 +116,7 @@ async fn bad_missing_foreign_and_tampered_credentials_are_refused() {
         if *source == "bh" {
             let pem =
                 std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/bh-other-private.pem")).unwrap();
-            let key = hookgate_signature::bh::PrivateKey::from_pkcs8_pem(&pem).unwrap();
+            let key = hookgate_providers::bh::signature::PrivateKey::from_pkcs8_pem(&pem).unwrap();
             foreign.headers = vec![("signature".into(), key.sign_hex(&foreign.body))];
         }
         let (status, body, _) = post_sample(&url, &foreign).await;

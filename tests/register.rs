@@ -9,7 +9,7 @@ use hookgate_cli::gateway::Role;
 use hookgate_cli::register::{self, BhAction, BhArgs, KeetaArgs};
 use hookgate_config::{BhApi, BhPaths, BhSource, KeetaApi, SourceAuth, Tenant, KEETA_GENERAL_EVENTS};
 use hookgate_core::SourceKind;
-use hookgate_signature::bh::PrivateKey;
+use hookgate_providers::bh::signature::PrivateKey;
 use hookgate_testkit::fake_providers::{FakeBh, FakeKeeta};
 use hookgate_testkit::{http, TestEnv};
 use std::time::Duration;
@@ -64,7 +64,7 @@ async fn push(url: &str, body: &str, signature: &str) -> (u16, String, String) {
         .send()
         .await
         .unwrap();
-    let key = hookgate_normalizer::delivery_key(SourceKind::Bh, body.as_bytes(), &|_: &str| None).unwrap();
+    let key = hookgate_providers::delivery_key(SourceKind::Bh, body.as_bytes(), &|_: &str| None).unwrap();
     (r.status().as_u16(), r.text().await.unwrap(), key.as_str().to_owned())
 }
 

@@ -7,9 +7,9 @@ fuzz_target!(|data: &[u8]| {
     let Some((kind, body)) = hookgate_fuzz::kind_and_body(data) else {
         return;
     };
-    let options = hookgate_normalizer::Options::default();
-    if let Some(key) = hookgate_normalizer::ordering_key("tenant", kind, body, "delivery", options) {
-        assert!(key.len() <= hookgate_normalizer::MAX_KEY_LEN, "{} bytes", key.len());
+    let options = hookgate_providers::Options::default();
+    if let Some(key) = hookgate_providers::ordering_key("tenant", kind, body, "delivery", options) {
+        assert!(key.len() <= hookgate_providers::MAX_KEY_LEN, "{} bytes", key.len());
         assert!(!key.contains('\0'), "{key:?}");
     }
 });

@@ -2,7 +2,7 @@
 //! panic. The input is `header \n body`.
 #![no_main]
 
-use hookgate_signature::{bh, keeta, keeta_auth, pagsmile, standard_webhooks};
+use hookgate_providers::{bh::signature as bh, keeta::signature as keeta, keeta_auth::signature as keeta_auth, pagsmile::signature as pagsmile, standard_webhooks::signature as standard_webhooks};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -96,7 +96,7 @@ impl Generator {
         let id = format!("bench_{}_{seq}", self.run);
         let sample = samples::sign(&self.source, body, &self.keys, now_ms / 1000, &id).map_err(anyhow::Error::msg)?;
         let header = |name: &str| sample.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-        let key = hookgate_normalizer::delivery_key(self.kind, &sample.body, &header)?.to_string();
+        let key = hookgate_providers::delivery_key(self.kind, &sample.body, &header)?.to_string();
         Ok((sample, key))
     }
 }
@@ -181,7 +181,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
     let keys = if kind == SourceKind::Bh {
         let pem = std::fs::read_to_string(&args.bh_private_key)?;
         ProviderKeys {
-            bh: Some(hookgate_signature::bh::PrivateKey::from_pkcs8_pem(&pem).map_err(anyhow::Error::msg)?),
+            bh: Some(hookgate_providers::bh::signature::PrivateKey::from_pkcs8_pem(&pem).map_err(anyhow::Error::msg)?),
         }
     } else {
         ProviderKeys::default()

@@ -10,7 +10,7 @@ use hookgate_config::{Settings, Source, SourceAuth, Tenant};
 use hookgate_core::SourceKind;
 use hookgate_provider_api::bh::{self, Webhook, STATUS_ACTIVE, STATUS_DELETED, STATUS_DISABLED};
 use hookgate_provider_api::{keeta, ApiError, ApiRequest};
-use hookgate_signature::bh::PublicKey;
+use hookgate_providers::bh::signature::PublicKey;
 use hookgate_store::{NewProviderWebhook, PoolConfig, ProviderWebhook, Store};
 use std::fmt::{self, Write};
 use std::sync::Arc;

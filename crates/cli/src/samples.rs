@@ -6,8 +6,12 @@
 use crate::simulate::keeta;
 use hookgate_config::{Source, SourceAuth};
 use hookgate_core::SourceKind;
-use hookgate_signature::bh::PrivateKey;
-use hookgate_signature::{encode_base64, keeta_auth, pagsmile, standard_webhooks};
+use hookgate_providers::bh::signature::PrivateKey;
+use hookgate_providers::{
+    keeta_auth::signature as keeta_auth, pagsmile::signature as pagsmile,
+    standard_webhooks::signature as standard_webhooks,
+};
+use hookgate_signature::encode_base64;
 use serde_json::{json, Value};
 
 /// A request ready to send.

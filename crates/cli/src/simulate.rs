@@ -6,7 +6,7 @@ use crate::samples::{self, Sample};
 use anyhow::{bail, Context};
 use hookgate_config::Settings;
 use hookgate_core::SourceKind;
-use hookgate_signature::bh::PrivateKey;
+use hookgate_providers::bh::signature::PrivateKey;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// Keeta general webhooks: payload builders and signing.
 pub mod keeta {
     use super::*;
-    use hookgate_signature::keeta::{sign, Params};
+    use hookgate_providers::keeta::signature::{sign, Params};
 
     /// Every event `simulate keeta` knows: (id, name).
     pub const EVENTS: &[(i64, &str)] = &[

@@ -4,9 +4,9 @@ use crate::service::file_error;
 use crate::SecretBytes;
 use crate::{ConfigError, Secret, SecretRef, ServiceSettings};
 use hookgate_core::{Cidr, SourceId, SourceKind, TenantId};
-use hookgate_signature::bh::PublicKey;
-use hookgate_signature::keeta::Recipe;
-use hookgate_signature::keeta_auth;
+use hookgate_providers::bh::signature::PublicKey;
+use hookgate_providers::keeta::signature::Recipe;
+use hookgate_providers::keeta_auth::signature as keeta_auth;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -900,7 +900,7 @@ fn build_source(
                 .iter()
                 .enumerate()
                 .map(|(i, s)| {
-                    hookgate_signature::standard_webhooks::secret_bytes(s.expose())
+                    hookgate_providers::standard_webhooks::signature::secret_bytes(s.expose())
                         .map(SecretBytes::new)
                         .ok_or_else(|| ctx.invalid(format!("{key}.secrets[{i}]"), "expected whsec_<base64>"))
                 })

@@ -419,7 +419,7 @@ impl Dispatcher {
             let failure = Some(Failure::Park(format!("unknown source kind {:?}", row.kind)));
             return Work::new(row, Vec::new(), failure);
         };
-        let input = hookgate_normalizer::Input {
+        let input = hookgate_providers::Input {
             tenant: &row.tenant,
             source: &row.source,
             kind,
@@ -429,7 +429,7 @@ impl Dispatcher {
             delivery_key: &row.delivery_key,
             options: self.options(&row.tenant, &row.source),
         };
-        match hookgate_normalizer::normalize(&input) {
+        match hookgate_providers::normalize(&input) {
             Ok(events) => {
                 let events = events
                     .into_iter()
@@ -453,9 +453,9 @@ impl Dispatcher {
     }
 
     /// Normalization options of a configured source (defaults when unknown).
-    fn options(&self, tenant: &str, source: &str) -> hookgate_normalizer::Options {
+    fn options(&self, tenant: &str, source: &str) -> hookgate_providers::Options {
         let source = self.tenants.get(tenant).and_then(|t| t.source(source));
-        hookgate_normalizer::Options {
+        hookgate_providers::Options {
             utc_offset_minutes: source.map_or(0, |s| s.utc_offset_minutes()),
         }
     }

@@ -176,10 +176,10 @@ async fn receive_inner(
     }
 
     // Events of one subject are published in commit order: store the key.
-    let options = hookgate_normalizer::Options {
+    let options = hookgate_providers::Options {
         utc_offset_minutes: source.utc_offset_minutes(),
     };
-    let ordering_key = hookgate_normalizer::ordering_key(
+    let ordering_key = hookgate_providers::ordering_key(
         tenant.id.as_str(),
         source.kind,
         &body,

@@ -13,7 +13,7 @@
 //! share one reload (a refused request already costs a rejection insert; the
 //! reload is one small query on top).
 
-use hookgate_signature::bh::PublicKey;
+use hookgate_providers::bh::signature::PublicKey;
 use hookgate_store::Store;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

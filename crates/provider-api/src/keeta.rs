@@ -9,7 +9,7 @@
 use crate::error::excerpt;
 use crate::{ApiError, ApiRequest};
 use hookgate_config::{KeetaApi, Secret};
-use hookgate_signature::keeta::{sign, Params};
+use hookgate_providers::keeta::signature::{sign, Params};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 

@@ -1,14 +1,11 @@
-//! Provider signature recipes, pure and shared: the ingress verifiers check
-//! them, `hookgate simulate` and the test kit sign with them, and the provider
-//! API clients sign their requests with them. No IO, no clock.
+//! Signature primitives, pure and provider-neutral: constant-time comparison,
+//! hex and Base64 decoding, HMAC-SHA256 and RSA (PKCS#1 v1.5, SHA-256) keys.
+//! Each provider's recipe is built from them in `hookgate-providers`. No IO,
+//! no clock.
 //!
 //! Every comparison of a received signature is constant time.
 
-pub mod bh;
-pub mod keeta;
-pub mod keeta_auth;
-pub mod pagsmile;
-pub mod standard_webhooks;
+pub mod rsa;
 
 use subtle::ConstantTimeEq;
 

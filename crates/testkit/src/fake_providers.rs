@@ -8,7 +8,7 @@
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use hmac::{Hmac, Mac};
-use hookgate_signature::bh::PrivateKey;
+use hookgate_providers::bh::signature::PrivateKey;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

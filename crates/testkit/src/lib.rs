@@ -63,7 +63,7 @@ pub fn keeta_source(id: &str, secret: &str, callback_url: &str, verification: Ve
             app_id: Some(KEETA_APP_ID),
             app_secrets: vec![Secret::new(secret)],
             callback_url: callback_url.to_owned(),
-            recipes: hookgate_signature::keeta::Recipe::ALL.to_vec(),
+            recipes: hookgate_providers::keeta::signature::Recipe::ALL.to_vec(),
         }),
     )
 }
@@ -113,7 +113,7 @@ fn other_sources(tenant: &str, base_url: &str) -> Vec<Source> {
                 client_id: None,
                 client_secrets: vec![Secret::new(unique("cs-"))],
                 callback_url: format!("{base_url}/hooks/{tenant}/keeta-auth"),
-                recipes: hookgate_signature::keeta_auth::Recipe::ALL.to_vec(),
+                recipes: hookgate_providers::keeta_auth::signature::Recipe::ALL.to_vec(),
             }),
         ),
         issuing,
@@ -140,7 +140,7 @@ fn other_sources(tenant: &str, base_url: &str) -> Vec<Source> {
             Verification::Enforce,
             SourceAuth::Bh(BhSource {
                 public_keys: vec![
-                    hookgate_signature::bh::PublicKey::parse(&bh_public).unwrap_or_else(|e| panic!("{e}"))
+                    hookgate_providers::bh::signature::PublicKey::parse(&bh_public).unwrap_or_else(|e| panic!("{e}"))
                 ],
             }),
         ),
@@ -150,7 +150,8 @@ fn other_sources(tenant: &str, base_url: &str) -> Vec<Source> {
             Verification::Enforce,
             SourceAuth::StandardWebhooks(StandardWebhooksSource {
                 keys: vec![SecretBytes::new(
-                    hookgate_signature::standard_webhooks::secret_bytes(&format!("whsec_{whsec}")).unwrap_or_default(),
+                    hookgate_providers::standard_webhooks::signature::secret_bytes(&format!("whsec_{whsec}"))
+                        .unwrap_or_default(),
                 )],
                 tolerance_secs: 300,
             }),
@@ -276,7 +277,10 @@ impl TestEnv {
             samples::body(source.kind, event, seq, now_ms).unwrap_or_else(|| panic!("no {event} for {}", source.kind));
         let (_, private) = demo_bh_keys();
         let keys = ProviderKeys {
-            bh: Some(hookgate_signature::bh::PrivateKey::from_pkcs8_pem(&private).unwrap_or_else(|e| panic!("{e}"))),
+            bh: Some(
+                hookgate_providers::bh::signature::PrivateKey::from_pkcs8_pem(&private)
+                    .unwrap_or_else(|e| panic!("{e}")),
+            ),
         };
         samples::sign(source, body, &keys, now_ms / 1000, &unique("msg_")).unwrap_or_else(|e| panic!("{e}"))
     }
@@ -294,7 +298,10 @@ impl TestEnv {
         let source = self.source(source_id);
         let (_, private) = demo_bh_keys();
         let keys = ProviderKeys {
-            bh: Some(hookgate_signature::bh::PrivateKey::from_pkcs8_pem(&private).unwrap_or_else(|e| panic!("{e}"))),
+            bh: Some(
+                hookgate_providers::bh::signature::PrivateKey::from_pkcs8_pem(&private)
+                    .unwrap_or_else(|e| panic!("{e}")),
+            ),
         };
         samples::sign(source, body, &keys, chrono_now_ms() / 1000, &unique("msg_")).unwrap_or_else(|e| panic!("{e}"))
     }

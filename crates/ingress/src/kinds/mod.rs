@@ -80,7 +80,7 @@ pub(crate) struct SignatureFailure {
 
 /// True when the body is the provider's heartbeat (answered, never stored).
 pub(crate) fn is_heartbeat(source: &Source, body: &[u8]) -> bool {
-    source.kind == SourceKind::Keeta && hookgate_normalizer::keeta::is_heartbeat(body)
+    source.kind == SourceKind::Keeta && hookgate_providers::keeta::is_heartbeat(body)
 }
 
 /// What is checked before the body is read: the source's network access
@@ -101,7 +101,7 @@ pub(crate) fn authenticate(
 ) -> Result<Accepted, Refusal> {
     let header = |name: &str| facts.header(name).map(str::to_owned);
     let key = || {
-        hookgate_normalizer::delivery_key(source.kind, body, &header)
+        hookgate_providers::delivery_key(source.kind, body, &header)
             .map_err(|e| Refusal::new(Reason::BadRequest, e.to_string()))
     };
     let early_key = if source.kind == SourceKind::StandardWebhooks {

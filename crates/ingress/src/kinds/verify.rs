@@ -4,7 +4,10 @@ use super::{Reason, RequestFacts, SignatureFailure};
 use crate::keyring::RegisteredKey;
 use hookgate_config::{Source, SourceAuth};
 use hookgate_core::SignatureCheck;
-use hookgate_signature::{bh, keeta, keeta_auth, pagsmile, standard_webhooks};
+use hookgate_providers::{
+    bh::signature as bh, keeta::signature as keeta, keeta_auth::signature as keeta_auth,
+    pagsmile::signature as pagsmile, standard_webhooks::signature as standard_webhooks,
+};
 
 fn fail(reason: Reason, detail: impl ToString) -> SignatureFailure {
     SignatureFailure {
@@ -42,7 +45,7 @@ pub(super) fn signature(
         SourceAuth::Keeta(cfg) => {
             let params = keeta::Params::from_json(body).map_err(|e| fail(Reason::BadRequest, e))?;
             if let Some(expected) = cfg.app_id {
-                let got = hookgate_normalizer::keeta::Envelope::parse(body)
+                let got = hookgate_providers::keeta::Envelope::parse(body)
                     .ok()
                     .and_then(|e| e.app_id);
                 if got.is_some_and(|got| got != expected) {

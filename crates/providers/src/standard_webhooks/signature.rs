@@ -21,14 +21,14 @@ pub enum VerifyError {
 
 /// Decodes a `whsec_...` secret (or bare Base64) to key bytes.
 pub fn secret_bytes(secret: &str) -> Option<Vec<u8>> {
-    crate::decode_base64(secret.trim().strip_prefix("whsec_").unwrap_or(secret.trim()))
+    hookgate_signature::decode_base64(secret.trim().strip_prefix("whsec_").unwrap_or(secret.trim()))
 }
 
 /// The `webhook-signature` value for one key: `v1,<base64>`.
 pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
     let ts = timestamp.to_string();
-    let mac = crate::hmac_sha256(key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
-    format!("v1,{}", crate::encode_base64(&mac))
+    let mac = hookgate_signature::hmac_sha256(key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+    format!("v1,{}", hookgate_signature::encode_base64(&mac))
 }
 
 /// Verifies the three headers; returns the index of the matching key.
@@ -50,12 +50,12 @@ pub fn verify(
     }
     let ts = t.to_string();
     for (i, key) in keys.iter().enumerate() {
-        let mac = crate::hmac_sha256(key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+        let mac = hookgate_signature::hmac_sha256(key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
         for candidate in sig.split_whitespace() {
             let Some(b64) = candidate.strip_prefix("v1,") else {
                 continue;
             };
-            if crate::decode_base64(b64).is_some_and(|got| crate::ct_eq(&got, &mac)) {
+            if hookgate_signature::decode_base64(b64).is_some_and(|got| hookgate_signature::ct_eq(&got, &mac)) {
                 return Ok(i);
             }
         }

@@ -72,7 +72,7 @@ pub fn jcs(body: &[u8]) -> Option<Vec<u8>> {
 
 /// Base64 HMAC-SHA256 of the raw body: how `simulate` signs.
 pub fn sign(body: &[u8], secret: &str) -> String {
-    crate::encode_base64(&crate::hmac_sha256(secret.as_bytes(), &[body]))
+    hookgate_signature::encode_base64(&hookgate_signature::hmac_sha256(secret.as_bytes(), &[body]))
 }
 
 /// Verifies `header` against each recipe and secret.
@@ -87,7 +87,7 @@ pub fn verify(
         .map(str::trim)
         .filter(|h| !h.is_empty())
         .ok_or(VerifyError::Missing)?;
-    let (expected, encoding) = crate::decode_digest(header, 32).ok_or(VerifyError::Malformed)?;
+    let (expected, encoding) = hookgate_signature::decode_digest(header, 32).ok_or(VerifyError::Malformed)?;
     let canonical = jcs(body);
     for &recipe in recipes {
         let message: Vec<&[u8]> = match recipe {
@@ -103,7 +103,7 @@ pub fn verify(
             },
         };
         for (secret_index, secret) in secrets.iter().enumerate() {
-            if crate::ct_eq(&crate::hmac_sha256(secret.as_bytes(), &message), &expected) {
+            if hookgate_signature::ct_eq(&hookgate_signature::hmac_sha256(secret.as_bytes(), &message), &expected) {
                 return Ok(Match {
                     recipe,
                     secret_index,
@@ -133,8 +133,11 @@ mod tests {
                 Recipe::UrlBody => [url.as_bytes(), b"&", BODY].concat(),
                 Recipe::UrlBodyJcs => [url.as_bytes(), b"&", &canonical].concat(),
             };
-            let mac = crate::hmac_sha256(b"cs", &[&msg]);
-            for (sig, enc) in [(crate::encode_base64(&mac), "base64"), (hex::encode(mac), "hex")] {
+            let mac = hookgate_signature::hmac_sha256(b"cs", &[&msg]);
+            for (sig, enc) in [
+                (hookgate_signature::encode_base64(&mac), "base64"),
+                (hex::encode(mac), "hex"),
+            ] {
                 let m = verify(Some(&sig), BODY, url, &Recipe::ALL, &["other", "cs"]).unwrap();
                 assert_eq!((m.recipe, m.secret_index, m.encoding), (recipe, 1, enc));
             }

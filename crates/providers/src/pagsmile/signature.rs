@@ -59,7 +59,7 @@ pub fn parse_payin_header(header: &str) -> PayinHeader {
 
 /// Lowercase hex HMAC-SHA256 of the raw body.
 pub fn payin_sign(body: &[u8], secret: &str) -> String {
-    hex::encode(crate::hmac_sha256(secret.as_bytes(), &[body]))
+    hex::encode(hookgate_signature::hmac_sha256(secret.as_bytes(), &[body]))
 }
 
 /// Verifies a pay-in notification; returns the index of the matching secret.
@@ -81,9 +81,9 @@ pub fn verify_payin(
         }
     }
     for (i, secret) in secrets.iter().enumerate() {
-        let mac = crate::hmac_sha256(secret.as_bytes(), &[body]);
+        let mac = hookgate_signature::hmac_sha256(secret.as_bytes(), &[body]);
         for v in &header.v2 {
-            if crate::decode_hex(v).is_some_and(|got| crate::ct_eq(&got, &mac)) {
+            if hookgate_signature::decode_hex(v).is_some_and(|got| hookgate_signature::ct_eq(&got, &mac)) {
                 return Ok(i);
             }
         }
@@ -133,13 +133,13 @@ pub fn verify_payout(header: Option<&str>, body: &[u8], app_keys: &[&str]) -> Re
         .ok_or(VerifyError::Missing)?;
     // Tolerate a scheme word in front ("SHA256 <hex>").
     let hex_part = header.rsplit(' ').next().unwrap_or(header);
-    let expected = crate::decode_hex(hex_part)
+    let expected = hookgate_signature::decode_hex(hex_part)
         .filter(|b| b.len() == 32)
         .ok_or(VerifyError::Malformed)?;
     let params = payout_params(body)?;
     for (i, key) in app_keys.iter().enumerate() {
         let digest = Sha256::digest([params.as_bytes(), key.as_bytes()].concat());
-        if crate::ct_eq(&digest, &expected) {
+        if hookgate_signature::ct_eq(&digest, &expected) {
             return Ok(i);
         }
     }

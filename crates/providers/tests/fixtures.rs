@@ -8,7 +8,7 @@
 
 use chrono::DateTime;
 use hookgate_core::SourceKind;
-use hookgate_normalizer::{delivery_key, normalize, Input, Options};
+use hookgate_providers::{delivery_key, normalize, Input, Options};
 use std::path::Path;
 
 fn check(kind: SourceKind) {

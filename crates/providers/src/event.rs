@@ -1,22 +1,8 @@
-//! Pure mapping of provider payloads: the delivery key of a request (used by
-//! the ingress before it stores) and the canonical events of a stored
-//! notification (used by the dispatcher before it publishes).
-//!
-//! Architecture invariant: no IO and no clock. Every output is a function of
-//! the input bytes and the notification's metadata, so a notification that is
-//! normalized twice (a retry after a crash) yields the same events with the
-//! same ids.
+//! What every provider's normalization shares: the stored notification as
+//! input, the errors, the envelope fields every event carries (ids, keys,
+//! bounded types) and the keys PostgreSQL and AMQP can hold.
 
-pub mod bh;
-pub mod invariants;
-pub mod keeta;
-pub mod keeta_auth;
-mod money;
-pub mod pagsmile;
-pub mod standard_webhooks;
-mod value;
-
-pub use money::{money_from_decimal, money_from_minor};
+use crate::{bh, keeta, keeta_auth, pagsmile, standard_webhooks};
 
 use chrono::{DateTime, Utc};
 use hookgate_core::{DeliveryKey, SourceKind};

@@ -188,7 +188,7 @@ pub enum VerifyError {
 /// Verifies the body's `sig` against each recipe and secret, in order.
 pub fn verify(params: &Params, urls: Urls<'_>, recipes: &[Recipe], secrets: &[&str]) -> Result<Match, VerifyError> {
     let sig = params.sig().filter(|s| !s.is_empty()).ok_or(VerifyError::Missing)?;
-    let expected = crate::decode_hex(sig)
+    let expected = hookgate_signature::decode_hex(sig)
         .filter(|b| b.len() == 32)
         .ok_or(VerifyError::Malformed)?;
     for &recipe in recipes {
@@ -196,7 +196,7 @@ pub fn verify(params: &Params, urls: Urls<'_>, recipes: &[Recipe], secrets: &[&s
             continue;
         };
         for (secret_index, secret) in secrets.iter().enumerate() {
-            if crate::ct_eq(&digest(url, sep, params.joined(), secret), &expected) {
+            if hookgate_signature::ct_eq(&digest(url, sep, params.joined(), secret), &expected) {
                 return Ok(Match { recipe, secret_index });
             }
         }

@@ -1,0 +1,6 @@
+//! bh
+
+pub mod normalize;
+pub mod signature;
+
+pub use normalize::*;

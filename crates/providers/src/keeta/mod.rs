@@ -1,0 +1,6 @@
+//! keeta
+
+pub mod normalize;
+pub mod signature;
+
+pub use normalize::*;

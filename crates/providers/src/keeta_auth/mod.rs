@@ -1,0 +1,6 @@
+//! keeta_auth
+
+pub mod normalize;
+pub mod signature;
+
+pub use normalize::*;

@@ -1,0 +1,6 @@
+//! pagsmile
+
+pub mod normalize;
+pub mod signature;
+
+pub use normalize::*;

@@ -1,0 +1,6 @@
+//! standard_webhooks
+
+pub mod normalize;
+pub mod signature;
+
+pub use normalize::*;
