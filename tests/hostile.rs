@@ -10,9 +10,10 @@ use bytes::Bytes;
 use chrono::Utc;
 use hookgate_cli::gateway::Role;
 use hookgate_config::HeaderToken;
-use hookgate_core::{DeliveryKey, RawNotification, SignatureCheck, SourceId, SourceKind, TenantId, Verified};
+use hookgate_core::{DeliveryKey, RawNotification, SourceId, TenantId};
 use hookgate_dispatcher::amqp::Outgoing;
 use hookgate_dispatcher::{AmqpError, Publisher};
+use hookgate_providers::{Admitted, Inspected, Request};
 use hookgate_store::{GroupWriter, OutboxRow, Store};
 use hookgate_testkit::{http, keeta, post_sample, receive, unique, TestEnv, TestGateway, KEETA_APP_ID};
 use serde_json::{json, Value};
@@ -291,22 +292,41 @@ async fn a_refused_group_commit_is_retried_without_the_failing_request() {
     let writer = GroupWriter::start(store.clone(), 1, 64);
     let tenant = TenantId::parse(&env.tenant).unwrap();
     let source = SourceId::parse("keeta").unwrap();
+    // A real signed webhook, authenticated by its provider as ingress would.
+    let settings = env
+        .settings
+        .tenants
+        .get(&env.tenant)
+        .unwrap()
+        .source("keeta")
+        .unwrap()
+        .settings
+        .clone();
+    let (body, _) = env.keeta_webhook(1102, 1);
+    let headers: Vec<(String, String)> = Vec::new();
+    let request = Request {
+        tenant: &env.tenant,
+        url: "http://127.0.0.1/unused",
+        headers: &headers,
+        now_secs: Utc::now().timestamp(),
+        registered: &[],
+    };
+    let Ok(Inspected::Authenticated(authenticated)) = settings.inspect(&request, &body) else {
+        panic!("the sample webhook must authenticate")
+    };
     let notification = |key: DeliveryKey| {
-        Verified::vouch(
-            RawNotification {
-                tenant: tenant.clone(),
-                source: source.clone(),
-                kind: SourceKind::Keeta,
-                delivery_key: key,
-                body: Bytes::from_static(b"{}"),
-                headers: Vec::new(),
-                remote_addr: None,
-                received_at: Utc::now(),
-                traceparent: None,
-                ordering_key: None,
-            },
-            SignatureCheck::Matched { recipe: "test".into() },
-        )
+        Admitted::Authenticated(authenticated.clone().map(|_| RawNotification {
+            tenant: tenant.clone(),
+            source: source.clone(),
+            kind: hookgate_providers::keeta::KIND,
+            delivery_key: key,
+            body: Bytes::from_static(b"{}"),
+            headers: Vec::new(),
+            remote_addr: None,
+            received_at: Utc::now(),
+            traceparent: None,
+            ordering_key: None,
+        }))
     };
     let mut inserts = Vec::new();
     for i in 0..40 {

@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use hookgate_cli::gateway::Role;
-use hookgate_config::{SourceAuth, Verification};
+use hookgate_config::Verification;
+use hookgate_providers::keeta;
 use hookgate_testkit::{http, keeta_source, TestEnv};
 use serde_json::Value;
 
@@ -264,10 +265,10 @@ async fn rotated_secrets_and_recipes_are_recorded() {
             Verification::Enforce,
         );
         let src = t.source_mut("keeta").unwrap();
-        let (SourceAuth::Keeta(k), SourceAuth::Keeta(o)) = (&mut src.auth, old.auth) else {
-            unreachable!()
-        };
-        k.app_secrets.extend(o.app_secrets);
+        let mut k = src.settings.downcast::<keeta::Settings>().unwrap().clone();
+        let o = old.settings.downcast::<keeta::Settings>().unwrap();
+        k.app_secrets.extend(o.app_secrets.iter().cloned());
+        src.settings = std::sync::Arc::new(k);
     })
     .await;
     let gw = env.start(Role::Ingress).await;

@@ -7,8 +7,8 @@
 
 use hookgate_cli::gateway::Role;
 use hookgate_cli::samples::{self, Sample};
-use hookgate_config::{SourceAuth, Verification};
-use hookgate_core::{Cidr, SourceKind};
+use hookgate_config::Verification;
+use hookgate_core::Cidr;
 use hookgate_testkit::{post_sample, receive, TestEnv};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -122,7 +122,7 @@ async fn bad_missing_foreign_and_tampered_credentials_are_refused() {
         let (status, body, _) = post_sample(&url, &foreign).await;
         assert_failure(source, status, &body, 401);
 
-        if kind != SourceKind::PagsmileIssuing {
+        if kind != hookgate_providers::pagsmile::ISSUING {
             // Same credential, body changed after signing (a digit of a value).
             let mut tampered = good.clone();
             let text = String::from_utf8(tampered.body.clone()).unwrap();
@@ -156,7 +156,11 @@ async fn keeta_auth_accepts_hex_and_records_the_recipe() {
     let env = TestEnv::new().await;
     let gw = env.start(Role::Ingress).await;
     let mut sample = env.sample("keeta-auth", "cancelled", 7);
-    let SourceAuth::KeetaAuth(cfg) = &env.source("keeta-auth").auth else {
+    let Some(cfg) = env
+        .source("keeta-auth")
+        .settings
+        .downcast::<hookgate_providers::keeta_auth::Settings>()
+    else {
         unreachable!()
     };
     let mac = hookgate_signature::hmac_sha256(cfg.client_secrets[0].expose().as_bytes(), &[&sample.body]);
@@ -239,7 +243,7 @@ async fn stale_timestamps_are_refused_and_observe_mode_flags() {
     );
     // Observe mode: a bad Standard Webhooks signature is accepted and flagged.
     let bad = samples::corrupt(
-        SourceKind::StandardWebhooks,
+        hookgate_providers::standard_webhooks::KIND,
         env.sample("webhooks", "customer.created", 4),
     );
     let (status, _, _) = post_sample(&gw.hook_url(&env.tenant, "webhooks"), &bad).await;

@@ -7,8 +7,7 @@
 
 use hookgate_cli::gateway::Role;
 use hookgate_cli::register::{self, BhAction, BhArgs, KeetaArgs};
-use hookgate_config::{BhApi, BhPaths, BhSource, KeetaApi, SourceAuth, Tenant, KEETA_GENERAL_EVENTS};
-use hookgate_core::SourceKind;
+use hookgate_config::{BhApi, BhPaths, KeetaApi, Tenant, KEETA_GENERAL_EVENTS};
 use hookgate_providers::bh::signature::PrivateKey;
 use hookgate_testkit::fake_providers::{FakeBh, FakeKeeta};
 use hookgate_testkit::{http, TestEnv};
@@ -32,7 +31,7 @@ fn with_bh(fake: &FakeBh) -> impl FnOnce(&mut Tenant) {
         });
         // No key in configuration: registration is the only source of keys.
         if let Some(s) = t.source_mut("bh") {
-            s.auth = SourceAuth::Bh(BhSource { public_keys: vec![] });
+            s.settings = std::sync::Arc::new(hookgate_providers::bh::Settings { public_keys: vec![] });
         }
     }
 }
@@ -64,7 +63,7 @@ async fn push(url: &str, body: &str, signature: &str) -> (u16, String, String) {
         .send()
         .await
         .unwrap();
-    let key = hookgate_providers::delivery_key(SourceKind::Bh, body.as_bytes(), &|_: &str| None).unwrap();
+    let key = hookgate_providers::delivery_key(hookgate_providers::bh::KIND, body.as_bytes(), &Vec::new()).unwrap();
     (r.status().as_u16(), r.text().await.unwrap(), key.as_str().to_owned())
 }
 
@@ -284,8 +283,12 @@ async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() 
             events: KEETA_GENERAL_EVENTS.to_vec(),
             timeout: Duration::from_secs(5),
         });
-        if let Some(SourceAuth::Keeta(k)) = t.source_mut("keeta").map(|s| &mut s.auth) {
-            k.app_secrets = vec![hookgate_config::Secret::new(APP_SECRET)];
+        if let Some(s) = t.source_mut("keeta") {
+            if let Some(k) = s.settings.downcast::<hookgate_providers::keeta::Settings>() {
+                let mut k = k.clone();
+                k.app_secrets = vec![hookgate_config::Secret::new(APP_SECRET)];
+                s.settings = std::sync::Arc::new(k);
+            }
         }
     })
     .await;

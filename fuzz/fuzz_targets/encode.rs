@@ -16,15 +16,15 @@ fuzz_target!(|data: &[u8]| {
         parts.next().unwrap_or_default(),
     );
     let body = serde_json::json!({"type": kind, "timestamp": time, "data": {"id": id}}).to_string();
-    let header = |name: &str| (name == "webhook-id").then(|| format!("msg_{}", id.len()));
-    let kind = hookgate_core::SourceKind::StandardWebhooks;
+    let header = vec![("webhook-id".to_owned(), format!("msg_{}", id.len()))];
+    let kind = hookgate_providers::standard_webhooks::KIND;
     if let Err(violation) = hookgate_providers::invariants::check_accepted(kind, body.as_bytes(), &header) {
         panic!("{violation}");
     }
     // Payout timestamps are integers: every i64 must encode.
     let seconds = i64::from_le_bytes(data.get(..8).and_then(|b| b.try_into().ok()).unwrap_or_default());
     let payout = format!(r#"{{"payoutId":"P1","status":"PAID","timestamp":{seconds}}}"#);
-    let kind = hookgate_core::SourceKind::PagsmilePayout;
+    let kind = hookgate_providers::pagsmile::PAYOUT;
     if let Err(violation) = hookgate_providers::invariants::check_accepted(kind, payout.as_bytes(), &header) {
         panic!("{violation}");
     }

@@ -7,16 +7,12 @@ use hookgate_core::SourceKind;
 /// Splits fuzz input into a kind and a body.
 pub fn kind_and_body(data: &[u8]) -> Option<(SourceKind, &[u8])> {
     let (&first, body) = data.split_first()?;
-    let kinds = SourceKind::ALL;
-    Some((kinds[usize::from(first) % kinds.len()], body))
+    let kinds = hookgate_providers::PROVIDERS;
+    Some((kinds[usize::from(first) % kinds.len()].kind(), body))
 }
 
-/// Header lookup of a fuzz request: `webhook-id` is the body's first line.
-pub fn headers(body: &[u8]) -> impl Fn(&str) -> Option<String> + '_ {
-    move |name: &str| {
-        (name == "webhook-id").then(|| {
-            let line = body.split(|&b| b == b'\n').next().unwrap_or_default();
-            String::from_utf8_lossy(line).into_owned()
-        })
-    }
+/// Headers of a fuzz request: `webhook-id` is the body's first line.
+pub fn headers(body: &[u8]) -> Vec<(String, String)> {
+    let line = body.split(|&b| b == b'\n').next().unwrap_or_default();
+    vec![("webhook-id".to_owned(), String::from_utf8_lossy(line).into_owned())]
 }

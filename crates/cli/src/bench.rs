@@ -95,8 +95,7 @@ impl Generator {
         let body = samples::body(self.kind, &self.event, self.run + seq, now_ms).context("unknown event")?;
         let id = format!("bench_{}_{seq}", self.run);
         let sample = samples::sign(&self.source, body, &self.keys, now_ms / 1000, &id).map_err(anyhow::Error::msg)?;
-        let header = |name: &str| sample.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-        let key = hookgate_providers::delivery_key(self.kind, &sample.body, &header)?.to_string();
+        let key = hookgate_providers::delivery_key(self.kind, &sample.body, &sample.headers)?.to_string();
         Ok((sample, key))
     }
 }
@@ -173,12 +172,12 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
     .clone();
     let event = args.event.clone().unwrap_or_else(|| {
         match kind {
-            SourceKind::Keeta => "order-accepted",
+            hookgate_providers::keeta::KIND => "order-accepted",
             _ => samples::events(kind).first().copied().unwrap_or("all"),
         }
         .to_owned()
     });
-    let keys = if kind == SourceKind::Bh {
+    let keys = if kind == hookgate_providers::bh::KIND {
         let pem = std::fs::read_to_string(&args.bh_private_key)?;
         ProviderKeys {
             bh: Some(hookgate_providers::bh::signature::PrivateKey::from_pkcs8_pem(&pem).map_err(anyhow::Error::msg)?),

@@ -1,7 +1,7 @@
 //! `hookgate config check`: validates the configuration and prints the
 //! routing plan, touching nothing.
 
-use hookgate_config::{Settings, SourceAuth};
+use hookgate_config::Settings;
 use std::fmt::Write;
 
 /// The plan as text.
@@ -56,8 +56,8 @@ pub fn plan(settings: &Settings) -> String {
                 source.verification,
                 access_summary(&source.access)
             );
-            let _ = writeln!(out, "    {}", auth_summary(&source.auth));
-            let _ = writeln!(out, "    events → routing keys {}.<type>", source.kind.provider());
+            let _ = writeln!(out, "    {}", source.settings.summary());
+            let _ = writeln!(out, "    events → routing keys {}.<type>", source.provider().family());
         }
         if let Some(bh) = &tenant.providers.bh {
             let _ = writeln!(
@@ -99,53 +99,5 @@ fn access_summary(a: &hookgate_config::Access) -> String {
         String::new()
     } else {
         format!(" access: {}", parts.join("; "))
-    }
-}
-
-fn auth_summary(auth: &SourceAuth) -> String {
-    match auth {
-        SourceAuth::Keeta(k) => {
-            let recipes: Vec<_> = k.recipes.iter().map(|r| r.name()).collect();
-            format!(
-                "sig in body; secrets={} app_id={} callback_url={}\n    recipes: {}",
-                k.app_secrets.len(),
-                k.app_id.map_or("any".to_owned(), |a| a.to_string()),
-                k.callback_url,
-                recipes.join(", ")
-            )
-        }
-        SourceAuth::KeetaAuth(k) => {
-            let recipes: Vec<_> = k.recipes.iter().map(|r| r.name()).collect();
-            format!(
-                "X-App-Signature; secrets={} recipes: {}",
-                k.client_secrets.len(),
-                recipes.join(", ")
-            )
-        }
-        SourceAuth::PagsmileIssuing(p) => {
-            format!(
-                "unsigned by Pagsmile; local times at UTC{:+} min",
-                p.timestamp_utc_offset_minutes
-            )
-        }
-        SourceAuth::PagsmilePayin(p) => {
-            format!(
-                "Pagsmile-Signature HMAC; secrets={} tolerance={}s",
-                p.secrets.len(),
-                p.timestamp_tolerance_secs
-            )
-        }
-        SourceAuth::PagsmilePayout(p) => format!("Authorization sha256(params+app_key); keys={}", p.app_keys.len()),
-        SourceAuth::Bh(b) => format!(
-            "signature RSA-SHA256; public keys in config={} (plus keys stored by `hookgate register bh`)",
-            b.public_keys.len()
-        ),
-        SourceAuth::StandardWebhooks(w) => {
-            format!(
-                "webhook-signature v1; secrets={} tolerance={}s",
-                w.keys.len(),
-                w.tolerance_secs
-            )
-        }
     }
 }

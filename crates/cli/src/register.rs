@@ -6,8 +6,7 @@
 //! `--dry-run` prints the requests, secrets redacted, and changes nothing.
 
 use anyhow::{bail, Context};
-use hookgate_config::{Settings, Source, SourceAuth, Tenant};
-use hookgate_core::SourceKind;
+use hookgate_config::{Settings, Source, Tenant};
 use hookgate_provider_api::bh::{self, Webhook, STATUS_ACTIVE, STATUS_DELETED, STATUS_DISABLED};
 use hookgate_provider_api::{keeta, ApiError, ApiRequest};
 use hookgate_providers::bh::signature::PublicKey;
@@ -109,9 +108,11 @@ pub struct KeetaOutcome {
 /// The URL providers should call for a source: a Keeta source's registered
 /// callback URL, otherwise `<public_base_url>/hooks/<tenant>/<source>`.
 pub fn source_url(settings: &Settings, tenant: &Tenant, source: &Source) -> String {
-    match &source.auth {
-        SourceAuth::Keeta(k) => k.callback_url.clone(),
-        SourceAuth::KeetaAuth(k) => k.callback_url.clone(),
+    let keeta = source.settings.downcast::<hookgate_providers::keeta::Settings>();
+    let keeta_auth = source.settings.downcast::<hookgate_providers::keeta_auth::Settings>();
+    match (keeta, keeta_auth) {
+        (Some(k), _) => k.callback_url.clone(),
+        (_, Some(k)) => k.callback_url.clone(),
         _ => format!(
             "{}/hooks/{}/{}",
             settings.service.http.public_base_url, tenant.id, source.id
@@ -150,7 +151,7 @@ struct BhTarget<'a> {
 
 fn bh_target<'a>(settings: &'a Settings, args: &BhArgs) -> anyhow::Result<BhTarget<'a>> {
     let (tenant, source) = find(settings, &args.tenant, &args.source)?;
-    if source.kind != SourceKind::Bh {
+    if source.kind != hookgate_providers::bh::KIND {
         bail!(
             "source {} of tenant {} is of kind {}, not bh",
             source.id,
@@ -365,9 +366,9 @@ struct KeetaTarget<'a> {
 
 fn keeta_target<'a>(settings: &'a Settings, args: &KeetaArgs) -> anyhow::Result<KeetaTarget<'a>> {
     let (tenant, source) = find(settings, &args.tenant, &args.source)?;
-    let cfg = match &source.auth {
-        SourceAuth::Keeta(k) => k,
-        SourceAuth::KeetaAuth(_) => bail!(
+    let cfg = match source.settings.downcast::<hookgate_providers::keeta::Settings>() {
+        Some(k) => k,
+        None if source.kind == hookgate_providers::keeta_auth::KIND => bail!(
             "authorization webhooks (1301/1302) are configured in Keeta's Developer Portal \
              (\"Formal Store\" webhook section), not through the API; register a `keeta` source instead"
         ),

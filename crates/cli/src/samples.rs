@@ -4,7 +4,7 @@
 //! the tests send these same bytes.
 
 use crate::simulate::keeta;
-use hookgate_config::{Source, SourceAuth};
+use hookgate_config::Source;
 use hookgate_core::SourceKind;
 use hookgate_providers::bh::signature::PrivateKey;
 use hookgate_providers::{
@@ -26,9 +26,9 @@ pub struct Sample {
 /// Event names `simulate` accepts per kind (besides `all`).
 pub fn events(kind: SourceKind) -> Vec<&'static str> {
     match kind {
-        SourceKind::Keeta => keeta::EVENTS.iter().map(|(_, n)| *n).collect(),
-        SourceKind::KeetaAuth => vec!["authorized", "cancelled"],
-        SourceKind::PagsmileIssuing => vec![
+        hookgate_providers::keeta::KIND => keeta::EVENTS.iter().map(|(_, n)| *n).collect(),
+        hookgate_providers::keeta_auth::KIND => vec!["authorized", "cancelled"],
+        hookgate_providers::pagsmile::ISSUING => vec![
             "apply-card",
             "card-status",
             "cardholder-audit",
@@ -37,9 +37,9 @@ pub fn events(kind: SourceKind) -> Vec<&'static str> {
             "authorization-expired",
             "otp",
         ],
-        SourceKind::PagsmilePayin => PAYIN_STATUSES.iter().map(|(n, _)| *n).collect(),
-        SourceKind::PagsmilePayout => vec!["paid", "rejected", "refunded", "partial-refunded"],
-        SourceKind::Bh => vec![
+        hookgate_providers::pagsmile::PAYIN => PAYIN_STATUSES.iter().map(|(n, _)| *n).collect(),
+        hookgate_providers::pagsmile::PAYOUT => vec!["paid", "rejected", "refunded", "partial-refunded"],
+        hookgate_providers::bh::KIND => vec![
             "order",
             "global-payment",
             "funding",
@@ -47,7 +47,10 @@ pub fn events(kind: SourceKind) -> Vec<&'static str> {
             "withdraw",
             "merchant-trade",
         ],
-        SourceKind::StandardWebhooks => vec!["invoice.paid", "customer.created", "subscription.cancelled"],
+        hookgate_providers::standard_webhooks::KIND => {
+            vec!["invoice.paid", "customer.created", "subscription.cancelled"]
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -80,13 +83,13 @@ fn pagsmile_time(ms: i64) -> String {
 pub fn body(kind: SourceKind, event: &str, seq: u64, now_ms: i64) -> Option<Vec<u8>> {
     let n = seq as i64;
     let value = match kind {
-        SourceKind::Keeta => {
+        hookgate_providers::keeta::KIND => {
             let id = keeta::event_id(event)?;
             let message = keeta::message(id, seq, 145_541, now_ms);
             let message_id = format!("{now_ms}{seq:08}");
             keeta::envelope(1_000_001, id, &message_id, 145_541, &message, now_ms / 1000).into()
         }
-        SourceKind::KeetaAuth => {
+        hookgate_providers::keeta_auth::KIND => {
             let op = match event {
                 "authorized" => 1,
                 "cancelled" => 2,
@@ -95,7 +98,7 @@ pub fn body(kind: SourceKind, event: &str, seq: u64, now_ms: i64) -> Option<Vec<
             json!({"clientId": 2_666_245_991u64, "authId": format!("{}", 41_008 + n), "opType": op,
                    "shopId": 478_268 + n, "shopName": "10 Shanghai", "createTime": now_ms})
         }
-        SourceKind::PagsmileIssuing => {
+        hookgate_providers::pagsmile::ISSUING => {
             let request_id = format!("IC{}{:06}", now_ms, seq % 1_000_000);
             let envelope = |notify_type: i64, biz: Value| {
                 json!({"biz_data": biz, "notify_type": notify_type, "partner_id": "100000", "sub_partner_id": "100024",
@@ -142,7 +145,7 @@ pub fn body(kind: SourceKind, event: &str, seq: u64, now_ms: i64) -> Option<Vec<
                 _ => return None,
             }
         }
-        SourceKind::PagsmilePayin => {
+        hookgate_providers::pagsmile::PAYIN => {
             let status = PAYIN_STATUSES.iter().find(|(name, _)| *name == event)?.1;
             let refund = if status.starts_with("REFUND") {
                 format!("R-{seq}")
@@ -155,7 +158,7 @@ pub fn body(kind: SourceKind, event: &str, seq: u64, now_ms: i64) -> Option<Vec<
                    "user": {"buyer_id": "", "identify": {"type": "CPF", "number": "50284414727"}, "username": "test user name",
                             "phone": "75991435892", "email": "test@pagsmile.com", "ip": ""}})
         }
-        SourceKind::PagsmilePayout => {
+        hookgate_providers::pagsmile::PAYOUT => {
             let status = match event {
                 "paid" => "PAID",
                 "rejected" => "REJECTED",
@@ -166,7 +169,7 @@ pub fn body(kind: SourceKind, event: &str, seq: u64, now_ms: i64) -> Option<Vec<
             json!({"payoutId": format!("PO{now_ms}{seq:06}"), "custom_code": format!("{}", 1_234_567 + n),
                    "status": status, "msg": if status == "REJECTED" { "invalid account" } else { "" }, "timestamp": now_ms / 1000})
         }
-        SourceKind::Bh => {
+        hookgate_providers::bh::KIND => {
             let order_id = format!("{}", 473_130_522_693_193_728i64 + n);
             let webhook = "ebab8a9663704e7cbbebe672c7c67912";
             match event {
@@ -211,11 +214,12 @@ pub fn body(kind: SourceKind, event: &str, seq: u64, now_ms: i64) -> Option<Vec<
                 _ => return None,
             }
         }
-        SourceKind::StandardWebhooks => {
+        hookgate_providers::standard_webhooks::KIND => {
             let prefix = event.split('.').next().unwrap_or("object");
             json!({"type": event, "timestamp": chrono::DateTime::from_timestamp_millis(now_ms).map(|t| t.to_rfc3339()),
                    "data": {"id": format!("{prefix}_{seq}"), "amount": "10.00"}})
         }
+        _ => return None,
     };
     Some(value.to_string().into_bytes())
 }
@@ -245,44 +249,39 @@ pub fn sign(
         headers.push((token.header.clone(), token.value.expose().to_owned()));
     }
     let first = |v: &[hookgate_config::Secret]| v.first().map(|s| s.expose().to_owned()).ok_or("no secret configured");
-    match &source.auth {
-        SourceAuth::Keeta(cfg) => {
-            let mut env: serde_json::Map<String, Value> = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-            if let Some(app_id) = cfg.app_id {
-                env.insert("appId".into(), json!(app_id));
-            }
-            let body = keeta::signed_body(env, &cfg.callback_url, &first(&cfg.app_secrets)?);
-            return Ok(Sample { body, headers });
+    let settings = &source.settings;
+    if let Some(cfg) = settings.downcast::<hookgate_providers::keeta::Settings>() {
+        let mut env: serde_json::Map<String, Value> = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+        if let Some(app_id) = cfg.app_id {
+            env.insert("appId".into(), json!(app_id));
         }
-        SourceAuth::KeetaAuth(cfg) => headers.push((
+        let body = keeta::signed_body(env, &cfg.callback_url, &first(&cfg.app_secrets)?);
+        return Ok(Sample { body, headers });
+    } else if let Some(cfg) = settings.downcast::<hookgate_providers::keeta_auth::Settings>() {
+        headers.push((
             "x-app-signature".into(),
             keeta_auth::sign(&body, &first(&cfg.client_secrets)?),
-        )),
-        SourceAuth::PagsmileIssuing(_) => {}
-        SourceAuth::PagsmilePayin(cfg) => {
-            let sig = pagsmile::payin_sign(&body, &first(&cfg.secrets)?);
-            headers.push(("pagsmile-signature".into(), format!("t={now_secs}, v2={sig}")));
-        }
-        SourceAuth::PagsmilePayout(cfg) => {
-            let params = pagsmile::payout_params(&body).map_err(|e| e.to_string())?;
-            headers.push((
-                "authorization".into(),
-                pagsmile::payout_sign(&params, &first(&cfg.app_keys)?),
-            ));
-        }
-        SourceAuth::Bh(_) => {
-            let key = keys.bh.as_ref().ok_or("BH needs its private key (--bh-private-key)")?;
-            headers.push(("signature".into(), key.sign_hex(&body)));
-        }
-        SourceAuth::StandardWebhooks(cfg) => {
-            let key = cfg.keys.first().ok_or("no secret configured")?;
-            headers.push(("webhook-id".into(), delivery_id.to_owned()));
-            headers.push(("webhook-timestamp".into(), now_secs.to_string()));
-            headers.push((
-                "webhook-signature".into(),
-                standard_webhooks::sign(key.expose(), delivery_id, now_secs, &body),
-            ));
-        }
+        ));
+    } else if let Some(cfg) = settings.downcast::<hookgate_providers::pagsmile::PayinSettings>() {
+        let sig = pagsmile::payin_sign(&body, &first(&cfg.secrets)?);
+        headers.push(("pagsmile-signature".into(), format!("t={now_secs}, v2={sig}")));
+    } else if let Some(cfg) = settings.downcast::<hookgate_providers::pagsmile::PayoutSettings>() {
+        let params = pagsmile::payout_params(&body).map_err(|e| e.to_string())?;
+        headers.push((
+            "authorization".into(),
+            pagsmile::payout_sign(&params, &first(&cfg.app_keys)?),
+        ));
+    } else if settings.downcast::<hookgate_providers::bh::Settings>().is_some() {
+        let key = keys.bh.as_ref().ok_or("BH needs its private key (--bh-private-key)")?;
+        headers.push(("signature".into(), key.sign_hex(&body)));
+    } else if let Some(cfg) = settings.downcast::<hookgate_providers::standard_webhooks::Settings>() {
+        let key = cfg.keys.first().ok_or("no secret configured")?;
+        headers.push(("webhook-id".into(), delivery_id.to_owned()));
+        headers.push(("webhook-timestamp".into(), now_secs.to_string()));
+        headers.push((
+            "webhook-signature".into(),
+            standard_webhooks::sign(key.expose(), delivery_id, now_secs, &body),
+        ));
     }
     Ok(Sample { body, headers })
 }
@@ -294,17 +293,17 @@ pub fn corrupt(kind: SourceKind, mut sample: Sample) -> Sample {
         s.push(if last == 'A' || last == '0' { 'B' } else { 'A' });
     }
     let header = match kind {
-        SourceKind::Keeta => {
+        hookgate_providers::keeta::KIND => {
             sample.body = keeta::corrupt_signature(&sample.body);
             return sample;
         }
-        SourceKind::KeetaAuth => "x-app-signature",
-        SourceKind::PagsmilePayin => "pagsmile-signature",
-        SourceKind::PagsmilePayout => "authorization",
-        SourceKind::Bh => "signature",
-        SourceKind::StandardWebhooks => "webhook-signature",
+        hookgate_providers::keeta_auth::KIND => "x-app-signature",
+        hookgate_providers::pagsmile::PAYIN => "pagsmile-signature",
+        hookgate_providers::pagsmile::PAYOUT => "authorization",
+        hookgate_providers::bh::KIND => "signature",
+        hookgate_providers::standard_webhooks::KIND => "webhook-signature",
         // Unsigned by the provider: corrupt the access credentials instead.
-        SourceKind::PagsmileIssuing => {
+        hookgate_providers::pagsmile::ISSUING => {
             for (name, value) in sample.headers.iter_mut() {
                 if name == "authorization" {
                     *value = "Basic d3Jvbmc6d3Jvbmc=".to_owned();
@@ -314,9 +313,10 @@ pub fn corrupt(kind: SourceKind, mut sample: Sample) -> Sample {
             }
             return sample;
         }
+        _ => return sample,
     };
     if let Some((_, value)) = sample.headers.iter_mut().find(|(n, _)| n == header) {
-        if kind == SourceKind::Bh || kind == SourceKind::PagsmilePayout {
+        if kind == hookgate_providers::bh::KIND || kind == hookgate_providers::pagsmile::PAYOUT {
             // Hex: flip the last digit to another hex digit.
             let last = value.pop().unwrap_or('0');
             value.push(if last == '0' { '1' } else { '0' });

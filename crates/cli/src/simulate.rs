@@ -219,15 +219,15 @@ impl Report {
 /// Parses a kind name; `webhooks` is accepted for `standard-webhooks`.
 pub fn parse_kind(name: &str) -> Option<SourceKind> {
     if name == "webhooks" {
-        return Some(SourceKind::StandardWebhooks);
+        return Some(hookgate_providers::standard_webhooks::KIND);
     }
-    SourceKind::parse(name)
+    hookgate_providers::lookup(name).map(|p| p.kind())
 }
 
 /// Sends signed webhooks as configured for the tenant's source.
 pub async fn run(settings: &Settings, args: &SimulateArgs) -> anyhow::Result<Report> {
     let kind = parse_kind(&args.kind).with_context(|| {
-        let known: Vec<_> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
+        let known: Vec<_> = hookgate_providers::kinds().map(|k| k.as_str()).collect();
         format!("unknown kind {:?}; known: {}", args.kind, known.join(", "))
     })?;
     let tenant = settings
@@ -247,7 +247,7 @@ pub async fn run(settings: &Settings, args: &SimulateArgs) -> anyhow::Result<Rep
     let known = samples::events(kind);
     let events: Vec<String> = if args.event == "all" {
         known.iter().map(|e| (*e).to_owned()).collect()
-    } else if kind == SourceKind::Keeta {
+    } else if kind == hookgate_providers::keeta::KIND {
         // Keeta events by id (1002) or name (order-accepted).
         let id = keeta::event_id(&args.event).with_context(|| unknown_event(kind, &args.event))?;
         vec![keeta::EVENTS
@@ -255,12 +255,12 @@ pub async fn run(settings: &Settings, args: &SimulateArgs) -> anyhow::Result<Rep
             .find(|(i, _)| *i == id)
             .map(|(_, n)| (*n).to_owned())
             .unwrap_or_default()]
-    } else if known.contains(&args.event.as_str()) || kind == SourceKind::StandardWebhooks {
+    } else if known.contains(&args.event.as_str()) || kind == hookgate_providers::standard_webhooks::KIND {
         vec![args.event.clone()]
     } else {
         bail!(unknown_event(kind, &args.event));
     };
-    let keys = if kind == SourceKind::Bh {
+    let keys = if kind == hookgate_providers::bh::KIND {
         let pem = std::fs::read_to_string(&args.bh_private_key)
             .with_context(|| format!("reading BH private key {}", args.bh_private_key.display()))?;
         samples::ProviderKeys {

@@ -10,15 +10,15 @@ mod secret;
 mod service;
 mod tenant;
 
-pub use secret::{Secret, SecretBytes, SecretRef};
+pub use hookgate_core::{Secret, SecretBytes, SecretRef};
+pub(crate) use secret::Resolve;
 pub use service::{
     AdminSettings, DatabaseSettings, DispatcherSettings, HttpSettings, LogFormat, RabbitSettings, RedisSettings,
     ServiceSettings, TelemetrySettings,
 };
 pub use tenant::{
-    tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, BhSource, HeaderToken, KeetaApi, KeetaAuthSource, KeetaSource,
-    PagsmileIssuingSource, PagsmilePayinSource, PagsmilePayoutSource, Providers, QueueType, Source, SourceAuth,
-    StandardWebhooksSource, Subscription, Tenant, Tenants, Verification, DEFAULT_DLX, KEETA_GENERAL_EVENTS,
+    tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, HeaderToken, KeetaApi, Providers, QueueType, Source,
+    Subscription, Tenant, Tenants, Verification, DEFAULT_DLX, KEETA_GENERAL_EVENTS,
 };
 
 use std::path::{Path, PathBuf};

@@ -1,68 +1,16 @@
-//! Secrets: referenced from configuration, resolved once, never printed.
+//! Resolving secret references: environment variables and files.
 
-use serde::Deserialize;
-use std::fmt;
+use hookgate_core::{Secret, SecretRef};
 use std::path::Path;
 
-/// How a secret is given in a tenant file.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum SecretRef {
-    /// `{ env = "VAR" }`: read from an environment variable.
-    Env(String),
-    /// `{ file = "/run/secrets/x" }`: read from a file (trailing newline trimmed).
-    File(String),
-    /// `{ demo = "..." }`: a literal, allowed only in a tenant marked `demo = true`.
-    Demo(String),
-}
-
-/// A resolved secret. `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a literal (tests and demo tenants).
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself. Call only where it is used, never to log.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-/// Secret key bytes (decoded once at load). `Debug` never shows them.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretBytes(Vec<u8>);
-
-impl SecretBytes {
-    /// Wraps key bytes.
-    pub fn new(bytes: Vec<u8>) -> Self {
-        SecretBytes(bytes)
-    }
-
-    /// The bytes. Call only where they are used.
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SecretBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretBytes(<redacted>)")
-    }
-}
-
-impl SecretRef {
+/// Resolution of a secret reference (the environment and files are read here only).
+pub(crate) trait Resolve {
     /// Resolves the reference; `Err` says why, without the value.
-    pub(crate) fn resolve(&self, allow_literal: bool, base_dir: &Path) -> Result<Secret, String> {
+    fn resolve(&self, allow_literal: bool, base_dir: &Path) -> Result<Secret, String>;
+}
+
+impl Resolve for SecretRef {
+    fn resolve(&self, allow_literal: bool, base_dir: &Path) -> Result<Secret, String> {
         let value = match self {
             SecretRef::Env(var) => std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?,
             SecretRef::File(path) => {
@@ -82,6 +30,6 @@ impl SecretRef {
         if value.is_empty() {
             return Err("secret is empty".into());
         }
-        Ok(Secret(value))
+        Ok(Secret::new(value))
     }
 }

@@ -1,12 +1,9 @@
 //! Tenants and their sources (`tenants.d/*.toml`, one file per tenant).
 
 use crate::service::file_error;
-use crate::SecretBytes;
-use crate::{ConfigError, Secret, SecretRef, ServiceSettings};
+use crate::{ConfigError, Resolve, Secret, SecretRef, ServiceSettings};
 use hookgate_core::{Cidr, SourceId, SourceKind, TenantId};
-use hookgate_providers::bh::signature::PublicKey;
-use hookgate_providers::keeta::signature::Recipe;
-use hookgate_providers::keeta_auth::signature as keeta_auth;
+use hookgate_providers::{Provider, Resolver, SettingsContext, SourceSettings};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -24,90 +21,6 @@ pub enum Verification {
     /// Accept, store flagged as unverified, count in a metric: for onboarding
     /// a provider whose exact recipe is not yet confirmed.
     Observe,
-}
-
-/// A Keeta general-webhooks source.
-#[derive(Debug, Clone)]
-pub struct KeetaSource {
-    /// Expected `appId` of pushes (checked when set).
-    pub app_id: Option<i64>,
-    /// App secrets, newest first; several during a rotation.
-    pub app_secrets: Vec<Secret>,
-    /// The callback URL registered with Keeta (used in the signature pre-image).
-    pub callback_url: String,
-    /// Candidate recipes to try, in order.
-    pub recipes: Vec<Recipe>,
-}
-
-/// A Keeta store-authorization (1301/1302) source.
-#[derive(Debug, Clone)]
-pub struct KeetaAuthSource {
-    /// Expected `clientId` (checked when set).
-    pub client_id: Option<i64>,
-    /// Client secrets (HMAC keys).
-    pub client_secrets: Vec<Secret>,
-    /// This source's URL as configured in Keeta's portal (for the URL recipes).
-    pub callback_url: String,
-    /// Candidate recipes to try, in order.
-    pub recipes: Vec<keeta_auth::Recipe>,
-}
-
-/// A Pagsmile issuing-card source (unsigned by Pagsmile: see [`Access`]).
-#[derive(Debug, Clone)]
-pub struct PagsmileIssuingSource {
-    /// Offset of the provider's `yyyy-MM-dd HH:mm:ss` times from UTC, in minutes.
-    pub timestamp_utc_offset_minutes: i32,
-}
-
-/// A Pagsmile pay-in source.
-#[derive(Debug, Clone)]
-pub struct PagsmilePayinSource {
-    /// HMAC secrets.
-    pub secrets: Vec<Secret>,
-    /// Accepted distance of `t` from now, seconds (0 disables the check).
-    pub timestamp_tolerance_secs: i64,
-}
-
-/// A Pagsmile payout source.
-#[derive(Debug, Clone)]
-pub struct PagsmilePayoutSource {
-    /// App keys.
-    pub app_keys: Vec<Secret>,
-}
-
-/// A BH (VelaFi / TruBit) source.
-#[derive(Debug, Clone)]
-pub struct BhSource {
-    /// Public keys, parsed at load; several allowed (rotation).
-    pub public_keys: Vec<PublicKey>,
-}
-
-/// A Standard Webhooks source.
-#[derive(Debug, Clone)]
-pub struct StandardWebhooksSource {
-    /// HMAC keys (decoded from `whsec_...`).
-    pub keys: Vec<SecretBytes>,
-    /// Accepted distance of `webhook-timestamp` from now, seconds.
-    pub tolerance_secs: i64,
-}
-
-/// How a source authenticates requests, per kind.
-#[derive(Debug, Clone)]
-pub enum SourceAuth {
-    /// Keeta general webhooks.
-    Keeta(KeetaSource),
-    /// Keeta store authorizations.
-    KeetaAuth(KeetaAuthSource),
-    /// Pagsmile issuing.
-    PagsmileIssuing(PagsmileIssuingSource),
-    /// Pagsmile pay-in.
-    PagsmilePayin(PagsmilePayinSource),
-    /// Pagsmile payout.
-    PagsmilePayout(PagsmilePayoutSource),
-    /// BH.
-    Bh(BhSource),
-    /// Standard Webhooks.
-    StandardWebhooks(StandardWebhooksSource),
 }
 
 /// HTTP basic credentials a source requires.
@@ -168,18 +81,15 @@ pub struct Source {
     pub verification: Verification,
     /// Network controls.
     pub access: Access,
-    /// Credentials and options of the kind.
-    pub auth: SourceAuth,
+    /// The kind's own settings (credentials and options), which verify and
+    /// answer its requests.
+    pub settings: Arc<dyn SourceSettings>,
 }
 
 impl Source {
-    /// Offset from UTC of provider local times without a zone, minutes
-    /// (Pagsmile issuing's `timestamp_utc_offset`; 0 for other kinds).
-    pub fn utc_offset_minutes(&self) -> i32 {
-        match &self.auth {
-            SourceAuth::PagsmileIssuing(p) => p.timestamp_utc_offset_minutes,
-            _ => 0,
-        }
+    /// The provider of the source's kind.
+    pub fn provider(&self) -> &'static dyn Provider {
+        self.settings.provider()
     }
 }
 
@@ -516,78 +426,6 @@ struct TokenFile {
     value: SecretRef,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeetaFile {
-    app_id: Option<i64>,
-    app_secrets: Vec<SecretRef>,
-    callback_url: Option<String>,
-    recipes: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeetaAuthFile {
-    client_id: Option<i64>,
-    client_secrets: Vec<SecretRef>,
-    callback_url: Option<String>,
-    recipes: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PagsmileIssuingFile {
-    #[serde(default = "utc")]
-    timestamp_utc_offset: String,
-}
-
-fn utc() -> String {
-    "+00:00".to_owned()
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PagsmilePayinFile {
-    secrets: Vec<SecretRef>,
-    #[serde(default = "five_minutes")]
-    timestamp_tolerance_secs: i64,
-}
-
-fn five_minutes() -> i64 {
-    300
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PagsmilePayoutFile {
-    app_keys: Vec<SecretRef>,
-}
-
-/// A BH public key: Base64 DER SPKI as BH returns it, PEM text, or a PEM file.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-enum KeyFile {
-    Der(String),
-    Pem(String),
-    PemFile(String),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BhFile {
-    /// May be empty when `hookgate register bh` supplies the keys.
-    #[serde(default)]
-    public_keys: Vec<KeyFile>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StandardWebhooksFile {
-    secrets: Vec<SecretRef>,
-    #[serde(default = "five_minutes")]
-    tolerance_secs: i64,
-}
-
 fn load_tenant_file(path: &Path, service: &ServiceSettings) -> Result<Tenant, ConfigError> {
     let name = path.display().to_string();
     let raw: TenantFile = config::Config::builder()
@@ -611,19 +449,6 @@ impl Ctx<'_> {
         ConfigError::invalid(self.file, key, message)
     }
 
-    fn secrets(&self, key: &str, refs: &[SecretRef]) -> Result<Vec<Secret>, ConfigError> {
-        if refs.is_empty() {
-            return Err(self.invalid(key, "at least one secret is required"));
-        }
-        refs.iter()
-            .enumerate()
-            .map(|(i, s)| {
-                s.resolve(self.demo, self.base_dir)
-                    .map_err(|m| self.invalid(format!("{key}[{i}]"), m))
-            })
-            .collect()
-    }
-
     fn parse<T: serde::de::DeserializeOwned>(
         &self,
         key: &str,
@@ -631,28 +456,16 @@ impl Ctx<'_> {
     ) -> Result<T, ConfigError> {
         serde_json::from_value(Value::Object(fields)).map_err(|e| self.invalid(key, e.to_string()))
     }
+}
 
-    fn recipes<R: Copy>(
-        &self,
-        key: &str,
-        names: Option<Vec<String>>,
-        all: &[R],
-        parse: fn(&str) -> Option<R>,
-        name: fn(R) -> &'static str,
-    ) -> Result<Vec<R>, ConfigError> {
-        match names {
-            None => Ok(all.to_vec()),
-            Some(names) if names.is_empty() => Err(self.invalid(key, "must not be empty")),
-            Some(names) => names
-                .iter()
-                .map(|n| {
-                    parse(n).ok_or_else(|| {
-                        let known: Vec<_> = all.iter().map(|r| name(*r)).collect();
-                        self.invalid(key, format!("unknown recipe {n:?}; known: {}", known.join(", ")))
-                    })
-                })
-                .collect(),
-        }
+impl Resolver for Ctx<'_> {
+    fn secret(&self, reference: &SecretRef) -> Result<Secret, String> {
+        reference.resolve(self.demo, self.base_dir)
+    }
+
+    fn read_text(&self, path: &str) -> Result<String, String> {
+        let p = self.base_dir.join(path);
+        std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
     }
 }
 
@@ -791,8 +604,8 @@ fn build_source(
         Some(Value::String(k)) => k,
         _ => return Err(ctx.invalid(format!("{key}.kind"), "is required")),
     };
-    let kind = SourceKind::parse(&kind_name).ok_or_else(|| {
-        let known: Vec<_> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
+    let provider = hookgate_providers::lookup(&kind_name).ok_or_else(|| {
+        let known: Vec<_> = hookgate_providers::kinds().map(|k| k.as_str()).collect();
         ctx.invalid(
             format!("{key}.kind"),
             format!("unknown kind {kind_name:?}; known: {}", known.join(", ")),
@@ -807,117 +620,24 @@ fn build_source(
     let common: CommonFile = ctx.parse(&key, common)?;
     let access = build_access(ctx, &format!("{key}.access"), common.access)?;
     let default_url = format!("{}/hooks/{}/{}", service.http.public_base_url, tenant, source_id);
-    let auth = match kind {
-        SourceKind::Keeta => {
-            let f: KeetaFile = ctx.parse(&key, fields)?;
-            SourceAuth::Keeta(KeetaSource {
-                app_id: f.app_id,
-                app_secrets: ctx.secrets(&format!("{key}.app_secrets"), &f.app_secrets)?,
-                callback_url: f.callback_url.unwrap_or(default_url),
-                recipes: ctx.recipes(
-                    &format!("{key}.recipes"),
-                    f.recipes,
-                    &Recipe::ALL,
-                    Recipe::parse,
-                    Recipe::name,
-                )?,
-            })
-        }
-        SourceKind::KeetaAuth => {
-            let f: KeetaAuthFile = ctx.parse(&key, fields)?;
-            SourceAuth::KeetaAuth(KeetaAuthSource {
-                client_id: f.client_id,
-                client_secrets: ctx.secrets(&format!("{key}.client_secrets"), &f.client_secrets)?,
-                callback_url: f.callback_url.unwrap_or(default_url),
-                recipes: ctx.recipes(
-                    &format!("{key}.recipes"),
-                    f.recipes,
-                    &keeta_auth::Recipe::ALL,
-                    keeta_auth::Recipe::parse,
-                    keeta_auth::Recipe::name,
-                )?,
-            })
-        }
-        SourceKind::PagsmileIssuing => {
-            let f: PagsmileIssuingFile = ctx.parse(&key, fields)?;
-            // Pagsmile does not sign issuing webhooks (PROVIDERS.md §2a): refuse an
-            // unprotected source unless the operator says so explicitly.
-            if !access.is_configured() && !common.allow_unauthenticated {
-                return Err(ctx.invalid(
-                    &key,
-                    "pagsmile-issuing webhooks are unsigned: configure access.allow_ips, access.basic_auth \
-                     or access.token, or set allow_unauthenticated = true",
-                ));
-            }
-            let offset = parse_offset(&f.timestamp_utc_offset)
-                .ok_or_else(|| ctx.invalid(format!("{key}.timestamp_utc_offset"), "expected +HH:MM or -HH:MM"))?;
-            SourceAuth::PagsmileIssuing(PagsmileIssuingSource {
-                timestamp_utc_offset_minutes: offset,
-            })
-        }
-        SourceKind::PagsmilePayin => {
-            let f: PagsmilePayinFile = ctx.parse(&key, fields)?;
-            SourceAuth::PagsmilePayin(PagsmilePayinSource {
-                secrets: ctx.secrets(&format!("{key}.secrets"), &f.secrets)?,
-                timestamp_tolerance_secs: f.timestamp_tolerance_secs.max(0),
-            })
-        }
-        SourceKind::PagsmilePayout => {
-            let f: PagsmilePayoutFile = ctx.parse(&key, fields)?;
-            if access.basic_auth.is_some() {
-                // The payout signature travels in `Authorization`: basic auth cannot share it.
-                return Err(ctx.invalid(
-                    format!("{key}.access.basic_auth"),
-                    "pagsmile-payout signs in the Authorization header; use access.token or access.allow_ips",
-                ));
-            }
-            SourceAuth::PagsmilePayout(PagsmilePayoutSource {
-                app_keys: ctx.secrets(&format!("{key}.app_keys"), &f.app_keys)?,
-            })
-        }
-        SourceKind::Bh => {
-            let f: BhFile = ctx.parse(&key, fields)?;
-            let keys = f
-                .public_keys
-                .iter()
-                .enumerate()
-                .map(|(i, k)| {
-                    let text = match k {
-                        KeyFile::Der(t) | KeyFile::Pem(t) => Ok(t.clone()),
-                        KeyFile::PemFile(p) => std::fs::read_to_string(ctx.base_dir.join(p))
-                            .map_err(|e| format!("cannot read {}: {e}", ctx.base_dir.join(p).display())),
-                    };
-                    text.and_then(|t| PublicKey::parse(&t))
-                        .map_err(|m| ctx.invalid(format!("{key}.public_keys[{i}]"), m))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            SourceAuth::Bh(BhSource { public_keys: keys })
-        }
-        SourceKind::StandardWebhooks => {
-            let f: StandardWebhooksFile = ctx.parse(&key, fields)?;
-            let secrets = ctx.secrets(&format!("{key}.secrets"), &f.secrets)?;
-            let keys = secrets
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    hookgate_providers::standard_webhooks::signature::secret_bytes(s.expose())
-                        .map(SecretBytes::new)
-                        .ok_or_else(|| ctx.invalid(format!("{key}.secrets[{i}]"), "expected whsec_<base64>"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            SourceAuth::StandardWebhooks(StandardWebhooksSource {
-                keys,
-                tolerance_secs: f.tolerance_secs.max(0),
-            })
-        }
+    let settings_ctx = SettingsContext {
+        key: &key,
+        default_callback_url: &default_url,
+        access_configured: access.is_configured(),
+        basic_auth: access.basic_auth.is_some(),
+        allow_unauthenticated: common.allow_unauthenticated,
+        resolver: ctx,
     };
+    let settings = provider
+        .settings(fields, &settings_ctx)
+        .map_err(|e| ConfigError::invalid(ctx.file, e.key, e.message))?;
     Ok(Source {
         id: source_id,
-        kind,
+        kind: provider.kind(),
         body_limit_bytes: common.body_limit_bytes.unwrap_or(service.http.body_limit_bytes),
         verification: common.verification,
         access,
-        auth,
+        settings,
     })
 }
 
@@ -976,22 +696,6 @@ fn build_access(ctx: &Ctx<'_>, key: &str, file: Option<AccessFile>) -> Result<Ac
     })
 }
 
-/// Parses `+HH:MM` / `-HH:MM` / `Z` to minutes.
-fn parse_offset(s: &str) -> Option<i32> {
-    let s = s.trim();
-    if s == "Z" || s.eq_ignore_ascii_case("utc") {
-        return Some(0);
-    }
-    let (sign, rest) = match s.as_bytes().first()? {
-        b'+' => (1, &s[1..]),
-        b'-' => (-1, &s[1..]),
-        _ => return None,
-    };
-    let (h, m) = rest.split_once(':')?;
-    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
-    (h <= 14 && m < 60).then_some(sign * (h * 60 + m))
-}
-
 /// Parses one tenant from TOML text (tests, `config check` of a single file).
 pub fn tenant_from_toml(text: &str, file: &Path, service: &ServiceSettings) -> Result<Tenant, ConfigError> {
     let raw: TenantFile = config::Config::builder()
@@ -1027,13 +731,13 @@ mod tests {
         .unwrap();
         assert_eq!(t.exchange, "hookgate.demo");
         let src = t.source("keeta").unwrap();
-        let SourceAuth::Keeta(k) = &src.auth else {
+        let Some(k) = src.settings.downcast::<hookgate_providers::keeta::Settings>() else {
             panic!("not keeta")
         };
         assert_eq!(k.callback_url, "http://127.0.0.1:8080/hooks/demo/keeta");
         assert_eq!(k.app_secrets[0].expose(), "demo-keeta-secret");
         assert_eq!(src.verification, Verification::Enforce);
-        assert_eq!(k.recipes.len(), Recipe::ALL.len());
+        assert_eq!(k.recipes.len(), hookgate_providers::keeta::signature::Recipe::ALL.len());
         assert!(
             !format!("{t:?}").contains("demo-keeta-secret"),
             "secret leaked into Debug"
@@ -1136,7 +840,7 @@ mod tests {
         let src = t.source("cards").unwrap();
         assert_eq!(src.access.allow_ips.len(), 2);
         assert_eq!(src.access.trusted_proxy_header.as_deref(), Some("x-forwarded-for"));
-        let SourceAuth::PagsmileIssuing(p) = &src.auth else {
+        let Some(p) = src.settings.downcast::<hookgate_providers::pagsmile::IssuingSettings>() else {
             panic!()
         };
         assert_eq!(p.timestamp_utc_offset_minutes, 480);
@@ -1190,11 +894,21 @@ mod tests {
             secrets = [{{ demo = "whsec_ZGVtby1zdGFuZGFyZC13ZWJob29rcy1zZWNyZXQ=" }}]"#
         ))
         .unwrap();
-        let SourceAuth::Bh(bh) = &t.source("bh").unwrap().auth else {
+        let Some(bh) = t
+            .source("bh")
+            .unwrap()
+            .settings
+            .downcast::<hookgate_providers::bh::Settings>()
+        else {
             panic!()
         };
         assert_eq!(bh.public_keys.len(), 2);
-        let SourceAuth::StandardWebhooks(w) = &t.source("webhooks").unwrap().auth else {
+        let Some(w) = t
+            .source("webhooks")
+            .unwrap()
+            .settings
+            .downcast::<hookgate_providers::standard_webhooks::Settings>()
+        else {
             panic!()
         };
         assert_eq!(w.keys[0].expose(), b"demo-standard-webhooks-secret");
@@ -1222,7 +936,12 @@ mod tests {
         )
         .unwrap();
         // A bh source may start without keys: registration supplies them.
-        let SourceAuth::Bh(b) = &t.source("bh").unwrap().auth else {
+        let Some(b) = t
+            .source("bh")
+            .unwrap()
+            .settings
+            .downcast::<hookgate_providers::bh::Settings>()
+        else {
             panic!()
         };
         assert!(b.public_keys.is_empty());

@@ -1,4 +1,4 @@
-//! The raw notification as received, and the trust boundary around it.
+//! The raw notification as received, and how its signature was checked.
 
 use crate::{DeliveryKey, SourceId, SourceKind, TenantId};
 use bytes::Bytes;
@@ -74,32 +74,5 @@ impl SignatureCheck {
     /// True unless the request was accepted unverified in observe mode.
     pub fn is_verified(&self) -> bool {
         !matches!(self, SignatureCheck::Observed { .. })
-    }
-}
-
-/// A value that went through a provider verifier. Only values wrapped in
-/// `Verified` can be stored as notifications, so an unverified request cannot
-/// reach the outbox by accident.
-#[derive(Debug, Clone)]
-pub struct Verified<T> {
-    value: T,
-    check: SignatureCheck,
-}
-
-impl<T> Verified<T> {
-    /// Marks `value` as verified. Call only from a verifier, right after the
-    /// check that `check` describes.
-    pub fn vouch(value: T, check: SignatureCheck) -> Self {
-        Self { value, check }
-    }
-
-    /// The verified value.
-    pub fn value(&self) -> &T {
-        &self.value
-    }
-
-    /// How it was verified.
-    pub fn check(&self) -> &SignatureCheck {
-        &self.check
     }
 }

@@ -17,7 +17,6 @@ pub use probes::{RabbitProbe, RedisProbe, RelayProbe};
 
 use futures_util::FutureExt;
 use hookgate_config::{DispatcherSettings, Tenants};
-use hookgate_core::SourceKind;
 use hookgate_proto::CanonicalEvent;
 use hookgate_store::{Claimed, EventRecord, Store, StoreError};
 use hookgate_telemetry::Metrics;
@@ -415,7 +414,7 @@ impl Dispatcher {
             )));
             return Work::new(row, Vec::new(), failure);
         }
-        let Some(kind) = SourceKind::parse(&row.kind) else {
+        let Some(kind) = hookgate_providers::lookup(&row.kind).map(|p| p.kind()) else {
             let failure = Some(Failure::Park(format!("unknown source kind {:?}", row.kind)));
             return Work::new(row, Vec::new(), failure);
         };
@@ -455,9 +454,7 @@ impl Dispatcher {
     /// Normalization options of a configured source (defaults when unknown).
     fn options(&self, tenant: &str, source: &str) -> hookgate_providers::Options {
         let source = self.tenants.get(tenant).and_then(|t| t.source(source));
-        hookgate_providers::Options {
-            utc_offset_minutes: source.map_or(0, |s| s.utc_offset_minutes()),
-        }
+        source.map(|s| s.settings.options()).unwrap_or_default()
     }
 
     /// The AMQP message of one event. Encoding and AMQP limits depend only on

@@ -9,8 +9,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use chrono::Utc;
 use futures_util::StreamExt;
-use hookgate_config::{Source, Tenant};
-use hookgate_core::{Header, RawNotification, SignatureCheck, SourceKind, Verified};
+use hookgate_config::{Source, Tenant, Verification};
+use hookgate_core::{Header, RawNotification};
+use hookgate_providers::{Admitted, Delivery, Inspected, RefusalReason};
 use hookgate_store::{InsertOutcome, Rejection};
 use hookgate_telemetry::Outcome;
 use std::collections::HashSet;
@@ -83,7 +84,7 @@ async fn receive_inner(
             source.map_or(UNKNOWN, |s| s.id.as_str()),
             Reason::Overloaded.as_str(),
         );
-        return unavailable(source.map(|s| s.kind), "overloaded, retry later");
+        return unavailable(source, "overloaded, retry later");
     };
 
     // 1. Resolve tenant and source from the path.
@@ -126,7 +127,7 @@ async fn receive_inner(
             state
                 .metrics
                 .rejected(tenant.id.as_str(), source.id.as_str(), Reason::Overloaded.as_str());
-            return unavailable(Some(source.kind), "overloaded, retry later");
+            return unavailable(Some(source), "overloaded, retry later");
         }
         Err(BodyError::Timeout) => {
             let detail = format!(
@@ -154,57 +155,54 @@ async fn receive_inner(
     };
     let size = body.len() as i64;
 
-    // 4. Heartbeat: answered, nothing stored. (Checked before verification:
-    // Keeta's empty packet carries no signature.)
-    if kinds::is_heartbeat(source, &body) {
-        state.metrics.heartbeat(tenant.id.as_str(), source.id.as_str());
-        return kinds::success(source.kind);
-    }
-
-    // 3. Authenticate and derive the delivery key (5).
-    let accepted = match authenticate(state, tenant.id.as_str(), source, &facts, &body).await {
-        Ok(a) => a,
+    // 3-5. The provider inspects the body once: heartbeat or not, the
+    // signature, the delivery and ordering keys.
+    let inspected = match inspect(state, tenant.id.as_str(), source, &facts, &body).await {
+        Ok(i) => i,
         Err(refusal) => {
             return request
                 .reject(Some(tenant.as_ref()), Some(source), refusal, body, size)
                 .await
         }
     };
-    if let SignatureCheck::Observed { .. } = accepted.check {
-        state.metrics.unverified(tenant.id.as_str(), source.id.as_str());
-        tracing::warn!(check = ?accepted.check, "accepted without a matching signature (observe mode)");
-    }
-
-    // Events of one subject are published in commit order: store the key.
-    let options = hookgate_providers::Options {
-        utc_offset_minutes: source.utc_offset_minutes(),
+    let admitted = match inspected {
+        // Heartbeat: answered, nothing stored.
+        Inspected::Heartbeat => {
+            state.metrics.heartbeat(tenant.id.as_str(), source.id.as_str());
+            return kinds::success(source);
+        }
+        Inspected::Authenticated(delivery) => Admitted::Authenticated(delivery),
+        Inspected::Unverified { delivery, failure } => {
+            if source.verification != Verification::Observe {
+                return request
+                    .reject(Some(tenant.as_ref()), Some(source), failure.into(), body, size)
+                    .await;
+            }
+            state.metrics.unverified(tenant.id.as_str(), source.id.as_str());
+            tracing::warn!(reason = %failure.detail, "accepted without a matching signature (observe mode)");
+            Admitted::Observed(delivery)
+        }
     };
-    let ordering_key = hookgate_providers::ordering_key(
-        tenant.id.as_str(),
-        source.kind,
-        &body,
-        accepted.delivery_key.as_str(),
-        options,
-    );
 
-    // 6. One transaction: notification + outbox row.
-    let notification = Verified::vouch(
-        RawNotification {
-            tenant: tenant.id.clone(),
-            source: source.id.clone(),
-            kind: source.kind,
-            delivery_key: accepted.delivery_key,
-            body,
-            headers: headers.clone(),
-            remote_addr: remote_addr.clone(),
-            received_at,
-            traceparent: hookgate_telemetry::current_traceparent(),
-            ordering_key,
-        },
-        accepted.check,
-    );
+    // 6. One transaction: notification + outbox row. Events of one subject
+    // are published in commit order: the ordering key is stored with it.
+    let to_notification = |d: Delivery| RawNotification {
+        tenant: tenant.id.clone(),
+        source: source.id.clone(),
+        kind: source.kind,
+        delivery_key: d.delivery_key,
+        body: body.clone(),
+        headers: headers.clone(),
+        remote_addr: remote_addr.clone(),
+        received_at,
+        traceparent: hookgate_telemetry::current_traceparent(),
+        ordering_key: d.ordering_key,
+    };
+    let notification = match admitted {
+        Admitted::Authenticated(a) => Admitted::Authenticated(a.map(to_notification)),
+        Admitted::Observed(u) => Admitted::Observed(u.map(to_notification)),
+    };
     let started = Instant::now();
-    let notification_body = notification.value().body.clone();
     match state.writer.insert(notification).await {
         // 7. Only now: the provider's success body (duplicates too).
         Ok(outcome) => {
@@ -218,7 +216,7 @@ async fn receive_inner(
             };
             tracing::Span::current().record("notification.id", id);
             state.metrics.accepted(tenant.id.as_str(), source.id.as_str(), outcome);
-            kinds::success(source.kind)
+            kinds::success(source)
         }
         Err(e) if e.is_unavailable() => {
             tracing::error!(error = %e, "could not store notification; answering 503");
@@ -227,14 +225,13 @@ async fn receive_inner(
                 source.id.as_str(),
                 Reason::StorageUnavailable.as_str(),
             );
-            unavailable(Some(source.kind), "storage unavailable, retry later")
+            unavailable(Some(source), "storage unavailable, retry later")
         }
         // Refused for this request's own content (its neighbours committed
         // without it): a 500 the provider may retry, recorded with the body.
         Err(e) => {
             tracing::error!(error = %e, "the database refused this notification");
             let refusal = Refusal::new(Reason::StorageRefused, "the notification could not be stored");
-            let body = notification_body;
             request
                 .reject(Some(tenant.as_ref()), Some(source), refusal, body, size)
                 .await
@@ -243,8 +240,8 @@ async fn receive_inner(
 }
 
 /// 503 with `Retry-After`, shaped for the provider when known.
-fn unavailable(kind: Option<SourceKind>, message: &str) -> HttpResponse {
-    let mut response = kinds::failure(kind, StatusCode::SERVICE_UNAVAILABLE, message);
+fn unavailable(source: Option<&Source>, message: &str) -> HttpResponse {
+    let mut response = kinds::failure(source, StatusCode::SERVICE_UNAVAILABLE, message);
     if let Ok(v) = RETRY_AFTER_SECS.parse() {
         response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
     }
@@ -294,29 +291,29 @@ async fn refuse_outside_route(
     ctx.reject_unread(tenant.map(|t| t.as_ref()), source, refusal).await
 }
 
-/// Authenticates with the source's configured credentials plus, for kinds
-/// whose provider hands out keys at registration, the registered keys; when
-/// those miss, reloads them (sharing a reload already under way) and tries again.
-async fn authenticate(
+/// Inspects with the source's configured credentials plus, for kinds whose
+/// provider hands out keys at registration, the registered keys; when those
+/// miss, reloads them (sharing a reload already under way) and tries again.
+async fn inspect(
     state: &IngressState,
     tenant: &str,
     source: &Source,
     facts: &RequestFacts<'_>,
     body: &[u8],
-) -> Result<kinds::Accepted, Refusal> {
-    if source.kind != SourceKind::Bh {
-        return kinds::authenticate(source, facts, body, &[]);
+) -> Result<Inspected, Refusal> {
+    if !source.settings.uses_registered_keys() {
+        return kinds::inspect(tenant, source, facts, body, &[]);
     }
     state.keys.ensure_fresh(&state.store).await;
     let registered = state.keys.keys(tenant, source.id.as_str());
-    let result = kinds::authenticate(source, facts, body, &registered);
+    let result = kinds::inspect(tenant, source, facts, body, &registered);
     let missed = match &result {
-        Ok(a) => a.is_observed(),
-        Err(r) => r.reason == Reason::BadSignature,
+        Ok(Inspected::Unverified { failure, .. }) => failure.reason == RefusalReason::BadSignature,
+        _ => false,
     };
     if missed && state.keys.reload_after_miss(&state.store).await {
         let registered = state.keys.keys(tenant, source.id.as_str());
-        return kinds::authenticate(source, facts, body, &registered);
+        return kinds::inspect(tenant, source, facts, body, &registered);
     }
     result
 }
@@ -349,7 +346,6 @@ impl RequestCtx<'_> {
     ) -> HttpResponse {
         let tenant_id = tenant.map(|t| t.id.as_str());
         let source_id = source.map(|s| s.id.as_str());
-        let kind: Option<SourceKind> = source.map(|s| s.kind);
         self.state.metrics.rejected(
             tenant_id.unwrap_or(UNKNOWN),
             source_id.unwrap_or(UNKNOWN),
@@ -372,7 +368,7 @@ impl RequestCtx<'_> {
             Ok(Err(e)) => tracing::warn!(error = %e, "could not record rejection"),
             Err(_) => tracing::warn!("recording the rejection timed out"),
         }
-        kinds::failure(kind, refusal.status(), &refusal.detail)
+        kinds::failure(source, refusal.status(), &refusal.detail)
     }
 }
 

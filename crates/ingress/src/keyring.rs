@@ -13,7 +13,8 @@
 //! share one reload (a refused request already costs a rejection insert; the
 //! reload is one small query on top).
 
-use hookgate_providers::bh::signature::PublicKey;
+use hookgate_providers::RegisteredKey;
+use hookgate_signature::rsa::PublicKey;
 use hookgate_store::Store;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,15 +23,6 @@ use std::time::{Duration, Instant};
 
 /// Longest a cached key set is used without reloading, unless configured.
 pub const DEFAULT_REFRESH_EVERY: Duration = Duration::from_secs(30);
-
-/// A key learned from a provider.
-#[derive(Debug, Clone)]
-pub(crate) struct RegisteredKey {
-    /// Short hash naming it (recorded with the notification that it verified).
-    pub fingerprint: String,
-    /// The key.
-    pub key: PublicKey,
-}
 
 type Keys = HashMap<(String, String), Arc<[RegisteredKey]>>;
 

@@ -37,10 +37,9 @@ pub(crate) enum Reason {
     BadSignature,
     /// The signed timestamp is outside the tolerance.
     StaleTimestamp,
-    /// Keeta: another `appId` than the source's.
-    AppIdMismatch,
-    /// Keeta store authorization: another `clientId` than the source's.
-    ClientIdMismatch,
+    /// The delivery names another account than the source's (the label
+    /// comes from its provider, e.g. `app_id_mismatch`).
+    AccountMismatch(&'static str),
     /// The database refused this one request (its neighbours committed).
     StorageRefused,
     /// The database is unavailable.
@@ -68,8 +67,7 @@ impl Reason {
             Reason::MissingSignature => "missing_signature",
             Reason::BadSignature => "bad_signature",
             Reason::StaleTimestamp => "stale_timestamp",
-            Reason::AppIdMismatch => "app_id_mismatch",
-            Reason::ClientIdMismatch => "client_id_mismatch",
+            Reason::AccountMismatch(label) => label,
             Reason::StorageRefused => "storage_refused",
             Reason::StorageUnavailable => "storage_unavailable",
             Reason::Overloaded => "overloaded",
@@ -87,8 +85,7 @@ impl Reason {
             | Reason::MissingSignature
             | Reason::BadSignature
             | Reason::StaleTimestamp
-            | Reason::AppIdMismatch
-            | Reason::ClientIdMismatch => StatusCode::UNAUTHORIZED,
+            | Reason::AccountMismatch(_) => StatusCode::UNAUTHORIZED,
             Reason::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Reason::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Reason::BodyReadError | Reason::BadRequest | Reason::NotJson => StatusCode::BAD_REQUEST,
@@ -119,8 +116,8 @@ mod tests {
         MissingSignature,
         BadSignature,
         StaleTimestamp,
-        AppIdMismatch,
-        ClientIdMismatch,
+        AccountMismatch("app_id_mismatch"),
+        AccountMismatch("client_id_mismatch"),
         StorageRefused,
         StorageUnavailable,
         Overloaded,

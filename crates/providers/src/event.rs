@@ -2,10 +2,8 @@
 //! input, the errors, the envelope fields every event carries (ids, keys,
 //! bounded types) and the keys PostgreSQL and AMQP can hold.
 
-use crate::{bh, keeta, keeta_auth, pagsmile, standard_webhooks};
-
 use chrono::{DateTime, Utc};
-use hookgate_core::{DeliveryKey, SourceKind};
+use hookgate_core::SourceKind;
 use hookgate_proto::v1::{self, event::Data};
 use hookgate_proto::{timestamp_from_millis, CanonicalEvent, Timestamp, SPEC_VERSION};
 use serde_json::value::RawValue;
@@ -49,6 +47,9 @@ pub enum NormalizeError {
     /// A field the provider always sends is missing or has the wrong type.
     #[error("missing or invalid field `{0}`")]
     MissingField(&'static str),
+    /// No provider has this kind (a row stored by a newer or older build).
+    #[error("unknown source kind {0:?}")]
+    UnknownKind(String),
     /// The payload of a known event could not be parsed.
     #[error("unparseable {event} payload: {detail}")]
     Payload {
@@ -59,42 +60,10 @@ pub enum NormalizeError {
     },
 }
 
-/// The delivery key of a request: the provider's per-delivery id or business
-/// key where it has one (PROVIDERS.md), else SHA-256 of the body. `header`
-/// looks up a request header by lowercase name.
-pub fn delivery_key(
-    kind: SourceKind,
-    body: &[u8],
-    header: &dyn Fn(&str) -> Option<String>,
-) -> Result<DeliveryKey, NormalizeError> {
-    let key = match kind {
-        SourceKind::Keeta => return keeta::Envelope::parse(body).map(|e| e.delivery_key(body)),
-        SourceKind::KeetaAuth => keeta_auth::delivery_key(body)?,
-        SourceKind::PagsmileIssuing => pagsmile::issuing_delivery_key(body)?,
-        SourceKind::PagsmilePayin => pagsmile::payin_delivery_key(body)?,
-        SourceKind::PagsmilePayout => pagsmile::payout_delivery_key(body)?,
-        SourceKind::Bh => bh::delivery_key(body)?,
-        SourceKind::StandardWebhooks => header("webhook-id").ok_or(NormalizeError::MissingField("webhook-id"))?,
-    };
-    Ok(DeliveryKey::new(key).unwrap_or_else(|| DeliveryKey::from_digest_hex(body_hash(body))))
-}
-
-/// Maps a stored notification to its canonical events (zero or more).
-pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
-    match input.kind {
-        SourceKind::Keeta => keeta::normalize(input),
-        SourceKind::KeetaAuth => keeta_auth::normalize(input),
-        SourceKind::PagsmileIssuing => pagsmile::normalize_issuing(input),
-        SourceKind::PagsmilePayin => pagsmile::normalize_payin(input),
-        SourceKind::PagsmilePayout => pagsmile::normalize_payout(input),
-        SourceKind::Bh => bh::normalize(input),
-        SourceKind::StandardWebhooks => standard_webhooks::normalize(input),
-    }
-}
-
-/// The ordering key of a request: `tenant:subject` of its (first) event, so
-/// that the ingress can store it with the outbox row. `None` when the payload
-/// does not normalize (it will park in the dispatcher and blocks nothing).
+/// The ordering key of a request computed by normalizing it: `tenant:subject`
+/// of its (first) event; `None` when the payload does not normalize. Ingress
+/// gets the same key from its provider's one inspection; this slower form is
+/// the reference the providers' tests and the fuzzer compare it with.
 pub fn ordering_key(
     tenant: &str,
     kind: SourceKind,
@@ -112,10 +81,13 @@ pub fn ordering_key(
         delivery_key,
         options,
     };
-    let events = normalize(&input).ok()?;
-    events
-        .first()
-        .map(|e| storable_key(&format!("{tenant}:{}", e.event.subject)))
+    let events = crate::normalize(&input).ok()?;
+    events.first().map(|e| ordering_key_of(tenant, &e.event.subject))
+}
+
+/// The ordering key of a subject: `tenant:subject`, storable.
+pub fn ordering_key_of(tenant: &str, subject: &str) -> String {
+    storable_key(&format!("{tenant}:{subject}"))
 }
 
 /// Longest key (ordering key, idempotency key) stored as sent; PostgreSQL
@@ -278,7 +250,7 @@ mod tests {
         let input = Input {
             tenant: "demo",
             source: "keeta",
-            kind: SourceKind::Keeta,
+            kind: crate::keeta::KIND,
             notification_id: 7,
             received_at: at,
             body: b"",

@@ -4,7 +4,7 @@
 //! idempotency key fit, the event encodes) or the notification parks at once
 //! (normalization refuses it). Nothing accepted may be retried forever.
 
-use crate::{delivery_key, normalize, ordering_key, Input, Options, MAX_KEY_LEN, MAX_ROUTING_KEY_LEN};
+use crate::{delivery_key, normalize, ordering_key, Headers, Input, Options, MAX_KEY_LEN, MAX_ROUTING_KEY_LEN};
 use chrono::{DateTime, Utc};
 use hookgate_core::SourceKind;
 
@@ -23,7 +23,7 @@ fn storable(what: &str, key: &str, max: usize) -> Result<(), Violation> {
 
 /// Checks the rule for one request body of `kind` (headers looked up by
 /// `header`, lowercase names): keys storable, events publishable or parked.
-pub fn check_accepted(kind: SourceKind, body: &[u8], header: &dyn Fn(&str) -> Option<String>) -> Result<(), Violation> {
+pub fn check_accepted(kind: SourceKind, body: &[u8], header: &dyn Headers) -> Result<(), Violation> {
     let Ok(key) = delivery_key(kind, body, header) else {
         return Ok(()); // refused with 400 before anything is stored
     };
@@ -61,24 +61,24 @@ mod tests {
     /// The reproducers of the isolation review hold the rule.
     #[test]
     fn hostile_payloads_are_storable_and_publishable() {
-        let id = |_: &str| Some("msg_1".to_owned());
+        let id: Vec<(String, String)> = vec![("webhook-id".into(), "msg_1".into())];
         let long_type = format!(r#"{{"type":"{}","data":{{"id":"a"}}}}"#, "x".repeat(300));
         let cases: Vec<(SourceKind, String)> = vec![
-            (SourceKind::StandardWebhooks, long_type),
+            (crate::standard_webhooks::KIND, long_type),
             (
-                SourceKind::StandardWebhooks,
+                crate::standard_webhooks::KIND,
                 r#"{"type":"a","data":{"id":"in\u0000x"}}"#.into(),
             ),
             (
-                SourceKind::PagsmilePayout,
+                crate::pagsmile::PAYOUT,
                 r#"{"payoutId":"P1","status":"PAID","timestamp":99999999999999}"#.into(),
             ),
             (
-                SourceKind::PagsmilePayout,
+                crate::pagsmile::PAYOUT,
                 format!(r#"{{"payoutId":"P1","status":"{}","timestamp":1}}"#, "S".repeat(400)),
             ),
             (
-                SourceKind::PagsmilePayin,
+                crate::pagsmile::PAYIN,
                 format!(
                     r#"{{"out_trade_no":"o\u0000{}","trade_status":"{}","trade_no":"t","amount":"1","currency":"BRL"}}"#,
                     "1".repeat(300),
@@ -87,7 +87,7 @@ mod tests {
             ),
             // Found by the fuzzer: a BH time no Timestamp can hold, inside the typed data.
             (
-                SourceKind::Bh,
+                crate::bh::KIND,
                 r#"{"webhookId":"w","eventType":"FUNDING_WEBHOOK","txId":"T1","status":"2","createTime":"17352799070067890"}"#
                     .into(),
             ),

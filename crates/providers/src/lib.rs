@@ -1,6 +1,8 @@
 //! Everything hookgate knows about each provider, pure (no IO, no clock):
-//! one module folder per provider with its signature recipe and its
-//! normalization into canonical events.
+//! one module folder per provider, each owning its source settings, its
+//! signature verification, its ack contract, its delivery / idempotency /
+//! ordering keys, its normalization into canonical events, and its signed
+//! sample requests. [`PROVIDERS`] is the one table that knows the kinds.
 //!
 //! Architecture invariant: no IO. Every output is a function of the input
 //! bytes, the source's settings and the notification's metadata, so a
@@ -8,7 +10,9 @@
 //! events with the same ids.
 
 pub mod bh;
+mod contract;
 mod event;
+mod inspect;
 pub mod invariants;
 pub mod keeta;
 pub mod keeta_auth;
@@ -17,6 +21,57 @@ pub mod pagsmile;
 pub mod standard_webhooks;
 mod value;
 
+pub use contract::{Provider, Resolver, SettingsContext, SettingsError, SourceSettings};
 pub use event::*;
 pub(crate) use event::{parse_body, raw_body, type_word, Mapped};
+pub use inspect::{
+    Ack, Admitted, Authenticated, Delivery, Headers, Inspected, Refusal, RefusalReason, RegisteredKey, Request,
+    Unverified,
+};
 pub use money::{money_from_decimal, money_from_minor};
+
+use hookgate_core::{DeliveryKey, SourceKind};
+use hookgate_proto::CanonicalEvent;
+
+/// Every source kind hookgate understands. Adding a provider: its folder,
+/// and one line here.
+pub static PROVIDERS: &[&dyn Provider] = &[
+    &keeta::Keeta,
+    &keeta_auth::KeetaAuth,
+    &pagsmile::Issuing,
+    &pagsmile::Payin,
+    &pagsmile::Payout,
+    &bh::Bh,
+    &standard_webhooks::StandardWebhooks,
+];
+
+/// The provider of a kind's configuration name.
+pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
+    PROVIDERS.iter().copied().find(|p| p.kind().as_str() == name)
+}
+
+/// The provider of a kind (every [`SourceKind`] comes from this table).
+pub fn provider(kind: SourceKind) -> Option<&'static dyn Provider> {
+    lookup(kind.as_str())
+}
+
+/// Every kind, in table order.
+pub fn kinds() -> impl Iterator<Item = SourceKind> {
+    PROVIDERS.iter().map(|p| p.kind())
+}
+
+/// Maps a stored notification to its canonical events (zero or more).
+pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
+    match provider(input.kind) {
+        Some(p) => p.normalize(input),
+        None => Err(NormalizeError::UnknownKind(input.kind.as_str().to_owned())),
+    }
+}
+
+/// The delivery key of a request of `kind` (see [`Provider::delivery_key`]).
+pub fn delivery_key(kind: SourceKind, body: &[u8], headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError> {
+    match provider(kind) {
+        Some(p) => p.delivery_key(body, headers),
+        None => Err(NormalizeError::UnknownKind(kind.as_str().to_owned())),
+    }
+}

@@ -1,7 +1,7 @@
 //! Data-driven normalizer tests: every `fixtures/<provider>/<name>.json` is a
 //! provider body; `<name>.expected.json` beside it is the canonical event
 //! list it must map to. Regenerate the expectations after an intended change
-//! with `UPDATE_EXPECT=1 cargo test -p hookgate-normalizer --test fixtures`
+//! with `UPDATE_EXPECT=1 cargo test -p hookgate-providers --test fixtures`
 //! and review the diff.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
@@ -31,13 +31,17 @@ fn check(kind: SourceKind) {
             .unwrap()
             .to_utc();
         // Standard Webhooks takes its delivery key from a header.
-        let header = |name: &str| (name == "webhook-id").then(|| "msg_2xK4fixture".to_owned());
+        let header: Vec<(String, String)> = vec![("webhook-id".into(), "msg_2xK4fixture".into())];
         let key = delivery_key(kind, body, &header)
             .map(|k| k.to_string())
             .unwrap_or_else(|e| format!("error: {e}"));
         // Pagsmile issuing times: the fixtures read them as UTC+08:00.
         let options = Options {
-            utc_offset_minutes: if kind == SourceKind::PagsmileIssuing { 480 } else { 0 },
+            utc_offset_minutes: if kind == hookgate_providers::pagsmile::ISSUING {
+                480
+            } else {
+                0
+            },
         };
         let input_meta = Input {
             tenant: "demo",
@@ -99,35 +103,62 @@ fn check(kind: SourceKind) {
 
 #[test]
 fn keeta_fixtures() {
-    check(SourceKind::Keeta);
+    check(hookgate_providers::keeta::KIND);
 }
 
 #[test]
 fn keeta_auth_fixtures() {
-    check(SourceKind::KeetaAuth);
+    check(hookgate_providers::keeta_auth::KIND);
 }
 
 #[test]
 fn pagsmile_issuing_fixtures() {
-    check(SourceKind::PagsmileIssuing);
+    check(hookgate_providers::pagsmile::ISSUING);
 }
 
 #[test]
 fn pagsmile_payin_fixtures() {
-    check(SourceKind::PagsmilePayin);
+    check(hookgate_providers::pagsmile::PAYIN);
 }
 
 #[test]
 fn pagsmile_payout_fixtures() {
-    check(SourceKind::PagsmilePayout);
+    check(hookgate_providers::pagsmile::PAYOUT);
 }
 
 #[test]
 fn bh_fixtures() {
-    check(SourceKind::Bh);
+    check(hookgate_providers::bh::KIND);
 }
 
 #[test]
 fn standard_webhooks_fixtures() {
-    check(SourceKind::StandardWebhooks);
+    check(hookgate_providers::standard_webhooks::KIND);
+}
+
+/// Every Keeta fixture: the ordering key ingress reads from its one parse of
+/// the body is the key normalization names.
+#[test]
+fn keeta_fast_ordering_keys_match_normalization() {
+    use hookgate_providers::keeta;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keeta");
+    let mut compared = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name.ends_with(".expected.json") {
+            continue;
+        }
+        let body = std::fs::read(&path).unwrap();
+        let reference = hookgate_providers::ordering_key("t", keeta::KIND, &body, "d", Options::default());
+        let fast = keeta::Envelope::parse(&body)
+            .ok()
+            .and_then(|e| keeta::subject(&e))
+            .map(|s| hookgate_providers::ordering_key_of("t", &s));
+        if reference.is_some() {
+            assert_eq!(fast, reference, "{name}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10, "only {compared} fixtures compared");
 }

@@ -2,7 +2,8 @@
 
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use hookgate_core::{RawNotification, Verified};
+use hookgate_core::RawNotification;
+use hookgate_providers::Admitted;
 
 /// What storing a verified notification did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +60,7 @@ impl Store {
     /// outcome per input, in order.
     pub async fn insert_batch(
         &self,
-        batch: &[(&Verified<RawNotification>, i32)],
+        batch: &[(&Admitted<RawNotification>, i32)],
     ) -> Result<Vec<InsertOutcome>, StoreError> {
         let len = batch.len();
         let (mut tenants, mut sources, mut kinds, mut keys) = (
@@ -91,8 +92,9 @@ impl Store {
             headers.push(serde_json::to_value(&raw.headers).unwrap_or_default());
             remotes.push(raw.remote_addr.clone());
             times.push(raw.received_at);
-            recipes.push(n.check().recipe().map(str::to_owned));
-            verified.push(n.check().is_verified());
+            let check = n.check();
+            recipes.push(check.recipe().map(str::to_owned));
+            verified.push(check.is_verified());
             traces.push(raw.traceparent.clone());
             ordering.push(raw.ordering_key.clone());
             counts.push(*count);

@@ -7,13 +7,14 @@
 //! alone and its neighbours still commit.
 
 use crate::{InsertOutcome, Store, StoreError};
-use hookgate_core::{RawNotification, Verified};
+use hookgate_core::RawNotification;
+use hookgate_providers::Admitted;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 struct Job {
-    notification: Verified<RawNotification>,
+    notification: Admitted<RawNotification>,
     reply: oneshot::Sender<Result<InsertOutcome, StoreError>>,
 }
 
@@ -62,7 +63,7 @@ impl GroupWriter {
 
     /// Stores a verified notification (and its outbox row) in the next group
     /// commit; returns after that commit.
-    pub async fn insert(&self, notification: Verified<RawNotification>) -> Result<InsertOutcome, StoreError> {
+    pub async fn insert(&self, notification: Admitted<RawNotification>) -> Result<InsertOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job { notification, reply })
@@ -106,7 +107,7 @@ async fn write_together(store: &Store, jobs: Vec<Job>) -> Option<Vec<Job>> {
             }
         }
     }
-    let batch: Vec<(&Verified<RawNotification>, i32)> =
+    let batch: Vec<(&Admitted<RawNotification>, i32)> =
         rows.iter().map(|&(i, count)| (&jobs[i].notification, count)).collect();
     match store.insert_batch(&batch).await {
         Ok(outcomes) => {

@@ -9,12 +9,11 @@ pub mod fake_providers;
 use hookgate_cli::gateway::{Gateway, Listeners, Role};
 use hookgate_cli::samples::{self, ProviderKeys, Sample};
 use hookgate_config::{
-    Access, BasicAuth, BhSource, KeetaAuthSource, KeetaSource, PagsmileIssuingSource, PagsmilePayinSource,
-    PagsmilePayoutSource, Secret, SecretBytes, ServiceSettings, Settings, Source, SourceAuth, StandardWebhooksSource,
-    Tenant, Verification,
+    Access, BasicAuth, Secret, SecretBytes, ServiceSettings, Settings, Source, Tenant, Verification,
 };
 use hookgate_core::{SourceId, SourceKind, TenantId};
 use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, Received, Subscription};
+use hookgate_providers::SourceSettings;
 use hookgate_store::{PoolConfig, Store};
 use hookgate_telemetry::Metrics;
 use std::collections::BTreeMap;
@@ -57,9 +56,9 @@ pub fn service_settings() -> ServiceSettings {
 pub fn keeta_source(id: &str, secret: &str, callback_url: &str, verification: Verification) -> Source {
     source(
         id,
-        SourceKind::Keeta,
+        hookgate_providers::keeta::KIND,
         verification,
-        SourceAuth::Keeta(KeetaSource {
+        Arc::new(hookgate_providers::keeta::Settings {
             app_id: Some(KEETA_APP_ID),
             app_secrets: vec![Secret::new(secret)],
             callback_url: callback_url.to_owned(),
@@ -68,14 +67,14 @@ pub fn keeta_source(id: &str, secret: &str, callback_url: &str, verification: Ve
     )
 }
 
-fn source(id: &str, kind: SourceKind, verification: Verification, auth: SourceAuth) -> Source {
+fn source(id: &str, kind: SourceKind, verification: Verification, settings: Arc<dyn SourceSettings>) -> Source {
     Source {
         id: SourceId::parse(id).unwrap_or_else(|e| panic!("{e}")),
         kind,
         body_limit_bytes: 1024 * 1024,
         verification,
         access: Access::default(),
-        auth,
+        settings,
     }
 }
 
@@ -94,10 +93,11 @@ fn other_sources(tenant: &str, base_url: &str) -> Vec<Source> {
     let whsec = hookgate_signature::encode_base64(unique("whsec-").as_bytes());
     let mut issuing = source(
         "pagsmile-issuing",
-        SourceKind::PagsmileIssuing,
+        hookgate_providers::pagsmile::ISSUING,
         Verification::Enforce,
-        SourceAuth::PagsmileIssuing(PagsmileIssuingSource {
+        Arc::new(hookgate_providers::pagsmile::IssuingSettings {
             timestamp_utc_offset_minutes: 0,
+            access_configured: true,
         }),
     );
     issuing.access.basic_auth = Some(BasicAuth {
@@ -107,9 +107,9 @@ fn other_sources(tenant: &str, base_url: &str) -> Vec<Source> {
     vec![
         source(
             "keeta-auth",
-            SourceKind::KeetaAuth,
+            hookgate_providers::keeta_auth::KIND,
             Verification::Enforce,
-            SourceAuth::KeetaAuth(KeetaAuthSource {
+            Arc::new(hookgate_providers::keeta_auth::Settings {
                 client_id: None,
                 client_secrets: vec![Secret::new(unique("cs-"))],
                 callback_url: format!("{base_url}/hooks/{tenant}/keeta-auth"),
@@ -119,26 +119,26 @@ fn other_sources(tenant: &str, base_url: &str) -> Vec<Source> {
         issuing,
         source(
             "pagsmile-payin",
-            SourceKind::PagsmilePayin,
+            hookgate_providers::pagsmile::PAYIN,
             Verification::Enforce,
-            SourceAuth::PagsmilePayin(PagsmilePayinSource {
+            Arc::new(hookgate_providers::pagsmile::PayinSettings {
                 secrets: vec![Secret::new(unique("ps-"))],
                 timestamp_tolerance_secs: 300,
             }),
         ),
         source(
             "pagsmile-payout",
-            SourceKind::PagsmilePayout,
+            hookgate_providers::pagsmile::PAYOUT,
             Verification::Enforce,
-            SourceAuth::PagsmilePayout(PagsmilePayoutSource {
+            Arc::new(hookgate_providers::pagsmile::PayoutSettings {
                 app_keys: vec![Secret::new(unique("ak-"))],
             }),
         ),
         source(
             "bh",
-            SourceKind::Bh,
+            hookgate_providers::bh::KIND,
             Verification::Enforce,
-            SourceAuth::Bh(BhSource {
+            Arc::new(hookgate_providers::bh::Settings {
                 public_keys: vec![
                     hookgate_providers::bh::signature::PublicKey::parse(&bh_public).unwrap_or_else(|e| panic!("{e}"))
                 ],
@@ -146,9 +146,9 @@ fn other_sources(tenant: &str, base_url: &str) -> Vec<Source> {
         ),
         source(
             "webhooks",
-            SourceKind::StandardWebhooks,
+            hookgate_providers::standard_webhooks::KIND,
             Verification::Enforce,
-            SourceAuth::StandardWebhooks(StandardWebhooksSource {
+            Arc::new(hookgate_providers::standard_webhooks::Settings {
                 keys: vec![SecretBytes::new(
                     hookgate_providers::standard_webhooks::signature::secret_bytes(&format!("whsec_{whsec}"))
                         .unwrap_or_default(),

@@ -1,18 +1,15 @@
-//! Per-kind behaviour: heartbeat detection, authentication (access controls,
-//! then the provider's signature) and the ack contract (the exact success and
-//! failure answers each provider expects, DESIGN.md §4).
+//! Authentication of a request: the source's network access controls (any
+//! kind), then its provider's one inspection of the body; and the answers,
+//! shaped by the provider's ack contract (DESIGN.md §4).
 
 mod access;
-mod ack;
-mod verify;
 
-use crate::keyring::RegisteredKey;
 pub(crate) use crate::reason::Reason;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
-use hookgate_config::{Source, Verification};
-use hookgate_core::{DeliveryKey, SignatureCheck, SourceKind};
+use hookgate_config::Source;
+use hookgate_providers::{Ack, Headers, Inspected, RefusalReason, RegisteredKey, Request};
 use std::net::IpAddr;
 
 /// What authentication needs to know about the request besides the body.
@@ -35,11 +32,13 @@ impl RequestFacts<'_> {
     }
 }
 
-/// A request that authenticated.
-#[derive(Debug)]
-pub(crate) struct Accepted {
-    pub delivery_key: DeliveryKey,
-    pub check: SignatureCheck,
+/// Request headers as the providers read them.
+struct HeaderView<'a>(&'a HeaderMap);
+
+impl Headers for HeaderView<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 /// Why a request is refused: the reason (which decides the status and the
@@ -64,23 +63,18 @@ impl Refusal {
     }
 }
 
-impl Accepted {
-    /// True when the signature was not verified (observe mode let it through).
-    pub(crate) fn is_observed(&self) -> bool {
-        matches!(self.check, SignatureCheck::Observed { .. })
+impl From<hookgate_providers::Refusal> for Refusal {
+    fn from(r: hookgate_providers::Refusal) -> Self {
+        let reason = match r.reason {
+            RefusalReason::BadRequest => Reason::BadRequest,
+            RefusalReason::NotJson => Reason::NotJson,
+            RefusalReason::MissingSignature => Reason::MissingSignature,
+            RefusalReason::BadSignature => Reason::BadSignature,
+            RefusalReason::StaleTimestamp => Reason::StaleTimestamp,
+            RefusalReason::AccountMismatch(label) => Reason::AccountMismatch(label),
+        };
+        Refusal::new(reason, r.detail)
     }
-}
-
-/// A signature that did not verify: metric reason and detail.
-#[derive(Debug)]
-pub(crate) struct SignatureFailure {
-    pub reason: Reason,
-    pub detail: String,
-}
-
-/// True when the body is the provider's heartbeat (answered, never stored).
-pub(crate) fn is_heartbeat(source: &Source, body: &[u8]) -> bool {
-    source.kind == SourceKind::Keeta && hookgate_providers::keeta::is_heartbeat(body)
 }
 
 /// What is checked before the body is read: the source's network access
@@ -89,49 +83,47 @@ pub(crate) fn admit(source: &Source, facts: &RequestFacts<'_>) -> Result<(), Ref
     access::check(&source.access, facts)
 }
 
-/// The delivery key and the provider signature; [`admit`] ran before.
-/// Where the credentials are headers (Standard Webhooks: `webhook-id` is
-/// both), the signature comes first, so a request without them is a 401.
-/// `registered` are the keys providers returned at registration (BH).
-pub(crate) fn authenticate(
+/// The provider's one inspection of the body; [`admit`] ran before.
+/// `registered` are the keys providers returned at registration.
+pub(crate) fn inspect(
+    tenant: &str,
     source: &Source,
     facts: &RequestFacts<'_>,
     body: &[u8],
     registered: &[RegisteredKey],
-) -> Result<Accepted, Refusal> {
-    let header = |name: &str| facts.header(name).map(str::to_owned);
-    let key = || {
-        hookgate_providers::delivery_key(source.kind, body, &header)
-            .map_err(|e| Refusal::new(Reason::BadRequest, e.to_string()))
+) -> Result<Inspected, Refusal> {
+    let headers = HeaderView(facts.headers);
+    let request = Request {
+        tenant,
+        url: facts.request_url,
+        headers: &headers,
+        now_secs: facts.now_secs,
+        registered,
     };
-    let early_key = if source.kind == SourceKind::StandardWebhooks {
-        None
-    } else {
-        Some(key()?)
-    };
-    let check = match verify::signature(source, facts, body, registered) {
-        Ok(check) => check,
-        Err(f) if source.verification == Verification::Observe => SignatureCheck::Observed { reason: f.detail },
-        Err(f) => return Err(Refusal::new(f.reason, f.detail)),
-    };
-    // Standard Webhooks payloads are JSON by the specification
-    // (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#payload-structure).
-    if source.kind == SourceKind::StandardWebhooks && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-        return Err(Refusal::new(Reason::NotJson, "the payload is not JSON"));
+    source.settings.inspect(&request, body).map_err(Refusal::from)
+}
+
+/// An HTTP response of an ack.
+pub(crate) fn respond(ack: Ack) -> HttpResponse {
+    let status = StatusCode::from_u16(ack.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    match ack.content_type {
+        Some(ct) => response.content_type(ct).body(ack.body.into_owned()),
+        None => response.finish(),
     }
-    let delivery_key = match early_key {
-        Some(k) => k,
-        None => key()?,
+}
+
+/// The success answer of a source.
+pub(crate) fn success(source: &Source) -> HttpResponse {
+    respond(source.provider().success())
+}
+
+/// The failure answer of a source, shaped as its provider expects (a
+/// generic JSON shape when no source is known).
+pub(crate) fn failure(source: Option<&Source>, status: StatusCode, message: &str) -> HttpResponse {
+    let ack = match source {
+        Some(s) => s.provider().failure(status.as_u16(), message),
+        None => Ack::generic_failure(status.as_u16(), message),
     };
-    Ok(Accepted { delivery_key, check })
-}
-
-/// The success answer of a kind.
-pub(crate) fn success(kind: SourceKind) -> HttpResponse {
-    ack::success(kind)
-}
-
-/// The failure answer of a kind, shaped as that provider expects.
-pub(crate) fn failure(kind: Option<SourceKind>, status: StatusCode, message: &str) -> HttpResponse {
-    ack::failure(kind, status, message)
+    respond(ack)
 }

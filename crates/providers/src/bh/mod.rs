@@ -1,6 +1,166 @@
-//! bh
+//! BH (VelaFi / TruBit) pushes: an RSA-SHA256 `signature` header verified
+//! with the public keys configured or returned at registration,
+//! `{"callbackStatus": ..}` answers, business delivery keys (seeds 003/004,
+//! PROVIDERS.md §3).
 
 pub mod normalize;
 pub mod signature;
 
 pub use normalize::*;
+
+use crate::contract::{Provider, SettingsContext, SettingsError, SourceSettings};
+use crate::inspect::{
+    conclude, delivery_key_or_hash, keys_by_normalizing, Ack, Headers, Inspected, Refusal, RefusalReason,
+    RegisteredKey, Request,
+};
+use crate::{Input, NormalizeError};
+use hookgate_core::{DeliveryKey, SignatureCheck, SourceKind};
+use hookgate_proto::CanonicalEvent;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use signature::{PublicKey, VerifyError};
+use std::any::Any;
+use std::sync::Arc;
+
+/// The kind's configuration name.
+pub const KIND: SourceKind = SourceKind::named("bh");
+
+/// The provider of `bh` sources.
+#[derive(Debug)]
+pub struct Bh;
+
+/// A BH source.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public keys, parsed at load; several allowed (rotation). May be empty
+    /// when `hookgate register bh` supplies the keys.
+    pub public_keys: Vec<PublicKey>,
+}
+
+/// A public key: Base64 DER SPKI as BH returns it, PEM text, or a PEM file.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum KeyFile {
+    Der(String),
+    Pem(String),
+    PemFile(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    public_keys: Vec<KeyFile>,
+}
+
+impl Provider for Bh {
+    fn kind(&self) -> SourceKind {
+        KIND
+    }
+
+    fn family(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn settings(
+        &self,
+        fields: Map<String, Value>,
+        ctx: &SettingsContext<'_>,
+    ) -> Result<Arc<dyn SourceSettings>, SettingsError> {
+        let f: File = ctx.parse(fields)?;
+        let public_keys = f
+            .public_keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let text = match k {
+                    KeyFile::Der(t) | KeyFile::Pem(t) => Ok(t.clone()),
+                    KeyFile::PemFile(p) => ctx.resolver.read_text(p),
+                };
+                text.and_then(|t| PublicKey::parse(&t))
+                    .map_err(|m| ctx.invalid(&format!("public_keys[{i}]"), m))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Arc::new(Settings { public_keys }))
+    }
+
+    fn success(&self) -> Ack {
+        Ack::json(200, r#"{"callbackStatus":"SUCCESS"}"#)
+    }
+
+    fn failure(&self, status: u16, _message: &str) -> Ack {
+        Ack::json(status, r#"{"callbackStatus":"FAIL"}"#)
+    }
+
+    fn delivery_key(&self, body: &[u8], _headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError> {
+        Ok(delivery_key_or_hash(normalize::delivery_key(body)?, body))
+    }
+
+    fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
+        normalize::normalize(input)
+    }
+}
+
+impl SourceSettings for Settings {
+    fn provider(&self) -> &'static dyn Provider {
+        &Bh
+    }
+
+    fn inspect(&self, request: &Request<'_>, body: &[u8]) -> Result<Inspected, Refusal> {
+        let delivery = keys_by_normalizing(&Bh, request, body, self.options())?;
+        let check = verify(request.header("signature"), body, &self.public_keys, request.registered);
+        Ok(conclude(delivery, check))
+    }
+
+    fn uses_registered_keys(&self) -> bool {
+        true
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "signature RSA-SHA256; public keys in config={} (plus keys stored by `hookgate register bh`)",
+            self.public_keys.len()
+        )
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The configured keys first, then those returned at registration (the
+/// matched registered key is named by its fingerprint).
+fn verify(
+    header: Option<&str>,
+    body: &[u8],
+    configured: &[PublicKey],
+    registered: &[RegisteredKey],
+) -> Result<SignatureCheck, Refusal> {
+    if configured.is_empty() && registered.is_empty() {
+        return Err(Refusal::signature(
+            header.is_none(),
+            "no public key is configured or registered for this source (run `hookgate register bh`)",
+        ));
+    }
+    match signature::verify(header, body, configured) {
+        Ok((i, enc)) => {
+            return Ok(crate::inspect::matched(
+                &format!("rsa-sha256/{enc}"),
+                i,
+                configured.len(),
+            ))
+        }
+        Err(e @ (VerifyError::Missing | VerifyError::Malformed)) => {
+            return Err(Refusal::signature(e == VerifyError::Missing, e))
+        }
+        Err(VerifyError::Mismatch) => {}
+    }
+    for r in registered {
+        if let Ok((_, enc)) = signature::verify(header, body, std::slice::from_ref(&r.key)) {
+            return Ok(SignatureCheck::Matched {
+                recipe: format!("rsa-sha256/{enc}#registered:{}", r.fingerprint),
+            });
+        }
+    }
+    Err(Refusal::new(RefusalReason::BadSignature, VerifyError::Mismatch))
+}

@@ -34,30 +34,41 @@ pub struct Envelope {
     pub timestamp: Option<i64>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireEnvelope<'a> {
-    event_id: Option<Int>,
-    app_id: Option<Int>,
-    message_id: Option<Text>,
-    shop_id: Option<Int>,
-    #[serde(borrow)]
-    message: Option<&'a RawValue>,
-    timestamp: Option<Int>,
+/// The top-level fields of a push body, each as its exact JSON text: the
+/// one parse of the body that the envelope, the signature parameters and
+/// the raw payload all read.
+pub type Fields<'a> = BTreeMap<String, &'a RawValue>;
+
+/// Parses a body into its top-level fields.
+pub fn fields(body: &[u8]) -> Result<Fields<'_>, NormalizeError> {
+    serde_json::from_slice(body).map_err(|e| NormalizeError::NotJson(e.to_string()))
+}
+
+/// A field read leniently (a number or a numeric string); `None` when absent,
+/// `null` or unreadable.
+fn field<'a, T: Deserialize<'a>>(fields: &Fields<'a>, name: &str) -> Option<T> {
+    fields.get(name).and_then(|raw| serde_json::from_str(raw.get()).ok())
 }
 
 impl Envelope {
     /// Parses and checks the envelope of a push body.
     pub fn parse(body: &[u8]) -> Result<Envelope, NormalizeError> {
-        let wire: WireEnvelope<'_> =
-            serde_json::from_slice(body).map_err(|e| NormalizeError::NotJson(e.to_string()))?;
-        let event_id = wire.event_id.ok_or(NormalizeError::MissingField("eventId"))?.0;
-        let message_id = wire
-            .message_id
+        Envelope::from_fields(&fields(body)?)
+    }
+
+    /// Checks the envelope of parsed fields.
+    pub fn from_fields(fields: &Fields<'_>) -> Result<Envelope, NormalizeError> {
+        let event_id = field::<Int>(fields, "eventId")
+            .ok_or(NormalizeError::MissingField("eventId"))?
+            .0;
+        let message_id = field::<Text>(fields, "messageId")
             .map(|t| t.0)
             .filter(|m| !m.is_empty())
             .ok_or(NormalizeError::MissingField("messageId"))?;
-        let message = wire.message.ok_or(NormalizeError::MissingField("message"))?;
+        let message = fields
+            .get("message")
+            .filter(|m| m.get() != "null")
+            .ok_or(NormalizeError::MissingField("message"))?;
         // `message` is documented as a JSON-encoded string; accept an inline object too.
         let message = match serde_json::from_str::<String>(message.get()) {
             Ok(text) => text,
@@ -66,11 +77,11 @@ impl Envelope {
         };
         Ok(Envelope {
             event_id,
-            app_id: wire.app_id.map(|i| i.0),
+            app_id: field::<Int>(fields, "appId").map(|i| i.0),
             message_id,
-            shop_id: wire.shop_id.map(|i| i.0),
+            shop_id: field::<Int>(fields, "shopId").map(|i| i.0),
             message,
-            timestamp: wire.timestamp.map(|i| i.0),
+            timestamp: field::<Int>(fields, "timestamp").map(|i| i.0),
         })
     }
 
@@ -78,6 +89,53 @@ impl Envelope {
     pub fn delivery_key(&self, body: &[u8]) -> DeliveryKey {
         DeliveryKey::new(self.message_id.clone())
             .unwrap_or_else(|| DeliveryKey::from_digest_hex(crate::body_hash(body)))
+    }
+}
+
+/// The ids a subject is made of, read from the event payload without the rest.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubjectIds {
+    order_view_id: Option<Int>,
+    shop_id: Option<Int>,
+    order_info: Option<OrderInfoIds>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderInfoIds {
+    base_order: Option<BaseOrderIds>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BaseOrderIds {
+    order_view_id: Option<Int>,
+}
+
+/// The subject of the event an envelope carries, as [`normalize`] names it,
+/// read with one narrow parse of `message` (none for unknown events).
+/// `None` where normalization would not find it either.
+pub fn subject(env: &Envelope) -> Option<String> {
+    let ids = || serde_json::from_str::<SubjectIds>(&env.message).ok();
+    match env.event_id {
+        1001 => {
+            let id = ids()?.order_info?.base_order?.order_view_id?;
+            Some(format!("order/{}", id.0))
+        }
+        1002..=1007 => Some(format!("order/{}", ids()?.order_view_id?.0)),
+        1101 | 1102 => {
+            let shop = ids()?.shop_id.map(|i| i.0).or(env.shop_id)?;
+            Some(format!("store/{shop}"))
+        }
+        1201 | 1202 => {
+            let shop = ids()?.shop_id.map(|i| i.0).or(env.shop_id).unwrap_or_default();
+            Some(format!("store/{shop}"))
+        }
+        _ => Some(match env.shop_id {
+            Some(shop) => format!("store/{shop}"),
+            None => format!("message/{}", env.message_id),
+        }),
     }
 }
 

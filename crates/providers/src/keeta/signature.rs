@@ -105,9 +105,15 @@ impl Params {
     pub fn from_json(body: &[u8]) -> Result<Params, ParamsError> {
         let fields: BTreeMap<String, &RawValue> =
             serde_json::from_slice(body).map_err(|e| ParamsError::NotAnObject(e.to_string()))?;
-        let mut joined = String::with_capacity(body.len());
+        Ok(Params::from_fields(&fields, body.len()))
+    }
+
+    /// The parameters of a body already parsed into its top-level fields
+    /// (`capacity`: the body's length, to size the joined string once).
+    pub fn from_fields(fields: &BTreeMap<String, &RawValue>, capacity: usize) -> Params {
+        let mut joined = String::with_capacity(capacity);
         let mut sig = None;
-        for (key, value) in &fields {
+        for (key, value) in fields {
             let rendered = render(value);
             if key == "sig" {
                 sig = Some(rendered);
@@ -120,7 +126,7 @@ impl Params {
             joined.push('=');
             joined.push_str(&rendered);
         }
-        Ok(Params { joined, sig })
+        Params { joined, sig }
     }
 
     /// The sorted `k=v&...` string.

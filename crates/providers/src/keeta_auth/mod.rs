@@ -1,6 +1,147 @@
-//! keeta_auth
+//! Keeta store authorizations (1301/1302): `X-App-Signature` HMAC,
+//! `{code, message}` success and `{status, title}` failures, `authId:opType`
+//! delivery keys (seed 000, PROVIDERS.md §1b).
 
 pub mod normalize;
 pub mod signature;
 
 pub use normalize::*;
+
+use crate::contract::{Provider, SettingsContext, SettingsError, SourceSettings};
+use crate::inspect::{
+    conclude, delivery_key_or_hash, keys_by_normalizing, matched, Ack, Headers, Inspected, Refusal, RefusalReason,
+    Request,
+};
+use crate::{Input, NormalizeError};
+use hookgate_core::{DeliveryKey, Secret, SecretRef, SignatureCheck, SourceKind};
+use hookgate_proto::CanonicalEvent;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use signature::{Recipe, VerifyError};
+use std::any::Any;
+use std::sync::Arc;
+
+/// The kind's configuration name.
+pub const KIND: SourceKind = SourceKind::named("keeta-auth");
+
+/// The provider of `keeta-auth` sources.
+#[derive(Debug)]
+pub struct KeetaAuth;
+
+/// A Keeta store-authorization (1301/1302) source.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Expected `clientId` (checked when set).
+    pub client_id: Option<i64>,
+    /// Client secrets (HMAC keys).
+    pub client_secrets: Vec<Secret>,
+    /// This source's URL as configured in Keeta's portal (for the URL recipes).
+    pub callback_url: String,
+    /// Candidate recipes to try, in order.
+    pub recipes: Vec<Recipe>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    client_id: Option<i64>,
+    client_secrets: Vec<SecretRef>,
+    callback_url: Option<String>,
+    recipes: Option<Vec<String>>,
+}
+
+impl Provider for KeetaAuth {
+    fn kind(&self) -> SourceKind {
+        KIND
+    }
+
+    fn family(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn settings(
+        &self,
+        fields: Map<String, Value>,
+        ctx: &SettingsContext<'_>,
+    ) -> Result<Arc<dyn SourceSettings>, SettingsError> {
+        let f: File = ctx.parse(fields)?;
+        Ok(Arc::new(Settings {
+            client_id: f.client_id,
+            client_secrets: ctx.secrets("client_secrets", &f.client_secrets)?,
+            callback_url: f.callback_url.unwrap_or_else(|| ctx.default_callback_url.to_owned()),
+            recipes: ctx.recipes("recipes", f.recipes, &Recipe::ALL, Recipe::parse, Recipe::name)?,
+        }))
+    }
+
+    fn success(&self) -> Ack {
+        Ack::json(200, r#"{"code":0,"message":"success"}"#)
+    }
+
+    fn failure(&self, status: u16, message: &str) -> Ack {
+        Ack::json(
+            status,
+            serde_json::json!({ "status": status, "title": message }).to_string(),
+        )
+    }
+
+    fn delivery_key(&self, body: &[u8], _headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError> {
+        Ok(delivery_key_or_hash(normalize::delivery_key(body)?, body))
+    }
+
+    fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
+        normalize::normalize(input)
+    }
+}
+
+impl SourceSettings for Settings {
+    fn provider(&self) -> &'static dyn Provider {
+        &KeetaAuth
+    }
+
+    fn inspect(&self, request: &Request<'_>, body: &[u8]) -> Result<Inspected, Refusal> {
+        let delivery = keys_by_normalizing(&KeetaAuth, request, body, self.options())?;
+        Ok(conclude(delivery, self.verify(request, body)))
+    }
+
+    fn summary(&self) -> String {
+        let recipes: Vec<_> = self.recipes.iter().map(|r| r.name()).collect();
+        format!(
+            "X-App-Signature; secrets={} recipes: {}",
+            self.client_secrets.len(),
+            recipes.join(", ")
+        )
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Settings {
+    fn verify(&self, request: &Request<'_>, body: &[u8]) -> Result<SignatureCheck, Refusal> {
+        if let Some(expected) = self.client_id {
+            if client_id(body).is_some_and(|got| got != expected) {
+                return Err(Refusal::new(
+                    RefusalReason::AccountMismatch("client_id_mismatch"),
+                    "clientId does not match this source",
+                ));
+            }
+        }
+        let secrets: Vec<&str> = self.client_secrets.iter().map(|s| s.expose()).collect();
+        signature::verify(
+            request.header("x-app-signature"),
+            body,
+            &self.callback_url,
+            &self.recipes,
+            &secrets,
+        )
+        .map(|m| {
+            matched(
+                &format!("{}/{}", m.recipe.name(), m.encoding),
+                m.secret_index,
+                secrets.len(),
+            )
+        })
+        .map_err(|e| Refusal::signature(e == VerifyError::Missing, e))
+    }
+}

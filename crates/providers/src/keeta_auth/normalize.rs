@@ -30,6 +30,14 @@ fn parse(body: &[u8]) -> Result<(Body, String, i64), NormalizeError> {
     Ok((b, auth_id, op_type))
 }
 
+/// Provider family: first segment of routing keys (shared with `keeta`).
+pub const PROVIDER: &str = crate::keeta::PROVIDER;
+
+/// The `clientId` of a body, if it has one.
+pub fn client_id(body: &[u8]) -> Option<i64> {
+    parse_body::<Body>(body).ok()?.client_id.map(|i| i.0)
+}
+
 /// `authId:opType`, the documented idempotency key.
 pub fn delivery_key(body: &[u8]) -> Result<String, NormalizeError> {
     let (_, auth_id, op_type) = parse(body)?;

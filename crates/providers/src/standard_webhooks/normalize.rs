@@ -42,12 +42,10 @@ fn dotted(kind: &str) -> String {
     }
 }
 
-/// One event per request, typed only by its `type`; `raw` carries the payload.
-pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
-    let b: Body = parse_body(input.body)?;
-    let kind = b.kind.as_deref().map(dotted).unwrap_or_else(|| "unknown".to_owned());
-    let subject = b
-        .data
+/// The subject of a payload: `<first type segment>/<data.id>`, else
+/// `message/<delivery key>`.
+fn subject_of(b: &Body, kind: &str, delivery_key: &str) -> String {
+    b.data
         .as_ref()
         .and_then(|d| d.get("id"))
         .map(|id| match id {
@@ -55,7 +53,31 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
             other => other.to_string(),
         })
         .map(|id| format!("{}/{id}", kind.split('.').next().unwrap_or("object")))
-        .unwrap_or_else(|| format!("message/{}", input.delivery_key));
+        .unwrap_or_else(|| format!("message/{delivery_key}"))
+}
+
+fn kind_of(b: &Body) -> String {
+    b.kind.as_deref().map(dotted).unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// What ingress needs of a body, from one parse: `Err` when it is not JSON
+/// (the specification requires JSON), `Ok(None)` when it is JSON but not
+/// the payload convention (it will not normalize), else the subject.
+pub fn subject(body: &[u8], delivery_key: &str) -> Result<Option<String>, NormalizeError> {
+    match parse_body::<Body>(body) {
+        Ok(b) => Ok(Some(subject_of(&b, &kind_of(&b), delivery_key))),
+        Err(e) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => Ok(None),
+            Err(_) => Err(e),
+        },
+    }
+}
+
+/// One event per request, typed only by its `type`; `raw` carries the payload.
+pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
+    let b: Body = parse_body(input.body)?;
+    let kind = kind_of(&b);
+    let subject = subject_of(&b, &kind, input.delivery_key);
     let occurred_at = b
         .timestamp
         .as_deref()
