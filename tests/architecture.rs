@@ -99,6 +99,28 @@ fn ingress_and_dispatcher_meet_only_in_the_outbox() {
     assert_eq!(
         users(&all, "hookgate-cli"),
         set(&["hookgate-testkit"]),
-        "no library depends on the binary crate (testkit still does: issue 11 moves the composition root out)"
+        "no library depends on the binary crate (testkit still does, for the sample requests of `samples.rs`, until they move into their providers)"
     );
+}
+
+#[test]
+fn the_composition_root_is_its_own_crate() {
+    let all = dependencies();
+    // The gateway is built in one place, which the binary and the test kit use.
+    for user in ["hookgate-cli", "hookgate-testkit"] {
+        assert!(
+            all[user].contains("hookgate-app"),
+            "{user} builds gateways through hookgate-app"
+        );
+    }
+    // Providers are pure and know nothing of the crates that run them.
+    for dep in [
+        "hookgate-config",
+        "hookgate-store",
+        "hookgate-ingress",
+        "hookgate-dispatcher",
+        "hookgate-app",
+    ] {
+        assert!(!all["hookgate-providers"].contains(dep), "providers depends on {dep}");
+    }
 }

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use hookgate_cli::gateway::Role;
+use hookgate_app::Role;
 use hookgate_testkit::{assert_no_more, http, keeta, receive, TestEnv};
 use serde_json::Value;
 use std::collections::BTreeMap;

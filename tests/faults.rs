@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use hookgate_cli::gateway::Role;
+use hookgate_app::Role;
 use hookgate_dispatcher::Subscription;
 use hookgate_testkit::{http, unique, TestEnv};
 use serde_json::Value;

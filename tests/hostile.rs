@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 use chrono::Utc;
-use hookgate_cli::gateway::Role;
+use hookgate_app::Role;
 use hookgate_config::HeaderToken;
 use hookgate_core::{DeliveryKey, RawNotification, SourceId, TenantId};
 use hookgate_dispatcher::amqp::Outgoing;

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use hookgate_cli::gateway::Role;
+use hookgate_app::Role;
 use hookgate_config::Verification;
 use hookgate_providers::keeta;
 use hookgate_testkit::{http, keeta_source, TestEnv};

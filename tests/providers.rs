@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use hookgate_cli::gateway::Role;
+use hookgate_app::Role;
 use hookgate_cli::samples::{self, Sample};
 use hookgate_config::Verification;
 use hookgate_core::Cidr;

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use hookgate_cli::gateway::Role;
+use hookgate_app::Role;
 use hookgate_cli::register::{self, BhAction, BhArgs, KeetaArgs};
 use hookgate_config::{BhApi, BhPaths, KeetaApi, Tenant, KEETA_GENERAL_EVENTS};
 use hookgate_providers::bh::signature::PrivateKey;

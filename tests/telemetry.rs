@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use hookgate_cli::gateway::Role;
+use hookgate_app::Role;
 use hookgate_testkit::{http, TestEnv};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,11 +1,9 @@
-//! The `hookgate` binary's library: wiring of the gateway from settings
-//! ([`gateway::Gateway`]), and the commands `migrate`, `config check`,
-//! `simulate`, `tail`, `bench` and `register`. `main.rs` only parses arguments and calls these;
-//! the test kit starts gateways through the same [`gateway::Gateway`].
+//! The `hookgate` binary's commands besides `serve` (whose gateway is built
+//! by `hookgate-app`): `config check`, `simulate`, `tail`, `bench` and
+//! `register`. `main.rs` only parses arguments and calls these.
 
 pub mod bench;
 pub mod check;
-pub mod gateway;
 pub mod register;
 pub mod samples;
 pub mod simulate;

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use hookgate_cli::gateway::{Gateway, Role};
+use hookgate_app::{Gateway, Role};
 use hookgate_cli::{check, register, simulate, tail};
 use hookgate_config::Settings;
 use hookgate_store::{PoolConfig, Store};
@@ -28,7 +28,7 @@ enum Command {
     /// Run the gateway (migrations first, unless disabled).
     Serve {
         /// Which parts to run in this process.
-        #[arg(long, value_enum, default_value = "all")]
+        #[arg(long, default_value = "all")]
         role: Role,
     },
     /// Apply database migrations and exit.
@@ -137,7 +137,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = &settings.service.database;
             let store = Store::connect(&db.url, &PoolConfig::default(), db.create_if_missing).await?;
             store.migrate().await?;
-            println!("migrations applied to {}", hookgate_cli::gateway::redact_url(&db.url));
+            println!("migrations applied to {}", hookgate_app::redact_url(&db.url));
             Ok(())
         }
         Command::Config {
@@ -252,8 +252,9 @@ async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
         signals.cancel();
         // Past the deadline, leave anyway: claimed rows come back after their lease.
         tokio::time::sleep(deadline).await;
-        tracing::warn!("shutdown deadline passed; exiting with work in flight");
-        std::process::exit(0);
+        tracing::error!("shutdown deadline passed; exiting with work in flight");
+        // Non-zero: the supervisor learns that this stop was not clean.
+        std::process::exit(1);
     });
     let result = gateway.run(shutdown).await;
     tracing::info!("stopped");

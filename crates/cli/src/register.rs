@@ -136,7 +136,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let db = &settings.service.database;
     let store = Store::connect(&db.url, &PoolConfig::default(), db.create_if_missing)
         .await
-        .with_context(|| format!("connecting to PostgreSQL at {}", crate::gateway::redact_url(&db.url)))?;
+        .with_context(|| format!("connecting to PostgreSQL at {}", hookgate_app::redact_url(&db.url)))?;
     store.migrate().await.context("applying migrations")?;
     Ok(store)
 }

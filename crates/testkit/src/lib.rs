@@ -6,7 +6,7 @@
 
 pub mod fake_providers;
 
-use hookgate_cli::gateway::{Gateway, Listeners, Role};
+use hookgate_app::{Gateway, Listeners, Role};
 use hookgate_cli::samples::{self, ProviderKeys, Sample};
 use hookgate_config::{
     Access, BasicAuth, Secret, SecretBytes, ServiceSettings, Settings, Source, Tenant, Verification,

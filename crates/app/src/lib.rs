@@ -1,4 +1,9 @@
-//! Builds and runs a gateway: ingress, dispatcher, or both, from settings.
+//! The composition root: builds and runs a gateway (ingress, dispatcher, or
+//! both, and the operations listener) from settings. Every background task
+//! (group-commit writers, key-ring listener, relays, servers) is started here
+//! under one task tracker and stopped in order: servers, then relays, then
+//! the publisher and the pool, then telemetry. The `hookgate` binary and the
+//! test kit build gateways only through [`Gateway`].
 
 use anyhow::Context;
 use hookgate_admin::{AdminServer, AdminState};
@@ -15,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// Which parts of the gateway a process runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// HTTP ingress and dispatcher.
     All,
@@ -23,6 +28,19 @@ pub enum Role {
     Ingress,
     /// Dispatcher only.
     Dispatcher,
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Role, String> {
+        match s {
+            "all" => Ok(Role::All),
+            "ingress" => Ok(Role::Ingress),
+            "dispatcher" => Ok(Role::Dispatcher),
+            other => Err(format!("unknown role {other:?}; roles: all, ingress, dispatcher")),
+        }
+    }
 }
 
 /// A built gateway, ready to run.
