@@ -98,13 +98,9 @@ impl SourceSettings for Settings {
     /// the subject is read from `message` with one narrow parse.
     fn inspect(&self, request: &Request<'_>, body: &[u8]) -> Result<Inspected, Refusal> {
         // Keeta's heartbeat is an empty packet (empty body or `{}`), unsigned.
-        if body.trim_ascii().is_empty() {
+        let Some(fields) = parse_push(body).map_err(|e| Refusal::new(RefusalReason::BadRequest, e))? else {
             return Ok(Inspected::Heartbeat);
-        }
-        let fields = fields(body).map_err(|e| Refusal::new(RefusalReason::BadRequest, e))?;
-        if fields.is_empty() {
-            return Ok(Inspected::Heartbeat);
-        }
+        };
         let envelope = Envelope::from_fields(&fields).map_err(|e| Refusal::new(RefusalReason::BadRequest, e))?;
         let delivery = Delivery {
             delivery_key: envelope.delivery_key(body),

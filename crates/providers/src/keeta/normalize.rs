@@ -139,13 +139,14 @@ pub fn subject(env: &Envelope) -> Option<String> {
     }
 }
 
-/// True for Keeta's heartbeat: an empty packet (empty body or `{}`).
-pub fn is_heartbeat(body: &[u8]) -> bool {
-    let trimmed = body.trim_ascii();
-    if trimmed.is_empty() {
-        return true;
+/// The one parse of a push body: `None` for Keeta's heartbeat (an empty
+/// packet: empty body or `{}`), else the body's top-level fields.
+pub fn parse_push(body: &[u8]) -> Result<Option<Fields<'_>>, NormalizeError> {
+    if body.trim_ascii().is_empty() {
+        return Ok(None);
     }
-    matches!(serde_json::from_slice::<BTreeMap<String, &RawValue>>(trimmed), Ok(m) if m.is_empty())
+    let fields = fields(body)?;
+    Ok((!fields.is_empty()).then_some(fields))
 }
 
 /// Canonical type and typed data of one event.
@@ -642,10 +643,10 @@ mod tests {
     #[test]
     fn heartbeats_are_empty_packets_only() {
         for hb in [&b""[..], b"  ", b"{}", b" { } \n"] {
-            assert!(is_heartbeat(hb), "{hb:?}");
+            assert!(matches!(parse_push(hb), Ok(None)), "{hb:?}");
         }
         for not in [&b"{\"a\":1}"[..], b"[]", b"null", b"x"] {
-            assert!(!is_heartbeat(not), "{not:?}");
+            assert!(!matches!(parse_push(not), Ok(None)), "{not:?}");
         }
     }
 
