@@ -42,7 +42,7 @@ async fn wait_status(store: &Store, id: i64, status: &str, within: Duration) -> 
 }
 
 /// The `webhook-id` a Standard Webhooks sample was signed with.
-fn webhook_id(sample: &hookgate_cli::samples::Sample) -> String {
+fn webhook_id(sample: &hookgate_providers::Sample) -> String {
     sample
         .headers
         .iter()
@@ -572,7 +572,7 @@ async fn standard_webhooks_refuses_non_json_with_400_and_missing_headers_with_40
     let not_json = env.sign("webhooks", b"not json at all".to_vec());
     let (status, _, _) = post_sample(&url, &not_json).await;
     assert_eq!(status, 400);
-    let missing = hookgate_cli::samples::Sample {
+    let missing = hookgate_providers::Sample {
         body: br#"{"type":"invoice.paid","data":{"id":"1"}}"#.to_vec(),
         headers: Vec::new(),
     };

@@ -6,9 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use hookgate_app::Role;
-use hookgate_cli::samples::{self, Sample};
 use hookgate_config::Verification;
 use hookgate_core::Cidr;
+use hookgate_providers::Sample;
 use hookgate_testkit::{post_sample, receive, TestEnv};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -102,7 +102,7 @@ async fn bad_missing_foreign_and_tampered_credentials_are_refused() {
         let kind = env.source(source).kind;
         let good = env.sample(source, event, 100 + i as u64);
 
-        let bad = samples::corrupt(kind, good.clone());
+        let bad = env.source(source).provider().corrupt_sample(good.clone());
         let (status, body, _) = post_sample(&url, &bad).await;
         assert_failure(source, status, &body, 401);
 
@@ -242,10 +242,7 @@ async fn stale_timestamps_are_refused_and_observe_mode_flags() {
         "stale_timestamp"
     );
     // Observe mode: a bad Standard Webhooks signature is accepted and flagged.
-    let bad = samples::corrupt(
-        hookgate_providers::standard_webhooks::KIND,
-        env.sample("webhooks", "customer.created", 4),
-    );
+    let bad = (env.source("webhooks").provider()).corrupt_sample(env.sample("webhooks", "customer.created", 4));
     let (status, _, _) = post_sample(&gw.hook_url(&env.tenant, "webhooks"), &bad).await;
     assert_eq!(status, 204);
     let id = bad.headers.iter().find(|(n, _)| n == "webhook-id").unwrap().1.clone();
@@ -261,8 +258,7 @@ async fn every_provider_event_arrives_typed_on_the_exchange() {
     let gw = env.start(Role::All).await;
     let mut expected = 0;
     for (source, ..) in KINDS {
-        let kind = env.source(source).kind;
-        for (i, event) in samples::events(kind).iter().enumerate() {
+        for (i, event) in env.source(source).provider().sample_events().iter().enumerate() {
             let (status, body, _) = post_sample(
                 &gw.hook_url(&env.tenant, source),
                 &env.sample(source, event, 500 + i as u64),

@@ -10,12 +10,12 @@
 //! Reports acks/s, ack latency percentiles, non-2xx answers, end-to-end
 //! latency (scheduled send → event consumed) and events received vs acked.
 
-use crate::samples::{self, ProviderKeys, Sample};
-use crate::simulate::parse_kind;
+use crate::simulate::{parse_kind, private_key, signing_failed};
 use anyhow::Context;
 use hookgate_config::Settings;
 use hookgate_core::SourceKind;
 use hookgate_dispatcher::Subscription;
+use hookgate_providers::{PrivateKey, Sample, SampleContext};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -82,7 +82,8 @@ struct Generator {
     source: hookgate_config::Source,
     kind: SourceKind,
     event: String,
-    keys: ProviderKeys,
+    private_key: Option<PrivateKey>,
+    key_path: std::path::PathBuf,
     run: u64,
 }
 
@@ -92,9 +93,18 @@ impl Generator {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis() as i64;
-        let body = samples::body(self.kind, &self.event, self.run + seq, now_ms).context("unknown event")?;
+        let body = (self.source.provider())
+            .sample_body(&self.event, self.run + seq, now_ms)
+            .context("unknown event")?;
         let id = format!("bench_{}_{seq}", self.run);
-        let sample = samples::sign(&self.source, body, &self.keys, now_ms / 1000, &id).map_err(anyhow::Error::msg)?;
+        let ctx = SampleContext {
+            now_secs: now_ms / 1000,
+            delivery_id: &id,
+            private_key: self.private_key.as_ref(),
+        };
+        let sample = (self.source)
+            .sign_sample(body, &ctx)
+            .map_err(|e| signing_failed(e, &self.key_path))?;
         let key = hookgate_providers::delivery_key(self.kind, &sample.body, &sample.headers)?.to_string();
         Ok((sample, key))
     }
@@ -170,21 +180,8 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
             .with_context(|| format!("no {kind} source"))?,
     }
     .clone();
-    let event = args.event.clone().unwrap_or_else(|| {
-        match kind {
-            hookgate_providers::keeta::KIND => "order-accepted",
-            _ => samples::events(kind).first().copied().unwrap_or("all"),
-        }
-        .to_owned()
-    });
-    let keys = if kind == hookgate_providers::bh::KIND {
-        let pem = std::fs::read_to_string(&args.bh_private_key)?;
-        ProviderKeys {
-            bh: Some(hookgate_providers::bh::signature::PrivateKey::from_pkcs8_pem(&pem).map_err(anyhow::Error::msg)?),
-        }
-    } else {
-        ProviderKeys::default()
-    };
+    let event = (args.event.clone()).unwrap_or_else(|| source.provider().typical_sample().to_owned());
+    let private_key = private_key(&args.bh_private_key)?;
     let base = args
         .url
         .clone()
@@ -204,7 +201,8 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
         source,
         kind,
         event: event.clone(),
-        keys,
+        private_key,
+        key_path: args.bh_private_key.clone(),
         run: u64::from(rand::random::<u32>()) << 20,
     });
     let client = reqwest::Client::builder()

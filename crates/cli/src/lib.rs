@@ -5,6 +5,5 @@
 pub mod bench;
 pub mod check;
 pub mod register;
-pub mod samples;
 pub mod simulate;
 pub mod tail;

@@ -2,138 +2,14 @@
 //! builders here are also what the tests send (through the test kit), so the
 //! tour and the tests exercise the same bytes.
 
-use crate::samples::{self, Sample};
 use anyhow::{bail, Context};
 use hookgate_config::Settings;
 use hookgate_core::SourceKind;
-use hookgate_providers::bh::signature::PrivateKey;
-use serde_json::{json, Map, Value};
+use hookgate_providers::{PrivateKey, Provider, Sample, SampleContext, SampleError};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-/// Keeta general webhooks: payload builders and signing.
-pub mod keeta {
-    use super::*;
-    use hookgate_providers::keeta::signature::{sign, Params};
-
-    /// Every event `simulate keeta` knows: (id, name).
-    pub const EVENTS: &[(i64, &str)] = &[
-        (1001, "order-placed"),
-        (1002, "order-accepted"),
-        (1003, "order-completed"),
-        (1004, "order-cancelled"),
-        (1005, "refund"),
-        (1006, "delivery"),
-        (1007, "partial-refund"),
-        (1101, "business-hours"),
-        (1102, "store-status"),
-        (1201, "image-binding"),
-        (1202, "menu-sync"),
-    ];
-
-    /// Resolves an event given by id (`1002`) or name (`order-accepted`).
-    pub fn event_id(name: &str) -> Option<i64> {
-        EVENTS
-            .iter()
-            .find(|(id, n)| *n == name || id.to_string() == name)
-            .map(|(id, _)| *id)
-    }
-
-    /// A realistic `message` payload for an event; `seq` varies the ids.
-    pub fn message(event_id: i64, seq: u64, shop_id: i64, now_ms: i64) -> Value {
-        let order = 553_440_887_574_627 + seq as i64;
-        let after_sale = 833_443_425_408_767 + seq as i64;
-        match event_id {
-            1001 => json!({"orderInfo": {
-                "baseOrder": {"orderViewId": order, "shopId": shop_id, "chooseTableware": 1,
-                    "deliveryTime": now_ms + 35 * 60_000, "ctime": now_ms - 2_000,
-                    "estimatedDiningReadyUrgeTime": now_ms + 15 * 60_000},
-                "merchantOrder": {"ctime": now_ms - 1_000},
-                "products": [
-                    {"spuId": 90_001, "skuId": 91_001, "name": "Char siu rice", "count": 2, "price": 5_800},
-                    {"spuId": 90_002, "skuId": 91_002, "name": "Milk tea", "count": 1, "price": 2_200}],
-                "recipientInfo": {"name": "Chan T***", "phone": "+852 5***1234"},
-                "feeDtl": {"productTotal": 13_800, "deliveryFee": 1_500},
-                "bigOrderTag": false}}),
-            1002 => json!({"opTime": now_ms, "orderViewId": order, "shopId": shop_id, "status": 30}),
-            1003 => json!({"opTime": now_ms, "orderViewId": order, "shopId": shop_id, "status": 40}),
-            1004 => json!({"opTime": now_ms, "orderViewId": order, "shopId": shop_id, "status": 50,
-                "cancelReason": "Store is too busy", "opType": 20}),
-            1005 => json!({"orderViewId": order, "shopId": shop_id, "status": 2001, "afterSaleOrderId": after_sale,
-                "isAppeal": 0, "pictures": "[\"https://img.example.com/r1.jpg\"]", "money": 2_800, "currency": "HKD",
-                "applyOpType": 10, "applyReason": "Item missing", "handleOpType": 20, "handleReason": "",
-                "opTime": now_ms}),
-            1006 => json!({"orderViewId": order, "shopId": shop_id, "logisticsStatus": 20, "opTime": now_ms,
-                "courierName": "Lee K.", "courierPhone": "+852 6***5678", "bigOrderTag": false,
-                "merchantSubOrderId": 0}),
-            1007 => json!({"orderViewId": order, "shopId": shop_id, "status": 5001, "afterSaleOrderId": after_sale,
-                "isAppeal": 0, "pictures": "[]", "money": 3_620, "currency": "HKD", "applyOpType": 10,
-                "applyReason": "Wrong drink", "handleOpType": 20, "handleReason": "", "opTime": now_ms,
-                "refundProducts": [{"spuId": 90_002, "skuId": 91_002, "count": 1, "name": "Milk tea"}]}),
-            1101 => json!({"shopId": shop_id,
-                "businessHourOfTheWeek": {
-                    "mon": [{"startTime": 36_000, "endTime": 79_200}], "tue": [{"startTime": 36_000, "endTime": 79_200}],
-                    "wed": [{"startTime": 36_000, "endTime": 79_200}], "thu": [{"startTime": 36_000, "endTime": 79_200}],
-                    "fri": [{"startTime": 36_000, "endTime": 82_800}], "sat": [{"startTime": 39_600, "endTime": 82_800}],
-                    "sun": [{"startTime": 0, "endTime": 0}]},
-                "specialBusinessHour": [{"startDate": now_ms + 86_400_000 + seq as i64 * 1000,
-                    "endDate": now_ms + 2 * 86_400_000,
-                    "businessHour": [{"startTime": 0, "endTime": 0}]}]}),
-            1102 => json!({"shopId": shop_id, "fromStatus": 3, "toStatus": if seq % 2 == 0 { 4 } else { 3 }}),
-            1201 => json!({"shopId": shop_id, "taskId": format!("img-{}-{seq}", now_ms), "errorSpuDTOList": []}),
-            1202 => json!({"shopId": shop_id, "taskId": format!("menu-{}-{seq}", now_ms),
-                "errorSpuDTOList": [{"id": "90003", "name": "Egg tart", "code": "1001",
-                    "message": "picture missing", "openItemCode": "ET-01"}]}),
-            _ => json!({"shopId": shop_id}),
-        }
-    }
-
-    /// An unsigned envelope: `message` JSON-encoded as Keeta sends it.
-    pub fn envelope(
-        app_id: i64,
-        event_id: i64,
-        message_id: &str,
-        shop_id: i64,
-        message: &Value,
-        timestamp: i64,
-    ) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("eventId".into(), json!(event_id));
-        m.insert("appId".into(), json!(app_id));
-        m.insert("messageId".into(), json!(message_id));
-        m.insert("shopId".into(), json!(shop_id));
-        m.insert("message".into(), Value::String(message.to_string()));
-        m.insert("timestamp".into(), json!(timestamp));
-        m
-    }
-
-    /// Adds `sig` computed with the documented recipe; returns the body bytes.
-    pub fn signed_body(mut envelope: Map<String, Value>, callback_url: &str, secret: &str) -> Vec<u8> {
-        envelope.remove("sig");
-        let unsigned = Value::Object(envelope.clone()).to_string();
-        let sig = match Params::from_json(unsigned.as_bytes()) {
-            Ok(params) => sign(callback_url, &params, secret),
-            Err(_) => String::new(),
-        };
-        let mut out = Map::new();
-        out.insert("sig".into(), Value::String(sig));
-        out.extend(envelope);
-        Value::Object(out).to_string().into_bytes()
-    }
-
-    /// Flips the last hex digit of `sig` in a signed body.
-    pub fn corrupt_signature(body: &[u8]) -> Vec<u8> {
-        let mut v: Map<String, Value> = serde_json::from_slice(body).unwrap_or_default();
-        if let Some(Value::String(sig)) = v.get_mut("sig") {
-            let last = if sig.ends_with('0') { '1' } else { '0' };
-            sig.pop();
-            sig.push(last);
-        }
-        Value::Object(v).to_string().into_bytes()
-    }
-}
 
 /// What `simulate` should send (also the `simulate` command's arguments).
 #[derive(Debug, Clone, clap::Args)]
@@ -216,12 +92,10 @@ impl Report {
     }
 }
 
-/// Parses a kind name; `webhooks` is accepted for `standard-webhooks`.
+/// Parses a kind name as the command line accepts it (`webhooks` for
+/// `standard-webhooks`).
 pub fn parse_kind(name: &str) -> Option<SourceKind> {
-    if name == "webhooks" {
-        return Some(hookgate_providers::standard_webhooks::KIND);
-    }
-    hookgate_providers::lookup(name).map(|p| p.kind())
+    hookgate_providers::lookup_cli(name).map(|p| p.kind())
 }
 
 /// Sends signed webhooks as configured for the tenant's source.
@@ -244,48 +118,41 @@ pub async fn run(settings: &Settings, args: &SimulateArgs) -> anyhow::Result<Rep
             .find(|s| s.kind == kind)
             .with_context(|| format!("tenant {} has no {} source", tenant.id, kind))?,
     };
-    let known = samples::events(kind);
+    let provider = source.provider();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now_ms = now.as_millis() as i64;
     let events: Vec<String> = if args.event == "all" {
-        known.iter().map(|e| (*e).to_owned()).collect()
-    } else if kind == hookgate_providers::keeta::KIND {
-        // Keeta events by id (1002) or name (order-accepted).
-        let id = keeta::event_id(&args.event).with_context(|| unknown_event(kind, &args.event))?;
-        vec![keeta::EVENTS
-            .iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, n)| (*n).to_owned())
-            .unwrap_or_default()]
-    } else if known.contains(&args.event.as_str()) || kind == hookgate_providers::standard_webhooks::KIND {
+        provider.sample_events().iter().map(|e| (*e).to_owned()).collect()
+    } else if provider.sample_body(&args.event, 0, now_ms).is_some() {
         vec![args.event.clone()]
     } else {
-        bail!(unknown_event(kind, &args.event));
+        bail!(unknown_event(provider, &args.event));
     };
-    let keys = if kind == hookgate_providers::bh::KIND {
-        let pem = std::fs::read_to_string(&args.bh_private_key)
-            .with_context(|| format!("reading BH private key {}", args.bh_private_key.display()))?;
-        samples::ProviderKeys {
-            bh: Some(PrivateKey::from_pkcs8_pem(&pem).map_err(anyhow::Error::msg)?),
-        }
-    } else {
-        samples::ProviderKeys::default()
-    };
+    let private_key = private_key(&args.bh_private_key)?;
     let base = args
         .url
         .clone()
         .unwrap_or_else(|| settings.service.http.public_base_url.clone());
     let target = format!("{}/hooks/{}/{}", base.trim_end_matches('/'), tenant.id, source.id);
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let now_ms = now.as_millis() as i64;
     // Vary business ids between runs, so a second run is not deduplicated.
     let offset = u64::from(rand::random::<u32>());
     let mut requests = Vec::with_capacity(args.count as usize);
     for seq in 0..args.count {
         let event = &events[(seq as usize) % events.len()];
-        let body = samples::body(kind, event, seq + offset, now_ms).with_context(|| unknown_event(kind, event))?;
-        let sample = samples::sign(source, body, &keys, now_ms / 1000, &format!("msg_{now_ms}_{seq}"))
-            .map_err(anyhow::Error::msg)?;
+        let body = provider
+            .sample_body(event, seq + offset, now_ms)
+            .with_context(|| unknown_event(provider, event))?;
+        let delivery_id = format!("msg_{now_ms}_{seq}");
+        let ctx = SampleContext {
+            now_secs: now_ms / 1000,
+            delivery_id: &delivery_id,
+            private_key: private_key.as_ref(),
+        };
+        let sample = source
+            .sign_sample(body, &ctx)
+            .map_err(|e| signing_failed(e, &args.bh_private_key))?;
         requests.push(if args.bad_signature {
-            samples::corrupt(kind, sample)
+            provider.corrupt_sample(sample)
         } else {
             sample
         });
@@ -293,11 +160,35 @@ pub async fn run(settings: &Settings, args: &SimulateArgs) -> anyhow::Result<Rep
     send_all(&target, requests, args.concurrency, args.duplicate).await
 }
 
-fn unknown_event(kind: SourceKind, event: &str) -> String {
+fn unknown_event(provider: &dyn Provider, event: &str) -> String {
     format!(
-        "unknown {kind} event {event:?}; known: all, {}",
-        samples::events(kind).join(", ")
+        "unknown {} event {event:?}; known: all, {}",
+        provider.kind(),
+        provider.sample_events().join(", ")
     )
+}
+
+/// The provider's own private key for providers that sign with a key pair
+/// (BH), read from `path` when that file exists.
+pub fn private_key(path: &std::path::Path) -> anyhow::Result<Option<PrivateKey>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let pem = std::fs::read_to_string(path).with_context(|| format!("reading private key {}", path.display()))?;
+    let key = PrivateKey::from_pkcs8_pem(&pem)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("private key {}", path.display()))?;
+    Ok(Some(key))
+}
+
+/// A signing failure, naming the option that fixes a missing private key.
+pub fn signing_failed(error: SampleError, key_path: &std::path::Path) -> anyhow::Error {
+    match error {
+        SampleError::NoPrivateKey(_) => {
+            anyhow::anyhow!("{error}: no key at {} (--bh-private-key)", key_path.display())
+        }
+        other => anyhow::Error::new(other),
+    }
 }
 
 /// Posts every request (twice each with `duplicate`) with bounded concurrency.

@@ -91,6 +91,31 @@ impl Source {
     pub fn provider(&self) -> &'static dyn Provider {
         self.settings.provider()
     }
+
+    /// A sample body signed as this source's provider would send it, with
+    /// the access credentials the source requires (basic auth, header
+    /// token) first: what `simulate`, `bench` and the tests send.
+    pub fn sign_sample(
+        &self,
+        body: Vec<u8>,
+        ctx: &hookgate_providers::SampleContext<'_>,
+    ) -> Result<hookgate_providers::Sample, hookgate_providers::SampleError> {
+        let signed = self.settings.sign_sample(body, ctx)?;
+        let mut headers = Vec::with_capacity(signed.headers.len() + 2);
+        if let Some(basic) = &self.access.basic_auth {
+            let creds =
+                hookgate_signature::encode_base64(format!("{}:{}", basic.username, basic.password.expose()).as_bytes());
+            headers.push(("authorization".to_owned(), format!("Basic {creds}")));
+        }
+        if let Some(token) = &self.access.token {
+            headers.push((token.header.clone(), token.value.expose().to_owned()));
+        }
+        headers.extend(signed.headers);
+        Ok(hookgate_providers::Sample {
+            body: signed.body,
+            headers,
+        })
+    }
 }
 
 /// RabbitMQ queue type of a subscription.

@@ -3,6 +3,7 @@
 //! the [`SourceSettings`] of one configured source.
 
 use crate::inspect::{Headers, Inspected, Refusal, Request};
+use crate::sample::{Sample, SampleContext, SampleError};
 use crate::{Ack, Input, NormalizeError, Options};
 use hookgate_core::{DeliveryKey, Secret, SecretRef, SourceKind};
 use hookgate_proto::CanonicalEvent;
@@ -15,6 +16,11 @@ use std::sync::Arc;
 pub trait Provider: Debug + Send + Sync {
     /// The kind's configuration name.
     fn kind(&self) -> SourceKind;
+
+    /// Short names the command line accepts besides the kind's name.
+    fn aliases(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// The provider family: first segment of its routing keys (`keeta`).
     fn family(&self) -> &'static str;
@@ -40,6 +46,24 @@ pub trait Provider: Debug + Send + Sync {
 
     /// Maps a stored notification of this kind to its canonical events.
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError>;
+
+    /// The event names of this kind's sample requests (`simulate <kind> <event>`).
+    fn sample_events(&self) -> &'static [&'static str];
+
+    /// The unsigned body of sample `event`, as the provider would send it;
+    /// `seq` varies the ids, `now_ms` (Unix milliseconds) the times. `None`
+    /// for an event name the kind does not know.
+    fn sample_body(&self, event: &str, seq: u64, now_ms: i64) -> Option<Vec<u8>>;
+
+    /// The sample a benchmark sends by default: the provider's most
+    /// frequent push.
+    fn typical_sample(&self) -> &'static str {
+        self.sample_events().first().copied().unwrap_or("all")
+    }
+
+    /// Breaks the provider's signature of a signed sample (where the
+    /// provider does not sign: its access credentials).
+    fn corrupt_sample(&self, sample: Sample) -> Sample;
 }
 
 /// One configured source of a kind: its credentials and options, and the
@@ -65,6 +89,11 @@ pub trait SourceSettings: Debug + Send + Sync + Any {
 
     /// One line for `hookgate config check` (never a secret).
     fn summary(&self) -> String;
+
+    /// Signs a sample body as the provider would, with this source's
+    /// credentials (the provider's headers only; access credentials are the
+    /// source's, added by whoever holds them).
+    fn sign_sample(&self, body: Vec<u8>, ctx: &SampleContext<'_>) -> Result<Sample, SampleError>;
 
     /// The settings as `Any`, for code that knows the kind (onboarding, tests).
     fn as_any(&self) -> &dyn Any;

@@ -18,6 +18,7 @@ pub mod keeta;
 pub mod keeta_auth;
 mod money;
 pub mod pagsmile;
+pub mod sample;
 pub mod standard_webhooks;
 mod value;
 
@@ -29,6 +30,7 @@ pub use inspect::{
     Unverified,
 };
 pub use money::{money_from_decimal, money_from_minor};
+pub use sample::{PrivateKey, Sample, SampleContext, SampleError};
 
 use hookgate_core::{DeliveryKey, SourceKind};
 use hookgate_proto::CanonicalEvent;
@@ -48,6 +50,12 @@ pub static PROVIDERS: &[&dyn Provider] = &[
 /// The provider of a kind's configuration name.
 pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
     PROVIDERS.iter().copied().find(|p| p.kind().as_str() == name)
+}
+
+/// The provider of a kind's name or one of its short names on the command
+/// line (`webhooks`); tenant files use the exact name ([`lookup`]).
+pub fn lookup_cli(name: &str) -> Option<&'static dyn Provider> {
+    lookup(name).or_else(|| PROVIDERS.iter().copied().find(|p| p.aliases().contains(&name)))
 }
 
 /// The provider of a kind (every [`SourceKind`] comes from this table).

@@ -7,13 +7,12 @@
 pub mod fake_providers;
 
 use hookgate_app::{Gateway, Listeners, Role};
-use hookgate_cli::samples::{self, ProviderKeys, Sample};
 use hookgate_config::{
     Access, BasicAuth, Secret, SecretBytes, ServiceSettings, Settings, Source, Tenant, Verification,
 };
 use hookgate_core::{SourceId, SourceKind, TenantId};
 use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, Received, Subscription};
-use hookgate_providers::SourceSettings;
+use hookgate_providers::{PrivateKey, Sample, SampleContext, SourceSettings};
 use hookgate_store::{PoolConfig, Store};
 use hookgate_telemetry::Metrics;
 use std::collections::BTreeMap;
@@ -24,7 +23,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-pub use hookgate_cli::simulate::keeta;
+pub use hookgate_providers::keeta::sample as keeta;
 
 /// App id of test Keeta sources.
 pub const KEETA_APP_ID: i64 = 1_000_001;
@@ -272,22 +271,16 @@ impl TestEnv {
     /// kind decides the payload and the signature); `seq` varies business ids.
     pub fn sample(&self, source_id: &str, event: &str, seq: u64) -> Sample {
         let source = self.source(source_id);
-        let now_ms = chrono_now_ms();
-        let body =
-            samples::body(source.kind, event, seq, now_ms).unwrap_or_else(|| panic!("no {event} for {}", source.kind));
-        let (_, private) = demo_bh_keys();
-        let keys = ProviderKeys {
-            bh: Some(
-                hookgate_providers::bh::signature::PrivateKey::from_pkcs8_pem(&private)
-                    .unwrap_or_else(|e| panic!("{e}")),
-            ),
-        };
-        samples::sign(source, body, &keys, now_ms / 1000, &unique("msg_")).unwrap_or_else(|e| panic!("{e}"))
+        let body = (source.provider())
+            .sample_body(event, seq, chrono_now_ms())
+            .unwrap_or_else(|| panic!("no {event} for {}", source.kind));
+        self.sign(source_id, body)
     }
 
     /// The JSON payload of a sample, to alter before [`TestEnv::sign`].
     pub fn sample_json(&self, source_id: &str, event: &str, seq: u64) -> serde_json::Value {
-        let body = samples::body(self.source(source_id).kind, event, seq, chrono_now_ms())
+        let body = (self.source(source_id).provider())
+            .sample_body(event, seq, chrono_now_ms())
             .unwrap_or_else(|| panic!("no {event} for {source_id}"));
         serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}"))
     }
@@ -297,13 +290,14 @@ impl TestEnv {
     pub fn sign(&self, source_id: &str, body: Vec<u8>) -> Sample {
         let source = self.source(source_id);
         let (_, private) = demo_bh_keys();
-        let keys = ProviderKeys {
-            bh: Some(
-                hookgate_providers::bh::signature::PrivateKey::from_pkcs8_pem(&private)
-                    .unwrap_or_else(|e| panic!("{e}")),
-            ),
+        let key = PrivateKey::from_pkcs8_pem(&private).unwrap_or_else(|e| panic!("{e}"));
+        let delivery_id = unique("msg_");
+        let ctx = SampleContext {
+            now_secs: chrono_now_ms() / 1000,
+            delivery_id: &delivery_id,
+            private_key: Some(&key),
         };
-        samples::sign(source, body, &keys, chrono_now_ms() / 1000, &unique("msg_")).unwrap_or_else(|e| panic!("{e}"))
+        source.sign_sample(body, &ctx).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// A relay on this test's database, broker and Redis prefix, with the

@@ -4,6 +4,7 @@
 //! PROVIDERS.md §3).
 
 pub mod normalize;
+pub mod sample;
 pub mod signature;
 
 pub use normalize::*;
@@ -13,6 +14,7 @@ use crate::inspect::{
     conclude, delivery_key_or_hash, keys_by_normalizing, Ack, Headers, Inspected, Refusal, RefusalReason,
     RegisteredKey, Request,
 };
+use crate::sample::{Sample, SampleContext, SampleError};
 use crate::{Input, NormalizeError};
 use hookgate_core::{DeliveryKey, SignatureCheck, SourceKind};
 use hookgate_proto::CanonicalEvent;
@@ -99,6 +101,18 @@ impl Provider for Bh {
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
         normalize::normalize(input)
     }
+
+    fn sample_events(&self) -> &'static [&'static str] {
+        sample::EVENTS
+    }
+
+    fn sample_body(&self, event: &str, seq: u64, now_ms: i64) -> Option<Vec<u8>> {
+        sample::body(event, seq, now_ms)
+    }
+
+    fn corrupt_sample(&self, sample: Sample) -> Sample {
+        sample.corrupt_header("signature", true)
+    }
 }
 
 impl SourceSettings for Settings {
@@ -125,6 +139,10 @@ impl SourceSettings for Settings {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn sign_sample(&self, body: Vec<u8>, ctx: &SampleContext<'_>) -> Result<Sample, SampleError> {
+        sample::sign(body, ctx)
     }
 }
 

@@ -3,12 +3,14 @@
 //! push (seed 001, PROVIDERS.md §1a).
 
 pub mod normalize;
+pub mod sample;
 pub mod signature;
 
 pub use normalize::*;
 
 use crate::contract::{Provider, SettingsContext, SettingsError, SourceSettings};
 use crate::inspect::{conclude, matched, Ack, Delivery, Headers, Inspected, Refusal, RefusalReason, Request};
+use crate::sample::{Sample, SampleContext, SampleError};
 use crate::{Input, NormalizeError};
 use hookgate_core::{DeliveryKey, Secret, SecretRef, SignatureCheck, SourceKind};
 use hookgate_proto::CanonicalEvent;
@@ -86,6 +88,25 @@ impl Provider for Keeta {
     fn delivery_key(&self, body: &[u8], _headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError> {
         Envelope::parse(body).map(|e| e.delivery_key(body))
     }
+
+    fn sample_events(&self) -> &'static [&'static str] {
+        sample::EVENT_NAMES
+    }
+
+    fn sample_body(&self, event: &str, seq: u64, now_ms: i64) -> Option<Vec<u8>> {
+        sample::body(event, seq, now_ms)
+    }
+
+    /// Order status changes are most of Keeta's traffic.
+    fn typical_sample(&self) -> &'static str {
+        "order-accepted"
+    }
+
+    /// The signature is in the body: its last hex digit changes.
+    fn corrupt_sample(&self, mut sample: Sample) -> Sample {
+        sample.body = sample::corrupt_signature(&sample.body);
+        sample
+    }
 }
 
 impl SourceSettings for Settings {
@@ -118,6 +139,10 @@ impl SourceSettings for Settings {
             self.callback_url,
             recipes.join(", ")
         )
+    }
+
+    fn sign_sample(&self, body: Vec<u8>, ctx: &SampleContext<'_>) -> Result<Sample, SampleError> {
+        sample::sign_for(self, &body, ctx)
     }
 
     fn as_any(&self) -> &dyn Any {

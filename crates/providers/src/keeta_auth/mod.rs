@@ -3,6 +3,7 @@
 //! delivery keys (seed 000, PROVIDERS.md §1b).
 
 pub mod normalize;
+pub mod sample;
 pub mod signature;
 
 pub use normalize::*;
@@ -12,6 +13,7 @@ use crate::inspect::{
     conclude, delivery_key_or_hash, keys_by_normalizing, matched, Ack, Headers, Inspected, Refusal, RefusalReason,
     Request,
 };
+use crate::sample::{Sample, SampleContext, SampleError};
 use crate::{Input, NormalizeError};
 use hookgate_core::{DeliveryKey, Secret, SecretRef, SignatureCheck, SourceKind};
 use hookgate_proto::CanonicalEvent;
@@ -91,6 +93,18 @@ impl Provider for KeetaAuth {
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
         normalize::normalize(input)
     }
+
+    fn sample_events(&self) -> &'static [&'static str] {
+        sample::EVENTS
+    }
+
+    fn sample_body(&self, event: &str, seq: u64, now_ms: i64) -> Option<Vec<u8>> {
+        sample::body(event, seq, now_ms)
+    }
+
+    fn corrupt_sample(&self, sample: Sample) -> Sample {
+        sample.corrupt_header("x-app-signature", false)
+    }
 }
 
 impl SourceSettings for Settings {
@@ -114,6 +128,10 @@ impl SourceSettings for Settings {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn sign_sample(&self, body: Vec<u8>, ctx: &SampleContext<'_>) -> Result<Sample, SampleError> {
+        sample::sign(self, body, ctx)
     }
 }
 

@@ -5,6 +5,7 @@
 //! (seed 002, PROVIDERS.md §2).
 
 pub mod normalize;
+pub mod sample;
 pub mod signature;
 
 pub use normalize::*;
@@ -14,6 +15,7 @@ use crate::inspect::{
     conclude, delivery_key_or_hash, keys_by_normalizing, matched, Ack, Headers, Inspected, Refusal, RefusalReason,
     Request,
 };
+use crate::sample::{Sample, SampleContext, SampleError};
 use crate::{Input, NormalizeError, Options};
 use hookgate_core::{DeliveryKey, Secret, SecretRef, SignatureCheck, SourceKind};
 use hookgate_proto::CanonicalEvent;
@@ -132,6 +134,18 @@ impl Provider for Issuing {
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
         normalize_issuing(input)
     }
+
+    fn sample_events(&self) -> &'static [&'static str] {
+        sample::ISSUING_EVENTS
+    }
+
+    fn sample_body(&self, event: &str, seq: u64, now_ms: i64) -> Option<Vec<u8>> {
+        sample::issuing_body(event, seq, now_ms)
+    }
+
+    fn corrupt_sample(&self, sample: Sample) -> Sample {
+        sample::corrupt_access(sample)
+    }
 }
 
 impl SourceSettings for IssuingSettings {
@@ -168,6 +182,11 @@ impl SourceSettings for IssuingSettings {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    /// Pagsmile does not sign issuing-card notifications.
+    fn sign_sample(&self, body: Vec<u8>, _ctx: &SampleContext<'_>) -> Result<Sample, SampleError> {
+        Ok(Sample::unsigned(body))
     }
 }
 
@@ -228,6 +247,18 @@ impl Provider for Payin {
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
         normalize_payin(input)
     }
+
+    fn sample_events(&self) -> &'static [&'static str] {
+        sample::PAYIN_EVENTS
+    }
+
+    fn sample_body(&self, event: &str, seq: u64, now_ms: i64) -> Option<Vec<u8>> {
+        sample::payin_body(event, seq, now_ms)
+    }
+
+    fn corrupt_sample(&self, sample: Sample) -> Sample {
+        sample.corrupt_header("pagsmile-signature", false)
+    }
 }
 
 impl SourceSettings for PayinSettings {
@@ -267,6 +298,10 @@ impl SourceSettings for PayinSettings {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn sign_sample(&self, body: Vec<u8>, ctx: &SampleContext<'_>) -> Result<Sample, SampleError> {
+        sample::sign_payin(self, body, ctx)
     }
 }
 
@@ -325,6 +360,18 @@ impl Provider for Payout {
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
         normalize_payout(input)
     }
+
+    fn sample_events(&self) -> &'static [&'static str] {
+        sample::PAYOUT_EVENTS
+    }
+
+    fn sample_body(&self, event: &str, seq: u64, now_ms: i64) -> Option<Vec<u8>> {
+        sample::payout_body(event, seq, now_ms)
+    }
+
+    fn corrupt_sample(&self, sample: Sample) -> Sample {
+        sample.corrupt_header("authorization", true)
+    }
 }
 
 impl SourceSettings for PayoutSettings {
@@ -347,5 +394,9 @@ impl SourceSettings for PayoutSettings {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn sign_sample(&self, body: Vec<u8>, ctx: &SampleContext<'_>) -> Result<Sample, SampleError> {
+        sample::sign_payout(self, body, ctx)
     }
 }

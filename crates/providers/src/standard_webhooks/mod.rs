@@ -3,6 +3,7 @@
 //! `webhook-id` delivery keys (<https://www.standardwebhooks.com/>).
 
 pub mod normalize;
+pub mod sample;
 pub mod signature;
 
 pub use normalize::*;
@@ -11,6 +12,7 @@ use crate::contract::{Provider, SettingsContext, SettingsError, SourceSettings};
 use crate::inspect::{
     conclude, delivery_key_or_hash, matched, Ack, Delivery, Headers, Inspected, Refusal, RefusalReason, Request,
 };
+use crate::sample::{Sample, SampleContext, SampleError};
 use crate::{Input, NormalizeError};
 use hookgate_core::{DeliveryKey, SecretBytes, SecretRef, SignatureCheck, SourceKind};
 use hookgate_proto::CanonicalEvent;
@@ -49,6 +51,10 @@ fn five_minutes() -> i64 {
 }
 
 impl Provider for StandardWebhooks {
+    fn aliases(&self) -> &'static [&'static str] {
+        &["webhooks"]
+    }
+
     fn kind(&self) -> SourceKind {
         KIND
     }
@@ -97,6 +103,18 @@ impl Provider for StandardWebhooks {
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
         normalize::normalize(input)
     }
+
+    fn sample_events(&self) -> &'static [&'static str] {
+        sample::EVENTS
+    }
+
+    fn sample_body(&self, event: &str, seq: u64, now_ms: i64) -> Option<Vec<u8>> {
+        sample::body(event, seq, now_ms)
+    }
+
+    fn corrupt_sample(&self, sample: Sample) -> Sample {
+        sample.corrupt_header("webhook-signature", false)
+    }
 }
 
 impl SourceSettings for Settings {
@@ -139,6 +157,10 @@ impl SourceSettings for Settings {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn sign_sample(&self, body: Vec<u8>, ctx: &SampleContext<'_>) -> Result<Sample, SampleError> {
+        sample::sign(self, body, ctx)
     }
 }
 
