@@ -6,8 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use hookgate_app::Role;
-use hookgate_cli::register::{self, BhAction, BhArgs, KeetaArgs};
 use hookgate_config::{BhApi, BhPaths, KeetaApi, Tenant, KEETA_GENERAL_EVENTS};
+use hookgate_onboarding::bh::{self, Action as BhAction, Mode, Registration as BhArgs};
+use hookgate_onboarding::keeta::{self, Registration as KeetaArgs};
+use hookgate_onboarding::{list, plan_text};
 use hookgate_providers::bh::signature::PrivateKey;
 use hookgate_testkit::fake_providers::{FakeBh, FakeKeeta};
 use hookgate_testkit::{http, TestEnv};
@@ -41,9 +43,7 @@ fn bh_args(tenant: &str) -> BhArgs {
         tenant: tenant.to_owned(),
         source: "bh".into(),
         event_types: vec![],
-        disable: false,
-        delete: false,
-        dry_run: false,
+        mode: Mode::Activate,
     }
 }
 
@@ -82,7 +82,7 @@ async fn bh_registration_key_verifies_pushes_and_rotation_keeps_the_old_key_unti
     let (status, answer, _) = push(&url, &body, &demo_key.sign_hex(body.as_bytes())).await;
     assert_eq!((status, answer.as_str()), (401, r#"{"callbackStatus":"FAIL"}"#));
 
-    let out = register::bh(&env.settings, &store, &bh_args(&env.tenant))
+    let out = bh::register(&env.settings, &store, &bh_args(&env.tenant))
         .await
         .unwrap();
     assert_eq!(out.len(), 1);
@@ -108,7 +108,7 @@ async fn bh_registration_key_verifies_pushes_and_rotation_keeps_the_old_key_unti
 
     // BH hands out a new key on update: it is added, the old one kept.
     fake.rotate_keys_on_update();
-    let out = register::bh(&env.settings, &store, &bh_args(&env.tenant))
+    let out = bh::register(&env.settings, &store, &bh_args(&env.tenant))
         .await
         .unwrap();
     assert_eq!(out[0].action, BhAction::Updated);
@@ -151,7 +151,7 @@ async fn bh_registration_key_verifies_pushes_and_rotation_keeps_the_old_key_unti
     let (status, ..) = push(&url, &body, &fake.sign_push(&webhook.webhook_id, body.as_bytes())).await;
     assert_eq!(status, 200);
 
-    let listed = register::list(&store, Some(&env.tenant)).await.unwrap();
+    let listed = list(&store, Some(&env.tenant)).await.unwrap();
     for needle in [
         webhook.webhook_id.as_str(),
         first.fingerprint.as_str(),
@@ -173,12 +173,12 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
 
     // A refusal is reported with BH's code and nothing is recorded.
     fake.fail_next(-5046, "COMMON_ERROR");
-    let err = register::bh(&env.settings, &store, &args).await.unwrap_err();
+    let err = bh::register(&env.settings, &store, &args).await.unwrap_err();
     assert!(format!("{err:#}").contains("-5046"), "{err:#}");
     assert!(store.provider_webhooks(None).await.unwrap().is_empty());
 
     // Dry run before anything is stored: token, list, create; no secret shown.
-    let plan = register::plan_text(&register::bh_plan(&env.settings, Some(&store), &args).await.unwrap());
+    let plan = plan_text(&bh::plan(&env.settings, Some(&store), &args).await.unwrap());
     assert!(plan.contains("GET ") && plan.contains("POST ") && plan.contains("/openapi/v2/business/webhook"));
     assert!(
         plan.contains("X-BH-APIKEY: <redacted>") && plan.contains("signature=<redacted>"),
@@ -202,33 +202,33 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
     .unwrap();
     let url = format!("{}/hooks/{}/bh", env.settings.service.http.public_base_url, env.tenant);
     let existing = client.create("ORDER_WEBHOOK", &url).await.unwrap();
-    let out = register::bh(&env.settings, &store, &args).await.unwrap();
+    let out = bh::register(&env.settings, &store, &args).await.unwrap();
     assert_eq!(out[0].action, BhAction::Adopted);
     assert_eq!(out[0].webhook.as_ref().unwrap().webhook_id, existing.webhook_id);
     assert_eq!(fake.webhooks().len(), 1);
 
     // Now stored: the dry run plans an update.
-    let plan = register::plan_text(&register::bh_plan(&env.settings, Some(&store), &args).await.unwrap());
+    let plan = plan_text(&bh::plan(&env.settings, Some(&store), &args).await.unwrap());
     assert!(
         plan.contains(&format!("PUT {}/v2/webhook/{}", fake.base_url, existing.webhook_id)),
         "{plan}"
     );
 
     let disable = BhArgs {
-        disable: true,
+        mode: Mode::Disable,
         ..args.clone()
     };
-    let out = register::bh(&env.settings, &store, &disable).await.unwrap();
+    let out = bh::register(&env.settings, &store, &disable).await.unwrap();
     assert_eq!(out[0].webhook.as_ref().unwrap().status, 20);
     assert_eq!(fake.webhooks()[0].status, 20);
     let rows = store.provider_webhooks(Some(&env.tenant)).await.unwrap();
     assert_eq!((rows.len(), rows[0].status), (1, Some(20)));
 
     let delete = BhArgs {
-        delete: true,
+        mode: Mode::Delete,
         ..args.clone()
     };
-    let out = register::bh(&env.settings, &store, &delete).await.unwrap();
+    let out = bh::register(&env.settings, &store, &delete).await.unwrap();
     assert_eq!(out[0].action, BhAction::Deleted);
     assert_eq!(fake.webhooks()[0].status, 30);
     assert_eq!(
@@ -236,7 +236,7 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
         Some(30)
     );
     // Registering again after a delete creates a new listener.
-    let out = register::bh(&env.settings, &store, &args).await.unwrap();
+    let out = bh::register(&env.settings, &store, &args).await.unwrap();
     assert_eq!(out[0].action, BhAction::Created);
     assert_eq!(fake.webhooks().len(), 2);
 
@@ -244,7 +244,7 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
     // replaced by a new listener instead of failing forever.
     let current = out[0].webhook.as_ref().unwrap().webhook_id.clone();
     assert!(client.delete(&current).await.unwrap());
-    let out = register::bh(&env.settings, &store, &args).await.unwrap();
+    let out = bh::register(&env.settings, &store, &args).await.unwrap();
     assert_eq!(out[0].action, BhAction::Created);
     assert_ne!(out[0].webhook.as_ref().unwrap().webhook_id, current);
     let rows = store.provider_webhooks(Some(&env.tenant)).await.unwrap();
@@ -254,12 +254,12 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
     );
     // A refusal of a listener BH still has is reported, not papered over.
     fake.fail_next(-5046, "COMMON_ERROR");
-    let err = register::bh(&env.settings, &store, &args).await.unwrap_err();
+    let err = bh::register(&env.settings, &store, &args).await.unwrap_err();
     assert!(err.to_string().contains("-5046"), "{err}");
     assert_eq!(fake.webhooks().len(), 3);
 
     // Wrong kinds and missing configuration are clear errors.
-    let err = register::bh(
+    let err = bh::register(
         &env.settings,
         &store,
         &BhArgs {
@@ -298,11 +298,10 @@ async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() 
         source: "keeta".into(),
         events: vec![],
         test: false,
-        dry_run: false,
     };
 
     // The dry run shows one signed call per event, signature redacted.
-    let plan = register::plan_text(&register::keeta_plan(&env.settings, &args).unwrap());
+    let plan = plan_text(&keeta::plan(&env.settings, &args).unwrap());
     assert_eq!(plan.matches("POST ").count(), KEETA_GENERAL_EVENTS.len(), "{plan}");
     assert!(
         plan.contains(r#""sig":"<redacted>""#) && !plan.contains(APP_SECRET),
@@ -310,7 +309,7 @@ async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() 
     );
     assert!(fake.callbacks().is_empty());
 
-    let done = register::keeta(&env.settings, &store, &args).await.unwrap();
+    let done = keeta::register(&env.settings, &store, &args).await.unwrap();
     assert_eq!(done.events, KEETA_GENERAL_EVENTS.to_vec());
     let set = fake.callbacks();
     assert_eq!(set.len(), KEETA_GENERAL_EVENTS.len());
@@ -322,7 +321,7 @@ async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() 
         test: true,
         ..args.clone()
     };
-    register::keeta(&env.settings, &store, &test_set).await.unwrap();
+    keeta::register(&env.settings, &store, &test_set).await.unwrap();
     let rows = store.provider_webhooks(Some(&env.tenant)).await.unwrap();
     assert_eq!(rows.len(), KEETA_GENERAL_EVENTS.len() + 2);
     assert_eq!(rows.iter().filter(|r| r.is_test).count(), 2);
@@ -330,7 +329,7 @@ async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() 
 
     // Keeta refuses: its code and message, and nothing more is recorded.
     fake.fail_next(1010, "app not authorized");
-    let err = register::keeta(
+    let err = keeta::register(
         &env.settings,
         &store,
         &KeetaArgs {
@@ -351,7 +350,7 @@ async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() 
     );
 
     // Store authorizations are set in Keeta's portal, not through this API.
-    let err = register::keeta(
+    let err = keeta::register(
         &env.settings,
         &store,
         &KeetaArgs {

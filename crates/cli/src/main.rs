@@ -183,28 +183,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn run_register(settings: &Settings, command: RegisterCommand) -> anyhow::Result<()> {
+    use hookgate_onboarding::{bh, keeta, open_store, plan_text};
     match command {
         RegisterCommand::Bh(args) if args.dry_run => {
             // Read what is stored when the database is there; never create or write.
             let db = &settings.service.database;
             let store = Store::connect(&db.url, &PoolConfig::default(), false).await.ok();
-            print!(
-                "{}",
-                register::plan_text(&register::bh_plan(settings, store.as_ref(), &args).await?)
-            );
+            let plan = bh::plan(settings, store.as_ref(), &args.registration()).await?;
+            print!("{}", plan_text(&plan));
         }
         RegisterCommand::Bh(args) => {
-            let store = register::open_store(settings).await?;
-            for outcome in register::bh(settings, &store, &args).await? {
+            let store = open_store(settings).await?;
+            for outcome in bh::register(settings, &store, &args.registration()).await? {
                 println!("{outcome}");
             }
         }
         RegisterCommand::Keeta(args) if args.dry_run => {
-            print!("{}", register::plan_text(&register::keeta_plan(settings, &args)?));
+            print!("{}", plan_text(&keeta::plan(settings, &args.registration())?));
         }
         RegisterCommand::Keeta(args) => {
-            let store = register::open_store(settings).await?;
-            let done = register::keeta(settings, &store, &args).await?;
+            let store = open_store(settings).await?;
+            let done = keeta::register(settings, &store, &args.registration()).await?;
             let set = if done.is_test { "test-store" } else { "formal" };
             println!(
                 "keeta: {set} callback URL {} set for events {:?}",
@@ -212,15 +211,15 @@ async fn run_register(settings: &Settings, command: RegisterCommand) -> anyhow::
             );
         }
         RegisterCommand::List { tenant } => {
-            let store = register::open_store(settings).await?;
-            print!("{}", register::list(&store, tenant.as_deref()).await?);
+            let store = open_store(settings).await?;
+            print!("{}", hookgate_onboarding::list(&store, tenant.as_deref()).await?);
         }
         RegisterCommand::RemoveKey {
             tenant,
             source,
             fingerprint,
         } => {
-            let store = register::open_store(settings).await?;
+            let store = open_store(settings).await?;
             if store.remove_provider_key(&tenant, &source, &fingerprint).await? {
                 println!(
                     "key {fingerprint} of {tenant}/{source} removed: running ingress processes stop accepting it now"

@@ -87,6 +87,13 @@ pub trait SourceSettings: Debug + Send + Sync + Any {
         false
     }
 
+    /// The URL the provider is told to call, where the source configures
+    /// its own (it is then part of the signature); `None`: the gateway's
+    /// default URL for the source.
+    fn callback_url(&self) -> Option<&str> {
+        None
+    }
+
     /// One line for `hookgate config check` (never a secret).
     fn summary(&self) -> String;
 

@@ -130,6 +130,10 @@ impl SourceSettings for Settings {
         Ok(conclude(delivery, self.verify(request, &fields, &envelope, body.len())))
     }
 
+    fn callback_url(&self) -> Option<&str> {
+        Some(&self.callback_url)
+    }
+
     fn summary(&self) -> String {
         let recipes: Vec<_> = self.recipes.iter().map(|r| r.name()).collect();
         format!(

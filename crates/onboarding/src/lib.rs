@@ -1,0 +1,136 @@
+//! Provider onboarding: points providers at this deployment through their
+//! management APIs (`hookgate-provider-api`) and records what they return
+//! (`provider_webhooks`, `provider_keys`). Each provider's registration has
+//! one decision function; the real run executes its steps, `--dry-run`
+//! prints them (secrets redacted) and changes nothing.
+//!
+//! Architecture invariant: the only crate that writes registrations; it
+//! knows providers' management APIs, never their webhook formats (those are
+//! `hookgate-providers`').
+
+pub mod bh;
+pub mod keeta;
+
+use anyhow::Context;
+use hookgate_config::{Settings, Source, Tenant};
+use hookgate_provider_api::ApiRequest;
+use hookgate_store::{PoolConfig, Store};
+use std::fmt::{self, Write};
+use std::sync::Arc;
+
+/// One line of a dry run: a request that would be sent, or what would
+/// happen without one.
+#[derive(Debug, Clone)]
+pub enum PlanItem {
+    /// A request, redacted when printed.
+    Request(ApiRequest),
+    /// A decision that sends nothing (e.g. a listener that would be adopted).
+    Note(String),
+}
+
+impl fmt::Display for PlanItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanItem::Request(r) => write!(f, "{r}"),
+            PlanItem::Note(n) => write!(f, "({n})"),
+        }
+    }
+}
+
+/// A dry run's plan as text (every request redacted).
+pub fn plan_text(plan: &[PlanItem]) -> String {
+    let mut out = String::from("dry run: nothing is sent or stored; the requests would be:\n");
+    for (i, item) in plan.iter().enumerate() {
+        let _ = writeln!(out, "{}. {item}", i + 1);
+    }
+    out
+}
+
+/// The URL providers should call for a source: the callback URL the
+/// source configures (part of its signature), otherwise
+/// `<public_base_url>/hooks/<tenant>/<source>`.
+pub fn source_url(settings: &Settings, tenant: &Tenant, source: &Source) -> String {
+    match source.settings.callback_url() {
+        Some(url) => url.to_owned(),
+        None => format!(
+            "{}/hooks/{}/{}",
+            settings.service.http.public_base_url, tenant.id, source.id
+        ),
+    }
+}
+
+/// A configured tenant and source, or an error naming what is missing.
+pub fn find<'a>(settings: &'a Settings, tenant: &str, source: &str) -> anyhow::Result<(&'a Arc<Tenant>, &'a Source)> {
+    let t = settings
+        .tenants
+        .get(tenant)
+        .with_context(|| format!("no tenant {tenant:?} in the configuration"))?;
+    let s = t
+        .source(source)
+        .with_context(|| format!("tenant {tenant} has no source {source:?} ({})", t.file.display()))?;
+    Ok((t, s))
+}
+
+/// Opens the store for registration (creating and migrating it as `serve` would).
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let db = &settings.service.database;
+    let store = Store::connect(&db.url, &PoolConfig::default(), db.create_if_missing)
+        .await
+        .with_context(|| format!("connecting to PostgreSQL at {}", hookgate_app::redact_url(&db.url)))?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+/// `register list`: registrations and keys as a table.
+pub async fn list(store: &Store, tenant: Option<&str>) -> anyhow::Result<String> {
+    let hooks = store.provider_webhooks(tenant).await?;
+    let keys = store.provider_keys(tenant, true).await?;
+    let mut out = String::new();
+    if hooks.is_empty() {
+        out.push_str("no registrations\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "{:<12} {:<14} {:<6} {:<26} {:<5} {:<34} {:<12} {:<20} URL",
+            "TENANT", "SOURCE", "PROV", "EVENT", "TEST", "REMOTE ID", "STATUS", "UPDATED"
+        );
+        for h in &hooks {
+            let _ = writeln!(
+                out,
+                "{:<12} {:<14} {:<6} {:<26} {:<5} {:<34} {:<12} {:<20} {}",
+                h.tenant,
+                h.source,
+                h.provider,
+                h.event,
+                if h.is_test { "yes" } else { "no" },
+                h.remote_id.as_deref().unwrap_or("-"),
+                h.status.map_or_else(|| "-".to_owned(), bh::status_name),
+                h.updated_at.format("%Y-%m-%d %H:%M:%S"),
+                h.url
+            );
+        }
+    }
+    if !keys.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:<12} {:<14} {:<17} {:<34} {:<20} STATE",
+            "TENANT", "SOURCE", "KEY", "FROM", "ADDED"
+        );
+        for k in &keys {
+            let state = match k.removed_at {
+                Some(t) => format!("removed {}", t.format("%Y-%m-%d %H:%M:%S")),
+                None => "accepted".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "{:<12} {:<14} {:<17} {:<34} {:<20} {state}",
+                k.tenant,
+                k.source,
+                k.fingerprint,
+                k.remote_id.as_deref().unwrap_or("-"),
+                k.added_at.format("%Y-%m-%d %H:%M:%S")
+            );
+        }
+    }
+    Ok(out)
+}
