@@ -148,7 +148,7 @@ impl Gateway {
         if role != Role::Ingress {
             // Declare exchanges before the first publish; a down broker is retried later.
             if let Err(e) = publisher.connect().await {
-                tracing::warn!(error = %e, "RabbitMQ not reachable at start; the dispatcher will retry");
+                tracing::warn!(error = %hookgate_core::Chain(&e), "RabbitMQ not reachable at start; the dispatcher will retry");
             }
         }
         // Several relay loops per process: claims are serialized, so per-subject

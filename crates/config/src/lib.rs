@@ -43,6 +43,16 @@ pub enum ConfigError {
         /// What is wrong, with the key.
         message: String,
     },
+    /// A file or directory could not be read or parsed; the reader's or
+    /// parser's error is the source.
+    #[error("{file}: cannot be read")]
+    Read {
+        /// The file (or "environment").
+        file: String,
+        /// Why, as the reader or parser said.
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A value is syntactically fine but not acceptable.
     #[error("{file}: {key}: {message}")]
     Invalid {

@@ -191,9 +191,9 @@ struct ServiceFile {
 /// default in `defaults.toml`): a typo is reported as the variable it is,
 /// not as an error of the file.
 fn check_environment(vars: impl Iterator<Item = (String, String)>) -> Result<(), ConfigError> {
-    let defaults: toml::Table = toml::from_str(DEFAULTS).map_err(|e| ConfigError::File {
+    let defaults: toml::Table = toml::from_str(DEFAULTS).map_err(|e| ConfigError::Read {
         file: "defaults.toml".to_owned(),
-        message: e.to_string(),
+        cause: Box::new(e),
     })?;
     for (name, _) in vars {
         let Some(path) = name.strip_prefix("HOOKGATE__") else {
@@ -295,9 +295,9 @@ impl ServiceSettings {
 }
 
 pub(crate) fn file_error(file: &str, e: config::ConfigError) -> ConfigError {
-    ConfigError::File {
+    ConfigError::Read {
         file: file.to_owned(),
-        message: e.to_string(),
+        cause: Box::new(e),
     }
 }
 
@@ -327,6 +327,17 @@ mod env_tests {
 
 #[cfg(test)]
 mod tests {
+    trait ChainText {
+        fn with_causes(&self) -> String;
+    }
+
+    impl<E: std::error::Error + 'static> ChainText for E {
+        /// The message with its causes, as `config check` shows them.
+        fn with_causes(&self) -> String {
+            hookgate_core::Chain(self).to_string()
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -349,7 +360,7 @@ mod tests {
             "[http]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n",
         )
         .unwrap();
-        let err = ServiceSettings::load(&dir).unwrap_err().to_string();
+        let err = ServiceSettings::load(&dir).unwrap_err().with_causes();
         std::fs::remove_dir_all(&dir).ok();
         assert!(err.contains("hookgate.toml"), "{err}");
         assert!(err.contains("lisen"), "{err}");

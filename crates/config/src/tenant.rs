@@ -327,9 +327,9 @@ impl Tenants {
                 .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => {
-                return Err(ConfigError::File {
+                return Err(ConfigError::Read {
                     file: dir.display().to_string(),
-                    message: e.to_string(),
+                    cause: Box::new(e),
                 });
             }
         };
@@ -733,6 +733,17 @@ pub fn tenant_from_toml(text: &str, file: &Path, service: &ServiceSettings) -> R
 
 #[cfg(test)]
 mod tests {
+    trait ChainText {
+        fn with_causes(&self) -> String;
+    }
+
+    impl<E: std::error::Error + 'static> ChainText for E {
+        /// The message with its causes, as `config check` shows them.
+        fn with_causes(&self) -> String {
+            hookgate_core::Chain(self).to_string()
+        }
+    }
+
     use super::*;
 
     fn parse(text: &str) -> Result<Tenant, ConfigError> {
@@ -778,7 +789,7 @@ mod tests {
             app_secrets = [{ demo = "x" }]"#,
         )
         .unwrap_err()
-        .to_string();
+        .with_causes();
         assert!(
             err.contains("tenants.d/t.toml") && err.contains("sources.keeta.app_secrets[0]"),
             "{err}"
@@ -794,7 +805,7 @@ mod tests {
             app_secrets = [{ env = "HOOKGATE_TEST_SURELY_UNSET_VAR" }]"#,
         )
         .unwrap_err()
-        .to_string();
+        .with_causes();
         assert!(
             err.contains("sources.keeta.app_secrets[0]") && err.contains("HOOKGATE_TEST_SURELY_UNSET_VAR"),
             "{err}"
@@ -803,7 +814,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_kinds_are_errors() {
-        let err = parse("id = \"a\"\ncolour = \"red\"\n").unwrap_err().to_string();
+        let err = parse("id = \"a\"\ncolour = \"red\"\n").unwrap_err().with_causes();
         assert!(err.contains("tenants.d/t.toml") && err.contains("colour"), "{err}");
         let err = parse(
             r#"id = "a"
@@ -812,11 +823,11 @@ mod tests {
             app_secret = [{ env = "X" }]"#,
         )
         .unwrap_err()
-        .to_string();
+        .with_causes();
         assert!(err.contains("app_secret"), "{err}");
         let err = parse("id = \"a\"\n[sources.k]\nkind = \"nope\"\n")
             .unwrap_err()
-            .to_string();
+            .with_causes();
         assert!(err.contains("nope"), "{err}");
     }
 
@@ -831,7 +842,7 @@ mod tests {
             recipes = ["sha1"]"#,
         )
         .unwrap_err()
-        .to_string();
+        .with_causes();
         assert!(
             err.contains("sources.k.recipes") && err.contains("callback_url?params+secret"),
             "{err}"
@@ -842,7 +853,7 @@ mod tests {
     fn unsigned_pagsmile_issuing_needs_access_controls() {
         let err = parse("id = \"a\"\n[sources.cards]\nkind = \"pagsmile-issuing\"\n")
             .unwrap_err()
-            .to_string();
+            .with_causes();
         assert!(
             err.contains("sources.cards") && err.contains("allow_unauthenticated"),
             "{err}"
@@ -876,7 +887,7 @@ mod tests {
             access = { allow_ips = ["10.0.0.0/99"] }"#,
         )
         .unwrap_err()
-        .to_string();
+        .with_causes();
         assert!(err.contains("sources.cards.access.allow_ips[0]"), "{err}");
     }
 
@@ -903,7 +914,7 @@ mod tests {
             public_keys = [{ pem_file = "../config/demo/bh-public.pem" }]"#,
         );
         // The BH key path is relative to the tenant file's directory.
-        let err = t.unwrap_err().to_string();
+        let err = t.unwrap_err().with_causes();
         assert!(err.contains("sources.bh.public_keys[0]"), "{err}");
         let pem =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/demo/bh-public.pem")).unwrap();
@@ -939,7 +950,7 @@ mod tests {
         assert_eq!(w.keys[0].expose(), b"demo-standard-webhooks-secret");
         let err = parse("id = \"a\"\n[sources.b]\nkind = \"bh\"\npublic_keys = [{ der = \"bm9wZQ==\" }]\n")
             .unwrap_err()
-            .to_string();
+            .with_causes();
         assert!(err.contains("sources.b.public_keys[0]"), "{err}");
     }
 
@@ -988,7 +999,7 @@ mod tests {
             api_secret = { env = "HOOKGATE_TEST_SURELY_UNSET_VAR" }"#,
         )
         .unwrap_err()
-        .to_string();
+        .with_causes();
         assert!(err.contains("providers.bh.api_key"), "{err}");
         let err = parse(
             r#"id = "a"
@@ -1000,18 +1011,18 @@ mod tests {
             paths = { update = "/v2/webhook" }"#,
         )
         .unwrap_err()
-        .to_string();
+        .with_causes();
         assert!(
             err.contains("providers.bh.paths.update") && err.contains("{webhookId}"),
             "{err}"
         );
         let err = parse("id = \"a\"\n[providers.keeta]\nbase_url = \"open.mykeeta.com\"\n")
             .unwrap_err()
-            .to_string();
+            .with_causes();
         assert!(err.contains("providers.keeta.base_url"), "{err}");
         let err = parse("id = \"a\"\n[providers.pagsmile]\nbase_url = \"https://x\"\n")
             .unwrap_err()
-            .to_string();
+            .with_causes();
         assert!(err.contains("pagsmile"), "{err}");
     }
 
@@ -1036,11 +1047,11 @@ mod tests {
         assert_eq!(t.subscriptions[1].queue_type, QueueType::Classic);
         let err = parse("id = \"a\"\n[[subscriptions]]\nqueue = \"q\"\nbindings = []\n")
             .unwrap_err()
-            .to_string();
+            .with_causes();
         assert!(err.contains("subscriptions[0].bindings"), "{err}");
         let err = parse("id = \"a\"\n[[subscriptions]]\nqueue = \"q\"\nbindings = [\"#\"]\ntype = \"stream\"\n")
             .unwrap_err()
-            .to_string();
+            .with_causes();
         assert!(err.contains("stream"), "{err}");
     }
 }

@@ -5,12 +5,14 @@
 //!
 //! No IO crates here: this crate is data and contracts only.
 
+mod chain;
 mod cidr;
 mod ids;
 mod notification;
 mod ports;
 mod secret;
 
+pub use chain::Chain;
 pub use cidr::Cidr;
 pub use ids::{DeliveryKey, IdError, SourceId, TenantId};
 pub use notification::{Header, RawNotification, SignatureCheck};

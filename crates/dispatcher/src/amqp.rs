@@ -24,7 +24,7 @@ use tokio::sync::Mutex;
 #[derive(Debug, thiserror::Error)]
 pub enum AmqpError {
     /// Protocol or connection error.
-    #[error("rabbitmq: {0}")]
+    #[error("rabbitmq")]
     Lapin(#[from] lapin::Error),
     /// The broker nacked the message.
     #[error("broker nacked the message")]
@@ -398,7 +398,7 @@ impl Publisher {
                 Ok(c) => pending.push(c),
                 Err(e) => {
                     // The channel is unusable: what was not sent fails, what was sent may still confirm.
-                    tracing::warn!(error = %e, "publish failed");
+                    tracing::warn!(error = %hookgate_core::Chain(&e), "publish failed");
                     break;
                 }
             }

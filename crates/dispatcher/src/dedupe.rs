@@ -38,7 +38,7 @@ impl Dedupe {
         let client = match redis::Client::open(settings.url.as_str()) {
             Ok(c) => Some(c),
             Err(e) => {
-                tracing::error!(error = %e, "invalid redis.url; dedupe uses PostgreSQL only");
+                tracing::error!(error = %hookgate_core::Chain(&e), "invalid redis.url; dedupe uses PostgreSQL only");
                 None
             }
         };
@@ -74,7 +74,7 @@ impl Dedupe {
                 Some(c)
             }
             Ok(Err(e)) => {
-                tracing::debug!(error = %e, "redis unavailable");
+                tracing::debug!(error = %hookgate_core::Chain(&e), "redis unavailable");
                 None
             }
             Err(_) => None,
@@ -172,7 +172,7 @@ impl Dedupe {
             ),
             Ok(_) => None,
             Err(e) => {
-                tracing::warn!(error = %e, "redis dedupe failed; falling back to PostgreSQL");
+                tracing::warn!(error = %hookgate_core::Chain(&e), "redis dedupe failed; falling back to PostgreSQL");
                 None
             }
         }

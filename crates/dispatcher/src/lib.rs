@@ -372,10 +372,12 @@ impl Dispatcher {
             Vec::new()
         } else {
             match self.publisher.publish_all(&outgoing).await {
-                Ok(r) => r.into_iter().map(|r| r.map_err(|e| e.to_string())).collect(),
+                Ok(r) => (r.into_iter())
+                    .map(|r| r.map_err(|e| hookgate_core::Chain(&e).to_string()))
+                    .collect(),
                 Err(e) => {
                     self.publisher.reset().await;
-                    let e = e.to_string();
+                    let e = hookgate_core::Chain(&e).to_string();
                     outgoing.iter().map(|_| Err(e.clone())).collect()
                 }
             }
@@ -447,7 +449,11 @@ impl Dispatcher {
                 Work::new(row, events, None)
             }
             // A verified payload that cannot be parsed: park it for an operator.
-            Err(e) => Work::new(row, Vec::new(), Some(Failure::Park(format!("normalize: {e}")))),
+            Err(e) => Work::new(
+                row,
+                Vec::new(),
+                Some(Failure::Park(format!("normalize: {}", hookgate_core::Chain(&e)))),
+            ),
         }
     }
 
@@ -506,7 +512,7 @@ impl Dispatcher {
         };
         message
             .check()
-            .map_err(|e| Failure::Park(format!("unpublishable event: {e}")))?;
+            .map_err(|e| Failure::Park(format!("unpublishable event: {}", hookgate_core::Chain(&e))))?;
         Ok(message)
     }
 
@@ -521,7 +527,7 @@ impl Dispatcher {
             Ok(n) => Ok(n),
             Err(e) if e.is_unavailable() => Err(e),
             Err(e) => {
-                tracing::error!(error = %e, rows = ids.len(), "marking the batch failed; marking row by row");
+                tracing::error!(error = %hookgate_core::Chain(&e), rows = ids.len(), "marking the batch failed; marking row by row");
                 let mut marked = 0;
                 for w in work.iter().filter(|w| ids.contains(&w.row.notification_id)) {
                     let id = [w.row.notification_id];
@@ -530,7 +536,7 @@ impl Dispatcher {
                         Ok(n) => n,
                         Err(e) if e.is_unavailable() => return Err(e),
                         Err(e) => {
-                            tracing::error!(notification.id = w.row.notification_id, error = %e, "event records refused; marking the row published without them");
+                            tracing::error!(notification.id = w.row.notification_id, error = %hookgate_core::Chain(&e), "event records refused; marking the row published without them");
                             self.metrics.relay_error("event_record_refused");
                             self.store.mark_published(self.owner, &id, &[]).await?
                         }
@@ -577,7 +583,7 @@ impl Dispatcher {
                     .store
                     .listen()
                     .await
-                    .map_err(|e| tracing::warn!(error = %e, "LISTEN failed; polling"))
+                    .map_err(|e| tracing::warn!(error = %hookgate_core::Chain(&e), "LISTEN failed; polling"))
                     .ok();
             }
             match AssertUnwindSafe(self.try_once()).catch_unwind().await {
@@ -588,7 +594,7 @@ impl Dispatcher {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
                     self.metrics.relay_error("batch_failed");
-                    tracing::warn!(error = %e, "dispatch batch failed");
+                    tracing::warn!(error = %hookgate_core::Chain(&e), "dispatch batch failed");
                 }
                 Err(panic) => {
                     self.metrics.relay_error("panic");
@@ -608,7 +614,7 @@ impl Dispatcher {
                     }
                 } => {
                     if let Err(e) = woke {
-                        tracing::warn!(error = %e, "LISTEN connection lost; polling until it is back");
+                        tracing::warn!(error = %hookgate_core::Chain(&e), "LISTEN connection lost; polling until it is back");
                         listener = None;
                     }
                 }

@@ -219,7 +219,7 @@ async fn receive_inner(
             kinds::success(source)
         }
         Err(e) if e.is_unavailable() => {
-            tracing::error!(error = %e, "could not store notification; answering 503");
+            tracing::error!(error = %hookgate_core::Chain(&e), "could not store notification; answering 503");
             state.metrics.rejected(
                 tenant.id.as_str(),
                 source.id.as_str(),
@@ -230,7 +230,7 @@ async fn receive_inner(
         // Refused for this request's own content (its neighbours committed
         // without it): a 500 the provider may retry, recorded with the body.
         Err(e) => {
-            tracing::error!(error = %e, "the database refused this notification");
+            tracing::error!(error = %hookgate_core::Chain(&e), "the database refused this notification");
             let refusal = Refusal::new(Reason::StorageRefused, "the notification could not be stored");
             request
                 .reject(Some(tenant.as_ref()), Some(source), refusal, body, size)
@@ -365,7 +365,7 @@ impl RequestCtx<'_> {
         };
         match tokio::time::timeout(REJECTION_WRITE_TIMEOUT, self.state.store.record_rejection(&rejection)).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "could not record rejection"),
+            Ok(Err(e)) => tracing::warn!(error = %hookgate_core::Chain(&e), "could not record rejection"),
             Err(_) => tracing::warn!("recording the rejection timed out"),
         }
         kinds::failure(source, refusal.status(), &refusal.detail)

@@ -134,7 +134,7 @@ impl KeyRing {
                 true
             }
             Err(e) => {
-                tracing::warn!(error = %e, "could not load registered provider keys; keeping the cached ones");
+                tracing::warn!(error = %hookgate_core::Chain(&e), "could not load registered provider keys; keeping the cached ones");
                 false
             }
         }
@@ -150,7 +150,7 @@ async fn listen(store: Store, changed: Arc<AtomicBool>) {
         let mut listener = match store.listen_provider_keys().await {
             Ok(l) => l,
             Err(e) => {
-                tracing::debug!(error = %e, "provider keys listener: cannot connect; retrying");
+                tracing::debug!(error = %hookgate_core::Chain(&e), "provider keys listener: cannot connect; retrying");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(10));
                 continue;
@@ -163,7 +163,7 @@ async fn listen(store: Store, changed: Arc<AtomicBool>) {
                 Err(_elapsed) => {}
                 Ok(Ok(())) => changed.store(true, Ordering::SeqCst),
                 Ok(Err(e)) => {
-                    tracing::debug!(error = %e, "provider keys listener lost; reconnecting");
+                    tracing::debug!(error = %hookgate_core::Chain(&e), "provider keys listener lost; reconnecting");
                     changed.store(true, Ordering::SeqCst);
                     break;
                 }

@@ -38,12 +38,18 @@ pub struct Options {
     pub utc_offset_minutes: i32,
 }
 
-/// Why a request or notification could not be mapped.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The parser error under a [`NormalizeError`], shared so that outcomes
+/// holding it stay cheap to clone.
+pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+
+/// Why a request or notification could not be mapped. The parser's own
+/// error is the [`source`](std::error::Error::source), not repeated in the
+/// message.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum NormalizeError {
     /// The body is not JSON (or not the JSON shape the provider uses).
-    #[error("body is not valid JSON: {0}")]
-    NotJson(String),
+    #[error("body is not valid JSON")]
+    NotJson(#[source] Cause),
     /// A field the provider always sends is missing or has the wrong type.
     #[error("missing or invalid field `{0}`")]
     MissingField(&'static str),
@@ -51,13 +57,32 @@ pub enum NormalizeError {
     #[error("unknown source kind {0:?}")]
     UnknownKind(String),
     /// The payload of a known event could not be parsed.
-    #[error("unparseable {event} payload: {detail}")]
+    #[error("unparseable {event} payload")]
     Payload {
         /// Provider event type.
         event: String,
-        /// Parser message.
-        detail: String,
+        /// The parser's error.
+        #[source]
+        cause: Cause,
     },
+}
+
+impl NormalizeError {
+    /// The body is not JSON, as `cause` found.
+    pub fn not_json(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> NormalizeError {
+        NormalizeError::NotJson(Cause::from(cause.into()))
+    }
+
+    /// The payload of `event` could not be parsed, as `cause` says.
+    pub fn payload(
+        event: impl Into<String>,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> NormalizeError {
+        NormalizeError::Payload {
+            event: event.into(),
+            cause: Cause::from(cause.into()),
+        }
+    }
 }
 
 /// The ordering key of a request computed by normalizing it: `tenant:subject`
@@ -187,13 +212,13 @@ impl Mapped {
 
 /// The body as `raw` when it is JSON, else as a JSON string.
 pub(crate) fn raw_body(body: &[u8]) -> Result<Box<RawValue>, NormalizeError> {
-    let text = std::str::from_utf8(body).map_err(|e| NormalizeError::NotJson(e.to_string()))?;
-    RawValue::from_string(text.trim().to_owned()).map_err(|e| NormalizeError::NotJson(e.to_string()))
+    let text = std::str::from_utf8(body).map_err(NormalizeError::not_json)?;
+    RawValue::from_string(text.trim().to_owned()).map_err(NormalizeError::not_json)
 }
 
 /// Parses a JSON body into `T`, mapping errors to [`NormalizeError::NotJson`].
 pub(crate) fn parse_body<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, NormalizeError> {
-    serde_json::from_slice(body).map_err(|e| NormalizeError::NotJson(e.to_string()))
+    serde_json::from_slice(body).map_err(NormalizeError::not_json)
 }
 
 /// A lowercase, dotted-type-safe form of a provider word (`PARTIAL_REFUNDED` → `partial_refunded`).

@@ -222,6 +222,11 @@ impl Refusal {
         }
     }
 
+    /// A refusal for `reason` whose detail is `error` and its causes.
+    pub fn from_error(reason: RefusalReason, error: &(dyn std::error::Error + 'static)) -> Self {
+        Refusal::new(reason, hookgate_core::Chain(error))
+    }
+
     /// `missing_signature` when the credential is absent, `bad_signature` otherwise.
     pub(crate) fn signature(missing: bool, detail: impl ToString) -> Self {
         let reason = if missing {
@@ -312,7 +317,7 @@ pub(crate) fn keys_by_normalizing(
 ) -> Result<Delivery, Refusal> {
     let delivery_key = provider
         .delivery_key(body, request.headers)
-        .map_err(|e| Refusal::new(RefusalReason::BadRequest, e))?;
+        .map_err(|e| Refusal::from_error(RefusalReason::BadRequest, &e))?;
     let ordering_key = crate::ordering_key(request.tenant, provider.kind(), body, delivery_key.as_str(), options);
     Ok(Delivery {
         delivery_key,

@@ -5,17 +5,17 @@
 pub enum StoreError {
     /// The database could not be reached in time (pool timeout, IO, shutdown):
     /// the caller should answer 503 and let the provider retry.
-    #[error("database unavailable: {0}")]
+    #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
     /// Any other database error.
-    #[error("database error: {0}")]
+    #[error("database error")]
     Database(#[source] sqlx::Error),
     /// Applying migrations failed.
-    #[error("migration failed: {0}")]
+    #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The group commit this request was part of failed.
-    #[error("{0}")]
-    Batch(std::sync::Arc<StoreError>),
+    #[error("the group commit failed")]
+    Batch(#[source] std::sync::Arc<StoreError>),
     /// The group-commit writers have stopped (shutdown).
     #[error("the database writers have stopped")]
     WriterStopped,

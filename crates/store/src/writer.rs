@@ -123,7 +123,7 @@ async fn write_together(store: &Store, jobs: Vec<Job>) -> Option<Vec<Job>> {
             }
         }
         Err(e) if !e.is_unavailable() && jobs.len() > 1 => {
-            tracing::warn!(error = %e, rows = jobs.len(), "group commit refused; committing its requests one by one");
+            tracing::warn!(error = %hookgate_core::Chain(&e), rows = jobs.len(), "group commit refused; committing its requests one by one");
             return Some(jobs);
         }
         Err(e) => {

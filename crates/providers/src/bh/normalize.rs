@@ -207,10 +207,7 @@ struct Withdraw {
 }
 
 fn payload<'a, T: Deserialize<'a>>(body: &'a [u8], event: &str) -> Result<T, NormalizeError> {
-    serde_json::from_slice(body).map_err(|e| NormalizeError::Payload {
-        event: event.to_owned(),
-        detail: e.to_string(),
-    })
+    serde_json::from_slice(body).map_err(|e| NormalizeError::payload(event.to_owned(), e))
 }
 
 /// `bankWebhookInfo` is a JSON object encoded in a string; flatten its values to strings.
@@ -399,10 +396,7 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
         }
     };
     if id.is_empty() || status.is_empty() {
-        return Err(NormalizeError::Payload {
-            event,
-            detail: "missing id or status".into(),
-        });
+        return Err(NormalizeError::payload(event, "missing id or status"));
     }
     let mapped = Mapped {
         kind: kind.to_owned(),

@@ -119,10 +119,11 @@ impl SourceSettings for Settings {
     /// the subject is read from `message` with one narrow parse.
     fn inspect(&self, request: &Request<'_>, body: &[u8]) -> Result<Inspected, Refusal> {
         // Keeta's heartbeat is an empty packet (empty body or `{}`), unsigned.
-        let Some(fields) = parse_push(body).map_err(|e| Refusal::new(RefusalReason::BadRequest, e))? else {
+        let Some(fields) = parse_push(body).map_err(|e| Refusal::from_error(RefusalReason::BadRequest, &e))? else {
             return Ok(Inspected::Heartbeat);
         };
-        let envelope = Envelope::from_fields(&fields).map_err(|e| Refusal::new(RefusalReason::BadRequest, e))?;
+        let envelope =
+            Envelope::from_fields(&fields).map_err(|e| Refusal::from_error(RefusalReason::BadRequest, &e))?;
         let delivery = Delivery {
             delivery_key: envelope.delivery_key(body),
             ordering_key: subject(&envelope).map(|s| crate::ordering_key_of(request.tenant, &s)),

@@ -41,7 +41,7 @@ pub type Fields<'a> = BTreeMap<String, &'a RawValue>;
 
 /// Parses a body into its top-level fields.
 pub fn fields(body: &[u8]) -> Result<Fields<'_>, NormalizeError> {
-    serde_json::from_slice(body).map_err(|e| NormalizeError::NotJson(e.to_string()))
+    serde_json::from_slice(body).map_err(NormalizeError::not_json)
 }
 
 /// A field read leniently (a number or a numeric string); `None` when absent,
@@ -184,15 +184,14 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
 /// The envelope without `sig`, with `message` expanded to the object it encodes
 /// (when it is valid JSON), every value kept as its exact text.
 fn raw_payload(body: &[u8]) -> Result<Box<RawValue>, NormalizeError> {
-    let fields: BTreeMap<String, &RawValue> =
-        serde_json::from_slice(body).map_err(|e| NormalizeError::NotJson(e.to_string()))?;
+    let fields: BTreeMap<String, &RawValue> = serde_json::from_slice(body).map_err(NormalizeError::not_json)?;
     let mut out = String::with_capacity(body.len());
     out.push('{');
     for (key, value) in fields.iter().filter(|(k, _)| k.as_str() != "sig") {
         if out.len() > 1 {
             out.push(',');
         }
-        out.push_str(&serde_json::to_string(key).map_err(|e| NormalizeError::NotJson(e.to_string()))?);
+        out.push_str(&serde_json::to_string(key).map_err(NormalizeError::not_json)?);
         out.push(':');
         let expanded = (key == "message")
             .then(|| serde_json::from_str::<String>(value.get()).ok())
@@ -204,14 +203,11 @@ fn raw_payload(body: &[u8]) -> Result<Box<RawValue>, NormalizeError> {
         }
     }
     out.push('}');
-    RawValue::from_string(out).map_err(|e| NormalizeError::NotJson(e.to_string()))
+    RawValue::from_string(out).map_err(NormalizeError::not_json)
 }
 
 fn payload<'a, T: Deserialize<'a>>(env: &'a Envelope) -> Result<T, NormalizeError> {
-    serde_json::from_str(&env.message).map_err(|e| NormalizeError::Payload {
-        event: env.event_id.to_string(),
-        detail: e.to_string(),
-    })
+    serde_json::from_str(&env.message).map_err(|e| NormalizeError::payload(env.event_id.to_string(), e))
 }
 
 fn required<T>(value: Option<T>, field: &'static str) -> Result<T, NormalizeError> {
@@ -658,18 +654,18 @@ mod tests {
             (env.event_id, env.message_id.as_str(), env.app_id),
             (1002, "1930106161957212198", Some(3_762_772_727))
         );
-        assert_eq!(
+        assert!(matches!(
             Envelope::parse(br#"{"messageId":"1","message":"{}"}"#).unwrap_err(),
             NormalizeError::MissingField("eventId")
-        );
-        assert_eq!(
+        ));
+        assert!(matches!(
             Envelope::parse(br#"{"eventId":1,"message":"{}"}"#).unwrap_err(),
             NormalizeError::MissingField("messageId")
-        );
-        assert_eq!(
+        ));
+        assert!(matches!(
             Envelope::parse(br#"{"eventId":1,"messageId":"1"}"#).unwrap_err(),
             NormalizeError::MissingField("message")
-        );
+        ));
         assert!(matches!(Envelope::parse(b"nope"), Err(NormalizeError::NotJson(_))));
     }
 }

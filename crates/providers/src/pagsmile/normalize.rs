@@ -132,10 +132,7 @@ struct OtpBiz {
 }
 
 fn biz<'a, T: Deserialize<'a>>(raw: &'a RawValue, event: &str) -> Result<T, NormalizeError> {
-    serde_json::from_str(raw.get()).map_err(|e| NormalizeError::Payload {
-        event: event.to_owned(),
-        detail: e.to_string(),
-    })
+    serde_json::from_str(raw.get()).map_err(|e| NormalizeError::payload(event.to_owned(), e))
 }
 
 /// Maps an issuing notification by `notify_type` (and `data_type` for 4).

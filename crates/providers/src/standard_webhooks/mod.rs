@@ -183,7 +183,7 @@ impl Settings {
     fn delivery(&self, request: &Request<'_>, body: &[u8]) -> Result<Delivery, Refusal> {
         let delivery_key = StandardWebhooks
             .delivery_key(body, request.headers)
-            .map_err(|e| Refusal::new(RefusalReason::BadRequest, e))?;
+            .map_err(|e| Refusal::from_error(RefusalReason::BadRequest, &e))?;
         // Standard Webhooks payloads are JSON by the specification
         // (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#payload-structure).
         let subject = subject(body, delivery_key.as_str())
