@@ -505,6 +505,7 @@ impl Subscription {
     }
 
     /// Consumes an existing queue (e.g. the unrouted queue) without declaring it.
+    #[cfg(feature = "test-support")]
     pub async fn existing(url: &str, queue: &str) -> Result<Subscription, AmqpError> {
         let conn = Connection::connect(url, ConnectionProperties::default()).await?;
         let ch = conn.create_channel().await?;
@@ -560,6 +561,7 @@ impl Subscription {
 }
 
 /// Deletes exchanges and queues (test cleanup; missing ones are fine).
+#[cfg(feature = "test-support")]
 pub async fn delete_topology(url: &str, exchanges: &[String], queues: &[String]) -> Result<(), AmqpError> {
     let conn = Connection::connect(url, ConnectionProperties::default()).await?;
     let ch = conn.create_channel().await?;
@@ -577,6 +579,7 @@ pub async fn delete_topology(url: &str, exchanges: &[String], queues: &[String])
 
 /// Connects and declares a tenant's exchange and subscriptions as the
 /// dispatcher would; returns the subscription problems found.
+#[cfg(feature = "test-support")]
 pub async fn declare_subscriptions_at(rabbit: &RabbitSettings, tenant: &Tenant) -> Result<Vec<String>, AmqpError> {
     let conn = Connection::connect(
         &vhost_url(&rabbit.url, tenant.vhost.as_deref()),
@@ -591,6 +594,7 @@ pub async fn declare_subscriptions_at(rabbit: &RabbitSettings, tenant: &Tenant) 
 }
 
 /// Declares a durable classic queue (test setup).
+#[cfg(feature = "test-support")]
 pub async fn declare_classic_queue(url: &str, queue: &str) -> Result<(), AmqpError> {
     let conn = Connection::connect(url, ConnectionProperties::default()).await?;
     let ch = conn.create_channel().await?;

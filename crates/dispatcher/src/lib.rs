@@ -8,11 +8,15 @@
 //! published only after the broker confirmed every event of it.
 
 pub mod amqp;
+pub mod cloudevents;
 mod dedupe;
+mod failure;
 mod probes;
+mod rounds;
 
 pub use amqp::{AmqpError, Publisher, Received, Subscription};
 pub use dedupe::{Decision, Dedupe};
+pub use failure::{Disposition, RowFailure};
 pub use probes::{RabbitProbe, RedisProbe, RelayProbe};
 
 use futures_util::FutureExt;
@@ -21,7 +25,8 @@ use hookgate_proto::CanonicalEvent;
 use hookgate_store::{Claimed, EventRecord, Store, StoreError};
 use hookgate_telemetry::Metrics;
 use rand::Rng;
-use std::collections::{BTreeMap, HashMap};
+use rounds::{Rounds, RowState};
+use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -80,26 +85,6 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "non-text panic".to_owned())
 }
 
-/// Indices of `work` grouped by ordering key, each group in commit order;
-/// rows without a key form groups of their own.
-fn group_by_key(work: &[Work]) -> Vec<Vec<usize>> {
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut by_key: HashMap<&str, usize> = HashMap::new();
-    for (i, w) in work.iter().enumerate() {
-        match w.row.ordering_key.as_deref() {
-            Some(key) => match by_key.get(key) {
-                Some(&g) => groups[g].push(i),
-                None => {
-                    by_key.insert(key, groups.len());
-                    groups.push(vec![i]);
-                }
-            },
-            None => groups.push(vec![i]),
-        }
-    }
-    groups
-}
-
 /// The outbox relay.
 #[derive(Debug)]
 pub struct Dispatcher {
@@ -112,30 +97,11 @@ pub struct Dispatcher {
     owner: Uuid,
 }
 
-/// Why one row could not be published in this batch. Every failure belongs
-/// to its row alone: a retryable one waits with backoff (and holds back its
-/// subject), a permanent one parks at once (and holds back nothing).
-#[derive(Debug, Clone)]
-enum Failure {
-    /// May succeed later (broker, configuration): retry with backoff.
-    Retry(String),
-    /// Will fail the same way every time (the row's own content): park now.
-    Park(String),
-}
-
-impl Failure {
-    fn message(&self) -> &str {
-        match self {
-            Failure::Retry(m) | Failure::Park(m) => m,
-        }
-    }
-}
-
 /// One claimed row on its way through the batch.
 struct Work {
     row: Claimed,
     events: Vec<(CanonicalEvent, EventRecord)>,
-    failure: Option<Failure>,
+    failure: Option<RowFailure>,
     /// `relay.row`: from claim to settlement, a child of the span of the
     /// request that stored the row (its `traceparent`); the published
     /// messages carry this span's context.
@@ -143,7 +109,7 @@ struct Work {
 }
 
 impl Work {
-    fn new(row: Claimed, events: Vec<(CanonicalEvent, EventRecord)>, failure: Option<Failure>) -> Work {
+    fn new(row: Claimed, events: Vec<(CanonicalEvent, EventRecord)>, failure: Option<RowFailure>) -> Work {
         let span = tracing::info_span!(
             "relay.row",
             notification.id = row.notification_id,
@@ -160,6 +126,15 @@ impl Work {
             events,
             failure,
             span,
+        }
+    }
+
+    /// The row's state for the round scheduler.
+    fn state(&self) -> RowState {
+        match self.failure.as_ref().map(RowFailure::disposition) {
+            None => RowState::Send,
+            Some(Disposition::Park) => RowState::Parked,
+            Some(Disposition::Retry) => RowState::Retry,
         }
     }
 }
@@ -185,25 +160,23 @@ impl Dispatcher {
         }
     }
 
-    /// Claims one batch and carries it as far as it goes. Tests call this to
-    /// drain the outbox deterministically; [`Dispatcher::run`] loops on it.
+    /// Claims one batch and carries it as far as it goes: claim → prepare
+    /// (normalize) → dedupe → publish rounds → settle. The relay loop
+    /// ([`Dispatcher::run`]) calls it; tests call it to drain the outbox
+    /// deterministically.
     ///
-    /// Publishing runs in rounds: each round sends the next event of every
-    /// subject (ordering key) in the batch, in commit order on one channel,
+    /// Publishing runs in rounds (see `rounds.rs`): each round sends the next
+    /// event of every subject in the batch, in commit order on one channel,
     /// and awaits all confirms. A subject whose event failed stops there; its
-    /// later rows are released for a later batch, so events of one subject are
-    /// never published out of order. Batches of distinct subjects take one round.
+    /// later rows are released for a later batch, so events of one subject
+    /// are never published out of order.
     #[tracing::instrument(name = "relay.batch", skip_all, fields(rows = tracing::field::Empty))]
     pub async fn try_once(&self) -> Result<Outcome, DispatchError> {
         // Connect before claiming: while the broker is down, rows stay pending
         // with their attempts untouched instead of marching towards parking.
         self.publisher.connect().await?;
-        let lease = Duration::from_secs(self.settings.lease_secs);
         let t0 = Instant::now();
-        let rows = self
-            .store
-            .claim(self.owner, lease, i64::from(self.settings.batch_size))
-            .await?;
+        let rows = self.claim().await?;
         let claimed_in = t0.elapsed();
         let mut outcome = Outcome {
             claimed: rows.len(),
@@ -220,84 +193,89 @@ impl Dispatcher {
         self.dedupe_batch(&mut work, &mut outcome).await?;
         let deduped_in = t2.elapsed();
         let t3 = Instant::now();
+        let released = self.publish_rounds(&mut work, &mut outcome).await;
+        let published_in = t3.elapsed();
+        let t4 = Instant::now();
+        self.settle(&work, &released, &mut outcome).await?;
+        tracing::debug!(
+            rows = outcome.claimed,
+            claim_ms = claimed_in.as_millis() as u64,
+            normalize_ms = normalized_in.as_millis() as u64,
+            dedupe_ms = deduped_in.as_millis() as u64,
+            publish_ms = published_in.as_millis() as u64,
+            settle_ms = t4.elapsed().as_millis() as u64,
+            "batch timings"
+        );
+        Ok(outcome)
+    }
 
-        let groups = group_by_key(&work);
-        let mut cursor = vec![0usize; groups.len()];
-        let mut halted = vec![false; groups.len()];
+    /// Claims up to `batch_size` rows under a lease.
+    async fn claim(&self) -> Result<Vec<Claimed>, StoreError> {
+        let lease = Duration::from_secs(self.settings.lease_secs);
+        let limit = i64::from(self.settings.batch_size);
+        self.store.claim(self.owner, lease, limit).await
+    }
+
+    /// Publishes the batch in rounds; returns the rows released untouched
+    /// (behind a failed row of their subject).
+    async fn publish_rounds(&self, work: &mut [Work], outcome: &mut Outcome) -> Vec<usize> {
+        let mut rounds = Rounds::new(work.iter().map(|w| w.row.ordering_key.as_deref()));
         loop {
-            let mut round = Vec::new();
-            for (g, items) in groups.iter().enumerate() {
-                while !halted[g] && cursor[g] < items.len() {
-                    let i = items[cursor[g]];
-                    cursor[g] += 1;
-                    match &work[i].failure {
-                        None => {
-                            round.push(i);
-                            break;
-                        }
-                        // Parked at once (unparseable): it does not hold its subject back.
-                        Some(Failure::Park(_)) => continue,
-                        // Will be retried: its successors must wait for it.
-                        Some(Failure::Retry(_)) => halted[g] = true,
-                    }
-                }
-            }
+            let round = rounds.next(|i| work[i].state());
             if round.is_empty() {
                 break;
             }
-            for i in self.publish_round(&mut work, &round, &mut outcome).await {
-                if let Some(g) = groups.iter().position(|items| items.contains(&i)) {
-                    halted[g] = true;
-                }
+            for i in self.publish_round(work, &round, outcome).await {
+                rounds.halt(i);
             }
         }
-        let published_in = t3.elapsed();
-        let t4 = Instant::now();
-        let released: Vec<i64> = groups
-            .iter()
-            .enumerate()
-            .filter(|(g, _)| halted[*g])
-            .flat_map(|(g, items)| items[cursor[g]..].iter().map(|&i| work[i].row.notification_id))
-            .collect();
-        let released_set: std::collections::HashSet<i64> = released.iter().copied().collect();
-        if !released.is_empty() {
-            self.store.release(self.owner, &released).await?;
-            outcome.released = released.len();
-        }
+        rounds.released()
+    }
 
-        // Mark confirmed rows published (with their events), give failures back.
+    /// Concludes every claimed row: released rows go back untouched, failed
+    /// ones are retried later or parked, confirmed ones are marked published
+    /// with their event records.
+    async fn settle(&self, work: &[Work], released: &[usize], outcome: &mut Outcome) -> Result<(), StoreError> {
+        if !released.is_empty() {
+            let ids: Vec<i64> = released.iter().map(|&i| work[i].row.notification_id).collect();
+            self.store.release(self.owner, &ids).await?;
+            outcome.released = ids.len();
+        }
+        let released: HashSet<usize> = released.iter().copied().collect();
         let mut done_ids = Vec::new();
         let mut done_events = Vec::new();
-        for w in work.iter().filter(|w| !released_set.contains(&w.row.notification_id)) {
-            match &w.failure {
-                None => {
-                    w.span.record("outcome", "published");
-                    done_ids.push(w.row.notification_id);
-                    done_events.extend(w.events.iter().map(|(_, r)| r.clone()));
-                }
-                Some(failure) => {
-                    let error = failure.message();
-                    let park =
-                        matches!(failure, Failure::Park(_)) || w.row.attempts >= self.settings.max_attempts as i32;
-                    let retry_in = self.backoff(w.row.attempts);
-                    self.store
-                        .mark_failed(self.owner, w.row.notification_id, error, retry_in, park)
-                        .await?;
-                    w.span.record("outcome", if park { "parked" } else { "retry" });
-                    if park {
-                        outcome.parked += 1;
-                        self.metrics.parked(&w.row.tenant);
-                        tracing::error!(notification.id = w.row.notification_id, attempts = w.row.attempts, error = ?error, "notification parked");
-                    } else {
-                        outcome.retried += 1;
-                        self.metrics.publish_failure(&w.row.tenant);
-                        tracing::warn!(notification.id = w.row.notification_id, attempts = w.row.attempts, ?retry_in, error = ?error, "publish failed; will retry");
-                    }
-                }
+        for w in work
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !released.contains(i))
+            .map(|(_, w)| w)
+        {
+            let Some(failure) = &w.failure else {
+                w.span.record("outcome", "published");
+                done_ids.push(w.row.notification_id);
+                done_events.extend(w.events.iter().map(|(_, r)| r.clone()));
+                continue;
+            };
+            let error = failure.message();
+            let park =
+                failure.disposition() == Disposition::Park || w.row.attempts >= self.settings.max_attempts as i32;
+            let retry_in = self.backoff(w.row.attempts);
+            self.store
+                .mark_failed(self.owner, w.row.notification_id, &error, retry_in, park)
+                .await?;
+            w.span.record("outcome", if park { "parked" } else { "retry" });
+            if park {
+                outcome.parked += 1;
+                self.metrics.parked(&w.row.tenant);
+                tracing::error!(notification.id = w.row.notification_id, attempts = w.row.attempts, error = %error, "notification parked");
+            } else {
+                outcome.retried += 1;
+                self.metrics.publish_failure(&w.row.tenant);
+                tracing::warn!(notification.id = w.row.notification_id, attempts = w.row.attempts, ?retry_in, error = %error, "publish failed; will retry");
             }
         }
         if !done_ids.is_empty() {
-            let marked = self.mark_published(&work, &done_ids, &done_events).await?;
+            let marked = self.mark_published(work, &done_ids, &done_events).await?;
             outcome.published = marked as usize;
             if (marked as usize) < done_ids.len() {
                 tracing::warn!(
@@ -306,16 +284,7 @@ impl Dispatcher {
                 );
             }
         }
-        tracing::debug!(
-            rows = outcome.claimed,
-            claim_ms = claimed_in.as_millis() as u64,
-            normalize_ms = normalized_in.as_millis() as u64,
-            dedupe_ms = deduped_in.as_millis() as u64,
-            publish_ms = published_in.as_millis() as u64,
-            mark_ms = t4.elapsed().as_millis() as u64,
-            "batch timings"
-        );
-        Ok(outcome)
+        Ok(())
     }
 
     /// Decides every event of the batch in one dedupe call; duplicates are
@@ -354,7 +323,7 @@ impl Dispatcher {
         for &i in rows {
             let w = &mut work[i];
             // All of a row's messages or none: a row never goes out in part.
-            let messages: Result<Vec<_>, Failure> = w
+            let messages: Result<Vec<_>, RowFailure> = w
                 .events
                 .iter()
                 .map(|(event, record)| self.outgoing(w, event, record))
@@ -368,16 +337,14 @@ impl Dispatcher {
             }
         }
         let started = Instant::now();
-        let results: Vec<Result<(), String>> = if outgoing.is_empty() {
+        let results: Vec<Result<(), Arc<AmqpError>>> = if outgoing.is_empty() {
             Vec::new()
         } else {
             match self.publisher.publish_all(&outgoing).await {
-                Ok(r) => (r.into_iter())
-                    .map(|r| r.map_err(|e| hookgate_core::Chain(&e).to_string()))
-                    .collect(),
+                Ok(r) => r.into_iter().map(|r| r.map_err(Arc::new)).collect(),
                 Err(e) => {
                     self.publisher.reset().await;
-                    let e = hookgate_core::Chain(&e).to_string();
+                    let e = Arc::new(e);
                     outgoing.iter().map(|_| Err(e.clone())).collect()
                 }
             }
@@ -390,8 +357,11 @@ impl Dispatcher {
                     outcome.events += 1;
                     self.metrics.published(&w.row.tenant, &m.routing_key, confirm_secs);
                 }
-                Err(e) if w.failure.is_none() => {
-                    w.failure = Some(Failure::Retry(format!("publish {:?}: {e}", m.routing_key)))
+                Err(cause) if w.failure.is_none() => {
+                    w.failure = Some(RowFailure::Publish {
+                        routing_key: m.routing_key.clone(),
+                        cause,
+                    })
                 }
                 Err(_) => {}
             }
@@ -399,7 +369,7 @@ impl Dispatcher {
         // A parked row holds nothing back; a row to retry holds its subject.
         rows.iter()
             .copied()
-            .filter(|&i| matches!(work[i].failure, Some(Failure::Retry(_))))
+            .filter(|&i| work[i].state() == RowState::Retry)
             .collect()
     }
 
@@ -410,14 +380,11 @@ impl Dispatcher {
         // concluded: the relay died (crash, kill, panic) while holding it.
         // Park it, so that one poisonous row cannot take the relay down forever.
         if row.attempts > self.settings.max_attempts as i32 {
-            let failure = Some(Failure::Park(format!(
-                "claimed {} times without an outcome: the relay stopped while handling it",
-                row.attempts
-            )));
+            let failure = Some(RowFailure::Abandoned(row.attempts));
             return Work::new(row, Vec::new(), failure);
         }
         let Some(kind) = hookgate_providers::lookup(&row.kind).map(|p| p.kind()) else {
-            let failure = Some(Failure::Park(format!("unknown source kind {:?}", row.kind)));
+            let failure = Some(RowFailure::UnknownKind(row.kind.clone()));
             return Work::new(row, Vec::new(), failure);
         };
         let input = hookgate_providers::Input {
@@ -449,11 +416,7 @@ impl Dispatcher {
                 Work::new(row, events, None)
             }
             // A verified payload that cannot be parsed: park it for an operator.
-            Err(e) => Work::new(
-                row,
-                Vec::new(),
-                Some(Failure::Park(format!("normalize: {}", hookgate_core::Chain(&e)))),
-            ),
+            Err(e) => Work::new(row, Vec::new(), Some(RowFailure::Normalize(e))),
         }
     }
 
@@ -466,36 +429,20 @@ impl Dispatcher {
     /// The AMQP message of one event. Encoding and AMQP limits depend only on
     /// the event, so their failures park; a tenant missing from the
     /// configuration may come back (reload), so that one retries.
-    fn outgoing(&self, work: &Work, event: &CanonicalEvent, record: &EventRecord) -> Result<amqp::Outgoing, Failure> {
+    fn outgoing(
+        &self,
+        work: &Work,
+        event: &CanonicalEvent,
+        record: &EventRecord,
+    ) -> Result<amqp::Outgoing, RowFailure> {
         let row = &work.row;
         let tenant = self
             .tenants
             .get(&row.tenant)
-            .ok_or_else(|| Failure::Retry(format!("tenant {} is not configured", row.tenant)))?;
-        let body = event
-            .to_json()
-            .map_err(|e| Failure::Park(format!("encode event: {e}")))?;
+            .ok_or_else(|| RowFailure::UnknownTenant(row.tenant.clone()))?;
+        let body = event.to_json().map_err(|e| RowFailure::Encode(Arc::new(e)))?;
         let e = &event.event;
-        // CloudEvents AMQP protocol binding, binary mode: attributes as
-        // `cloudEvents:`-prefixed application properties
-        // (https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/amqp-protocol-binding.md).
-        let mut headers = BTreeMap::new();
-        headers.insert("cloudEvents:specversion".to_owned(), "1.0".to_owned());
-        headers.insert("cloudEvents:id".to_owned(), e.id.clone());
-        headers.insert(
-            "cloudEvents:source".to_owned(),
-            format!("/hookgate/{}/{}", e.tenant, e.source),
-        );
-        headers.insert("cloudEvents:type".to_owned(), record.routing_key.clone());
-        headers.insert("cloudEvents:subject".to_owned(), e.subject.clone());
-        if let Some(t) = e.occurred_at.as_ref().or(e.received_at.as_ref()) {
-            if let Some(time) = chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32) {
-                headers.insert(
-                    "cloudEvents:time".to_owned(),
-                    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                );
-            }
-        }
+        let mut headers = cloudevents::properties(event, &record.routing_key);
         // The relay's span continues the request's trace to the consumer.
         if let Some(tp) = hookgate_telemetry::traceparent_of(&work.span).or_else(|| row.traceparent.clone()) {
             headers.insert("traceparent".to_owned(), tp);
@@ -510,9 +457,7 @@ impl Dispatcher {
             headers,
             vhost: tenant.vhost.clone(),
         };
-        message
-            .check()
-            .map_err(|e| Failure::Park(format!("unpublishable event: {}", hookgate_core::Chain(&e))))?;
+        message.check().map_err(|e| RowFailure::Unpublishable(Arc::new(e)))?;
         Ok(message)
     }
 

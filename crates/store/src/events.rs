@@ -70,6 +70,7 @@ impl Store {
     }
 
     /// Number of published events of a notification (tests, support).
+    #[cfg(feature = "test-support")]
     pub async fn count_published_events(&self, notification_id: i64) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT count(*) AS "n!" FROM events WHERE notification_id = $1 AND published_at IS NOT NULL"#,

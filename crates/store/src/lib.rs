@@ -108,6 +108,7 @@ impl Store {
     }
 
     /// Drops the database named in `url`, disconnecting its sessions (tests).
+    #[cfg(feature = "test-support")]
     pub async fn drop_database(url: &str) -> Result<(), StoreError> {
         Postgres::force_drop_database(url).await?;
         Ok(())

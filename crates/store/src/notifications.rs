@@ -164,6 +164,7 @@ impl Store {
     }
 
     /// Reads a notification by its delivery key.
+    #[cfg(feature = "test-support")]
     pub async fn notification_by_key(
         &self,
         tenant: &str,
@@ -184,6 +185,7 @@ impl Store {
     }
 
     /// Number of notifications of a tenant.
+    #[cfg(feature = "test-support")]
     pub async fn count_notifications(&self, tenant: &str) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT count(*) AS "n!" FROM notifications WHERE tenant = $1"#,

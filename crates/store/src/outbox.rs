@@ -216,6 +216,7 @@ impl Store {
     }
 
     /// Reads one outbox row.
+    #[cfg(feature = "test-support")]
     pub async fn outbox_row(&self, notification_id: i64) -> Result<Option<OutboxRow>, StoreError> {
         Ok(sqlx::query_as!(
             OutboxRow,

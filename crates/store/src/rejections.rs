@@ -76,6 +76,7 @@ impl Store {
     }
 
     /// Rejections of a tenant (or of unknown tenants when `None`), newest first.
+    #[cfg(feature = "test-support")]
     pub async fn rejections(&self, tenant: Option<&str>) -> Result<Vec<StoredRejection>, StoreError> {
         Ok(sqlx::query_as!(
             StoredRejection,

@@ -1,0 +1,94 @@
+//! Why one row could not be published, and what the relay does about it.
+//! Every failure belongs to its row alone: a retryable one waits with
+//! backoff (and holds back its subject), a permanent one parks at once (and
+//! holds back nothing). The cause is kept; the stored `last_error` is the
+//! failure with its causes.
+
+use crate::AmqpError;
+use hookgate_providers::NormalizeError;
+use std::sync::Arc;
+
+/// What the relay does with a failed row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// May succeed later (broker, configuration): retry with backoff, park
+    /// after `max_attempts`.
+    Retry,
+    /// Will fail the same way every time (the row's own content): park now.
+    Park,
+}
+
+/// Why one row failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RowFailure {
+    /// Claimed more often than `max_attempts` without an outcome: the relay
+    /// died (crash, kill, panic) while holding it each time.
+    #[error("claimed {0} times without an outcome: the relay stopped while handling it")]
+    Abandoned(i32),
+    /// No provider knows the stored kind.
+    #[error("unknown source kind {0:?}")]
+    UnknownKind(String),
+    /// The verified payload does not normalize.
+    #[error("normalize")]
+    Normalize(#[source] NormalizeError),
+    /// The tenant is not (or no longer) configured; a reload may bring it back.
+    #[error("tenant {0} is not configured")]
+    UnknownTenant(String),
+    /// The event does not encode.
+    #[error("encode event")]
+    Encode(#[source] Arc<serde_json::Error>),
+    /// The event cannot be expressed in AMQP (it was not sent).
+    #[error("unpublishable event")]
+    Unpublishable(#[source] Arc<AmqpError>),
+    /// The broker did not confirm the event.
+    #[error("publish {routing_key:?}")]
+    Publish {
+        /// Routing key of the event.
+        routing_key: String,
+        /// What the broker or connection said.
+        #[source]
+        cause: Arc<AmqpError>,
+    },
+}
+
+impl RowFailure {
+    /// Retry or park.
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            RowFailure::UnknownTenant(_) | RowFailure::Publish { .. } => Disposition::Retry,
+            RowFailure::Abandoned(_)
+            | RowFailure::UnknownKind(_)
+            | RowFailure::Normalize(_)
+            | RowFailure::Encode(_)
+            | RowFailure::Unpublishable(_) => Disposition::Park,
+        }
+    }
+
+    /// The failure and its causes, as stored in the outbox's `last_error`.
+    pub fn message(&self) -> String {
+        hookgate_core::Chain(self).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_may_change_is_retried() {
+        let publish = RowFailure::Publish {
+            routing_key: "keeta.order.accepted".into(),
+            cause: Arc::new(AmqpError::Nacked),
+        };
+        assert_eq!(publish.disposition(), Disposition::Retry);
+        assert_eq!(RowFailure::UnknownTenant("t".into()).disposition(), Disposition::Retry);
+        assert_eq!(RowFailure::Abandoned(9).disposition(), Disposition::Park);
+        let normalize = RowFailure::Normalize(NormalizeError::payload("1002", "missing id"));
+        assert_eq!(normalize.disposition(), Disposition::Park);
+        assert_eq!(normalize.message(), "normalize: unparseable 1002 payload: missing id");
+        assert_eq!(
+            publish.message(),
+            "publish \"keeta.order.accepted\": broker nacked the message"
+        );
+    }
+}
