@@ -391,6 +391,8 @@ impl TestEnv {
             admin_url,
             store,
             metrics,
+            relays: matches!(role, Role::All | Role::Dispatcher),
+            allow_pending: std::sync::atomic::AtomicBool::new(false),
             shutdown,
             task: Some(task),
         }
@@ -480,11 +482,22 @@ pub struct TestGateway {
     pub store: Store,
     /// Its metrics.
     pub metrics: Arc<Metrics>,
+    /// True when it runs relays (its outbox must drain).
+    relays: bool,
+    /// The test leaves rows pending on purpose.
+    allow_pending: std::sync::atomic::AtomicBool,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl TestGateway {
+    /// Says that this test leaves outbox rows pending on purpose (a broker
+    /// kept down, retries not yet due), so [`TestGateway::stop`] does not
+    /// fail on them.
+    pub fn allow_pending(&self) {
+        self.allow_pending.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// URL of a tenant source.
     pub fn hook_url(&self, tenant: &str, source: &str) -> String {
         format!("{}/hooks/{tenant}/{source}", self.base_url)
@@ -512,10 +525,41 @@ impl TestGateway {
     }
 
     /// Stops it gracefully and waits.
+    ///
+    /// A gateway that runs relays first waits (up to 10 s) for its outbox to
+    /// drain and fails the test if rows are still pending: a webhook it
+    /// acknowledged that was neither published nor parked is a lost event,
+    /// whatever the test itself checked (see [`TestGateway::allow_pending`]).
     pub async fn stop(mut self) {
+        let pending = if self.relays && !self.allow_pending.load(std::sync::atomic::Ordering::Relaxed) {
+            self.pending_after(Duration::from_secs(10)).await
+        } else {
+            0
+        };
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
+        }
+        assert_eq!(
+            pending, 0,
+            "the test gateway stopped with {pending} pending outbox rows: acked webhooks never published or parked \
+             (call allow_pending() if the test leaves them on purpose)"
+        );
+    }
+
+    /// Pending outbox rows once the outbox drained or `within` passed.
+    async fn pending_after(&self, within: Duration) -> i64 {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let pending = match self.store.outbox_stats().await {
+                Ok(stats) => stats.pending,
+                // The database is gone (a fault test): nothing to check here.
+                Err(_) => return 0,
+            };
+            if pending == 0 || tokio::time::Instant::now() >= deadline {
+                return pending;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 }

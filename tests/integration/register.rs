@@ -3,8 +3,6 @@
 //! recorded; the key BH returns verifies pushes at once, without copying it
 //! into configuration; a rotated key is added and the old one kept until removed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use hookgate_app::Role;
 use hookgate_config::{BhApi, BhPaths, KeetaApi, Tenant, KEETA_GENERAL_EVENTS};
 use hookgate_onboarding::bh::{self, Action as BhAction, Mode, Registration as BhArgs};

@@ -1,8 +1,6 @@
 //! The dependency invariants of ARCHITECTURE.md, checked over `cargo
 //! metadata`: breaking one fails the build's tests, not just a review.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -2,8 +2,6 @@
 //! Keeta webhooks over HTTP, canonical events read from a queue bound to the
 //! tenant exchange, their fields asserted.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use hookgate_app::Role;
 use hookgate_testkit::{assert_no_more, http, keeta, receive, TestEnv};
 use serde_json::Value;

@@ -4,8 +4,6 @@
 //! that the neighbours of the bad request (other webhooks, other tenants'
 //! rows in the same batch, the relay loops) carry on unaffected.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use bytes::Bytes;
 use chrono::Utc;
 use hookgate_app::Role;

@@ -2,9 +2,7 @@
 //! its spans over OTLP/HTTP, in the trace of the request's `traceparent`,
 //! keeping its `tracestate`; the relay's span joins the same trace and the
 //! published message carries it to consumers. The collector is a minimal OTLP/HTTP receiver
-//! in this test (its own binary: the tracing subscriber is process-global).
-
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+//! in this test (the `isolated` binary: the tracing subscriber is process-global).
 
 use hookgate_app::Role;
 use hookgate_testkit::{http, TestEnv};
@@ -64,6 +62,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_are_exported_with_the_request_trace_id_and_tracestate() {
+    let _serial = super::SERIAL.lock().await;
     let (port, bodies) = collector().await;
     let mut env = TestEnv::new().await;
     env.settings.service.telemetry.otlp_endpoint = format!("http://127.0.0.1:{port}/v1/traces");

@@ -3,11 +3,9 @@
 //!
 //! The outage tests stop shared services (RabbitMQ, Redis, PostgreSQL) and
 //! run only with `HOOKGATE_FAULT_TESTS=1` (`.ci/run` sets it). They live in
-//! their own test binary (cargo runs test binaries one after another) and run
-//! one at a time inside it (`SERIAL`). Each prints a `FAULT ...` line with its
+//! the `isolated` test binary (cargo runs test binaries one after another) and
+//! run one at a time inside it (`SERIAL`). Each prints a `FAULT ...` line with its
 //! numbers (run with `--nocapture` to see them; docs/guarantees.md has a run).
-
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use hookgate_app::Role;
 use hookgate_dispatcher::Subscription;
@@ -17,8 +15,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The outage tests stop this machine's PostgreSQL, Redis and RabbitMQ: they
 /// run only when asked (`HOOKGATE_FAULT_TESTS=1`, as `.ci/run` does), so
@@ -307,7 +303,7 @@ async fn env_with_queue(queue: &str) -> TestEnv {
 
 #[tokio::test]
 async fn sigkill_under_load_loses_no_acked_webhook() {
-    let _serial = SERIAL.lock().await;
+    let _serial = super::SERIAL.lock().await;
     let env = TestEnv::new().await;
     let queue = unique("hookgate-test.fault-kill.");
     let port = free_port();
@@ -372,7 +368,7 @@ async fn rabbitmq_outage_keeps_acking_and_drains_after() {
     if !outages_allowed("rabbitmq_outage_keeps_acking_and_drains_after") {
         return;
     }
-    let _serial = SERIAL.lock().await;
+    let _serial = super::SERIAL.lock().await;
     let queue = unique("hookgate-test.fault-amqp.");
     let env = env_with_queue(&queue).await;
     let gw = env.start(Role::All).await;
@@ -418,7 +414,7 @@ async fn redis_outage_keeps_publishing_without_loss() {
     if !outages_allowed("redis_outage_keeps_publishing_without_loss") {
         return;
     }
-    let _serial = SERIAL.lock().await;
+    let _serial = super::SERIAL.lock().await;
     let queue = unique("hookgate-test.fault-redis.");
     let env = env_with_queue(&queue).await;
     let gw = env.start(Role::All).await;
@@ -461,7 +457,7 @@ async fn postgres_outage_answers_503_and_recovers_by_itself() {
     if !outages_allowed("postgres_outage_answers_503_and_recovers_by_itself") {
         return;
     }
-    let _serial = SERIAL.lock().await;
+    let _serial = super::SERIAL.lock().await;
     let mut env = TestEnv::new().await;
     env.settings.service.database.acquire_timeout_ms = 500;
     let mut sub = env.subscribe(&["#"]).await;
@@ -507,7 +503,7 @@ async fn postgres_outage_answers_503_and_recovers_by_itself() {
 
 #[tokio::test]
 async fn two_dispatchers_publish_everything_in_subject_order() {
-    let _serial = SERIAL.lock().await;
+    let _serial = super::SERIAL.lock().await;
     let env = TestEnv::new().await;
     let mut sub = env.subscribe(&["#"]).await;
     let gw = env.start(Role::Ingress).await;

@@ -3,8 +3,6 @@
 //! missing and foreign signatures and tampered bodies, redeliveries stored
 //! once, and each provider's events arriving typed on the tenant exchange.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use hookgate_app::Role;
 use hookgate_config::Verification;
 use hookgate_core::Cidr;

@@ -1,8 +1,6 @@
 //! The outbox relay against the real PostgreSQL, Redis and RabbitMQ, drained
 //! deterministically with `Dispatcher::try_once`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use hookgate_app::Role;
 use hookgate_config::RedisSettings;
 use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, Subscription};
@@ -365,4 +363,24 @@ async fn subscriptions_are_declared_and_a_mismatch_is_a_clear_error() {
     hookgate_dispatcher::amqp::delete_topology(&rabbit.url, std::slice::from_ref(&dlx), &[orders, clash, dlx.clone()])
         .await
         .unwrap();
+}
+
+/// The teardown check is real: a gateway whose relays could not publish an
+/// acked webhook fails its test when stopped, unless the test says so.
+#[tokio::test]
+async fn a_test_gateway_stopping_with_pending_rows_fails_its_test() {
+    let mut env = TestEnv::new().await;
+    env.settings.service.rabbitmq.url = "amqp://guest:guest@127.0.0.1:1/%2f".into(); // nothing listens there
+    let stuck = env.start(Role::All).await;
+    let (body, _) = env.keeta_webhook(1002, 9);
+    assert_eq!(stuck.post(&env.tenant, "keeta", body).await, 200);
+    let stopped = tokio::spawn(stuck.stop()).await;
+    let panic = stopped.expect_err("stop() must fail with a pending row").into_panic();
+    let message = hookgate_dispatcher::panic_message(panic.as_ref());
+    assert!(message.contains("1 pending outbox rows"), "{message}");
+
+    // Said on purpose: the same situation stops quietly.
+    let stuck = env.start(Role::All).await;
+    stuck.allow_pending();
+    stuck.stop().await;
 }

@@ -1,8 +1,6 @@
 //! Every answer of `POST /hooks/{tenant}/{source}` for Keeta, over real HTTP,
 //! against the real PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use hookgate_app::Role;
 use hookgate_config::Verification;
 use hookgate_providers::keeta;
