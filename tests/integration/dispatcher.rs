@@ -97,7 +97,7 @@ async fn publishes_with_confirms_and_cloudevents_headers() {
     let stored = gw.stored(&env.tenant, "keeta", &message_id).await;
     assert_eq!(
         gw.store.outbox_row(stored.id).await.unwrap().unwrap().status,
-        "published"
+        hookgate_store::OutboxStatus::Published
     );
     assert_eq!(gw.store.count_published_events(stored.id).await.unwrap(), 1);
     assert_eq!(r.metrics.published_count(&env.tenant, "keeta.order.accepted"), 1);
@@ -208,7 +208,7 @@ async fn unparseable_verified_payload_is_parked() {
     assert_eq!((outcome.parked, outcome.published), (1, 0), "{outcome:?}");
     let stored = gw.stored(&env.tenant, "keeta", "parked-1").await;
     let row = gw.store.outbox_row(stored.id).await.unwrap().unwrap();
-    assert_eq!(row.status, "parked");
+    assert_eq!(row.status.as_str(), "parked");
     assert!(
         row.last_error.as_deref().is_some_and(|e| e.contains("normalize")),
         "{row:?}"
@@ -248,7 +248,10 @@ async fn failed_publish_is_retried_and_never_marked_before_a_confirm() {
         receive(&mut sub, 1, Duration::from_secs(10)).await[0].routing_key,
         "keeta.delivery.status_changed"
     );
-    assert_eq!(gw.store.outbox_row(id).await.unwrap().unwrap().status, "published");
+    assert_eq!(
+        gw.store.outbox_row(id).await.unwrap().unwrap().status.as_str(),
+        "published"
+    );
     gw.stop().await;
 }
 
@@ -265,7 +268,7 @@ async fn publish_failure_after_max_attempts_parks() {
     assert_eq!((outcome.parked, outcome.published), (1, 0), "{outcome:?}");
     let id = gw.stored(&env.tenant, "keeta", &message_id).await.id;
     let row = gw.store.outbox_row(id).await.unwrap().unwrap();
-    assert_eq!(row.status, "parked");
+    assert_eq!(row.status.as_str(), "parked");
     assert!(
         row.last_error
             .as_deref()

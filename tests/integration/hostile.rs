@@ -25,7 +25,7 @@ async fn wait_status(store: &Store, id: i64, status: &str, within: Duration) -> 
     let deadline = Instant::now() + within;
     loop {
         let row = store.outbox_row(id).await.unwrap().expect("outbox row");
-        if row.status == status {
+        if row.status.as_str() == status {
             return row;
         }
         assert!(
@@ -223,7 +223,7 @@ async fn a_row_claimed_too_often_without_an_outcome_parks() {
     let outcome = dispatcher.try_once().await.unwrap();
     assert_eq!(outcome.parked, 1, "{outcome:?}");
     let row = store.outbox_row(id).await.unwrap().unwrap();
-    assert_eq!(row.status, "parked");
+    assert_eq!(row.status.as_str(), "parked");
     assert!(row.last_error.unwrap_or_default().contains("without an outcome"));
     gw.stop().await;
 }
@@ -275,11 +275,11 @@ async fn nul_in_delivery_or_ordering_keys_harms_no_neighbour() {
     for r in requests {
         let status = r.await.unwrap();
         if !(200..300).contains(&status) {
-            let rejections = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+            let rejections = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
             panic!("every request is stored: {status}; {rejections:?}");
         }
     }
-    assert_eq!(gw.store.count_notifications(&env.tenant).await.unwrap(), 63);
+    assert_eq!(gw.store.count_notifications(&env.tenant_id()).await.unwrap(), 63);
     gw.stop().await;
 }
 
@@ -349,7 +349,7 @@ async fn a_refused_group_commit_is_retried_without_the_failing_request() {
         }
     }
     assert_eq!(failed, 1);
-    assert_eq!(store.count_notifications(&env.tenant).await.unwrap(), 39);
+    assert_eq!(store.count_notifications(&env.tenant_id()).await.unwrap(), 39);
 }
 
 // ---------- 3 and 10. bounded cost before authentication ----------
@@ -434,7 +434,7 @@ async fn stalled_bodies_are_bounded_in_memory_and_time() {
     assert!(statuses.keys().all(|s| *s == 503 || *s == 408), "{statuses:?}");
     assert!(statuses.get(&408).is_some_and(|n| *n >= 1), "{statuses:?}");
     assert!(gw.metrics.rejected_count(&env.tenant, "keeta", "overloaded") > 0);
-    let rejections = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    let rejections = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
     assert!(rejections
         .iter()
         .any(|r| r.reason == "body_timeout" && r.http_status == 408));
@@ -546,7 +546,7 @@ async fn configured_credential_headers_are_never_stored() {
     assert_eq!(r.status().as_u16(), 401);
 
     let stored = gw.stored(&env.tenant, "keeta", &message_id).await;
-    let rejections = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    let rejections = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
     assert_eq!(rejections.len(), 2);
     let mut texts = vec![stored.headers.to_string()];
     texts.extend(rejections.iter().map(|r| format!("{} {}", r.headers, r.detail)));
@@ -578,7 +578,7 @@ async fn standard_webhooks_refuses_non_json_with_400_and_missing_headers_with_40
     assert_eq!(status, 401);
     let reasons: Vec<String> = gw
         .store
-        .rejections(Some(&env.tenant))
+        .rejections(Some(&env.tenant_id()))
         .await
         .unwrap()
         .into_iter()
@@ -586,7 +586,7 @@ async fn standard_webhooks_refuses_non_json_with_400_and_missing_headers_with_40
         .collect();
     assert!(reasons.contains(&"not_json".to_owned()), "{reasons:?}");
     assert!(reasons.contains(&"missing_signature".to_owned()), "{reasons:?}");
-    assert_eq!(gw.store.count_notifications(&env.tenant).await.unwrap(), 0);
+    assert_eq!(gw.store.count_notifications(&env.tenant_id()).await.unwrap(), 0);
     gw.stop().await;
 }
 
@@ -607,10 +607,10 @@ async fn other_methods_and_paths_are_refused_counted_and_recorded() {
     assert_eq!(r.status().as_u16(), 404);
     assert_eq!(gw.metrics.rejected_count(&env.tenant, "keeta", "method_not_allowed"), 1);
     assert_eq!(gw.metrics.rejected_count("unknown", "unknown", "no_route"), 1);
-    let ours = gw.store.rejections(Some(&env.tenant)).await.unwrap();
-    assert!(ours
-        .iter()
-        .any(|r| r.reason == "method_not_allowed" && r.http_status == 405 && r.tenant.as_deref() == Some(&env.tenant)));
+    let ours = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
+    assert!(ours.iter().any(|r| r.reason == "method_not_allowed"
+        && r.http_status == 405
+        && r.tenant.as_ref() == Some(&env.tenant_id())));
     let unknown = gw.store.rejections(None).await.unwrap();
     assert!(unknown.iter().any(|r| r.reason == "no_route" && r.http_status == 404));
     gw.stop().await;
@@ -799,8 +799,8 @@ async fn a_request_the_database_refuses_gets_500_and_its_neighbours_commit() {
         *statuses.entry(status).or_insert(0) += 1;
     }
     assert_eq!(statuses, BTreeMap::from([(200, 39), (500, 1)]));
-    assert_eq!(gw.store.count_notifications(&env.tenant).await.unwrap(), 39);
-    let rejections = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    assert_eq!(gw.store.count_notifications(&env.tenant_id()).await.unwrap(), 39);
+    let rejections = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
     assert_eq!(rejections.len(), 1);
     assert_eq!(
         (rejections[0].reason.as_str(), rejections[0].http_status),

@@ -45,7 +45,7 @@ async fn signed_webhook_is_committed_then_acknowledged() {
         .iter()
         .any(|h| h["name"] == "content-type" && h["value"] == "application/json"));
     let outbox = gw.store.outbox_row(stored.id).await.unwrap().expect("outbox row");
-    assert_eq!(outbox.status, "pending");
+    assert_eq!(outbox.status.as_str(), "pending");
     gw.stop().await;
 }
 
@@ -60,7 +60,7 @@ async fn redelivery_gets_the_same_answer_and_is_stored_once() {
     }
     let stored = gw.stored(&env.tenant, "keeta", &message_id).await;
     assert_eq!(stored.delivery_count, 3);
-    assert_eq!(gw.store.count_notifications(&env.tenant).await.unwrap(), 1);
+    assert_eq!(gw.store.count_notifications(&env.tenant_id()).await.unwrap(), 1);
     assert_eq!(
         gw.store.outbox_stats().await.unwrap().pending,
         1,
@@ -107,7 +107,7 @@ async fn bad_missing_and_foreign_signatures_are_401_and_recorded() {
         assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
         let _ = reason;
     }
-    let rejections = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    let rejections = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
     let reasons: Vec<_> = rejections.iter().map(|r| r.reason.as_str()).collect();
     assert_eq!(
         reasons.iter().filter(|r| **r == "bad_signature").count(),
@@ -123,7 +123,7 @@ async fn bad_missing_and_foreign_signatures_are_401_and_recorded() {
         .iter()
         .all(|r| r.http_status == 401 && !r.body_prefix.is_empty()));
     assert_eq!(
-        gw.store.count_notifications(&env.tenant).await.unwrap(),
+        gw.store.count_notifications(&env.tenant_id()).await.unwrap(),
         0,
         "nothing unverified is stored"
     );
@@ -141,7 +141,7 @@ async fn unknown_tenant_or_source_is_404() {
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["code"], 404);
     let (status, _, _) = post(&gw.hook_url(&env.tenant, "nope"), body).await;
     assert_eq!(status, 404);
-    let mine = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    let mine = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].reason, "unknown_source");
     let unknown = gw.store.rejections(None).await.unwrap();
@@ -166,7 +166,7 @@ async fn oversized_body_is_413() {
     // Chunked (no Content-Length): the limit holds while streaming.
     let status = post_chunked(&gw.base_url, &format!("/hooks/{}/keeta", env.tenant), &body).await;
     assert_eq!(status, 413);
-    let rejections = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    let rejections = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
     assert_eq!(rejections.len(), 2);
     assert!(rejections
         .iter()
@@ -213,7 +213,7 @@ async fn malformed_bodies_are_400() {
         assert_eq!(status, 400, "{}: {text}", String::from_utf8_lossy(body));
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["code"], 400);
     }
-    let rejections = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    let rejections = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
     assert_eq!(rejections.len(), 4);
     assert!(rejections.iter().all(|r| r.reason == "bad_request"));
     assert_eq!(gw.metrics.rejected_count(&env.tenant, "keeta", "bad_request"), 4);
@@ -228,8 +228,8 @@ async fn heartbeats_get_success_and_store_nothing() {
         let (status, text, _) = post(&gw.hook_url(&env.tenant, "keeta"), body.to_owned()).await;
         assert_eq!((status, text.as_str()), (200, SUCCESS), "{body:?}");
     }
-    assert_eq!(gw.store.count_notifications(&env.tenant).await.unwrap(), 0);
-    assert!(gw.store.rejections(Some(&env.tenant)).await.unwrap().is_empty());
+    assert_eq!(gw.store.count_notifications(&env.tenant_id()).await.unwrap(), 0);
+    assert!(gw.store.rejections(Some(&env.tenant_id())).await.unwrap().is_empty());
     gw.stop().await;
 }
 
@@ -396,7 +396,7 @@ async fn concurrent_redeliveries_share_a_commit_and_fold_into_one_row() {
     }
     let stored = gw.stored(&env.tenant, "keeta", &message_id).await;
     assert_eq!(stored.delivery_count, 20);
-    assert_eq!(gw.store.count_notifications(&env.tenant).await.unwrap(), 1);
+    assert_eq!(gw.store.count_notifications(&env.tenant_id()).await.unwrap(), 1);
     assert_eq!(gw.store.outbox_stats().await.unwrap().pending, 1);
     gw.stop().await;
 }

@@ -83,7 +83,7 @@ async fn every_kind_acks_exactly_and_stores_once() {
     }
     // Each kind stored one notification, delivered twice.
     assert_eq!(
-        gw.store.count_notifications(&env.tenant).await.unwrap(),
+        gw.store.count_notifications(&env.tenant_id()).await.unwrap(),
         KINDS.len() as i64
     );
     assert_eq!(gw.store.outbox_stats().await.unwrap().pending, KINDS.len() as i64);
@@ -133,11 +133,11 @@ async fn bad_missing_foreign_and_tampered_credentials_are_refused() {
         }
     }
     assert_eq!(
-        gw.store.count_notifications(&env.tenant).await.unwrap(),
+        gw.store.count_notifications(&env.tenant_id()).await.unwrap(),
         0,
         "nothing unauthenticated is stored"
     );
-    let rejections = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    let rejections = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
     assert!(rejections.len() >= KINDS.len() * 3, "{}", rejections.len());
     let reasons: BTreeMap<&str, usize> = rejections.iter().fold(BTreeMap::new(), |mut m, r| {
         *m.entry(r.reason.as_str()).or_default() += 1;
@@ -204,7 +204,7 @@ async fn pagsmile_issuing_access_controls() {
         .push(("x-forwarded-for".into(), "203.0.113.9, 10.0.0.1".into()));
     let (status, body, _) = post_sample(&url, &forwarded).await;
     assert_eq!((status, body.as_str()), (200, "success"));
-    let stored = gw.store.rejections(Some(&env.tenant)).await.unwrap();
+    let stored = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
     assert_eq!(stored[0].reason, "ip_not_allowed");
     gw.stop().await;
 
@@ -236,7 +236,7 @@ async fn stale_timestamps_are_refused_and_observe_mode_flags() {
     let (status, body, _) = post_sample(&gw.hook_url(&env.tenant, "pagsmile-payin"), &payin).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(
-        gw.store.rejections(Some(&env.tenant)).await.unwrap()[0].reason,
+        gw.store.rejections(Some(&env.tenant_id())).await.unwrap()[0].reason,
         "stale_timestamp"
     );
     // Observe mode: a bad Standard Webhooks signature is accepted and flagged.

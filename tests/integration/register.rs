@@ -126,7 +126,7 @@ async fn bh_registration_key_verifies_pushes_and_rotation_keeps_the_old_key_unti
     // Removing the old key: the change is announced and the cache reloads
     // long before the 30 s refresh.
     assert!(store
-        .remove_provider_key(&env.tenant, "bh", &first.fingerprint)
+        .remove_provider_key(&env.tenant_id(), &hookgate_testkit::id("bh"), &first.fingerprint)
         .await
         .unwrap());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
@@ -149,7 +149,7 @@ async fn bh_registration_key_verifies_pushes_and_rotation_keeps_the_old_key_unti
     let (status, ..) = push(&url, &body, &fake.sign_push(&webhook.webhook_id, body.as_bytes())).await;
     assert_eq!(status, 200);
 
-    let listed = list(&store, Some(&env.tenant)).await.unwrap();
+    let listed = list(&store, Some(&env.tenant_id())).await.unwrap();
     for needle in [
         webhook.webhook_id.as_str(),
         first.fingerprint.as_str(),
@@ -219,7 +219,7 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
     let out = bh::register(&env.settings, &store, &disable).await.unwrap();
     assert_eq!(out[0].webhook.as_ref().unwrap().status, 20);
     assert_eq!(fake.webhooks()[0].status, 20);
-    let rows = store.provider_webhooks(Some(&env.tenant)).await.unwrap();
+    let rows = store.provider_webhooks(Some(&env.tenant_id())).await.unwrap();
     assert_eq!((rows.len(), rows[0].status), (1, Some(20)));
 
     let delete = BhArgs {
@@ -230,7 +230,7 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
     assert_eq!(out[0].action, BhAction::Deleted);
     assert_eq!(fake.webhooks()[0].status, 30);
     assert_eq!(
-        store.provider_webhooks(Some(&env.tenant)).await.unwrap()[0].status,
+        store.provider_webhooks(Some(&env.tenant_id())).await.unwrap()[0].status,
         Some(30)
     );
     // Registering again after a delete creates a new listener.
@@ -245,7 +245,7 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
     let out = bh::register(&env.settings, &store, &args).await.unwrap();
     assert_eq!(out[0].action, BhAction::Created);
     assert_ne!(out[0].webhook.as_ref().unwrap().webhook_id, current);
-    let rows = store.provider_webhooks(Some(&env.tenant)).await.unwrap();
+    let rows = store.provider_webhooks(Some(&env.tenant_id())).await.unwrap();
     assert_eq!(
         rows[0].remote_id.as_deref(),
         out[0].webhook.as_ref().map(|w| w.webhook_id.as_str())
@@ -320,7 +320,7 @@ async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() 
         ..args.clone()
     };
     keeta::register(&env.settings, &store, &test_set).await.unwrap();
-    let rows = store.provider_webhooks(Some(&env.tenant)).await.unwrap();
+    let rows = store.provider_webhooks(Some(&env.tenant_id())).await.unwrap();
     assert_eq!(rows.len(), KEETA_GENERAL_EVENTS.len() + 2);
     assert_eq!(rows.iter().filter(|r| r.is_test).count(), 2);
     assert!(rows.iter().all(|r| r.provider == "keeta" && r.url == env.callback_url));
@@ -343,7 +343,7 @@ async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() 
         "{text}"
     );
     assert_eq!(
-        store.provider_webhooks(Some(&env.tenant)).await.unwrap().len(),
+        store.provider_webhooks(Some(&env.tenant_id())).await.unwrap().len(),
         rows.len()
     );
 

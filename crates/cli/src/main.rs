@@ -212,7 +212,8 @@ async fn run_register(settings: &Settings, command: RegisterCommand) -> anyhow::
         }
         RegisterCommand::List { tenant } => {
             let store = open_store(settings).await?;
-            print!("{}", hookgate_onboarding::list(&store, tenant.as_deref()).await?);
+            let tenant = tenant.as_deref().map(hookgate_core::TenantId::parse).transpose()?;
+            print!("{}", hookgate_onboarding::list(&store, tenant.as_ref()).await?);
         }
         RegisterCommand::RemoveKey {
             tenant,
@@ -220,6 +221,10 @@ async fn run_register(settings: &Settings, command: RegisterCommand) -> anyhow::
             fingerprint,
         } => {
             let store = open_store(settings).await?;
+            let (tenant, source) = (
+                hookgate_core::TenantId::parse(&tenant)?,
+                hookgate_core::SourceId::parse(&source)?,
+            );
             if store.remove_provider_key(&tenant, &source, &fingerprint).await? {
                 println!(
                     "key {fingerprint} of {tenant}/{source} removed: running ingress processes stop accepting it now"

@@ -52,6 +52,11 @@ macro_rules! slug_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+            /// An id read back from the store, which holds only ids that
+            /// were parsed before they were written; never for input.
+            pub fn from_stored(value: String) -> Self {
+                Self(value)
+            }
         }
         impl TryFrom<String> for $name {
             type Error = IdError;

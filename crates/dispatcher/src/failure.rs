@@ -33,7 +33,7 @@ pub enum RowFailure {
     Normalize(#[source] NormalizeError),
     /// The tenant is not (or no longer) configured; a reload may bring it back.
     #[error("tenant {0} is not configured")]
-    UnknownTenant(String),
+    UnknownTenant(hookgate_core::TenantId),
     /// The event does not encode.
     #[error("encode event")]
     Encode(#[source] Arc<serde_json::Error>),
@@ -81,7 +81,8 @@ mod tests {
             cause: Arc::new(AmqpError::Nacked),
         };
         assert_eq!(publish.disposition(), Disposition::Retry);
-        assert_eq!(RowFailure::UnknownTenant("t".into()).disposition(), Disposition::Retry);
+        let tenant = hookgate_core::TenantId::parse("t").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(RowFailure::UnknownTenant(tenant).disposition(), Disposition::Retry);
         assert_eq!(RowFailure::Abandoned(9).disposition(), Disposition::Park);
         let normalize = RowFailure::Normalize(NormalizeError::payload("1002", "missing id"));
         assert_eq!(normalize.disposition(), Disposition::Park);

@@ -266,11 +266,11 @@ impl Dispatcher {
             w.span.record("outcome", if park { "parked" } else { "retry" });
             if park {
                 outcome.parked += 1;
-                self.metrics.parked(&w.row.tenant);
+                self.metrics.parked(w.row.tenant.as_str());
                 tracing::error!(notification.id = w.row.notification_id, attempts = w.row.attempts, error = %error, "notification parked");
             } else {
                 outcome.retried += 1;
-                self.metrics.publish_failure(&w.row.tenant);
+                self.metrics.publish_failure(w.row.tenant.as_str());
                 tracing::warn!(notification.id = w.row.notification_id, attempts = w.row.attempts, ?retry_in, error = %error, "publish failed; will retry");
             }
         }
@@ -305,7 +305,7 @@ impl Dispatcher {
             for (event, record) in events {
                 if decisions.next() == Some(Decision::Duplicate) {
                     outcome.duplicates += 1;
-                    self.metrics.dedupe_hit(&record.tenant);
+                    self.metrics.dedupe_hit(record.tenant.as_str());
                     tracing::debug!(event.id = %record.event_id, key = %record.idempotency_key, "duplicate event skipped");
                 } else {
                     w.events.push((event, record));
@@ -355,7 +355,8 @@ impl Dispatcher {
             match result {
                 Ok(()) => {
                     outcome.events += 1;
-                    self.metrics.published(&w.row.tenant, &m.routing_key, confirm_secs);
+                    self.metrics
+                        .published(w.row.tenant.as_str(), &m.routing_key, confirm_secs);
                 }
                 Err(cause) if w.failure.is_none() => {
                     w.failure = Some(RowFailure::Publish {
@@ -388,14 +389,14 @@ impl Dispatcher {
             return Work::new(row, Vec::new(), failure);
         };
         let input = hookgate_providers::Input {
-            tenant: &row.tenant,
-            source: &row.source,
+            tenant: row.tenant.as_str(),
+            source: row.source.as_str(),
             kind,
             notification_id: row.notification_id,
             received_at: row.received_at,
             body: &row.body,
             delivery_key: &row.delivery_key,
-            options: self.options(&row.tenant, &row.source),
+            options: self.options(row.tenant.as_str(), row.source.as_str()),
         };
         match hookgate_providers::normalize(&input) {
             Ok(events) => {
@@ -438,7 +439,7 @@ impl Dispatcher {
         let row = &work.row;
         let tenant = self
             .tenants
-            .get(&row.tenant)
+            .get(row.tenant.as_str())
             .ok_or_else(|| RowFailure::UnknownTenant(row.tenant.clone()))?;
         let body = event.to_json().map_err(|e| RowFailure::Encode(Arc::new(e)))?;
         let e = &event.event;

@@ -353,8 +353,8 @@ impl RequestCtx<'_> {
         );
         tracing::warn!(reason = refusal.reason.as_str(), detail = ?refusal.detail, status = refusal.status().as_u16(), "webhook refused");
         let rejection = Rejection {
-            tenant: tenant_id,
-            source: source_id,
+            tenant: tenant.map(|t| &t.id),
+            source: source.map(|s| &s.id),
             reason: refusal.reason.as_str(),
             detail: &refusal.detail,
             http_status: refusal.status().as_u16(),

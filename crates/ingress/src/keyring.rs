@@ -121,10 +121,14 @@ impl KeyRing {
                 let mut keys: HashMap<(String, String), Vec<RegisteredKey>> = HashMap::new();
                 for row in rows {
                     match PublicKey::parse(&row.public_key) {
-                        Ok(key) => keys.entry((row.tenant, row.source)).or_default().push(RegisteredKey {
-                            fingerprint: row.fingerprint,
-                            key,
-                        }),
+                        Ok(key) => {
+                            keys.entry((row.tenant.into(), row.source.into()))
+                                .or_default()
+                                .push(RegisteredKey {
+                                    fingerprint: row.fingerprint,
+                                    key,
+                                })
+                        }
                         Err(e) => tracing::warn!(tenant = %row.tenant, source = %row.source,
                             fingerprint = %row.fingerprint, error = %e, "stored provider key does not parse; skipped"),
                     }

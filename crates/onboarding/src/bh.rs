@@ -8,6 +8,7 @@
 use crate::{find, source_url, PlanItem};
 use anyhow::{bail, Context};
 use hookgate_config::{Settings, Source, Tenant};
+use hookgate_core::{SourceId, TenantId};
 use hookgate_provider_api::bh::{Client, Webhook, EVENT_TYPES, STATUS_ACTIVE, STATUS_DELETED, STATUS_DISABLED};
 use hookgate_provider_api::ApiError;
 use hookgate_providers::bh::signature::PublicKey;
@@ -169,13 +170,13 @@ fn target<'a>(settings: &'a Settings, reg: &Registration) -> anyhow::Result<Targ
     })
 }
 
-fn recorded<'a>(rows: &'a [ProviderWebhook], source: &str, event_type: &str) -> Option<&'a ProviderWebhook> {
+fn recorded<'a>(rows: &'a [ProviderWebhook], source: &SourceId, event_type: &str) -> Option<&'a ProviderWebhook> {
     rows.iter()
-        .find(|r| r.source == source && r.provider == PROVIDER && r.event == event_type && !r.is_test)
+        .find(|r| &r.source == source && r.provider == PROVIDER && r.event == event_type && !r.is_test)
 }
 
 /// The `webhookId` of the listener recorded for this event type, unless deleted.
-fn recorded_id<'a>(rows: &'a [ProviderWebhook], source: &str, event_type: &str) -> Option<&'a str> {
+fn recorded_id<'a>(rows: &'a [ProviderWebhook], source: &SourceId, event_type: &str) -> Option<&'a str> {
     recorded(rows, source, event_type)
         .filter(|r| r.status != Some(STATUS_DELETED))
         .and_then(|r| r.remote_id.as_deref())
@@ -191,7 +192,7 @@ fn status(mode: Mode) -> i32 {
 /// Registers (not a dry run): executes [`decide`]'s step for each event type.
 pub async fn register(settings: &Settings, store: &Store, reg: &Registration) -> anyhow::Result<Vec<Outcome>> {
     let t = target(settings, reg)?;
-    let (tenant, source) = (t.tenant.id.as_str(), t.source.id.as_str());
+    let (tenant, source) = (&t.tenant.id, &t.source.id);
     let stored = store.provider_webhooks(Some(tenant)).await?;
     let mut listed: Option<Vec<Webhook>> = None;
     let mut outcomes = Vec::new();
@@ -284,8 +285,8 @@ pub async fn register(settings: &Settings, store: &Store, reg: &Registration) ->
 /// Adds the key BH returned to the source's accepted keys.
 async fn keep_key(
     store: &Store,
-    tenant: &str,
-    source: &str,
+    tenant: &TenantId,
+    source: &SourceId,
     event_type: &str,
     webhook_id: &str,
     text: &str,
@@ -300,7 +301,7 @@ async fn keep_key(
         .provider_keys(Some(tenant), false)
         .await?
         .into_iter()
-        .filter(|k| k.source == source && k.fingerprint != fingerprint)
+        .filter(|k| &k.source == source && k.fingerprint != fingerprint)
         .map(|k| k.fingerprint)
         .collect();
     Ok(KeyOutcome {
@@ -316,10 +317,7 @@ async fn keep_key(
 pub async fn plan(settings: &Settings, store: Option<&Store>, reg: &Registration) -> anyhow::Result<Vec<PlanItem>> {
     let t = target(settings, reg)?;
     let stored = match store {
-        Some(s) => s
-            .provider_webhooks(Some(t.tenant.id.as_str()))
-            .await
-            .unwrap_or_default(),
+        Some(s) => s.provider_webhooks(Some(&t.tenant.id)).await.unwrap_or_default(),
         None => Vec::new(),
     };
     let mut plan = vec![PlanItem::Request(
@@ -327,7 +325,7 @@ pub async fn plan(settings: &Settings, store: Option<&Store>, reg: &Registration
     )];
     let mut listed = false;
     for event_type in &t.event_types {
-        let known = recorded_id(&stored, t.source.id.as_str(), event_type);
+        let known = recorded_id(&stored, &t.source.id, event_type);
         let mut step = decide(event_type, &t.url, reg.mode, known, None);
         if step == Step::List {
             if !listed {

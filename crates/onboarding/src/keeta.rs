@@ -123,8 +123,8 @@ pub async fn register(settings: &Settings, store: &Store, reg: &Registration) ->
             })?;
         store
             .upsert_provider_webhook(&NewProviderWebhook {
-                tenant: t.tenant.id.as_str(),
-                source: t.source.id.as_str(),
+                tenant: &t.tenant.id,
+                source: &t.source.id,
                 provider: PROVIDER,
                 event: &event.to_string(),
                 is_test: reg.test,

@@ -82,7 +82,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 }
 
 /// `register list`: registrations and keys as a table.
-pub async fn list(store: &Store, tenant: Option<&str>) -> anyhow::Result<String> {
+pub async fn list(store: &Store, tenant: Option<&hookgate_core::TenantId>) -> anyhow::Result<String> {
     let hooks = store.provider_webhooks(tenant).await?;
     let keys = store.provider_keys(tenant, true).await?;
     let mut out = String::new();
@@ -98,8 +98,8 @@ pub async fn list(store: &Store, tenant: Option<&str>) -> anyhow::Result<String>
             let _ = writeln!(
                 out,
                 "{:<12} {:<14} {:<6} {:<26} {:<5} {:<34} {:<12} {:<20} {}",
-                h.tenant,
-                h.source,
+                h.tenant.as_str(),
+                h.source.as_str(),
                 h.provider,
                 h.event,
                 if h.is_test { "yes" } else { "no" },
@@ -124,8 +124,8 @@ pub async fn list(store: &Store, tenant: Option<&str>) -> anyhow::Result<String>
             let _ = writeln!(
                 out,
                 "{:<12} {:<14} {:<17} {:<34} {:<20} {state}",
-                k.tenant,
-                k.source,
+                k.tenant.as_str(),
+                k.source.as_str(),
                 k.fingerprint,
                 k.remote_id.as_deref().unwrap_or("-"),
                 k.added_at.format("%Y-%m-%d %H:%M:%S")

@@ -16,6 +16,9 @@ pub enum StoreError {
     /// The group commit this request was part of failed.
     #[error("the group commit failed")]
     Batch(#[source] std::sync::Arc<StoreError>),
+    /// A stored value this build cannot read (written by another version).
+    #[error("unreadable stored value: {0}")]
+    Corrupt(String),
     /// The group-commit writers have stopped (shutdown).
     #[error("the database writers have stopped")]
     WriterStopped,

@@ -1,6 +1,7 @@
 //! Published events: the audit trail, and the dedupe fallback when Redis is down.
 
 use crate::{Store, StoreError};
+use hookgate_core::TenantId;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
@@ -10,7 +11,7 @@ pub struct EventRecord {
     /// Event id.
     pub event_id: Uuid,
     /// Tenant.
-    pub tenant: String,
+    pub tenant: TenantId,
     /// Business idempotency key.
     pub idempotency_key: String,
     /// Notification it came from.
@@ -44,7 +45,7 @@ impl Store {
                ON CONFLICT DO NOTHING
                RETURNING event_id"#,
             e.event_id,
-            e.tenant,
+            e.tenant.as_str(),
             e.idempotency_key,
             e.notification_id,
             e.event_type,
@@ -57,7 +58,7 @@ impl Store {
         }
         let holder = sqlx::query_scalar!(
             "SELECT event_id FROM events WHERE tenant = $1 AND idempotency_key = $2",
-            e.tenant,
+            e.tenant.as_str(),
             e.idempotency_key
         )
         .fetch_optional(self.pool())
@@ -86,7 +87,7 @@ pub(crate) async fn record_published(
     events: &[EventRecord],
 ) -> Result<(), StoreError> {
     let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-    let tenants: Vec<String> = events.iter().map(|e| e.tenant.clone()).collect();
+    let tenants: Vec<String> = events.iter().map(|e| e.tenant.as_str().to_owned()).collect();
     let keys: Vec<String> = events.iter().map(|e| e.idempotency_key.clone()).collect();
     let notifications: Vec<i64> = events.iter().map(|e| e.notification_id).collect();
     let types: Vec<String> = events.iter().map(|e| e.event_type.clone()).collect();

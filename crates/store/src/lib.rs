@@ -16,7 +16,7 @@ mod writer;
 pub use error::StoreError;
 pub use events::{EventRecord, Reservation};
 pub use notifications::{InsertOutcome, StoredNotification};
-pub use outbox::{ChangeListener, Claimed, OutboxRow, OutboxStats};
+pub use outbox::{ChangeListener, Claimed, OutboxRow, OutboxStats, OutboxStatus};
 pub use providers::{NewProviderWebhook, ProviderKey, ProviderWebhook};
 pub use rejections::{Rejection, StoredRejection};
 pub use writer::GroupWriter;

@@ -2,7 +2,7 @@
 
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use hookgate_core::RawNotification;
+use hookgate_core::{RawNotification, SourceId, TenantId};
 use hookgate_providers::Admitted;
 
 /// What storing a verified notification did.
@@ -28,10 +28,10 @@ pub struct StoredNotification {
     /// Id.
     pub id: i64,
     /// Tenant.
-    pub tenant: String,
+    pub tenant: TenantId,
     /// Source.
-    pub source: String,
-    /// Kind.
+    pub source: SourceId,
+    /// Kind, as stored (a build may not know every stored kind).
     pub kind: String,
     /// Delivery key.
     pub delivery_key: String,
@@ -167,29 +167,43 @@ impl Store {
     #[cfg(feature = "test-support")]
     pub async fn notification_by_key(
         &self,
-        tenant: &str,
-        source: &str,
+        tenant: &TenantId,
+        source: &SourceId,
         delivery_key: &str,
     ) -> Result<Option<StoredNotification>, StoreError> {
-        Ok(sqlx::query_as!(
-            StoredNotification,
+        let row = sqlx::query!(
             r#"SELECT id, tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
                       delivery_count, signature_recipe, verified, traceparent
                FROM notifications WHERE tenant = $1 AND source = $2 AND delivery_key = $3"#,
-            tenant,
-            source,
+            tenant.as_str(),
+            source.as_str(),
             delivery_key
         )
         .fetch_optional(self.pool())
-        .await?)
+        .await?;
+        Ok(row.map(|n| StoredNotification {
+            id: n.id,
+            tenant: TenantId::from_stored(n.tenant),
+            source: SourceId::from_stored(n.source),
+            kind: n.kind,
+            delivery_key: n.delivery_key,
+            body: n.body,
+            headers: n.headers,
+            remote_addr: n.remote_addr,
+            received_at: n.received_at,
+            delivery_count: n.delivery_count,
+            signature_recipe: n.signature_recipe,
+            verified: n.verified,
+            traceparent: n.traceparent,
+        }))
     }
 
     /// Number of notifications of a tenant.
     #[cfg(feature = "test-support")]
-    pub async fn count_notifications(&self, tenant: &str) -> Result<i64, StoreError> {
+    pub async fn count_notifications(&self, tenant: &TenantId) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT count(*) AS "n!" FROM notifications WHERE tenant = $1"#,
-            tenant
+            tenant.as_str()
         )
         .fetch_one(self.pool())
         .await?)

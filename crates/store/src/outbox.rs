@@ -2,6 +2,7 @@
 
 use crate::{EventRecord, Store, StoreError};
 use chrono::{DateTime, Utc};
+use hookgate_core::{SourceId, TenantId};
 use sqlx::postgres::PgListener;
 use std::time::Duration;
 use uuid::Uuid;
@@ -15,10 +16,10 @@ pub struct Claimed {
     /// Notification id.
     pub notification_id: i64,
     /// Tenant.
-    pub tenant: String,
+    pub tenant: TenantId,
     /// Source.
-    pub source: String,
-    /// Kind.
+    pub source: SourceId,
+    /// Kind, as stored (a build may not know every stored kind).
     pub kind: String,
     /// Delivery key it was stored under.
     pub delivery_key: String,
@@ -42,12 +43,47 @@ const CLAIM_LOCK: i64 = 0x686f_6f6b_6761_7465;
 pub struct OutboxRow {
     /// Notification id.
     pub notification_id: i64,
-    /// `pending`, `published` or `parked`.
-    pub status: String,
+    /// Where the row is.
+    pub status: OutboxStatus,
     /// Attempts so far.
     pub attempts: i32,
     /// Last failure.
     pub last_error: Option<String>,
+}
+
+/// Where an outbox row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxStatus {
+    /// Waiting to be published (possibly leased or waiting for a retry).
+    Pending,
+    /// Every event confirmed by the broker.
+    Published,
+    /// Given up on: waits for an operator.
+    Parked,
+}
+
+impl OutboxStatus {
+    /// The status as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Published => "published",
+            OutboxStatus::Parked => "parked",
+        }
+    }
+
+    /// A stored status (`None`: a value this build does not know).
+    pub fn from_stored(value: &str) -> Option<OutboxStatus> {
+        [OutboxStatus::Pending, OutboxStatus::Published, OutboxStatus::Parked]
+            .into_iter()
+            .find(|s| s.as_str() == value)
+    }
+}
+
+impl std::fmt::Display for OutboxStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Outbox depth for metrics.
@@ -135,8 +171,8 @@ impl Store {
                 let (attempts, ordering_key) = claims.get(&n.id)?.clone();
                 Some(Claimed {
                     notification_id: n.id,
-                    tenant: n.tenant,
-                    source: n.source,
+                    tenant: TenantId::from_stored(n.tenant),
+                    source: SourceId::from_stored(n.source),
                     kind: n.kind,
                     delivery_key: n.delivery_key,
                     body: n.body,
@@ -218,13 +254,23 @@ impl Store {
     /// Reads one outbox row.
     #[cfg(feature = "test-support")]
     pub async fn outbox_row(&self, notification_id: i64) -> Result<Option<OutboxRow>, StoreError> {
-        Ok(sqlx::query_as!(
-            OutboxRow,
+        let row = sqlx::query!(
             "SELECT notification_id, status, attempts, last_error FROM outbox WHERE notification_id = $1",
             notification_id
         )
         .fetch_optional(self.pool())
-        .await?)
+        .await?;
+        row.map(|r| {
+            let status = OutboxStatus::from_stored(&r.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("outbox status {:?}", r.status)))?;
+            Ok(OutboxRow {
+                notification_id: r.notification_id,
+                status,
+                attempts: r.attempts,
+                last_error: r.last_error,
+            })
+        })
+        .transpose()
     }
 
     /// Pending and parked counts, and the age of the oldest pending row.

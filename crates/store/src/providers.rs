@@ -3,14 +3,15 @@
 
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use hookgate_core::{SourceId, TenantId};
 
 /// One registration at a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderWebhook {
     /// Tenant id.
-    pub tenant: String,
+    pub tenant: TenantId,
     /// Source id.
-    pub source: String,
+    pub source: SourceId,
     /// `bh` or `keeta`.
     pub provider: String,
     /// BH `eventType` or Keeta `eventId`.
@@ -35,9 +36,9 @@ pub struct ProviderWebhook {
 #[derive(Debug, Clone)]
 pub struct NewProviderWebhook<'a> {
     /// Tenant id.
-    pub tenant: &'a str,
+    pub tenant: &'a TenantId,
     /// Source id.
-    pub source: &'a str,
+    pub source: &'a SourceId,
     /// `bh` or `keeta`.
     pub provider: &'a str,
     /// BH `eventType` or Keeta `eventId`.
@@ -58,9 +59,9 @@ pub struct NewProviderWebhook<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderKey {
     /// Tenant id.
-    pub tenant: String,
+    pub tenant: TenantId,
     /// Source id.
-    pub source: String,
+    pub source: SourceId,
     /// Short hash naming the key.
     pub fingerprint: String,
     /// Base64 DER SPKI.
@@ -82,8 +83,8 @@ impl Store {
                ON CONFLICT (tenant, source, provider, event, is_test) DO UPDATE
                SET remote_id = EXCLUDED.remote_id, url = EXCLUDED.url, status = EXCLUDED.status,
                    public_key = EXCLUDED.public_key, updated_at = now()"#,
-            w.tenant,
-            w.source,
+            w.tenant.as_str(),
+            w.source.as_str(),
             w.provider,
             w.event,
             w.is_test,
@@ -98,24 +99,39 @@ impl Store {
     }
 
     /// Registrations, optionally of one tenant, ordered by tenant, source, provider, event.
-    pub async fn provider_webhooks(&self, tenant: Option<&str>) -> Result<Vec<ProviderWebhook>, StoreError> {
-        Ok(sqlx::query_as!(
-            ProviderWebhook,
+    pub async fn provider_webhooks(&self, tenant: Option<&TenantId>) -> Result<Vec<ProviderWebhook>, StoreError> {
+        let rows = sqlx::query!(
             r#"SELECT tenant, source, provider, event, is_test, remote_id, url, status, public_key, registered_at, updated_at
                FROM provider_webhooks WHERE $1::text IS NULL OR tenant = $1
                ORDER BY tenant, source, provider, event, is_test"#,
-            tenant
+            tenant.map(TenantId::as_str)
         )
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ProviderWebhook {
+                tenant: TenantId::from_stored(r.tenant),
+                source: SourceId::from_stored(r.source),
+                provider: r.provider,
+                event: r.event,
+                is_test: r.is_test,
+                remote_id: r.remote_id,
+                url: r.url,
+                status: r.status,
+                public_key: r.public_key,
+                registered_at: r.registered_at,
+                updated_at: r.updated_at,
+            })
+            .collect())
     }
 
     /// Adds a key unless it is already there; a removed key comes back.
     /// Returns true when the key was not active before.
     pub async fn add_provider_key(
         &self,
-        tenant: &str,
-        source: &str,
+        tenant: &TenantId,
+        source: &SourceId,
         fingerprint: &str,
         public_key: &str,
         remote_id: Option<&str>,
@@ -123,8 +139,8 @@ impl Store {
         let previous = sqlx::query_scalar!(
             r#"SELECT removed_at IS NULL AS "active!" FROM provider_keys
                WHERE tenant = $1 AND source = $2 AND fingerprint = $3"#,
-            tenant,
-            source,
+            tenant.as_str(),
+            source.as_str(),
             fingerprint
         )
         .fetch_optional(self.pool())
@@ -134,8 +150,8 @@ impl Store {
                VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (tenant, source, fingerprint) DO UPDATE
                SET removed_at = NULL, remote_id = COALESCE(EXCLUDED.remote_id, provider_keys.remote_id)"#,
-            tenant,
-            source,
+            tenant.as_str(),
+            source.as_str(),
             fingerprint,
             public_key,
             remote_id
@@ -148,29 +164,45 @@ impl Store {
     /// Keys, optionally of one tenant; removed ones only when asked.
     pub async fn provider_keys(
         &self,
-        tenant: Option<&str>,
+        tenant: Option<&TenantId>,
         include_removed: bool,
     ) -> Result<Vec<ProviderKey>, StoreError> {
-        Ok(sqlx::query_as!(
-            ProviderKey,
+        let rows = sqlx::query!(
             r#"SELECT tenant, source, fingerprint, public_key, remote_id, added_at, removed_at
                FROM provider_keys
                WHERE ($1::text IS NULL OR tenant = $1) AND ($2 OR removed_at IS NULL)
                ORDER BY tenant, source, added_at, fingerprint"#,
-            tenant,
+            tenant.map(TenantId::as_str),
             include_removed
         )
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ProviderKey {
+                tenant: TenantId::from_stored(r.tenant),
+                source: SourceId::from_stored(r.source),
+                fingerprint: r.fingerprint,
+                public_key: r.public_key,
+                remote_id: r.remote_id,
+                added_at: r.added_at,
+                removed_at: r.removed_at,
+            })
+            .collect())
     }
 
     /// Stops accepting a key; true when an active key was removed.
-    pub async fn remove_provider_key(&self, tenant: &str, source: &str, fingerprint: &str) -> Result<bool, StoreError> {
+    pub async fn remove_provider_key(
+        &self,
+        tenant: &TenantId,
+        source: &SourceId,
+        fingerprint: &str,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query!(
             r#"UPDATE provider_keys SET removed_at = now()
                WHERE tenant = $1 AND source = $2 AND fingerprint = $3 AND removed_at IS NULL"#,
-            tenant,
-            source,
+            tenant.as_str(),
+            source.as_str(),
             fingerprint
         )
         .execute(self.pool())

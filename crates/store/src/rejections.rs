@@ -2,7 +2,7 @@
 
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use hookgate_core::Header;
+use hookgate_core::{Header, SourceId, TenantId};
 
 /// Longest body prefix kept for a rejected request.
 pub const BODY_PREFIX_MAX: usize = 4096;
@@ -11,9 +11,9 @@ pub const BODY_PREFIX_MAX: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct Rejection<'a> {
     /// Tenant segment when it named a known tenant.
-    pub tenant: Option<&'a str>,
+    pub tenant: Option<&'a TenantId>,
     /// Source segment when it named a known source.
-    pub source: Option<&'a str>,
+    pub source: Option<&'a SourceId>,
     /// Machine-readable reason (metric label), e.g. `bad_signature`.
     pub reason: &'a str,
     /// Human-readable detail.
@@ -34,7 +34,7 @@ pub struct Rejection<'a> {
 #[derive(Debug, Clone)]
 pub struct StoredRejection {
     /// Tenant, when the request named a known one.
-    pub tenant: Option<String>,
+    pub tenant: Option<TenantId>,
     /// Headers as stored (credential values redacted).
     pub headers: serde_json::Value,
     /// Reason.
@@ -60,8 +60,8 @@ impl Store {
         sqlx::query!(
             r#"INSERT INTO rejections (tenant, source, reason, detail, http_status, remote_addr, headers, body_prefix, body_size)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
-            r.tenant,
-            r.source,
+            r.tenant.map(TenantId::as_str),
+            r.source.map(SourceId::as_str),
             r.reason,
             detail.as_ref(),
             i32::from(r.http_status),
@@ -77,14 +77,26 @@ impl Store {
 
     /// Rejections of a tenant (or of unknown tenants when `None`), newest first.
     #[cfg(feature = "test-support")]
-    pub async fn rejections(&self, tenant: Option<&str>) -> Result<Vec<StoredRejection>, StoreError> {
-        Ok(sqlx::query_as!(
-            StoredRejection,
+    pub async fn rejections(&self, tenant: Option<&TenantId>) -> Result<Vec<StoredRejection>, StoreError> {
+        let rows = sqlx::query!(
             r#"SELECT tenant, headers, reason, detail, http_status, body_size, body_prefix, received_at FROM rejections
                WHERE tenant IS NOT DISTINCT FROM $1 ORDER BY id DESC LIMIT 1000"#,
-            tenant
+            tenant.map(TenantId::as_str)
         )
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| StoredRejection {
+                tenant: r.tenant.map(TenantId::from_stored),
+                headers: r.headers,
+                reason: r.reason,
+                detail: r.detail,
+                http_status: r.http_status,
+                body_size: r.body_size,
+                body_prefix: r.body_prefix,
+                received_at: r.received_at,
+            })
+            .collect())
     }
 }

@@ -245,6 +245,11 @@ impl TestEnv {
             .unwrap_or_default()
     }
 
+    /// The tenant's id, typed (for store calls).
+    pub fn tenant_id(&self) -> TenantId {
+        id(&self.tenant)
+    }
+
     /// A signed Keeta webhook body for `event_id`; returns (body, messageId).
     pub fn keeta_webhook(&self, event_id: i64, seq: u64) -> (Vec<u8>, String) {
         let now_ms = 1_795_000_000_000 + seq as i64;
@@ -518,7 +523,7 @@ impl TestGateway {
     /// The stored notification of a delivery; panics when it was not stored.
     pub async fn stored(&self, tenant: &str, source: &str, delivery_key: &str) -> hookgate_store::StoredNotification {
         self.store
-            .notification_by_key(tenant, source, delivery_key)
+            .notification_by_key(&id(tenant), &id(source), delivery_key)
             .await
             .unwrap_or_else(|e| panic!("{e}"))
             .unwrap_or_else(|| panic!("{tenant}/{source}/{delivery_key} was not stored"))
@@ -601,4 +606,9 @@ pub fn http() -> reqwest::Client {
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Parses a tenant or source id of a test (panics on an invalid one).
+pub fn id<T: TryFrom<String, Error = hookgate_core::IdError>>(value: &str) -> T {
+    T::try_from(value.to_owned()).unwrap_or_else(|e| panic!("{e}"))
 }
