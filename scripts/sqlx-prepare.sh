@@ -11,6 +11,6 @@ rm -rf .sqlx && mkdir -p .sqlx
 # The sqlx macros write one JSON file per query into SQLX_OFFLINE_DIR when they
 # run online; touching the store crate makes them run again.
 touch crates/store/src/lib.rs
-SQLX_OFFLINE=false DATABASE_URL="${admin%/*}/$db" SQLX_OFFLINE_DIR="$PWD/.sqlx" cargo check -p hookgate-store --all-targets
+SQLX_OFFLINE=false DATABASE_URL="${admin%/*}/$db" SQLX_OFFLINE_DIR="$PWD/.sqlx" cargo check -p hookgate-store --all-targets --features test-support
 psql "$admin" -qc "DROP DATABASE $db"
 echo "wrote $(ls .sqlx | wc -l) query files to .sqlx/"
