@@ -2,7 +2,7 @@
 //! it: the [`Provider`] (one per source kind, in the table of `lib.rs`) and
 //! the [`SourceSettings`] of one configured source.
 
-use crate::inspect::{Headers, Inspected, Refusal, Request};
+use crate::inspect::{Headers, Inspected, Keys, Refusal, Request};
 use crate::sample::{Sample, SampleContext, SampleError};
 use crate::{Ack, Input, NormalizeError, Options};
 use hookgate_core::{DeliveryKey, Secret, SecretRef, SourceKind};
@@ -40,9 +40,17 @@ pub trait Provider: Debug + Send + Sync {
     /// A failure answer shaped as the provider expects.
     fn failure(&self, status: u16, message: &str) -> Ack;
 
+    /// The delivery key and the event's subject, from one parse of the
+    /// body: what ingress stores with the request before its commit. The
+    /// subject is the one [`Provider::normalize`] names whenever that
+    /// succeeds (checked over every fixture and by the fuzzer).
+    fn keys(&self, body: &[u8], headers: &dyn Headers) -> Result<Keys, NormalizeError>;
+
     /// The delivery key of a request: the provider's per-delivery id or
     /// business key where it has one (PROVIDERS.md), else SHA-256 of the body.
-    fn delivery_key(&self, body: &[u8], headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError>;
+    fn delivery_key(&self, body: &[u8], headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError> {
+        self.keys(body, headers).map(|k| k.delivery_key)
+    }
 
     /// Maps a stored notification of this kind to its canonical events.
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError>;

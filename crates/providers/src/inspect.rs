@@ -307,22 +307,38 @@ pub(crate) fn conclude(delivery: Delivery, signature: Result<SignatureCheck, Ref
     }
 }
 
-/// The keys of a delivery of `provider` read the plain way: the provider's
-/// delivery key, and the ordering key of its normalized first event.
-pub(crate) fn keys_by_normalizing(
+/// What a provider reads from one parse of a request's body: its delivery
+/// key and the subject of the event it will become.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    /// The provider's per-delivery id, or the body hash.
+    pub delivery_key: DeliveryKey,
+    /// The subject normalization names (`order/553440887574627`); `None`
+    /// when the payload will not normalize.
+    pub subject: Option<String>,
+}
+
+impl Keys {
+    /// The delivery of `tenant`'s request: the subject becomes its ordering key.
+    pub fn delivery(self, tenant: &str) -> Delivery {
+        Delivery {
+            ordering_key: self.subject.map(|s| crate::ordering_key_of(tenant, &s)),
+            delivery_key: self.delivery_key,
+        }
+    }
+}
+
+/// The delivery of a request from its provider's [`Keys`] (a body the
+/// provider cannot read is a bad request).
+pub(crate) fn delivery_of(
     provider: &dyn crate::Provider,
     request: &Request<'_>,
     body: &[u8],
-    options: crate::Options,
 ) -> Result<Delivery, Refusal> {
-    let delivery_key = provider
-        .delivery_key(body, request.headers)
-        .map_err(|e| Refusal::from_error(RefusalReason::BadRequest, &e))?;
-    let ordering_key = crate::ordering_key(request.tenant, provider.kind(), body, delivery_key.as_str(), options);
-    Ok(Delivery {
-        delivery_key,
-        ordering_key,
-    })
+    provider
+        .keys(body, request.headers)
+        .map(|k| k.delivery(request.tenant))
+        .map_err(|e| Refusal::from_error(RefusalReason::BadRequest, &e))
 }
 
 /// A delivery key from a provider's key text (the body hash when it cannot be one).

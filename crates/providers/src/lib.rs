@@ -26,7 +26,7 @@ pub use contract::{Provider, Resolver, SettingsContext, SettingsError, SourceSet
 pub use event::*;
 pub(crate) use event::{parse_body, raw_body, type_word, Mapped};
 pub use inspect::{
-    Ack, Admitted, Authenticated, Delivery, Headers, Inspected, Refusal, RefusalReason, RegisteredKey, Request,
+    Ack, Admitted, Authenticated, Delivery, Headers, Inspected, Keys, Refusal, RefusalReason, RegisteredKey, Request,
     Unverified,
 };
 pub use money::{money_from_decimal, money_from_minor};

@@ -136,29 +136,37 @@ fn standard_webhooks_fixtures() {
     check(hookgate_providers::standard_webhooks::KIND);
 }
 
-/// Every Keeta fixture: the ordering key ingress reads from its one parse of
-/// the body is the key normalization names.
+/// Every fixture of every kind: the subject ingress reads from its one
+/// parse of the body (`Provider::keys`) is the subject normalization names,
+/// whenever normalization names one.
 #[test]
-fn keeta_fast_ordering_keys_match_normalization() {
-    use hookgate_providers::keeta;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keeta");
+fn ingress_subjects_match_normalization_for_every_fixture() {
+    let header: Vec<(String, String)> = vec![("webhook-id".into(), "msg_2xK4fixture".into())];
     let mut compared = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.to_string_lossy().into_owned();
-        if !name.ends_with(".json") || name.ends_with(".expected.json") {
-            continue;
+    for provider in hookgate_providers::PROVIDERS {
+        let kind = provider.kind();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind.as_str());
+        let mut per_kind = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.to_string_lossy().into_owned();
+            if !name.ends_with(".json") || name.ends_with(".expected.json") {
+                continue;
+            }
+            let body = std::fs::read(&path).unwrap();
+            let Ok(keys) = provider.keys(&body, &header) else {
+                continue;
+            };
+            let options = Options::default();
+            let reference = hookgate_providers::ordering_key("t", kind, &body, keys.delivery_key.as_str(), options);
+            if reference.is_some() {
+                let fast = keys.delivery("t").ordering_key;
+                assert_eq!(fast, reference, "{name}");
+                per_kind += 1;
+            }
         }
-        let body = std::fs::read(&path).unwrap();
-        let reference = hookgate_providers::ordering_key("t", keeta::KIND, &body, "d", Options::default());
-        let fast = keeta::Envelope::parse(&body)
-            .ok()
-            .and_then(|e| keeta::subject(&e))
-            .map(|s| hookgate_providers::ordering_key_of("t", &s));
-        if reference.is_some() {
-            assert_eq!(fast, reference, "{name}");
-            compared += 1;
-        }
+        assert!(per_kind >= 2, "{kind}: only {per_kind} fixtures compared");
+        compared += per_kind;
     }
-    assert!(compared >= 10, "only {compared} fixtures compared");
+    assert!(compared >= 39, "only {compared} fixtures compared");
 }

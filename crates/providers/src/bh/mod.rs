@@ -11,12 +11,11 @@ pub use normalize::*;
 
 use crate::contract::{Provider, SettingsContext, SettingsError, SourceSettings};
 use crate::inspect::{
-    conclude, delivery_key_or_hash, keys_by_normalizing, Ack, Headers, Inspected, Refusal, RefusalReason,
-    RegisteredKey, Request,
+    conclude, delivery_of, Ack, Headers, Inspected, Keys, Refusal, RefusalReason, RegisteredKey, Request,
 };
 use crate::sample::{Sample, SampleContext, SampleError};
 use crate::{Input, NormalizeError};
-use hookgate_core::{DeliveryKey, SignatureCheck, SourceKind};
+use hookgate_core::{SignatureCheck, SourceKind};
 use hookgate_proto::CanonicalEvent;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -94,8 +93,8 @@ impl Provider for Bh {
         Ack::json(status, r#"{"callbackStatus":"FAIL"}"#)
     }
 
-    fn delivery_key(&self, body: &[u8], _headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError> {
-        Ok(delivery_key_or_hash(normalize::delivery_key(body)?, body))
+    fn keys(&self, body: &[u8], _headers: &dyn Headers) -> Result<Keys, NormalizeError> {
+        normalize::keys(body)
     }
 
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
@@ -121,7 +120,7 @@ impl SourceSettings for Settings {
     }
 
     fn inspect(&self, request: &Request<'_>, body: &[u8]) -> Result<Inspected, Refusal> {
-        let delivery = keys_by_normalizing(&Bh, request, body, self.options())?;
+        let delivery = delivery_of(&Bh, request, body)?;
         let check = verify(request.header("signature"), body, &self.public_keys, request.registered);
         Ok(conclude(delivery, check))
     }

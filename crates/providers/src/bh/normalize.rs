@@ -3,6 +3,7 @@
 //! idempotency keys are business keys; amounts arrive as strings or numbers
 //! and are kept as exact decimals.
 
+use crate::inspect::{delivery_key_or_hash, Keys};
 use crate::value::{Decimal, Int, Text};
 use crate::{body_hash, money_from_decimal, parse_body, raw_body, Input, Mapped, NormalizeError};
 use hookgate_proto::v1::{self, event::Data};
@@ -42,18 +43,44 @@ fn business(b: &Body) -> Option<(&str, &str, &str)> {
 
 /// `eventType:id:status[:updateTime]`; SHA-256 of the body when the payload
 /// has no business key (e.g. MERCHANT_TRADE_WEBHOOK).
-pub fn delivery_key(body: &[u8]) -> Result<String, NormalizeError> {
-    let b: Body = parse_body(body)?;
+fn delivery_key_of(b: &Body, body: &[u8]) -> Result<String, NormalizeError> {
     if b.event_type.as_deref().is_none_or(str::is_empty) {
         return Err(NormalizeError::MissingField("eventType"));
     }
-    Ok(match business(&b) {
+    Ok(match business(b) {
         Some((event, id, status)) => match text(&b.update_time) {
             Some(t) => format!("{event}:{id}:{status}:{t}"),
             None => format!("{event}:{id}:{status}"),
         },
         None => body_hash(body),
     })
+}
+
+/// The subject of a push (`ramp-order/<orderId>`, ...); `message/<delivery
+/// key>` for a push without an id. `None` for a typed push without an id or
+/// a status (normalization refuses it). The one definition normalization
+/// and ingress share.
+fn subject_of(b: &Body, delivery_key: &str) -> Option<String> {
+    let id = text(&b.order_id).or(text(&b.tx_id)).unwrap_or_default();
+    let status = text(&b.order_status).or(text(&b.status)).unwrap_or_default();
+    let prefix = match b.event_type.as_deref().unwrap_or_default() {
+        "ORDER_WEBHOOK" => "ramp-order",
+        "GLOBAL_PAYMENT_WEBHOOK" => "global-payment",
+        "FUNDING_WEBHOOK" => "funding",
+        "STABLE_COIN_PAYMENT_WEBHOOK" => "stablecoin-payment",
+        "ON_RAMP_WITHDRAW_WEBHOOK" => "withdrawal",
+        "MERCHANT_TRADE_WEBHOOK" if !id.is_empty() => return Some(format!("merchant-trade/{id}")),
+        _ => return Some(format!("message/{delivery_key}")),
+    };
+    (!id.is_empty() && !status.is_empty()).then(|| format!("{prefix}/{id}"))
+}
+
+/// The delivery key and subject of a push, from one parse of its body.
+pub fn keys(body: &[u8]) -> Result<Keys, NormalizeError> {
+    let b: Body = parse_body(body)?;
+    let delivery_key = delivery_key_or_hash(delivery_key_of(&b, body)?, body);
+    let subject = subject_of(&b, delivery_key.as_str());
+    Ok(Keys { delivery_key, subject })
 }
 
 fn ramp_status(code: &str) -> &'static str {
@@ -238,6 +265,7 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
     let id = text(&b.order_id).or(text(&b.tx_id)).unwrap_or_default().to_owned();
     let status = text(&b.order_status).or(text(&b.status)).unwrap_or_default().to_owned();
     let hash_key = || format!("bh:{event}:{}", body_hash(input.body));
+    let subject = subject_of(&b, input.delivery_key).unwrap_or_default();
     let (kind, subject, occurred_at, data) = match event.as_str() {
         "ORDER_WEBHOOK" => {
             let o: Order = payload(input.body, &event)?;
@@ -258,12 +286,7 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
                 created_at: ms(o.create_time),
                 updated_at: ms(o.update_time),
             });
-            (
-                "ramp_order.status_changed",
-                format!("ramp-order/{id}"),
-                ms(o.update_time),
-                data,
-            )
+            ("ramp_order.status_changed", subject, ms(o.update_time), data)
         }
         "GLOBAL_PAYMENT_WEBHOOK" => {
             let g: Global = payload(input.body, &event)?;
@@ -283,12 +306,7 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
                 created_at: ms(g.create_time),
                 updated_at: ms(g.update_time),
             });
-            (
-                "global_payment.status_changed",
-                format!("global-payment/{id}"),
-                ms(g.update_time),
-                data,
-            )
+            ("global_payment.status_changed", subject, ms(g.update_time), data)
         }
         "FUNDING_WEBHOOK" => {
             let f: FundingBody = payload(input.body, &event)?;
@@ -313,12 +331,7 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
                 created_at: ms(f.create_time),
                 updated_at: ms(f.update_time),
             });
-            (
-                "funding.status_changed",
-                format!("funding/{id}"),
-                ms(f.update_time),
-                data,
-            )
+            ("funding.status_changed", subject, ms(f.update_time), data)
         }
         "STABLE_COIN_PAYMENT_WEBHOOK" => {
             let p: Stablecoin = payload(input.body, &event)?;
@@ -342,7 +355,7 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
             });
             (
                 "stablecoin_payment.status_changed",
-                format!("stablecoin-payment/{id}"),
+                subject,
                 ms(p.confirm_time).or(ms(p.create_time)),
                 data,
             )
@@ -360,23 +373,14 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
                 reason: w.reason.filter(|r| !r.is_empty()),
                 time: ms(w.timestamp),
             });
-            (
-                "withdrawal.status_changed",
-                format!("withdrawal/{id}"),
-                ms(w.timestamp),
-                data,
-            )
+            ("withdrawal.status_changed", subject, ms(w.timestamp), data)
         }
         "MERCHANT_TRADE_WEBHOOK" => {
             // No payload is documented (PROVIDERS.md open question 23): carried raw.
             let mapped = Mapped {
                 kind: "merchant_trade.received".into(),
                 provider_event_type: event.clone(),
-                subject: if id.is_empty() {
-                    format!("message/{}", input.delivery_key)
-                } else {
-                    format!("merchant-trade/{id}")
-                },
+                subject,
                 idempotency_key: key.unwrap_or_else(hash_key),
                 occurred_at: None,
                 data: None,
@@ -387,7 +391,7 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
             let mapped = Mapped {
                 kind: "unknown".into(),
                 provider_event_type: event.clone(),
-                subject: format!("message/{}", input.delivery_key),
+                subject,
                 idempotency_key: hash_key(),
                 occurred_at: None,
                 data: None,

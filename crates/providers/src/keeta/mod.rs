@@ -9,10 +9,10 @@ pub mod signature;
 pub use normalize::*;
 
 use crate::contract::{Provider, SettingsContext, SettingsError, SourceSettings};
-use crate::inspect::{conclude, matched, Ack, Delivery, Headers, Inspected, Refusal, RefusalReason, Request};
+use crate::inspect::{conclude, matched, Ack, Headers, Inspected, Keys, Refusal, RefusalReason, Request};
 use crate::sample::{Sample, SampleContext, SampleError};
 use crate::{Input, NormalizeError};
-use hookgate_core::{DeliveryKey, Secret, SecretRef, SignatureCheck, SourceKind};
+use hookgate_core::{Secret, SecretRef, SignatureCheck, SourceKind};
 use hookgate_proto::CanonicalEvent;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -85,8 +85,12 @@ impl Provider for Keeta {
         normalize::normalize(input)
     }
 
-    fn delivery_key(&self, body: &[u8], _headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError> {
-        Envelope::parse(body).map(|e| e.delivery_key(body))
+    fn keys(&self, body: &[u8], _headers: &dyn Headers) -> Result<Keys, NormalizeError> {
+        let envelope = Envelope::parse(body)?;
+        Ok(Keys {
+            delivery_key: envelope.delivery_key(body),
+            subject: subject(&envelope),
+        })
     }
 
     fn sample_events(&self) -> &'static [&'static str] {
@@ -124,10 +128,11 @@ impl SourceSettings for Settings {
         };
         let envelope =
             Envelope::from_fields(&fields).map_err(|e| Refusal::from_error(RefusalReason::BadRequest, &e))?;
-        let delivery = Delivery {
+        let delivery = Keys {
             delivery_key: envelope.delivery_key(body),
-            ordering_key: subject(&envelope).map(|s| crate::ordering_key_of(request.tenant, &s)),
-        };
+            subject: subject(&envelope),
+        }
+        .delivery(request.tenant);
         Ok(conclude(delivery, self.verify(request, &fields, &envelope, body.len())))
     }
 

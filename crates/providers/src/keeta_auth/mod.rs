@@ -9,13 +9,10 @@ pub mod signature;
 pub use normalize::*;
 
 use crate::contract::{Provider, SettingsContext, SettingsError, SourceSettings};
-use crate::inspect::{
-    conclude, delivery_key_or_hash, keys_by_normalizing, matched, Ack, Headers, Inspected, Refusal, RefusalReason,
-    Request,
-};
+use crate::inspect::{conclude, matched, Ack, Headers, Inspected, Keys, Refusal, RefusalReason, Request};
 use crate::sample::{Sample, SampleContext, SampleError};
 use crate::{Input, NormalizeError};
-use hookgate_core::{DeliveryKey, Secret, SecretRef, SignatureCheck, SourceKind};
+use hookgate_core::{Secret, SecretRef, SignatureCheck, SourceKind};
 use hookgate_proto::CanonicalEvent;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -86,8 +83,8 @@ impl Provider for KeetaAuth {
         )
     }
 
-    fn delivery_key(&self, body: &[u8], _headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError> {
-        Ok(delivery_key_or_hash(normalize::delivery_key(body)?, body))
+    fn keys(&self, body: &[u8], _headers: &dyn Headers) -> Result<Keys, NormalizeError> {
+        normalize::read(body).map(|(keys, _)| keys)
     }
 
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
@@ -113,8 +110,13 @@ impl SourceSettings for Settings {
     }
 
     fn inspect(&self, request: &Request<'_>, body: &[u8]) -> Result<Inspected, Refusal> {
-        let delivery = keys_by_normalizing(&KeetaAuth, request, body, self.options())?;
-        Ok(conclude(delivery, self.verify(request, body)))
+        // One parse: the keys and the clientId.
+        let (keys, client_id) =
+            normalize::read(body).map_err(|e| Refusal::from_error(RefusalReason::BadRequest, &e))?;
+        Ok(conclude(
+            keys.delivery(request.tenant),
+            self.verify(request, client_id, body),
+        ))
     }
 
     fn callback_url(&self) -> Option<&str> {
@@ -140,9 +142,9 @@ impl SourceSettings for Settings {
 }
 
 impl Settings {
-    fn verify(&self, request: &Request<'_>, body: &[u8]) -> Result<SignatureCheck, Refusal> {
+    fn verify(&self, request: &Request<'_>, client_id: Option<i64>, body: &[u8]) -> Result<SignatureCheck, Refusal> {
         if let Some(expected) = self.client_id {
-            if client_id(body).is_some_and(|got| got != expected) {
+            if client_id.is_some_and(|got| got != expected) {
                 return Err(Refusal::new(
                     RefusalReason::AccountMismatch("client_id_mismatch"),
                     "clientId does not match this source",

@@ -1,6 +1,7 @@
 //! Keeta store authorizations 1301/1302 (seed 000): `{clientId, authId,
 //! opType, shopId, shopName, createTime}`; idempotency on `authId` + `opType`.
 
+use crate::inspect::{delivery_key_or_hash, Keys};
 use crate::value::{Int, Text};
 use crate::{parse_body, raw_body, Input, Mapped, NormalizeError};
 use hookgate_proto::v1::{self, event::Data};
@@ -33,15 +34,21 @@ fn parse(body: &[u8]) -> Result<(Body, String, i64), NormalizeError> {
 /// Provider family: first segment of routing keys (shared with `keeta`).
 pub const PROVIDER: &str = crate::keeta::PROVIDER;
 
-/// The `clientId` of a body, if it has one.
-pub fn client_id(body: &[u8]) -> Option<i64> {
-    parse_body::<Body>(body).ok()?.client_id.map(|i| i.0)
+/// What ingress reads from one parse of a push: its keys (delivery key
+/// `authId:opType`, the documented idempotency key; subject the store) and
+/// its `clientId`, if it has one.
+pub fn read(body: &[u8]) -> Result<(Keys, Option<i64>), NormalizeError> {
+    let (b, auth_id, op_type) = parse(body)?;
+    let keys = Keys {
+        delivery_key: delivery_key_or_hash(format!("{auth_id}:{op_type}"), body),
+        subject: Some(subject_of(&b)),
+    };
+    Ok((keys, b.client_id.map(|i| i.0)))
 }
 
-/// `authId:opType`, the documented idempotency key.
-pub fn delivery_key(body: &[u8]) -> Result<String, NormalizeError> {
-    let (_, auth_id, op_type) = parse(body)?;
-    Ok(format!("{auth_id}:{op_type}"))
+/// `store/<shopId>`: one definition for ingress and normalization.
+fn subject_of(b: &Body) -> String {
+    format!("store/{}", b.shop_id.map(|i| i.0).unwrap_or_default())
 }
 
 /// Maps 1301 (opType 1) to `store.authorized`, 1302 (opType 2) to
@@ -57,7 +64,7 @@ pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeErro
     let mapped = Mapped {
         kind: kind.to_owned(),
         provider_event_type: provider_event_type.to_owned(),
-        subject: format!("store/{shop_id}"),
+        subject: subject_of(&b),
         idempotency_key: format!("keeta-auth:{auth_id}:{op_type}"),
         occurred_at: b.create_time.and_then(|t| timestamp_from_millis(t.0)),
         data: Some(Data::StoreAuthorization(v1::StoreAuthorization {

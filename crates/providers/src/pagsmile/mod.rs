@@ -11,13 +11,10 @@ pub mod signature;
 pub use normalize::*;
 
 use crate::contract::{Provider, SettingsContext, SettingsError, SourceSettings};
-use crate::inspect::{
-    conclude, delivery_key_or_hash, keys_by_normalizing, matched, Ack, Headers, Inspected, Refusal, RefusalReason,
-    Request,
-};
+use crate::inspect::{conclude, delivery_of, matched, Ack, Headers, Inspected, Keys, Refusal, RefusalReason, Request};
 use crate::sample::{Sample, SampleContext, SampleError};
 use crate::{Input, NormalizeError, Options};
-use hookgate_core::{DeliveryKey, Secret, SecretRef, SignatureCheck, SourceKind};
+use hookgate_core::{Secret, SecretRef, SignatureCheck, SourceKind};
 use hookgate_proto::CanonicalEvent;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -127,8 +124,8 @@ impl Provider for Issuing {
         failure(status, message)
     }
 
-    fn delivery_key(&self, body: &[u8], _headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError> {
-        Ok(delivery_key_or_hash(issuing_delivery_key(body)?, body))
+    fn keys(&self, body: &[u8], _headers: &dyn Headers) -> Result<Keys, NormalizeError> {
+        issuing_keys(body)
     }
 
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
@@ -154,7 +151,7 @@ impl SourceSettings for IssuingSettings {
     }
 
     fn inspect(&self, request: &Request<'_>, body: &[u8]) -> Result<Inspected, Refusal> {
-        let delivery = keys_by_normalizing(&Issuing, request, body, self.options())?;
+        let delivery = delivery_of(&Issuing, request, body)?;
         // Pagsmile does not sign issuing webhooks; access controls ran already.
         let by = if self.access_configured {
             "access-controls"
@@ -240,8 +237,8 @@ impl Provider for Payin {
         failure(status, message)
     }
 
-    fn delivery_key(&self, body: &[u8], _headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError> {
-        Ok(delivery_key_or_hash(payin_delivery_key(body)?, body))
+    fn keys(&self, body: &[u8], _headers: &dyn Headers) -> Result<Keys, NormalizeError> {
+        payin_keys(body)
     }
 
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
@@ -267,7 +264,7 @@ impl SourceSettings for PayinSettings {
     }
 
     fn inspect(&self, request: &Request<'_>, body: &[u8]) -> Result<Inspected, Refusal> {
-        let delivery = keys_by_normalizing(&Payin, request, body, self.options())?;
+        let delivery = delivery_of(&Payin, request, body)?;
         let secrets: Vec<&str> = self.secrets.iter().map(|s| s.expose()).collect();
         let check = signature::verify_payin(
             request.header("pagsmile-signature"),
@@ -353,8 +350,8 @@ impl Provider for Payout {
         failure(status, message)
     }
 
-    fn delivery_key(&self, body: &[u8], _headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError> {
-        Ok(delivery_key_or_hash(payout_delivery_key(body)?, body))
+    fn keys(&self, body: &[u8], _headers: &dyn Headers) -> Result<Keys, NormalizeError> {
+        payout_keys(&normalize::fields(body)?, body)
     }
 
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
@@ -380,9 +377,14 @@ impl SourceSettings for PayoutSettings {
     }
 
     fn inspect(&self, request: &Request<'_>, body: &[u8]) -> Result<Inspected, Refusal> {
-        let delivery = keys_by_normalizing(&Payout, request, body, self.options())?;
+        // One parse of the top-level fields: the keys and the signed parameters.
+        let bad_request = |e: NormalizeError| Refusal::from_error(RefusalReason::BadRequest, &e);
+        let fields = normalize::fields(body).map_err(bad_request)?;
+        let delivery = payout_keys(&fields, body)
+            .map_err(bad_request)?
+            .delivery(request.tenant);
         let keys: Vec<&str> = self.app_keys.iter().map(|s| s.expose()).collect();
-        let check = signature::verify_payout(request.header("authorization"), body, &keys)
+        let check = signature::verify_payout_fields(request.header("authorization"), &fields, &keys)
             .map(|i| matched("sha256(sorted-params+app_key)", i, keys.len()))
             .map_err(|e| Refusal::signature(e == VerifyError::Missing, e));
         Ok(conclude(delivery, check))

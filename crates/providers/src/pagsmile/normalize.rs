@@ -2,6 +2,7 @@
 //! "common" envelope with `notify_type` and `biz_data`, seed 002), pay-in
 //! IPNs and payout notifications. Amounts are exact signed decimal strings.
 
+use crate::inspect::{delivery_key_or_hash, Keys};
 use crate::value::{Decimal, Flag, Int, Text};
 use crate::{money_from_decimal, parse_body, raw_body, type_word, Input, Mapped, NormalizeError};
 use hookgate_proto::v1::{self, event::Data};
@@ -54,9 +55,60 @@ fn issuing_envelope(body: &[u8]) -> Result<(IssuingEnvelope<'_>, String), Normal
     Ok((env, request_id))
 }
 
-/// `request_id`, "globally unique" per the docs.
-pub fn issuing_delivery_key(body: &[u8]) -> Result<String, NormalizeError> {
-    issuing_envelope(body).map(|(_, id)| id)
+/// The fields of `biz_data` a subject is made of, whatever the `notify_type`.
+#[derive(Deserialize)]
+struct SubjectBiz {
+    #[serde(default, deserialize_with = "present")]
+    validation_value: bool,
+    order_no: Option<Text>,
+    card_token: Option<Text>,
+    holder_id: Option<Int>,
+    auth_id: Option<Text>,
+    original_auth_id: Option<Text>,
+}
+
+/// True for a key that is there (even `null`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
+
+/// The subject of an issuing notification (`card/<token>`,
+/// `card-authorization/<original or auth id>`, ...); `None` when the field
+/// it names is missing (normalization refuses it). One definition for
+/// ingress and normalization.
+fn issuing_subject(biz: &RawValue, notify_type: i64, request_id: &str) -> Option<String> {
+    let b: SubjectBiz = serde_json::from_str(biz.get()).ok()?;
+    if b.validation_value {
+        return Some(format!("card/{}", text(b.card_token).as_deref().unwrap_or("unknown")));
+    }
+    match notify_type {
+        1 => text(b.order_no).map(|o| format!("card-order/{o}")),
+        2 => text(b.card_token).map(|t| format!("card/{t}")),
+        3 => b.holder_id.map(|h| format!("cardholder/{}", h.0)),
+        4 => {
+            let auth_id = text(b.auth_id)?;
+            Some(format!(
+                "card-authorization/{}",
+                text(b.original_auth_id).unwrap_or(auth_id)
+            ))
+        }
+        _ => Some(format!("message/{request_id}")),
+    }
+}
+
+/// Keys of an issuing notification: `request_id` ("globally unique" per the
+/// docs) and the subject, from one parse of the envelope and one narrow
+/// parse of `biz_data`.
+pub fn issuing_keys(body: &[u8]) -> Result<Keys, NormalizeError> {
+    let (env, request_id) = issuing_envelope(body)?;
+    let notify_type = env.notify_type.map(|i| i.0).unwrap_or_default();
+    let subject = env
+        .biz_data
+        .and_then(|biz| issuing_subject(biz, notify_type, &request_id));
+    Ok(Keys {
+        delivery_key: delivery_key_or_hash(request_id, body),
+        subject,
+    })
 }
 
 #[derive(Deserialize)]
@@ -144,13 +196,14 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
     let pushed_at = env.timestamp.as_deref().and_then(|t| local_time(t, offset));
     let is_otp = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(biz_raw.get())
         .is_ok_and(|m| m.contains_key("validation_value"));
+    let subject = issuing_subject(biz_raw, notify_type, &request_id).unwrap_or_default();
     let mapped = if is_otp {
         let b: OtpBiz = biz(biz_raw, "otp")?;
         let card_token = text(b.card_token);
         Mapped {
             kind: "card.otp".into(),
             provider_event_type: format!("{notify_type}/otp"),
-            subject: format!("card/{}", card_token.as_deref().unwrap_or("unknown")),
+            subject: subject.clone(),
             idempotency_key: format!("pagsmile:otp:{request_id}"),
             occurred_at: b.created_seconds.and_then(|s| timestamp_from_secs(s.0)).or(pushed_at),
             data: Some(Data::CardOtp(v1::CardOtp {
@@ -170,7 +223,7 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
                 Mapped {
                     kind: "card.application_result".into(),
                     provider_event_type: "1".into(),
-                    subject: format!("card-order/{order_no}"),
+                    subject: subject.clone(),
                     idempotency_key: format!("pagsmile:apply:{order_no}:{status}"),
                     occurred_at: pushed_at,
                     data: Some(Data::CardApplication(v1::CardApplication {
@@ -193,7 +246,7 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
                 Mapped {
                     kind: "card.status_changed".into(),
                     provider_event_type: "2".into(),
-                    subject: format!("card/{card_token}"),
+                    subject: subject.clone(),
                     // A card may return to a status (frozen → active → frozen):
                     // only the request id tells two such changes apart.
                     idempotency_key: format!("pagsmile:card-status:{request_id}"),
@@ -216,7 +269,7 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
                 Mapped {
                     kind: "cardholder.audit_status_changed".into(),
                     provider_event_type: "3".into(),
-                    subject: format!("cardholder/{holder_id}"),
+                    subject: subject.clone(),
                     idempotency_key: format!("pagsmile:audit:{request_id}"),
                     occurred_at: pushed_at,
                     data: Some(Data::CardholderAudit(v1::CardholderAudit {
@@ -243,7 +296,7 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
                 Mapped {
                     kind,
                     provider_event_type: format!("4/{data_type}"),
-                    subject: format!("card-authorization/{}", original.as_deref().unwrap_or(&auth_id)),
+                    subject: subject.clone(),
                     idempotency_key: format!("pagsmile:auth:{auth_id}:{data_type}"),
                     occurred_at: created_at.or(pushed_at),
                     data: Some(Data::CardAuthorization(v1::CardAuthorization {
@@ -276,7 +329,7 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
             other => Mapped {
                 kind: "unknown".into(),
                 provider_event_type: other.to_string(),
-                subject: format!("message/{request_id}"),
+                subject,
                 idempotency_key: format!("pagsmile:issuing:{request_id}"),
                 occurred_at: pushed_at,
                 data: None,
@@ -321,10 +374,18 @@ fn payin_key(trade_no: &str, status: &str, refund: Option<&str>) -> String {
     }
 }
 
-/// `trade_no:trade_status` (`:out_request_no` on refunds).
-pub fn payin_delivery_key(body: &[u8]) -> Result<String, NormalizeError> {
+/// Keys of a pay-in notification: `trade_no:trade_status`
+/// (`:out_request_no` on refunds) and `payment/<trade_no>`, from one parse.
+pub fn payin_keys(body: &[u8]) -> Result<Keys, NormalizeError> {
     let (_, trade_no, status, refund) = payin(body)?;
-    Ok(payin_key(&trade_no, &status, refund.as_deref()))
+    Ok(Keys {
+        delivery_key: delivery_key_or_hash(payin_key(&trade_no, &status, refund.as_deref()), body),
+        subject: Some(payin_subject(&trade_no)),
+    })
+}
+
+fn payin_subject(trade_no: &str) -> String {
+    format!("payment/{trade_no}")
 }
 
 /// `payment.<trade_status>`, e.g. `payment.success`, `payment.chargeback`.
@@ -333,7 +394,7 @@ pub fn normalize_payin(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Normali
     let mapped = Mapped {
         kind: format!("payment.{}", type_word(&status)),
         provider_event_type: status.clone(),
-        subject: format!("payment/{trade_no}"),
+        subject: payin_subject(&trade_no),
         idempotency_key: format!("pagsmile:payin:{}", payin_key(&trade_no, &status, refund.as_deref())),
         occurred_at: p.timestamp.and_then(|t| timestamp_from_secs(t.0)),
         data: Some(Data::Payment(v1::Payment {
@@ -364,7 +425,10 @@ struct PayoutBody {
 }
 
 fn payout(body: &[u8]) -> Result<(PayoutBody, String, String), NormalizeError> {
-    let p: PayoutBody = parse_body(body)?;
+    payout_of(parse_body(body)?)
+}
+
+fn payout_of(p: PayoutBody) -> Result<(PayoutBody, String, String), NormalizeError> {
     let id = text(p.payout_id.clone()).ok_or(NormalizeError::MissingField("payoutId"))?;
     let status = p
         .status
@@ -374,10 +438,29 @@ fn payout(body: &[u8]) -> Result<(PayoutBody, String, String), NormalizeError> {
     Ok((p, id, status))
 }
 
-/// `payoutId:status`.
-pub fn payout_delivery_key(body: &[u8]) -> Result<String, NormalizeError> {
-    let (_, id, status) = payout(body)?;
-    Ok(format!("{id}:{status}"))
+/// Keys of a payout notification, `payoutId:status` and `payout/<payoutId>`,
+/// from its top-level fields (the parse its signature check reads too).
+pub fn payout_keys(fields: &Fields<'_>, body: &[u8]) -> Result<Keys, NormalizeError> {
+    let typed =
+        serde::de::value::MapDeserializer::<_, serde_json::Error>::new(fields.iter().map(|(k, v)| (k.as_str(), *v)));
+    let (_, id, status) = payout_of(PayoutBody::deserialize(typed).map_err(NormalizeError::not_json)?)?;
+    Ok(Keys {
+        delivery_key: delivery_key_or_hash(format!("{id}:{status}"), body),
+        subject: Some(payout_subject(&id)),
+    })
+}
+
+/// A body's top-level fields, values unparsed: the one parse of a payout
+/// notification.
+pub type Fields<'a> = std::collections::BTreeMap<String, &'a RawValue>;
+
+/// Parses a body's top-level fields.
+pub fn fields(body: &[u8]) -> Result<Fields<'_>, NormalizeError> {
+    serde_json::from_slice(body).map_err(NormalizeError::not_json)
+}
+
+fn payout_subject(payout_id: &str) -> String {
+    format!("payout/{payout_id}")
 }
 
 /// `payout.<status>`, e.g. `payout.paid`, `payout.partial_refunded`.
@@ -386,7 +469,7 @@ pub fn normalize_payout(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Normal
     let mapped = Mapped {
         kind: format!("payout.{}", type_word(&status)),
         provider_event_type: status.clone(),
-        subject: format!("payout/{payout_id}"),
+        subject: payout_subject(&payout_id),
         idempotency_key: format!("pagsmile:payout:{payout_id}:{status}"),
         occurred_at: p.timestamp.and_then(|t| timestamp_from_secs(t.0)),
         data: Some(Data::Payout(v1::Payout {

@@ -97,6 +97,11 @@ pub fn verify_payin(
 pub fn payout_params(body: &[u8]) -> Result<String, VerifyError> {
     let fields: BTreeMap<String, &serde_json::value::RawValue> =
         serde_json::from_slice(body).map_err(|_| VerifyError::NotAnObject)?;
+    Ok(params_of(&fields))
+}
+
+/// The sorted, non-empty `k=v&...` string of a payout body's top-level fields.
+pub fn params_of(fields: &BTreeMap<String, &serde_json::value::RawValue>) -> String {
     let mut out = String::new();
     for (k, v) in fields {
         let text = v.get().trim();
@@ -113,11 +118,11 @@ pub fn payout_params(body: &[u8]) -> Result<String, VerifyError> {
         if !out.is_empty() {
             out.push('&');
         }
-        out.push_str(&k);
+        out.push_str(k);
         out.push('=');
         out.push_str(&value);
     }
-    Ok(out)
+    out
 }
 
 /// `sha256_hex(params + app_key)`.
@@ -127,19 +132,44 @@ pub fn payout_sign(params: &str, app_key: &str) -> String {
 
 /// Verifies a payout notification's `Authorization`; returns the key index.
 pub fn verify_payout(header: Option<&str>, body: &[u8], app_keys: &[&str]) -> Result<usize, VerifyError> {
+    let expected = authorization_digest(header)?;
+    let fields: BTreeMap<String, &serde_json::value::RawValue> =
+        serde_json::from_slice(body).map_err(|_| VerifyError::NotAnObject)?;
+    payout_key_index(&expected, &fields, app_keys)
+}
+
+/// [`verify_payout`] over a body's already parsed top-level fields.
+pub fn verify_payout_fields(
+    header: Option<&str>,
+    fields: &BTreeMap<String, &serde_json::value::RawValue>,
+    app_keys: &[&str],
+) -> Result<usize, VerifyError> {
+    payout_key_index(&authorization_digest(header)?, fields, app_keys)
+}
+
+/// The 32-byte digest an `Authorization` header carries.
+fn authorization_digest(header: Option<&str>) -> Result<Vec<u8>, VerifyError> {
     let header = header
         .map(str::trim)
         .filter(|h| !h.is_empty())
         .ok_or(VerifyError::Missing)?;
     // Tolerate a scheme word in front ("SHA256 <hex>").
     let hex_part = header.rsplit(' ').next().unwrap_or(header);
-    let expected = hookgate_signature::decode_hex(hex_part)
+    hookgate_signature::decode_hex(hex_part)
         .filter(|b| b.len() == 32)
-        .ok_or(VerifyError::Malformed)?;
-    let params = payout_params(body)?;
+        .ok_or(VerifyError::Malformed)
+}
+
+/// The index of the app key whose digest of the parameters is `expected`.
+fn payout_key_index(
+    expected: &[u8],
+    fields: &BTreeMap<String, &serde_json::value::RawValue>,
+    app_keys: &[&str],
+) -> Result<usize, VerifyError> {
+    let params = params_of(fields);
     for (i, key) in app_keys.iter().enumerate() {
         let digest = Sha256::digest([params.as_bytes(), key.as_bytes()].concat());
-        if hookgate_signature::ct_eq(&digest, &expected) {
+        if hookgate_signature::ct_eq(&digest, expected) {
             return Ok(i);
         }
     }

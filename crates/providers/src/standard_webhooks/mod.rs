@@ -10,11 +10,11 @@ pub use normalize::*;
 
 use crate::contract::{Provider, SettingsContext, SettingsError, SourceSettings};
 use crate::inspect::{
-    conclude, delivery_key_or_hash, matched, Ack, Delivery, Headers, Inspected, Refusal, RefusalReason, Request,
+    conclude, delivery_key_or_hash, matched, Ack, Delivery, Headers, Inspected, Keys, Refusal, RefusalReason, Request,
 };
 use crate::sample::{Sample, SampleContext, SampleError};
 use crate::{Input, NormalizeError};
-use hookgate_core::{DeliveryKey, SecretBytes, SecretRef, SignatureCheck, SourceKind};
+use hookgate_core::{SecretBytes, SecretRef, SignatureCheck, SourceKind};
 use hookgate_proto::CanonicalEvent;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -93,11 +93,13 @@ impl Provider for StandardWebhooks {
         Ack::json(status, serde_json::json!({ "error": message }).to_string())
     }
 
-    fn delivery_key(&self, body: &[u8], headers: &dyn Headers) -> Result<DeliveryKey, NormalizeError> {
+    fn keys(&self, body: &[u8], headers: &dyn Headers) -> Result<Keys, NormalizeError> {
         let id = headers
             .get("webhook-id")
             .ok_or(NormalizeError::MissingField("webhook-id"))?;
-        Ok(delivery_key_or_hash(id.to_owned(), body))
+        let delivery_key = delivery_key_or_hash(id.to_owned(), body);
+        let subject = subject(body, delivery_key.as_str())?;
+        Ok(Keys { delivery_key, subject })
     }
 
     fn normalize(&self, input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
@@ -181,16 +183,12 @@ impl Settings {
     }
 
     fn delivery(&self, request: &Request<'_>, body: &[u8]) -> Result<Delivery, Refusal> {
-        let delivery_key = StandardWebhooks
-            .delivery_key(body, request.headers)
-            .map_err(|e| Refusal::from_error(RefusalReason::BadRequest, &e))?;
         // Standard Webhooks payloads are JSON by the specification
         // (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#payload-structure).
-        let subject = subject(body, delivery_key.as_str())
-            .map_err(|_| Refusal::new(RefusalReason::NotJson, "the payload is not JSON"))?;
-        Ok(Delivery {
-            delivery_key,
-            ordering_key: subject.map(|s| crate::ordering_key_of(request.tenant, &s)),
-        })
+        match StandardWebhooks.keys(body, request.headers) {
+            Ok(keys) => Ok(keys.delivery(request.tenant)),
+            Err(NormalizeError::NotJson(_)) => Err(Refusal::new(RefusalReason::NotJson, "the payload is not JSON")),
+            Err(e) => Err(Refusal::from_error(RefusalReason::BadRequest, &e)),
+        }
     }
 }
