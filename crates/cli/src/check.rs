@@ -59,22 +59,8 @@ pub fn plan(settings: &Settings) -> String {
             let _ = writeln!(out, "    {}", source.settings.summary());
             let _ = writeln!(out, "    events → routing keys {}.<type>", source.provider().family());
         }
-        if let Some(bh) = &tenant.providers.bh {
-            let _ = writeln!(
-                out,
-                "  provider api bh {} (create {}; event types {})",
-                bh.base_url,
-                bh.paths.create,
-                bh.event_types.join(", ")
-            );
-        }
-        if let Some(k) = &tenant.providers.keeta {
-            let _ = writeln!(
-                out,
-                "  provider api keeta {} ({} event ids)",
-                k.base_url,
-                k.events.len()
-            );
+        for line in hookgate_onboarding::api_summary(tenant) {
+            let _ = writeln!(out, "  {line}");
         }
     }
     out

@@ -41,18 +41,18 @@ mod tests {
             event: hookgate_proto::v1::Event {
                 id: "0190c8a1-0000-7000-8000-000000000000".into(),
                 tenant: "acme".into(),
-                source: "keeta".into(),
+                source: "orders".into(),
                 subject: "order/1".into(),
                 occurred_at: hookgate_proto::timestamp_from_millis(1_700_000_000_005),
                 ..Default::default()
             },
             raw: serde_json::value::RawValue::from_string("{}".into()).unwrap(),
         };
-        let p = properties(&event, "keeta.order.accepted");
+        let p = properties(&event, "acme.order.accepted");
         assert_eq!(p["cloudEvents:specversion"], "1.0");
         assert_eq!(p["cloudEvents:id"], event.event.id);
-        assert_eq!(p["cloudEvents:source"], "/hookgate/acme/keeta");
-        assert_eq!(p["cloudEvents:type"], "keeta.order.accepted");
+        assert_eq!(p["cloudEvents:source"], "/hookgate/acme/orders");
+        assert_eq!(p["cloudEvents:type"], "acme.order.accepted");
         assert_eq!(p["cloudEvents:subject"], "order/1");
         assert_eq!(p["cloudEvents:time"], "2023-11-14T22:13:20.005Z");
     }

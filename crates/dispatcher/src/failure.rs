@@ -77,7 +77,7 @@ mod tests {
     #[test]
     fn only_what_may_change_is_retried() {
         let publish = RowFailure::Publish {
-            routing_key: "keeta.order.accepted".into(),
+            routing_key: "acme.order.accepted".into(),
             cause: Arc::new(AmqpError::Nacked),
         };
         assert_eq!(publish.disposition(), Disposition::Retry);
@@ -89,7 +89,7 @@ mod tests {
         assert_eq!(normalize.message(), "normalize: unparseable 1002 payload: missing id");
         assert_eq!(
             publish.message(),
-            "publish \"keeta.order.accepted\": broker nacked the message"
+            "publish \"acme.order.accepted\": broker nacked the message"
         );
     }
 }

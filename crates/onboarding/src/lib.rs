@@ -46,6 +46,28 @@ pub fn plan_text(plan: &[PlanItem]) -> String {
     out
 }
 
+/// One line per provider management API the tenant configures (for
+/// `hookgate config check`; never a secret).
+pub fn api_summary(tenant: &Tenant) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(bh) = &tenant.providers.bh {
+        lines.push(format!(
+            "provider api bh {} (create {}; event types {})",
+            bh.base_url,
+            bh.paths.create,
+            bh.event_types.join(", ")
+        ));
+    }
+    if let Some(k) = &tenant.providers.keeta {
+        lines.push(format!(
+            "provider api keeta {} ({} event ids)",
+            k.base_url,
+            k.events.len()
+        ));
+    }
+    lines
+}
+
 /// The URL providers should call for a source: the callback URL the
 /// source configures (part of its signature), otherwise
 /// `<public_base_url>/hooks/<tenant>/<source>`.

@@ -145,7 +145,9 @@ fn ingress_subjects_match_normalization_for_every_fixture() {
     let mut compared = 0;
     for provider in hookgate_providers::PROVIDERS {
         let kind = provider.kind();
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind.as_str());
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(kind.as_str());
         let mut per_kind = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
