@@ -69,6 +69,11 @@ fn only_the_owning_crate_names_each_io_library() {
         set(&["hookgate-provider-api", "hookgate-cli", "hookgate-testkit"]),
         "provider calls only in provider-api (cli: the load generator and simulate; testkit: test clients)"
     );
+    assert_eq!(
+        users(&all, "hookgate-provider-api"),
+        set(&["hookgate-onboarding"]),
+        "only onboarding talks to providers' management APIs"
+    );
 }
 
 #[test]
