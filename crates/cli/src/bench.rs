@@ -10,7 +10,7 @@
 //! Reports acks/s, ack latency percentiles, non-2xx answers, end-to-end
 //! latency (scheduled send → event consumed) and events received vs acked.
 
-use crate::simulate::{parse_kind, private_key, signing_failed};
+use crate::simulate::{parse_kind, private_key_for, signing_failed};
 use anyhow::Context;
 use hookgate_config::Settings;
 use hookgate_core::SourceKind;
@@ -181,7 +181,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
     }
     .clone();
     let event = (args.event.clone()).unwrap_or_else(|| source.provider().typical_sample().to_owned());
-    let private_key = private_key(&args.bh_private_key)?;
+    let private_key = private_key_for(&source, &args.bh_private_key)?;
     let base = args
         .url
         .clone()

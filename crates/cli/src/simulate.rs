@@ -3,7 +3,7 @@
 //! tour and the tests exercise the same bytes.
 
 use anyhow::{bail, Context};
-use hookgate_config::Settings;
+use hookgate_config::{Settings, Source};
 use hookgate_core::SourceKind;
 use hookgate_providers::{PrivateKey, Provider, Sample, SampleContext, SampleError};
 use std::collections::BTreeMap;
@@ -128,7 +128,7 @@ pub async fn run(settings: &Settings, args: &SimulateArgs) -> anyhow::Result<Rep
     } else {
         bail!(unknown_event(provider, &args.event));
     };
-    let private_key = private_key(&args.bh_private_key)?;
+    let private_key = private_key_for(source, &args.bh_private_key)?;
     let base = args
         .url
         .clone()
@@ -168,13 +168,29 @@ fn unknown_event(provider: &dyn Provider, event: &str) -> String {
     )
 }
 
-/// The provider's own private key for providers that sign with a key pair
-/// (BH), read from `path` when that file exists.
-pub fn private_key(path: &std::path::Path) -> anyhow::Result<Option<PrivateKey>> {
-    if !path.exists() {
+/// The provider's own private key, read from `path` only when the source's
+/// provider signs with a key pair whose private half the gateway never holds
+/// (BH): a probe sample signed without a key tells.
+pub fn private_key_for(source: &Source, path: &std::path::Path) -> anyhow::Result<Option<PrivateKey>> {
+    let provider = source.provider();
+    let probe = provider
+        .sample_body(provider.typical_sample(), 0, 0)
+        .unwrap_or_default();
+    let ctx = SampleContext {
+        now_secs: 0,
+        delivery_id: "probe",
+        private_key: None,
+    };
+    if !matches!(source.sign_sample(probe, &ctx), Err(SampleError::NoPrivateKey(_))) {
         return Ok(None);
     }
-    let pem = std::fs::read_to_string(path).with_context(|| format!("reading private key {}", path.display()))?;
+    let pem = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading {}'s private key {} (--bh-private-key)",
+            provider.kind(),
+            path.display()
+        )
+    })?;
     let key = PrivateKey::from_pkcs8_pem(&pem)
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("private key {}", path.display()))?;
