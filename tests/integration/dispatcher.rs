@@ -387,3 +387,36 @@ async fn a_test_gateway_stopping_with_pending_rows_fails_its_test() {
     stuck.allow_pending();
     stuck.stop().await;
 }
+
+/// Pagsmile marks an encrypted `biz_data` with `sign_type` and documents no
+/// scheme: the notification is acked and stored (refusing it would only make
+/// Pagsmile retry in vain), then parks with `encrypted_payload_unsupported`,
+/// counted by reason, without holding anything back.
+#[tokio::test]
+async fn an_encrypted_pagsmile_notification_is_stored_and_parked_with_its_reason() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::Ingress).await;
+    let r = relay(&env, env.settings.service.redis.clone(), 5).await;
+    let mut payload = env.sample_json("pagsmile-issuing", "card-status", 31);
+    payload["biz_data"] = Value::String("q3F0bHp3c2l4ZmFzZGZhc2RmYXNkZmFzZGZhc2Rm".into());
+    payload["sign_type"] = Value::String("RSA".into());
+    payload["random_key"] = Value::String("c2VjcmV0LWtleS13cmFwcGVk".into());
+    let request_id = payload["request_id"].as_str().unwrap().to_owned();
+    let sample = env.sign("pagsmile-issuing", payload.to_string().into_bytes());
+    let (status, body, _) = hookgate_testkit::post_sample(&gw.hook_url(&env.tenant, "pagsmile-issuing"), &sample).await;
+    assert_eq!((status, body.as_str()), (200, "success"));
+
+    let outcome = r.dispatcher.try_once().await.unwrap();
+    assert_eq!((outcome.parked, outcome.published), (1, 0), "{outcome:?}");
+    let stored = gw.stored(&env.tenant, "pagsmile-issuing", &request_id).await;
+    let row = gw.store.outbox_row(stored.id).await.unwrap().unwrap();
+    assert_eq!(row.status, hookgate_store::OutboxStatus::Parked);
+    assert!(
+        row.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("encrypted_payload_unsupported")),
+        "{row:?}"
+    );
+    assert_eq!(r.metrics.parked_reason_count("encrypted_payload_unsupported"), 1);
+    gw.stop().await;
+}

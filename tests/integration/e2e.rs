@@ -121,3 +121,63 @@ async fn every_keeta_event_arrives_once_as_a_typed_canonical_event() {
     assert_eq!((stats.pending, stats.parked), (0, 0));
     gw.stop().await;
 }
+
+/// Keeta may push 1301/1302 in its general envelope to a `keeta` source:
+/// they become the same typed store-authorization events as on a
+/// `keeta-auth` source (same type, subject and idempotency key), so one
+/// authorization received both ways is published once.
+#[tokio::test]
+async fn store_authorizations_in_the_general_envelope_are_the_same_events() {
+    let env = TestEnv::new().await;
+    let mut sub = env.subscribe(&["keeta.store.#"]).await;
+    let gw = env.start(Role::All).await;
+    let now_ms: i64 = 1_795_000_000_000;
+    let auth = serde_json::json!({"clientId": 2_666_245_991u64, "authId": "41050", "opType": 1,
+        "shopId": 478_310, "shopName": "10 Shanghai", "createTime": now_ms});
+    let envelope = keeta::envelope(
+        hookgate_testkit::KEETA_APP_ID,
+        1301,
+        "auth-1301-a",
+        478_310,
+        &auth,
+        now_ms / 1000,
+    );
+    let body = keeta::signed_body(envelope, &env.callback_url, &env.keeta_secret);
+    assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200);
+    // A 1302 without `opType`: the event id says it.
+    let cancel = serde_json::json!({"clientId": 2_666_245_991u64, "authId": "41051", "shopId": 478_311});
+    let envelope = keeta::envelope(
+        hookgate_testkit::KEETA_APP_ID,
+        1302,
+        "auth-1302-a",
+        478_311,
+        &cancel,
+        now_ms / 1000,
+    );
+    let body = keeta::signed_body(envelope, &env.callback_url, &env.keeta_secret);
+    assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200);
+
+    let messages = receive(&mut sub, 2, Duration::from_secs(20)).await;
+    let events: Vec<Value> = messages
+        .iter()
+        .map(|m| serde_json::from_slice(&m.body).unwrap())
+        .collect();
+    let authorized = events.iter().find(|e| e["type"] == "store.authorized").unwrap();
+    assert_eq!(authorized["subject"], "store/478310");
+    assert_eq!(authorized["idempotencyKey"], "keeta-auth:41050:1");
+    assert_eq!(authorized["storeAuthorization"]["authId"], "41050");
+    assert_eq!(authorized["providerEventType"], "1301");
+    let cancelled = events
+        .iter()
+        .find(|e| e["type"] == "store.authorization_cancelled")
+        .unwrap();
+    assert_eq!(cancelled["idempotencyKey"], "keeta-auth:41051:2");
+    assert_eq!(cancelled["subject"], "store/478311");
+
+    // The same authorization at the keeta-auth endpoint: one business event, published once.
+    let sample = env.sign("keeta-auth", auth.to_string().into_bytes());
+    let (status, ..) = hookgate_testkit::post_sample(&gw.hook_url(&env.tenant, "keeta-auth"), &sample).await;
+    assert_eq!(status, 200);
+    assert_no_more(&mut sub, Duration::from_millis(1500)).await;
+    gw.stop().await;
+}

@@ -75,10 +75,13 @@ async fn bh_registration_key_verifies_pushes_and_rotation_keeps_the_old_key_unti
     let store = env.store().await;
     let demo_key = PrivateKey::from_pkcs8_pem(&hookgate_testkit::demo_bh_keys().1).unwrap();
 
-    // Before registration nothing verifies a push.
+    // Before registration no key verifies a push: refused as a configuration
+    // to fix (503, BH retries), not as a bad signature.
     let body = order(1);
     let (status, answer, _) = push(&url, &body, &demo_key.sign_hex(body.as_bytes())).await;
-    assert_eq!((status, answer.as_str()), (401, r#"{"callbackStatus":"FAIL"}"#));
+    assert_eq!((status, answer.as_str()), (503, r#"{"callbackStatus":"FAIL"}"#));
+    let rejections = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
+    assert_eq!(rejections[0].reason, "no_verification_key");
 
     let out = bh::register(&env.settings, &store, &bh_args(&env.tenant))
         .await
@@ -359,4 +362,45 @@ async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() 
     .await
     .unwrap_err();
     assert!(err.to_string().contains("Developer Portal"), "{err}");
+}
+
+/// BH documents `publicKey` as optional: with none returned, configured or
+/// stored, registration says so loudly, `config check` flags the source and
+/// pushes are refused `no_verification_key` (503), never `bad_signature`.
+#[tokio::test]
+async fn bh_without_any_key_is_flagged_and_refused_distinctly() {
+    let fake = FakeBh::start(API_KEY, API_SECRET);
+    fake.omit_public_keys();
+    let env = TestEnv::with(with_bh(&fake)).await;
+    let store = env.store().await;
+    let out = bh::register(&env.settings, &store, &bh_args(&env.tenant))
+        .await
+        .unwrap();
+    assert_eq!(out[0].action, BhAction::Created);
+    assert!(out[0].key.is_none() && out[0].unverifiable, "{:?}", out[0]);
+    let text = out[0].to_string();
+    assert!(
+        text.contains("WARNING") && text.contains("no_verification_key"),
+        "{text}"
+    );
+    assert!(env.source("bh").settings.summary().contains("WARNING"));
+
+    let gw = env.start(Role::Ingress).await;
+    let body = order(7);
+    let signature = fake.sign_push(&out[0].webhook.as_ref().unwrap().webhook_id, body.as_bytes());
+    let r = http()
+        .post(gw.hook_url(&env.tenant, "bh"))
+        .header("content-type", "application/json")
+        .header("signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(gw.metrics.rejected_count(&env.tenant, "bh", "no_verification_key"), 1);
+    let rejections = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
+    assert_eq!(rejections[0].reason, "no_verification_key");
+    assert_eq!(gw.store.count_notifications(&env.tenant_id()).await.unwrap(), 0);
+    gw.stop().await;
 }

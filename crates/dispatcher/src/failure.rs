@@ -64,6 +64,19 @@ impl RowFailure {
         }
     }
 
+    /// Why, as a metric label (`hookgate_parked_reasons_total`).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RowFailure::Abandoned(_) => "abandoned",
+            RowFailure::UnknownKind(_) => "unknown_kind",
+            RowFailure::Normalize(e) => e.park_reason(),
+            RowFailure::UnknownTenant(_) => "unknown_tenant",
+            RowFailure::Encode(_) => "unencodable",
+            RowFailure::Unpublishable(_) => "unpublishable",
+            RowFailure::Publish { .. } => "publish_failed",
+        }
+    }
+
     /// The failure and its causes, as stored in the outbox's `last_error`.
     pub fn message(&self) -> String {
         hookgate_core::Chain(self).to_string()

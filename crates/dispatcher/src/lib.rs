@@ -267,6 +267,7 @@ impl Dispatcher {
             if park {
                 outcome.parked += 1;
                 self.metrics.parked(w.row.tenant.as_str());
+                self.metrics.parked_reason(failure.reason());
                 tracing::error!(notification.id = w.row.notification_id, attempts = w.row.attempts, error = %error, "notification parked");
             } else {
                 outcome.retried += 1;

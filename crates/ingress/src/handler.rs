@@ -368,7 +368,14 @@ impl RequestCtx<'_> {
             Ok(Err(e)) => tracing::warn!(error = %hookgate_core::Chain(&e), "could not record rejection"),
             Err(_) => tracing::warn!("recording the rejection timed out"),
         }
-        kinds::failure(source, refusal.status(), &refusal.detail)
+        let mut response = kinds::failure(source, refusal.status(), &refusal.detail);
+        // A 503 says "later": say when (the provider retries in any case).
+        if refusal.status() == StatusCode::SERVICE_UNAVAILABLE {
+            if let Ok(v) = RETRY_AFTER_SECS.parse() {
+                response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
+            }
+        }
+        response
     }
 }
 

@@ -40,6 +40,9 @@ pub(crate) enum Reason {
     /// The delivery names another account than the source's (the label
     /// comes from its provider, e.g. `app_id_mismatch`).
     AccountMismatch(&'static str),
+    /// The source has no key to verify the signature with: the operator must
+    /// configure or register one; the provider's retries pass once it is there.
+    NoVerificationKey,
     /// The database refused this one request (its neighbours committed).
     StorageRefused,
     /// The database is unavailable.
@@ -68,6 +71,7 @@ impl Reason {
             Reason::BadSignature => "bad_signature",
             Reason::StaleTimestamp => "stale_timestamp",
             Reason::AccountMismatch(label) => label,
+            Reason::NoVerificationKey => "no_verification_key",
             Reason::StorageRefused => "storage_refused",
             Reason::StorageUnavailable => "storage_unavailable",
             Reason::Overloaded => "overloaded",
@@ -90,7 +94,9 @@ impl Reason {
             Reason::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Reason::BodyReadError | Reason::BadRequest | Reason::NotJson => StatusCode::BAD_REQUEST,
             Reason::StorageRefused => StatusCode::INTERNAL_SERVER_ERROR,
-            Reason::StorageUnavailable | Reason::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            Reason::StorageUnavailable | Reason::Overloaded | Reason::NoVerificationKey => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 }
@@ -100,7 +106,7 @@ mod tests {
     use super::Reason::{self, *};
     use std::collections::HashSet;
 
-    const ALL: [Reason; 20] = [
+    const ALL: [Reason; 21] = [
         UnknownTenant,
         UnknownSource,
         MethodNotAllowed,
@@ -118,6 +124,7 @@ mod tests {
         StaleTimestamp,
         AccountMismatch("app_id_mismatch"),
         AccountMismatch("client_id_mismatch"),
+        NoVerificationKey,
         StorageRefused,
         StorageUnavailable,
         Overloaded,

@@ -124,6 +124,9 @@ pub struct Outcome {
     pub webhook: Option<Webhook>,
     /// The key BH returned, if any.
     pub key: Option<KeyOutcome>,
+    /// True when no key verifies the source's pushes: BH returned none, and
+    /// none is configured or stored (pushes are refused `no_verification_key`).
+    pub unverifiable: bool,
 }
 
 struct Target<'a> {
@@ -230,6 +233,7 @@ pub async fn register(settings: &Settings, store: &Store, reg: &Registration) ->
                     action: Action::Deleted,
                     webhook: None,
                     key: None,
+                    unverifiable: false,
                 });
                 continue;
             }
@@ -272,14 +276,31 @@ pub async fn register(settings: &Settings, store: &Store, reg: &Registration) ->
             Some(text) => Some(keep_key(store, tenant, source, event_type, &webhook.webhook_id, text).await?),
             None => None,
         };
+        let unverifiable = key.is_none() && !has_keys(store, tenant, t.source).await?;
+        if unverifiable {
+            tracing::warn!(event_type = %event_type, "BH returned no publicKey and the source has no key: its pushes will be refused (no_verification_key)");
+        }
         outcomes.push(Outcome {
             event_type: event_type.clone(),
             action,
             webhook: Some(webhook),
             key,
+            unverifiable,
         });
     }
     Ok(outcomes)
+}
+
+/// True when some key verifies the source's pushes: one in its
+/// configuration, or one stored by an earlier registration and not removed.
+async fn has_keys(store: &Store, tenant: &TenantId, source: &Source) -> anyhow::Result<bool> {
+    let configured =
+        (source.settings.downcast::<hookgate_providers::bh::Settings>()).is_some_and(|s| !s.public_keys.is_empty());
+    if configured {
+        return Ok(true);
+    }
+    let stored = store.provider_keys(Some(tenant), false).await?;
+    Ok(stored.iter().any(|k| k.source == source.id))
 }
 
 /// Adds the key BH returned to the source's accepted keys.
@@ -378,6 +399,11 @@ impl fmt::Display for Outcome {
                 k.fingerprint
             )?,
             Some(k) => write!(f, "; public key {} unchanged", k.fingerprint)?,
+            None if self.unverifiable => write!(
+                f,
+                "\n  WARNING: BH returned no publicKey, and no key is configured or stored for this source: \
+                 every push will be refused (no_verification_key) until public_keys lists BH's key"
+            )?,
             None if self.action != Action::Deleted => write!(
                 f,
                 "; BH returned no publicKey: only keys in the configuration verify pushes"

@@ -65,6 +65,25 @@ pub enum NormalizeError {
         #[source]
         cause: Cause,
     },
+    /// The payload is encrypted by a scheme hookgate cannot decrypt.
+    #[error("encrypted_payload_unsupported: the payload is encrypted (scheme {scheme:?}) and no decryption scheme is configured")]
+    Encrypted {
+        /// The provider's name of the scheme (Pagsmile `sign_type`).
+        scheme: String,
+    },
+}
+
+impl NormalizeError {
+    /// Why a notification that fails this way parks: a metric label.
+    pub fn park_reason(&self) -> &'static str {
+        match self {
+            NormalizeError::NotJson(_) => "not_json",
+            NormalizeError::MissingField(_) => "missing_field",
+            NormalizeError::UnknownKind(_) => "unknown_kind",
+            NormalizeError::Payload { .. } => "unparseable_payload",
+            NormalizeError::Encrypted { .. } => "encrypted_payload_unsupported",
+        }
+    }
 }
 
 impl NormalizeError {

@@ -202,6 +202,9 @@ pub enum RefusalReason {
     /// The delivery names another account than the source's (the label,
     /// e.g. `app_id_mismatch`).
     AccountMismatch(&'static str),
+    /// The source has no key to verify the provider's signature with (a
+    /// configuration to fix, not a bad signature).
+    NoVerificationKey,
 }
 
 /// A refusal: its reason and a detail for the caller.

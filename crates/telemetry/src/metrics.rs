@@ -85,6 +85,7 @@ pub struct Metrics {
     publish_seconds: Histogram,
     resident_memory: Gauge,
     relay_errors: Family<ReasonLabels, Counter>,
+    parked_reasons: Family<ReasonLabels, Counter>,
     relay_loops: Gauge,
     routing_keys: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<String>>>,
 }
@@ -128,6 +129,7 @@ impl Metrics {
             publish_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             resident_memory: Gauge::default(),
             relay_errors: Family::default(),
+            parked_reasons: Family::default(),
             relay_loops: Gauge::default(),
             routing_keys: Default::default(),
             registry: Registry::default(),
@@ -192,6 +194,11 @@ impl Metrics {
             "relay_errors",
             "Relay failures outside a single row (batch errors, panics, restarts), by reason",
             m.relay_errors.clone(),
+        );
+        registry.register(
+            "parked_reasons",
+            "Notifications parked, by reason (e.g. unparseable_payload, encrypted_payload_unsupported)",
+            m.parked_reasons.clone(),
         );
         registry.register("relay_loops", "Relay loops running", m.relay_loops.clone());
         Metrics { registry, ..m }
@@ -303,6 +310,18 @@ impl Metrics {
     /// Relay failures so far for a reason.
     pub fn relay_error_count(&self, reason: &str) -> u64 {
         self.relay_errors
+            .get_or_create(&ReasonLabels { reason: reason.into() })
+            .get()
+    }
+    /// A notification parked for `reason`.
+    pub fn parked_reason(&self, reason: &str) {
+        self.parked_reasons
+            .get_or_create(&ReasonLabels { reason: reason.into() })
+            .inc();
+    }
+    /// Notifications parked so far for a reason.
+    pub fn parked_reason_count(&self, reason: &str) -> u64 {
+        self.parked_reasons
             .get_or_create(&ReasonLabels { reason: reason.into() })
             .get()
     }

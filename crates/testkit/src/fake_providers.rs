@@ -70,6 +70,7 @@ struct BhState {
     next_id: u64,
     keys: Vec<PrivateKey>,
     rotate_on_update: bool,
+    omit_public_keys: bool,
     fail_next: Option<(i64, String)>,
     refuse_tokens_with_http_401: bool,
 }
@@ -103,6 +104,7 @@ impl FakeBh {
             next_id: 1,
             keys,
             rotate_on_update: false,
+            omit_public_keys: false,
             fail_next: None,
             refuse_tokens_with_http_401: false,
         }));
@@ -157,6 +159,11 @@ impl FakeBh {
         self.state().rotate_on_update = true;
     }
 
+    /// From now on, answers carry no `publicKey` (BH documents it as optional).
+    pub fn omit_public_keys(&self) {
+        self.state().omit_public_keys = true;
+    }
+
     /// The next management call is refused with this code and message.
     pub fn fail_next(&self, code: i64, msg: &str) {
         self.state().fail_next = Some((code, msg.to_owned()));
@@ -194,13 +201,16 @@ fn bh_answer(code: i64, msg: &str, data: Value) -> HttpResponse {
 }
 
 fn bh_webhook_json(s: &BhState, w: &FakeBhWebhook) -> Value {
-    json!({
+    let mut v = json!({
         "webhookId": w.webhook_id,
         "eventType": w.event_type,
         "url": w.url,
         "status": w.status,
-        "publicKey": s.keys[w.key].public_key_b64(),
-    })
+    });
+    if !s.omit_public_keys {
+        v["publicKey"] = json!(s.keys[w.key].public_key_b64());
+    }
+    v
 }
 
 async fn bh_token(req: HttpRequest, state: web::Data<Mutex<BhState>>) -> HttpResponse {

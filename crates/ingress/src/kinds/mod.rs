@@ -72,6 +72,7 @@ impl From<hookgate_providers::Refusal> for Refusal {
             RefusalReason::BadSignature => Reason::BadSignature,
             RefusalReason::StaleTimestamp => Reason::StaleTimestamp,
             RefusalReason::AccountMismatch(label) => Reason::AccountMismatch(label),
+            RefusalReason::NoVerificationKey => Reason::NoVerificationKey,
         };
         Refusal::new(reason, r.detail)
     }

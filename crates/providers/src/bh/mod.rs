@@ -130,8 +130,14 @@ impl SourceSettings for Settings {
     }
 
     fn summary(&self) -> String {
+        let warning = if self.public_keys.is_empty() {
+            "\n    WARNING: no public key configured: pushes are refused (no_verification_key) until \
+             `hookgate register bh` stores the key BH returns, or public_keys lists one"
+        } else {
+            ""
+        };
         format!(
-            "signature RSA-SHA256; public keys in config={} (plus keys stored by `hookgate register bh`)",
+            "signature RSA-SHA256; public keys in config={} (plus keys stored by `hookgate register bh`){warning}",
             self.public_keys.len()
         )
     }
@@ -154,9 +160,9 @@ fn verify(
     registered: &[RegisteredKey],
 ) -> Result<SignatureCheck, Refusal> {
     if configured.is_empty() && registered.is_empty() {
-        return Err(Refusal::signature(
-            header.is_none(),
-            "no public key is configured or registered for this source (run `hookgate register bh`)",
+        return Err(Refusal::new(
+            RefusalReason::NoVerificationKey,
+            "no public key is configured or registered for this source (configure public_keys, or run `hookgate register bh`)",
         ));
     }
     match signature::verify(header, body, configured) {

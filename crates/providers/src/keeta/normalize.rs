@@ -132,6 +132,7 @@ pub fn subject(env: &Envelope) -> Option<String> {
             let shop = ids()?.shop_id.map(|i| i.0).or(env.shop_id).unwrap_or_default();
             Some(format!("store/{shop}"))
         }
+        1301 | 1302 => crate::keeta_auth::normalize::Authorization::subject_in_message(&env.message, env.shop_id),
         _ => Some(match env.shop_id {
             Some(shop) => format!("store/{shop}"),
             None => format!("message/{}", env.message_id),
@@ -617,6 +618,18 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                     succeeded: errors.is_empty(),
                     errors,
                 })),
+            })
+        }
+        // Store authorizations pushed in the general envelope: the same
+        // events as on a `keeta-auth` source.
+        1301 | 1302 => {
+            let a = crate::keeta_auth::normalize::Authorization::from_message(&env.message, id, env.shop_id)?;
+            Ok(Mapped {
+                kind: a.kind,
+                subject: a.subject,
+                idempotency_key: a.idempotency_key,
+                occurred_ms: a.occurred_ms,
+                data: Some(a.data),
             })
         }
         _ => Ok(Mapped {

@@ -41,6 +41,24 @@ struct IssuingEnvelope<'a> {
     timestamp: Option<String>,
     #[serde(borrow)]
     biz_data: Option<&'a RawValue>,
+    /// Non-empty: `biz_data` is encrypted with `random_key` by this scheme.
+    sign_type: Option<String>,
+}
+
+/// The `biz_data` to read: as sent, or decrypted. Pagsmile marks an
+/// encrypted `biz_data` with a non-empty `sign_type` (and a `random_key`)
+/// and documents no scheme (PROVIDERS.md open question 14), so an encrypted
+/// one cannot be read: the notification is stored and parks with
+/// `encrypted_payload_unsupported`, to be requeued once a scheme exists.
+/// A scheme goes here: decrypt `biz_data` with the source's key material and
+/// `random_key`, and return the plain JSON.
+fn readable_biz_data<'a>(env: &IssuingEnvelope<'a>) -> Result<Option<&'a RawValue>, NormalizeError> {
+    match env.sign_type.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(scheme) => Err(NormalizeError::Encrypted {
+            scheme: scheme.chars().take(40).collect(),
+        }),
+        None => Ok(env.biz_data),
+    }
 }
 
 fn issuing_envelope(body: &[u8]) -> Result<(IssuingEnvelope<'_>, String), NormalizeError> {
@@ -102,9 +120,9 @@ fn issuing_subject(biz: &RawValue, notify_type: i64, request_id: &str) -> Option
 pub fn issuing_keys(body: &[u8]) -> Result<Keys, NormalizeError> {
     let (env, request_id) = issuing_envelope(body)?;
     let notify_type = env.notify_type.map(|i| i.0).unwrap_or_default();
-    let subject = env
-        .biz_data
-        .and_then(|biz| issuing_subject(biz, notify_type, &request_id));
+    // An encrypted biz_data names no subject (it parks, holding nothing back).
+    let biz = readable_biz_data(&env).ok().flatten();
+    let subject = biz.and_then(|biz| issuing_subject(biz, notify_type, &request_id));
     Ok(Keys {
         delivery_key: delivery_key_or_hash(request_id, body),
         subject,
@@ -191,7 +209,7 @@ fn biz<'a, T: Deserialize<'a>>(raw: &'a RawValue, event: &str) -> Result<T, Norm
 pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
     let (env, request_id) = issuing_envelope(input.body)?;
     let notify_type = env.notify_type.map(|i| i.0).unwrap_or_default();
-    let biz_raw = env.biz_data.ok_or(NormalizeError::MissingField("biz_data"))?;
+    let biz_raw = readable_biz_data(&env)?.ok_or(NormalizeError::MissingField("biz_data"))?;
     let offset = input.options.utc_offset_minutes;
     let pushed_at = env.timestamp.as_deref().and_then(|t| local_time(t, offset));
     let is_otp = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(biz_raw.get())
