@@ -323,3 +323,76 @@ async fn every_provider_event_arrives_typed_on_the_exchange() {
     assert_eq!(by_key["webhooks.invoice.paid"]["provider"], "webhooks");
     gw.stop().await;
 }
+
+/// Idempotency keys follow business state: a later notification about the
+/// same authorization, order or payout in a new state is published inside
+/// the dedupe window, and only a true repeat (the same state delivered
+/// again under another delivery id) folds.
+#[tokio::test]
+async fn idempotency_keys_separate_business_transitions_and_fold_true_repeats() {
+    let env = TestEnv::new().await;
+    let mut sub = env.subscribe(&["#"]).await;
+    let gw = env.start(Role::All).await;
+    let post = |source: &'static str, payload: Value| {
+        let sample = env.sign(source, payload.to_string().into_bytes());
+        let url = gw.hook_url(&env.tenant, source);
+        async move {
+            let (status, body, _) = post_sample(&url, &sample).await;
+            assert!(status == 200 || status == 204, "{source}: {status} {body}");
+        }
+    };
+    let mut expected = Vec::new();
+
+    // Pagsmile: one authorization authorized, then reversed, then settled.
+    let authorized = env.sample_json("pagsmile-issuing", "authorization", 71);
+    post("pagsmile-issuing", authorized.clone()).await;
+    let mut reversed = authorized.clone();
+    reversed["request_id"] = Value::String(hookgate_testkit::unique("IC-reversal-"));
+    reversed["biz_data"]["transaction_id"] = Value::String("100000091999".into());
+    reversed["biz_data"]["transaction_type"] = Value::from(152);
+    reversed["biz_data"]["process_status"] = Value::from(3);
+    post("pagsmile-issuing", reversed).await;
+    post(
+        "pagsmile-issuing",
+        env.sample_json("pagsmile-issuing", "settlement", 71),
+    )
+    .await;
+    // The authorized state again under a new request id: a true repeat.
+    let mut repeat = authorized;
+    repeat["request_id"] = Value::String(hookgate_testkit::unique("IC-repeat-"));
+    post("pagsmile-issuing", repeat).await;
+    expected.extend(["card.authorization", "card.authorization", "card.settlement"]);
+
+    // Keeta: the same order accepted, then cancelled.
+    for event_id in [1002, 1004] {
+        let (body, _) = env.keeta_webhook(event_id, 77);
+        assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200);
+    }
+    expected.extend(["order.accepted", "order.cancelled"]);
+
+    // BH: one order through each status; status 60 again later: a repeat.
+    let order = env.sample_json("bh", "order", 78);
+    for (status, update) in [("50", 1), ("60", 2), ("70", 3), ("60", 4)] {
+        let mut o = order.clone();
+        o["orderStatus"] = Value::String(status.into());
+        o["updateTime"] = Value::String(format!("174056872523{update}"));
+        post("bh", o).await;
+    }
+    expected.extend(["ramp_order.status_changed"; 3]);
+
+    let messages = receive(&mut sub, expected.len(), Duration::from_secs(30)).await;
+    hookgate_testkit::assert_no_more(&mut sub, Duration::from_millis(1500)).await;
+    let mut types: Vec<String> = messages
+        .iter()
+        .map(|m| {
+            serde_json::from_slice::<Value>(&m.body).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    types.sort();
+    expected.sort_unstable();
+    assert_eq!(types, expected);
+    gw.stop().await;
+}

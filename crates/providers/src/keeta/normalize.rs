@@ -553,9 +553,12 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
             Ok(Mapped {
                 kind: "store.business_hours_changed",
                 subject: format!("store/{shop_id}"),
+                // Hours may change back (A → B → A): the push time keeps the
+                // third change apart from the first.
                 idempotency_key: format!(
-                    "keeta:1101:{shop_id}:{}",
-                    &crate::body_hash(env.message.as_bytes())[..16]
+                    "keeta:1101:{shop_id}:{}:{}",
+                    &crate::body_hash(env.message.as_bytes())[..16],
+                    env.timestamp.unwrap_or_default()
                 ),
                 occurred_ms: None,
                 data: Some(Data::BusinessHours(v1::StoreBusinessHours {

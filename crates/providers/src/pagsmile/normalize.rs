@@ -191,6 +191,22 @@ struct AuthBiz {
     create_time: Option<String>,
 }
 
+/// The idempotency key of an authorization notification: one per business
+/// state of the authorization, so a later notification about the same
+/// authorization with a new transaction or status (a reversal, a partial
+/// approval, a settlement) is published, and only a true repeat folds.
+fn auth_key(auth_id: &str, data_type: &str, b: &AuthBiz) -> String {
+    let n = |v: Option<Int>| v.map(|i| i.0.to_string()).unwrap_or_default();
+    let transaction = b.transaction_id.as_ref().map(|t| t.0.trim()).unwrap_or_default();
+    format!(
+        "pagsmile:auth:{auth_id}:{data_type}:{transaction}:{}:{}:{}:{}",
+        n(b.transaction_type),
+        n(b.process_status),
+        n(b.auth_status),
+        n(b.settle_status)
+    )
+}
+
 #[derive(Deserialize)]
 struct OtpBiz {
     validation_value: Option<Text>,
@@ -301,8 +317,9 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
             }
             4 => {
                 let b: AuthBiz = biz(biz_raw, "4")?;
-                let auth_id = text(b.auth_id).ok_or(NormalizeError::MissingField("biz_data.auth_id"))?;
+                let auth_id = text(b.auth_id.clone()).ok_or(NormalizeError::MissingField("biz_data.auth_id"))?;
                 let data_type = b.data_type.clone().unwrap_or_default();
+                let idempotency_key = auth_key(&auth_id, &data_type, &b);
                 let kind = match data_type.as_str() {
                     "cardAuthorization" => "card.authorization".to_owned(),
                     "cardSettlement" => "card.settlement".to_owned(),
@@ -315,7 +332,7 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
                     kind,
                     provider_event_type: format!("4/{data_type}"),
                     subject: subject.clone(),
-                    idempotency_key: format!("pagsmile:auth:{auth_id}:{data_type}"),
+                    idempotency_key,
                     occurred_at: created_at.or(pushed_at),
                     data: Some(Data::CardAuthorization(v1::CardAuthorization {
                         auth_id,
@@ -456,14 +473,23 @@ fn payout_of(p: PayoutBody) -> Result<(PayoutBody, String, String), NormalizeErr
     Ok((p, id, status))
 }
 
+/// `payoutId:status`: each status happens once in a payout's life, except a
+/// partial refund, which may happen again (`payoutId:PARTIAL_REFUNDED:timestamp`).
+fn payout_key(id: &str, status: &str, timestamp: Option<Int>) -> String {
+    match timestamp {
+        Some(t) if status.eq_ignore_ascii_case("PARTIAL_REFUNDED") => format!("{id}:{status}:{}", t.0),
+        _ => format!("{id}:{status}"),
+    }
+}
+
 /// Keys of a payout notification, `payoutId:status` and `payout/<payoutId>`,
 /// from its top-level fields (the parse its signature check reads too).
 pub fn payout_keys(fields: &Fields<'_>, body: &[u8]) -> Result<Keys, NormalizeError> {
     let typed =
         serde::de::value::MapDeserializer::<_, serde_json::Error>::new(fields.iter().map(|(k, v)| (k.as_str(), *v)));
-    let (_, id, status) = payout_of(PayoutBody::deserialize(typed).map_err(NormalizeError::not_json)?)?;
+    let (p, id, status) = payout_of(PayoutBody::deserialize(typed).map_err(NormalizeError::not_json)?)?;
     Ok(Keys {
-        delivery_key: delivery_key_or_hash(format!("{id}:{status}"), body),
+        delivery_key: delivery_key_or_hash(payout_key(&id, &status, p.timestamp), body),
         subject: Some(payout_subject(&id)),
     })
 }
@@ -488,7 +514,7 @@ pub fn normalize_payout(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Normal
         kind: format!("payout.{}", type_word(&status)),
         provider_event_type: status.clone(),
         subject: payout_subject(&payout_id),
-        idempotency_key: format!("pagsmile:payout:{payout_id}:{status}"),
+        idempotency_key: format!("pagsmile:payout:{}", payout_key(&payout_id, &status, p.timestamp)),
         occurred_at: p.timestamp.and_then(|t| timestamp_from_secs(t.0)),
         data: Some(Data::Payout(v1::Payout {
             payout_id,
