@@ -181,3 +181,44 @@ async fn store_authorizations_in_the_general_envelope_are_the_same_events() {
     assert_no_more(&mut sub, Duration::from_millis(1500)).await;
     gw.stop().await;
 }
+
+/// A verified payload whose shape differs slightly from the model (Keeta
+/// 1001 with `products: null`) is published, not parked: the typed fields
+/// that can be read, `raw` exact, a warning in the event and a metric.
+#[tokio::test]
+async fn a_slightly_different_shape_is_published_with_warnings_not_stranded() {
+    let env = TestEnv::new().await;
+    let mut sub = env.subscribe(&["keeta.#"]).await;
+    let gw = env.start(Role::All).await;
+    let now_ms: i64 = 1_795_000_000_000;
+    let mut message = keeta::message(1001, 5, 145_541, now_ms);
+    message["orderInfo"]["products"] = Value::Null;
+    let envelope = keeta::envelope(
+        hookgate_testkit::KEETA_APP_ID,
+        1001,
+        "lenient-1001",
+        145_541,
+        &message,
+        now_ms / 1000,
+    );
+    let body = keeta::signed_body(envelope, &env.callback_url, &env.keeta_secret);
+    assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200);
+
+    let messages = receive(&mut sub, 1, Duration::from_secs(20)).await;
+    let e: Value = serde_json::from_slice(&messages[0].body).unwrap();
+    assert_eq!(e["type"], "order.placed");
+    assert_eq!(e["order"]["orderViewId"], (553_440_887_574_627i64 + 5).to_string());
+    assert!(
+        e["raw"]["message"]["orderInfo"]["products"].is_null(),
+        "raw stays exact: {e}"
+    );
+    let warnings = e["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].as_str().unwrap().starts_with("orderInfo.products:"),
+        "{warnings:?}"
+    );
+    assert_eq!(gw.metrics.normalization_warning_count(&env.tenant, "keeta"), 1);
+    assert_eq!(gw.store.outbox_stats().await.unwrap().parked, 0);
+    gw.stop().await;
+}

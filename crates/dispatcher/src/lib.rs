@@ -401,6 +401,12 @@ impl Dispatcher {
         };
         match hookgate_providers::normalize(&input) {
             Ok(events) => {
+                // Values left out of the typed data (each also in the event).
+                let warnings = events.first().map_or(0, |e| e.event.warnings.len());
+                if warnings > 0 {
+                    self.metrics
+                        .normalization_warnings(row.tenant.as_str(), row.source.as_str(), warnings as u64);
+                }
                 let events = events
                     .into_iter()
                     .map(|e| {

@@ -153,6 +153,24 @@ pub fn storable_key(key: &str) -> String {
     }
 }
 
+/// Longest normalization warning kept (a parser message may quote the payload).
+pub const MAX_WARNING_LEN: usize = 300;
+
+/// A warning text bounded to [`MAX_WARNING_LEN`] bytes (on a char boundary),
+/// without NUL.
+pub fn storable_text(text: &str) -> String {
+    let mut out: String = text.chars().filter(|c| *c != '\0').collect();
+    if out.len() > MAX_WARNING_LEN {
+        let mut cut = MAX_WARNING_LEN;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push('…');
+    }
+    out
+}
+
 /// A type whose routing key (`provider.type`) fits an AMQP short string:
 /// longer types keep their first bytes (on a char boundary) and end with
 /// `~` and 16 hex digits of their SHA-256, so distinct types stay distinct.
@@ -224,6 +242,8 @@ impl Mapped {
             delivery_key: input.delivery_key.to_owned(),
             data: self.data,
             raw: None,
+            warnings: Vec::new(),
+            provider_utc_offset: None,
         };
         CanonicalEvent { event, raw }
     }
@@ -238,6 +258,14 @@ pub(crate) fn raw_body(body: &[u8]) -> Result<Box<RawValue>, NormalizeError> {
 /// Parses a JSON body into `T`, mapping errors to [`NormalizeError::NotJson`].
 pub(crate) fn parse_body<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, NormalizeError> {
     serde_json::from_slice(body).map_err(NormalizeError::not_json)
+}
+
+/// Reads a JSON body into `T` leniently (see [`crate::lenient`]): values
+/// that do not fit are left out with a warning; not JSON is
+/// [`NormalizeError::NotJson`].
+pub(crate) fn parse_lenient<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, NormalizeError> {
+    let text = std::str::from_utf8(body).map_err(NormalizeError::not_json)?;
+    crate::lenient::parse(text).map_err(NormalizeError::not_json)
 }
 
 /// A lowercase, dotted-type-safe form of a provider word (`PARTIAL_REFUNDED` → `partial_refunded`).

@@ -16,6 +16,7 @@ mod inspect;
 pub mod invariants;
 pub mod keeta;
 pub mod keeta_auth;
+pub(crate) mod lenient;
 mod money;
 pub mod pagsmile;
 pub mod sample;
@@ -24,7 +25,7 @@ mod value;
 
 pub use contract::{Provider, Resolver, SettingsContext, SettingsError, SourceSettings};
 pub use event::*;
-pub(crate) use event::{parse_body, raw_body, type_word, Mapped};
+pub(crate) use event::{parse_body, parse_lenient, raw_body, type_word, Mapped};
 pub use inspect::{
     Ack, Admitted, Authenticated, Delivery, Headers, Inspected, Keys, Refusal, RefusalReason, RegisteredKey, Request,
     Unverified,
@@ -69,11 +70,21 @@ pub fn kinds() -> impl Iterator<Item = SourceKind> {
 }
 
 /// Maps a stored notification to its canonical events (zero or more).
+/// Values of the payload that did not fit the typed model are left out
+/// of the typed data, each with a warning in every event (`warnings`).
 pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
-    match provider(input.kind) {
-        Some(p) => p.normalize(input),
-        None => Err(NormalizeError::UnknownKind(input.kind.as_str().to_owned())),
+    let Some(p) = provider(input.kind) else {
+        return Err(NormalizeError::UnknownKind(input.kind.as_str().to_owned()));
+    };
+    let (result, warnings) = lenient::collecting(|| p.normalize(input));
+    let mut events = result?;
+    if !warnings.is_empty() {
+        let warnings: Vec<String> = warnings.into_iter().map(|w| storable_text(&w)).collect();
+        for e in &mut events {
+            e.event.warnings.clone_from(&warnings);
+        }
     }
+    Ok(events)
 }
 
 /// The delivery key of a request of `kind` (see [`Provider::delivery_key`]).

@@ -28,6 +28,7 @@ pub fn money_from_minor(minor: i64, currency: &str) -> Money {
         amount: if minor < 0 { format!("-{amount}") } else { amount },
         currency: currency.to_ascii_uppercase(),
         amount_minor: Some(minor),
+        currency_inferred: None,
     }
 }
 
@@ -37,6 +38,7 @@ pub fn money_from_decimal(amount: &str, currency: &str) -> Money {
         amount: amount.trim().to_owned(),
         currency: currency.trim().to_ascii_uppercase(),
         amount_minor: None,
+        currency_inferred: None,
     }
 }
 

@@ -35,14 +35,10 @@ fn check(kind: SourceKind) {
         let key = delivery_key(kind, body, &header)
             .map(|k| k.to_string())
             .unwrap_or_else(|e| format!("error: {e}"));
-        // Pagsmile issuing times: the fixtures read them as UTC+08:00.
-        let options = Options {
-            utc_offset_minutes: if kind == hookgate_providers::pagsmile::ISSUING {
-                480
-            } else {
-                0
-            },
-        };
+        // Every source's default options: Pagsmile issuing times at
+        // `pagsmile::DEFAULT_UTC_OFFSET`, as a source that does not set one.
+        let options = Options::default();
+        assert_eq!(hookgate_providers::pagsmile::DEFAULT_UTC_OFFSET, "+00:00");
         let input_meta = Input {
             tenant: "demo",
             source: kind.as_str(),

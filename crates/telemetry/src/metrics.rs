@@ -86,6 +86,7 @@ pub struct Metrics {
     resident_memory: Gauge,
     relay_errors: Family<ReasonLabels, Counter>,
     parked_reasons: Family<ReasonLabels, Counter>,
+    normalization_warnings: Family<SourceLabels, Counter>,
     relay_loops: Gauge,
     routing_keys: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<String>>>,
 }
@@ -130,6 +131,7 @@ impl Metrics {
             resident_memory: Gauge::default(),
             relay_errors: Family::default(),
             parked_reasons: Family::default(),
+            normalization_warnings: Family::default(),
             relay_loops: Gauge::default(),
             routing_keys: Default::default(),
             registry: Registry::default(),
@@ -199,6 +201,11 @@ impl Metrics {
             "parked_reasons",
             "Notifications parked, by reason (e.g. unparseable_payload, encrypted_payload_unsupported)",
             m.parked_reasons.clone(),
+        );
+        registry.register(
+            "normalization_warnings",
+            "Payload values left out of typed event data because they did not fit (each also in the event's warnings)",
+            m.normalization_warnings.clone(),
         );
         registry.register("relay_loops", "Relay loops running", m.relay_loops.clone());
         Metrics { registry, ..m }
@@ -323,6 +330,24 @@ impl Metrics {
     pub fn parked_reason_count(&self, reason: &str) -> u64 {
         self.parked_reasons
             .get_or_create(&ReasonLabels { reason: reason.into() })
+            .get()
+    }
+    /// `n` payload values of a source's notification left out of typed data.
+    pub fn normalization_warnings(&self, tenant: &str, source: &str, n: u64) {
+        self.normalization_warnings
+            .get_or_create(&SourceLabels {
+                tenant: tenant.into(),
+                source: source.into(),
+            })
+            .inc_by(n);
+    }
+    /// Values left out so far for a source.
+    pub fn normalization_warning_count(&self, tenant: &str, source: &str) -> u64 {
+        self.normalization_warnings
+            .get_or_create(&SourceLabels {
+                tenant: tenant.into(),
+                source: source.into(),
+            })
             .get()
     }
     /// A relay loop started (`+1`) or ended (`-1`).

@@ -5,7 +5,7 @@
 
 use crate::inspect::{delivery_key_or_hash, Keys};
 use crate::value::{Decimal, Int, Text};
-use crate::{body_hash, money_from_decimal, parse_body, raw_body, Input, Mapped, NormalizeError};
+use crate::{body_hash, money_from_decimal, parse_lenient, raw_body, Input, Mapped, NormalizeError};
 use hookgate_proto::v1::{self, event::Data};
 use hookgate_proto::{timestamp_from_millis, CanonicalEvent};
 use serde::Deserialize;
@@ -77,7 +77,7 @@ fn subject_of(b: &Body, delivery_key: &str) -> Option<String> {
 
 /// The delivery key and subject of a push, from one parse of its body.
 pub fn keys(body: &[u8]) -> Result<Keys, NormalizeError> {
-    let b: Body = parse_body(body)?;
+    let b: Body = parse_lenient(body)?;
     let delivery_key = delivery_key_or_hash(delivery_key_of(&b, body)?, body);
     let subject = subject_of(&b, delivery_key.as_str());
     Ok(Keys { delivery_key, subject })
@@ -233,8 +233,9 @@ struct Withdraw {
     timestamp: Option<Int>,
 }
 
-fn payload<'a, T: Deserialize<'a>>(body: &'a [u8], event: &str) -> Result<T, NormalizeError> {
-    serde_json::from_slice(body).map_err(|e| NormalizeError::payload(event.to_owned(), e))
+fn payload<T: serde::de::DeserializeOwned>(body: &[u8], event: &str) -> Result<T, NormalizeError> {
+    let text = std::str::from_utf8(body).map_err(NormalizeError::not_json)?;
+    crate::lenient::parse(text).map_err(|e| NormalizeError::payload(event.to_owned(), e))
 }
 
 /// `bankWebhookInfo` is a JSON object encoded in a string; flatten its values to strings.
@@ -259,7 +260,7 @@ fn bank_info(encoded: Option<&str>) -> HashMap<String, String> {
 
 /// Maps a BH push by `eventType`.
 pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
-    let b: Body = parse_body(input.body)?;
+    let b: Body = parse_lenient(input.body)?;
     let event = b.event_type.clone().unwrap_or_default();
     let key = business(&b).map(|(e, id, st)| format!("bh:{e}:{id}:{st}"));
     let id = text(&b.order_id).or(text(&b.tx_id)).unwrap_or_default().to_owned();

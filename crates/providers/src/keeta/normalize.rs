@@ -207,8 +207,8 @@ fn raw_payload(body: &[u8]) -> Result<Box<RawValue>, NormalizeError> {
     RawValue::from_string(out).map_err(NormalizeError::not_json)
 }
 
-fn payload<'a, T: Deserialize<'a>>(env: &'a Envelope) -> Result<T, NormalizeError> {
-    serde_json::from_str(&env.message).map_err(|e| NormalizeError::payload(env.event_id.to_string(), e))
+fn payload<T: serde::de::DeserializeOwned>(env: &Envelope) -> Result<T, NormalizeError> {
+    crate::lenient::parse(&env.message).map_err(|e| NormalizeError::payload(env.event_id.to_string(), e))
 }
 
 fn required<T>(value: Option<T>, field: &'static str) -> Result<T, NormalizeError> {

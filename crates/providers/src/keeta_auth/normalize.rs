@@ -3,7 +3,7 @@
 
 use crate::inspect::{delivery_key_or_hash, Keys};
 use crate::value::{Int, Text};
-use crate::{parse_body, raw_body, Input, Mapped, NormalizeError};
+use crate::{parse_lenient, raw_body, Input, Mapped, NormalizeError};
 use hookgate_proto::v1::{self, event::Data};
 use hookgate_proto::{timestamp_from_millis, CanonicalEvent};
 use serde::Deserialize;
@@ -20,7 +20,7 @@ struct Body {
 }
 
 fn parse(body: &[u8]) -> Result<(Body, String, i64), NormalizeError> {
-    let b: Body = parse_body(body)?;
+    let b: Body = parse_lenient(body)?;
     let auth_id = b
         .auth_id
         .clone()

@@ -64,8 +64,13 @@ struct IssuingFile {
     timestamp_utc_offset: String,
 }
 
+/// The offset Pagsmile issuing times are read at unless a source sets
+/// `timestamp_utc_offset`: Pagsmile does not say (PROVIDERS.md open question
+/// 15), so UTC, stated in every event (`provider_utc_offset`).
+pub const DEFAULT_UTC_OFFSET: &str = "+00:00";
+
 fn utc() -> String {
-    "+00:00".to_owned()
+    DEFAULT_UTC_OFFSET.to_owned()
 }
 
 /// Parses `+HH:MM` / `-HH:MM` / `Z` to minutes.

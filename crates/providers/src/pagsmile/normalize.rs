@@ -4,7 +4,7 @@
 
 use crate::inspect::{delivery_key_or_hash, Keys};
 use crate::value::{Decimal, Flag, Int, Text};
-use crate::{money_from_decimal, parse_body, raw_body, type_word, Input, Mapped, NormalizeError};
+use crate::{money_from_decimal, parse_body, parse_lenient, raw_body, type_word, Input, Mapped, NormalizeError};
 use hookgate_proto::v1::{self, event::Data};
 use hookgate_proto::{timestamp_from_secs, CanonicalEvent, Timestamp};
 use serde::Deserialize;
@@ -23,6 +23,21 @@ fn int32(v: Option<Int>) -> Option<i32> {
 
 fn money(amount: Option<Decimal>, currency: Option<&str>) -> Option<v1::Money> {
     amount.map(|a| money_from_decimal(&a.0, currency.unwrap_or("")))
+}
+
+/// An amount whose currency was taken from a sibling field, marked so.
+fn inferred(money: Option<v1::Money>) -> Option<v1::Money> {
+    money.map(|m| v1::Money {
+        currency_inferred: Some(true),
+        ..m
+    })
+}
+
+/// `+HH:MM` / `-HH:MM` of an offset in minutes.
+pub fn format_offset(minutes: i32) -> String {
+    let sign = if minutes < 0 { '-' } else { '+' };
+    let m = minutes.unsigned_abs();
+    format!("{sign}{:02}:{:02}", m / 60, m % 60)
 }
 
 /// `yyyy-MM-dd HH:mm:ss` in the provider's zone (`offset_minutes` from UTC).
@@ -189,6 +204,7 @@ struct AuthBiz {
     settled_amount: Option<Decimal>,
     base_exchange_rate: Option<Decimal>,
     create_time: Option<String>,
+    acquirer_id: Option<Text>,
 }
 
 /// The idempotency key of an authorization notification: one per business
@@ -217,8 +233,8 @@ struct OtpBiz {
     created_seconds: Option<Int>,
 }
 
-fn biz<'a, T: Deserialize<'a>>(raw: &'a RawValue, event: &str) -> Result<T, NormalizeError> {
-    serde_json::from_str(raw.get()).map_err(|e| NormalizeError::payload(event.to_owned(), e))
+fn biz<T: serde::de::DeserializeOwned>(raw: &RawValue, event: &str) -> Result<T, NormalizeError> {
+    crate::lenient::parse(raw.get()).map_err(|e| NormalizeError::payload(event.to_owned(), e))
 }
 
 /// Maps an issuing notification by `notify_type` (and `data_type` for 4).
@@ -348,16 +364,19 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
                         response_code: text(b.response_code),
                         settle_status: int32(b.settle_status),
                         mcc: text(b.mcc_code),
-                        merchant_id: text(b.merchant_id).map(|m| m.trim().to_owned()),
+                        // Exactly as sent: padding may be part of an acquirer's id.
+                        merchant_id: text(b.merchant_id),
                         merchant_name: b.merchant_name,
                         note: b.note,
                         transaction_amount: money(b.transaction_amount, b.transaction_currency.as_deref()),
                         transaction_country: b.transaction_country_code,
                         bill_amount: money(b.bill_amount, b.bill_currency.as_deref()),
-                        fee: money(b.fee, b.bill_currency.as_deref()),
-                        settled_amount: money(b.settled_amount, b.bill_currency.as_deref()),
+                        // Pagsmile sends no currency for these: the bill currency is assumed.
+                        fee: inferred(money(b.fee, b.bill_currency.as_deref())),
+                        settled_amount: inferred(money(b.settled_amount, b.bill_currency.as_deref())),
                         exchange_rate: b.base_exchange_rate.map(|d| d.0),
                         created_at,
+                        acquirer_id: text(b.acquirer_id),
                     })),
                 }
             }
@@ -371,7 +390,10 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
             },
         }
     };
-    Ok(vec![mapped.into_event(input, PROVIDER, 0, raw_body(input.body)?)])
+    let mut event = mapped.into_event(input, PROVIDER, 0, raw_body(input.body)?);
+    // Its times carry no zone: say which offset read them.
+    event.event.provider_utc_offset = Some(format_offset(offset));
+    Ok(vec![event])
 }
 
 // ---------- pay-in ----------
@@ -391,7 +413,7 @@ struct Payin {
 }
 
 fn payin(body: &[u8]) -> Result<(Payin, String, String, Option<String>), NormalizeError> {
-    let p: Payin = parse_body(body)?;
+    let p: Payin = parse_lenient(body)?;
     let trade_no = text(p.trade_no.clone()).ok_or(NormalizeError::MissingField("trade_no"))?;
     let status = p
         .trade_status
@@ -460,7 +482,7 @@ struct PayoutBody {
 }
 
 fn payout(body: &[u8]) -> Result<(PayoutBody, String, String), NormalizeError> {
-    payout_of(parse_body(body)?)
+    payout_of(parse_lenient(body)?)
 }
 
 fn payout_of(p: PayoutBody) -> Result<(PayoutBody, String, String), NormalizeError> {
@@ -487,7 +509,13 @@ fn payout_key(id: &str, status: &str, timestamp: Option<Int>) -> String {
 pub fn payout_keys(fields: &Fields<'_>, body: &[u8]) -> Result<Keys, NormalizeError> {
     let typed =
         serde::de::value::MapDeserializer::<_, serde_json::Error>::new(fields.iter().map(|(k, v)| (k.as_str(), *v)));
-    let (p, id, status) = payout_of(PayoutBody::deserialize(typed).map_err(NormalizeError::not_json)?)?;
+    // The fields parsed for the signature give the typed body; a value that
+    // does not fit is read again leniently (left out, not refused).
+    let typed = match PayoutBody::deserialize(typed) {
+        Ok(p) => p,
+        Err(_) => parse_lenient(body)?,
+    };
+    let (p, id, status) = payout_of(typed)?;
     Ok(Keys {
         delivery_key: delivery_key_or_hash(payout_key(&id, &status, p.timestamp), body),
         subject: Some(payout_subject(&id)),

@@ -2,7 +2,7 @@
 //! event type becomes the routing key (`webhooks.<type>`), the `webhook-id`
 //! (the delivery key) the idempotency key.
 
-use crate::{parse_body, raw_body, Input, Mapped, NormalizeError};
+use crate::{parse_lenient, raw_body, Input, Mapped, NormalizeError};
 use hookgate_proto::CanonicalEvent;
 use serde::Deserialize;
 use serde_json::Value;
@@ -64,7 +64,7 @@ fn kind_of(b: &Body) -> String {
 /// (the specification requires JSON), `Ok(None)` when it is JSON but not
 /// the payload convention (it will not normalize), else the subject.
 pub fn subject(body: &[u8], delivery_key: &str) -> Result<Option<String>, NormalizeError> {
-    match parse_body::<Body>(body) {
+    match parse_lenient::<Body>(body) {
         Ok(b) => Ok(Some(subject_of(&b, &kind_of(&b), delivery_key))),
         Err(e) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
             Ok(_) => Ok(None),
@@ -75,7 +75,7 @@ pub fn subject(body: &[u8], delivery_key: &str) -> Result<Option<String>, Normal
 
 /// One event per request, typed only by its `type`; `raw` carries the payload.
 pub fn normalize(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, NormalizeError> {
-    let b: Body = parse_body(input.body)?;
+    let b: Body = parse_lenient(input.body)?;
     let kind = kind_of(&b);
     let subject = subject_of(&b, &kind, input.delivery_key);
     let occurred_at = b
