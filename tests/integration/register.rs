@@ -42,6 +42,8 @@ fn bh_args(tenant: &str) -> BhArgs {
         source: "bh".into(),
         event_types: vec![],
         mode: Mode::Activate,
+        // The test gateway's URL is http on loopback.
+        allow_insecure_url: true,
     }
 }
 
@@ -172,6 +174,15 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
     let store = env.store().await;
     let args = bh_args(&env.tenant);
 
+    // The test gateway's callback URL is http on loopback: refused unless allowed.
+    let strict = BhArgs {
+        allow_insecure_url: false,
+        ..args.clone()
+    };
+    let err = bh::register(&env.settings, &store, &strict).await.unwrap_err();
+    assert!(err.to_string().contains("is not https"), "{err}");
+    assert!(fake.webhooks().is_empty());
+
     // A refusal is reported with BH's code and nothing is recorded.
     fake.fail_next(-5046, "COMMON_ERROR");
     let err = bh::register(&env.settings, &store, &args).await.unwrap_err();
@@ -299,6 +310,7 @@ async fn keeta_registration_sets_each_event_with_a_signed_call_and_records_it() 
         source: "keeta".into(),
         events: vec![],
         test: false,
+        allow_insecure_url: true,
     };
 
     // The dry run shows one signed call per event, signature redacted.

@@ -24,6 +24,9 @@ pub struct BhArgs {
     /// Delete the listeners at BH (cannot be undone; stored keys stay until removed).
     #[arg(long)]
     pub delete: bool,
+    /// Register a callback URL that is not https, or names a loopback host.
+    #[arg(long)]
+    pub allow_insecure_url: bool,
     /// Print the requests (secrets redacted) and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -41,6 +44,7 @@ impl BhArgs {
                 (false, true) => bh::Mode::Disable,
                 (false, false) => bh::Mode::Activate,
             },
+            allow_insecure_url: self.allow_insecure_url,
         }
     }
 }
@@ -60,6 +64,9 @@ pub struct KeetaArgs {
     /// Set the test-store callbacks (`isTest = 1`) instead of the formal ones.
     #[arg(long)]
     pub test: bool,
+    /// Register a callback URL that is not https, or names a loopback host.
+    #[arg(long)]
+    pub allow_insecure_url: bool,
     /// Print the requests (secrets redacted) and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -73,6 +80,7 @@ impl KeetaArgs {
             source: self.source.clone(),
             events: self.events.clone(),
             test: self.test,
+            allow_insecure_url: self.allow_insecure_url,
         }
     }
 }

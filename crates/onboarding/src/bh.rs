@@ -5,7 +5,7 @@
 //! until `remove-key`). [`decide`] is the one decision both the run and the
 //! dry run use.
 
-use crate::{find, source_url, PlanItem};
+use crate::{check_callback_url, find, source_url, PlanItem};
 use anyhow::{bail, Context};
 use hookgate_config::{Settings, Source, Tenant};
 use hookgate_core::{SourceId, TenantId};
@@ -41,6 +41,8 @@ pub struct Registration {
     pub event_types: Vec<String>,
     /// What to make of the listeners.
     pub mode: Mode,
+    /// Register a non-https or loopback callback URL anyway.
+    pub allow_insecure_url: bool,
 }
 
 /// What was done for one event type.
@@ -164,8 +166,12 @@ fn target<'a>(settings: &'a Settings, reg: &Registration) -> anyhow::Result<Targ
             tracing::warn!(event_type = %et, "event type not named in BH's docs; sending it anyway");
         }
     }
+    let url = source_url(settings, tenant, source);
+    if reg.mode != Mode::Delete {
+        check_callback_url(&url, reg.allow_insecure_url)?;
+    }
     Ok(Target {
-        url: source_url(settings, tenant, source),
+        url,
         client: Client::new(api)?,
         tenant,
         source,

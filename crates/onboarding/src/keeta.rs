@@ -3,7 +3,7 @@
 //! decision both the run and the dry run use: the event ids, in order, each
 //! one call.
 
-use crate::{find, PlanItem};
+use crate::{check_callback_url, find, PlanItem};
 use anyhow::{bail, Context};
 use hookgate_config::{Settings, Source, Tenant};
 use hookgate_provider_api::keeta::Client;
@@ -23,6 +23,8 @@ pub struct Registration {
     pub events: Vec<i64>,
     /// Set the test-store callbacks (`isTest = 1`) instead of the formal ones.
     pub test: bool,
+    /// Register a non-https or loopback callback URL anyway.
+    pub allow_insecure_url: bool,
 }
 
 /// The result of a Keeta registration: the event ids set.
@@ -92,6 +94,7 @@ pub fn steps<'a>(settings: &'a Settings, reg: &Registration) -> anyhow::Result<T
         .first()
         .cloned()
         .with_context(|| format!("sources.{}.app_secrets is empty", source.id))?;
+    check_callback_url(&cfg.callback_url, reg.allow_insecure_url)?;
     if cfg.callback_url.contains('?') {
         tracing::warn!(url = %cfg.callback_url, "callback URL has a query string: Keeta's signature recipe for pushes is then ambiguous (PROVIDERS.md §1a)");
     }

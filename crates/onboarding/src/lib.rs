@@ -81,6 +81,41 @@ pub fn source_url(settings: &Settings, tenant: &Tenant, source: &Source) -> Stri
     }
 }
 
+/// Refuses a callback URL providers cannot or should not push to: not
+/// `https`, or a loopback / unspecified host (a provider on the internet
+/// cannot reach it). `allow_insecure` (`--allow-insecure-url`) accepts it,
+/// for local tests against fake provider APIs.
+pub fn check_callback_url(url: &str, allow_insecure: bool) -> anyhow::Result<()> {
+    if allow_insecure {
+        return Ok(());
+    }
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    if !scheme.eq_ignore_ascii_case("https") {
+        anyhow::bail!(
+            "callback URL {url} is not https: providers push over HTTPS (serve TLS or put a TLS proxy in front, \
+             set http.public_base_url or the source's callback_url; --allow-insecure-url to register it anyway)"
+        );
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let local = host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+    if local {
+        anyhow::bail!(
+            "callback URL {url} names a loopback address providers cannot reach \
+             (set http.public_base_url or the source's callback_url; --allow-insecure-url to register it anyway)"
+        );
+    }
+    Ok(())
+}
+
 /// A configured tenant and source, or an error naming what is missing.
 pub fn find<'a>(settings: &'a Settings, tenant: &str, source: &str) -> anyhow::Result<(&'a Arc<Tenant>, &'a Source)> {
     let t = settings
@@ -155,4 +190,26 @@ pub async fn list(store: &Store, tenant: Option<&hookgate_core::TenantId>) -> an
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_callback_url;
+
+    #[test]
+    fn only_public_https_callback_urls_register_without_the_flag() {
+        assert!(check_callback_url("https://hooks.acme.example/hooks/acme/bh", false).is_ok());
+        assert!(check_callback_url("https://203.0.113.7:8443/hooks/acme/bh", false).is_ok());
+        for bad in [
+            "http://hooks.acme.example/hooks/acme/bh",
+            "https://127.0.0.1:8080/hooks/acme/bh",
+            "https://localhost/hooks/acme/bh",
+            "https://[::1]:8443/hooks/acme/bh",
+            "https://0.0.0.0/x",
+            "hooks.acme.example/x",
+        ] {
+            assert!(check_callback_url(bad, false).is_err(), "{bad}");
+            assert!(check_callback_url(bad, true).is_ok(), "{bad}");
+        }
+    }
 }
