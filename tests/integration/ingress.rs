@@ -400,3 +400,48 @@ async fn concurrent_redeliveries_share_a_commit_and_fold_into_one_row() {
     assert_eq!(gw.store.outbox_stats().await.unwrap().pending, 1);
     gw.stop().await;
 }
+
+/// A provider that appends a fixed path to a configured host (Keeta's
+/// `POST /webhook/authorization`) reaches the source that declares that path,
+/// chosen by the request's `Host` among the tenant's host names.
+#[tokio::test]
+async fn a_fixed_path_on_a_tenant_host_reaches_its_source() {
+    let env = TestEnv::with(|t| {
+        t.hosts = vec!["hooks.acme.example".into()];
+        t.source_mut("keeta-auth").unwrap().paths = vec!["/webhook/authorization".into()];
+    })
+    .await;
+    let gw = env.start(Role::Ingress).await;
+    let sample = env.sample("keeta-auth", "authorized", 3);
+    let url = format!("{}/webhook/authorization", gw.base_url);
+    let send = |host: &'static str| {
+        let mut r = http()
+            .post(&url)
+            .header("host", host)
+            .header("content-type", "application/json");
+        for (name, value) in &sample.headers {
+            r = r.header(name, value);
+        }
+        r.body(sample.body.clone()).send()
+    };
+    let r = send("Hooks.Acme.Example:443").await.unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+    let key =
+        hookgate_providers::delivery_key(hookgate_providers::keeta_auth::KIND, &sample.body, &Vec::new()).unwrap();
+    let stored = gw.stored(&env.tenant, "keeta-auth", key.as_str()).await;
+    assert!(stored.verified);
+
+    // Another host: the path names nothing there.
+    let r = send("hooks.other.example").await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    // Only POST.
+    let r = http()
+        .get(&url)
+        .header("host", "hooks.acme.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    assert_eq!(r.headers()["allow"], "POST");
+    gw.stop().await;
+}

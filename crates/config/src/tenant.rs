@@ -84,6 +84,10 @@ pub struct Source {
     /// The kind's own settings (credentials and options), which verify and
     /// answer its requests.
     pub settings: Arc<dyn SourceSettings>,
+    /// Fixed paths that also reach this source on its tenant's host names
+    /// (`/webhook/authorization`: a provider that appends a fixed path to a
+    /// configured host), besides `/hooks/<tenant>/<source>`.
+    pub paths: Vec<String>,
 }
 
 impl Source {
@@ -252,6 +256,9 @@ pub struct Tenant {
     pub vhost: Option<String>,
     /// Queues declared and bound at start.
     pub subscriptions: Vec<Subscription>,
+    /// Host names requests for this tenant arrive on (`Host`), for its
+    /// sources' fixed `paths`.
+    pub hosts: Vec<String>,
     /// Sources by id.
     pub sources: BTreeMap<SourceId, Source>,
     /// Provider management APIs (`hookgate register`).
@@ -276,12 +283,24 @@ impl Tenant {
 #[derive(Debug, Clone, Default)]
 pub struct Tenants {
     by_id: Arc<HashMap<TenantId, Arc<Tenant>>>,
+    /// (host, fixed path) → (tenant, source).
+    aliases: Arc<HashMap<(String, String), (TenantId, SourceId)>>,
 }
 
 impl Tenants {
     /// Looks up a tenant by its URL segment.
     pub fn get(&self, id: &str) -> Option<&Arc<Tenant>> {
         TenantId::parse(id).ok().and_then(|id| self.by_id.get(&id))
+    }
+
+    /// The tenant and source a fixed path reaches on a host name (the
+    /// request's `Host`, any port and case).
+    pub fn by_alias(&self, host: &str, path: &str) -> Option<(&Arc<Tenant>, &Source)> {
+        let host = normalize_host(host);
+        let (tenant, source) = self.aliases.get(&(host, path.to_owned()))?;
+        let tenant = self.by_id.get(tenant)?;
+        let source = tenant.sources.get(source)?;
+        Some((tenant, source))
     }
 
     /// Tenants sorted by id.
@@ -315,7 +334,30 @@ impl Tenants {
             }
             by_id.insert(t.id.clone(), Arc::new(t));
         }
-        Ok(Tenants { by_id: Arc::new(by_id) })
+        let mut aliases: HashMap<(String, String), (TenantId, SourceId)> = HashMap::new();
+        let mut tenants: Vec<&Arc<Tenant>> = by_id.values().collect();
+        tenants.sort_by(|a, b| a.id.cmp(&b.id));
+        for t in tenants {
+            for s in t.sources.values() {
+                for path in &s.paths {
+                    for host in &t.hosts {
+                        let key = (host.clone(), path.clone());
+                        if let Some((other_t, other_s)) = aliases.get(&key) {
+                            return Err(ConfigError::invalid(
+                                &t.file,
+                                format!("sources.{}.paths", s.id),
+                                format!("{path} on {host} is also the path of {other_t}/{other_s}"),
+                            ));
+                        }
+                        aliases.insert(key, (t.id.clone(), s.id.clone()));
+                    }
+                }
+            }
+        }
+        Ok(Tenants {
+            by_id: Arc::new(by_id),
+            aliases: Arc::new(aliases),
+        })
     }
 
     /// Loads every `*.toml` of a directory (a missing directory means no tenants).
@@ -352,6 +394,8 @@ struct TenantFile {
     vhost: Option<String>,
     #[serde(default)]
     subscriptions: Vec<Subscription>,
+    #[serde(default)]
+    hosts: Vec<String>,
     #[serde(default)]
     sources: BTreeMap<String, Value>,
     #[serde(default)]
@@ -423,6 +467,8 @@ struct CommonFile {
     access: Option<AccessFile>,
     #[serde(default)]
     allow_unauthenticated: bool,
+    #[serde(default)]
+    paths: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -531,9 +577,23 @@ fn build_tenant(
     if raw.vhost.as_deref() == Some("") {
         return Err(ctx.invalid("vhost", "must not be empty (leave it out for the URL's vhost)"));
     }
+    let mut hosts = Vec::new();
+    for (i, h) in raw.hosts.iter().enumerate() {
+        let host = normalize_host(h);
+        if host.is_empty() || host.contains(['/', ' ', '@']) || h.contains("://") {
+            return Err(ctx.invalid(format!("hosts[{i}]"), "expected a host name (hooks.acme.example)"));
+        }
+        hosts.push(host);
+    }
     let mut sources = BTreeMap::new();
     for (sid, value) in raw.sources {
         let source = build_source(&ctx, &id, &sid, value, service)?;
+        if !source.paths.is_empty() && hosts.is_empty() {
+            return Err(ctx.invalid(
+                format!("sources.{sid}.paths"),
+                "fixed paths are routed by host name: list the tenant's `hosts`",
+            ));
+        }
         sources.insert(source.id.clone(), source);
     }
     let providers = build_providers(&ctx, raw.providers)?;
@@ -543,10 +603,22 @@ fn build_tenant(
         exchange,
         vhost: raw.vhost,
         subscriptions: raw.subscriptions,
+        hosts,
         sources,
         providers,
         file: file.to_path_buf(),
     })
+}
+
+/// A host name as routing compares it: lowercase, without port or final dot.
+pub fn normalize_host(host: &str) -> String {
+    let host = host.trim();
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None if host.matches(':').count() == 1 => host.split(':').next().unwrap_or_default(),
+        None => host,
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
 }
 
 fn base_url(ctx: &Ctx<'_>, key: &str, url: &str) -> Result<String, ConfigError> {
@@ -637,12 +709,31 @@ fn build_source(
         )
     })?;
     let mut common = serde_json::Map::new();
-    for k in ["verification", "body_limit_bytes", "access", "allow_unauthenticated"] {
+    for k in [
+        "verification",
+        "body_limit_bytes",
+        "access",
+        "allow_unauthenticated",
+        "paths",
+    ] {
         if let Some(v) = fields.remove(k) {
             common.insert(k.to_owned(), v);
         }
     }
     let common: CommonFile = ctx.parse(&key, common)?;
+    for (i, path) in common.paths.iter().enumerate() {
+        let ok = path.starts_with('/')
+            && path.len() <= 200
+            && !path.starts_with("/hooks/")
+            && path != "/healthz"
+            && !path.contains(['?', '#', '{', '}', ' ']);
+        if !ok {
+            return Err(ctx.invalid(
+                format!("{key}.paths[{i}]"),
+                "expected a fixed path like /webhook/authorization (not under /hooks/, no query)",
+            ));
+        }
+    }
     let access = build_access(ctx, &format!("{key}.access"), common.access)?;
     let default_url = format!("{}/hooks/{}/{}", service.http.public_base_url, tenant, source_id);
     let settings_ctx = SettingsContext {
@@ -663,6 +754,7 @@ fn build_source(
         verification: common.verification,
         access,
         settings,
+        paths: common.paths,
     })
 }
 
@@ -810,6 +902,47 @@ mod tests {
             err.contains("sources.keeta.app_secrets[0]") && err.contains("HOOKGATE_TEST_SURELY_UNSET_VAR"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn fixed_paths_are_routed_by_host_and_must_be_unambiguous() {
+        let source = |tenant: &str, hosts: &str| {
+            format!(
+                "id = \"{tenant}\"\nhosts = [{hosts}]\n[sources.pay]\nkind = \"pagsmile-payin\"\nsecrets = [{{ demo = \"x\" }}]\npaths = [\"/webhook/pay\"]\n"
+            )
+        };
+        let demo = |text: String| text.replace("id = ", "demo = true\nid = ");
+        let a = parse(&demo(source("a", "\"Hooks.A.example:443\""))).unwrap();
+        assert_eq!(a.hosts, vec!["hooks.a.example".to_owned()]);
+        let b = parse(&demo(source("b", "\"hooks.b.example\""))).unwrap();
+        let tenants = Tenants::from_list(vec![a, b]).unwrap();
+        let (t, s) = tenants.by_alias("HOOKS.A.EXAMPLE:8443", "/webhook/pay").unwrap();
+        assert_eq!((t.id.as_str(), s.id.as_str()), ("a", "pay"));
+        assert_eq!(
+            tenants
+                .by_alias("hooks.b.example", "/webhook/pay")
+                .unwrap()
+                .0
+                .id
+                .as_str(),
+            "b"
+        );
+        assert!(tenants.by_alias("hooks.c.example", "/webhook/pay").is_none());
+        assert!(tenants.by_alias("hooks.a.example", "/webhook/other").is_none());
+
+        // The same path on the same host in two tenants is ambiguous.
+        let a = parse(&demo(source("a", "\"hooks.shared.example\""))).unwrap();
+        let b = parse(&demo(source("b", "\"hooks.shared.example\""))).unwrap();
+        let err = Tenants::from_list(vec![a, b]).unwrap_err().with_causes();
+        assert!(
+            err.contains("sources.pay.paths") && err.contains("also the path"),
+            "{err}"
+        );
+        // Paths need host names, and must be fixed paths outside /hooks/.
+        let err = parse(&demo(source("a", ""))).unwrap_err().with_causes();
+        assert!(err.contains("hosts"), "{err}");
+        let bad = demo(source("a", "\"h.example\"")).replace("/webhook/pay", "/hooks/a/pay");
+        assert!(parse(&bad).unwrap_err().with_causes().contains("paths[0]"));
     }
 
     #[test]

@@ -37,6 +37,18 @@ pub(crate) async fn receive(
     state: web::Data<IngressState>,
 ) -> HttpResponse {
     let (tenant_seg, source_seg) = path.into_inner();
+    receive_at(req, tenant_seg, source_seg, payload, state).await
+}
+
+/// A webhook for `tenant_seg`/`source_seg`, reached by its URL or by one of
+/// the source's fixed paths on its tenant's host names.
+async fn receive_at(
+    req: HttpRequest,
+    tenant_seg: String,
+    source_seg: String,
+    payload: web::Payload,
+    state: web::Data<IngressState>,
+) -> HttpResponse {
     // Path segments are percent-decoded client text: escaped, so that a
     // `%0a` cannot write a forged line into text logs.
     let span = tracing::info_span!("webhook", tenant.id = %tenant_seg.escape_debug(), source.id = %source_seg.escape_debug(), notification.id = tracing::field::Empty, http.status = tracing::field::Empty);
@@ -264,7 +276,30 @@ pub(crate) async fn method_not_allowed(req: HttpRequest, state: web::Data<Ingres
 }
 
 /// A path no route serves: 404, counted and recorded like every refusal.
-pub(crate) async fn unmatched(req: HttpRequest, state: web::Data<IngressState>) -> HttpResponse {
+pub(crate) async fn unmatched(req: HttpRequest, payload: web::Payload, state: web::Data<IngressState>) -> HttpResponse {
+    // A source's fixed path on one of its tenant's host names.
+    // The `Host` header (HTTP/2: the authority), not a forwarding header.
+    let host = (req.headers().get(actix_web::http::header::HOST))
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or_default()
+        .to_owned();
+    let alias = (state.tenants)
+        .by_alias(&host, req.path())
+        .map(|(t, s)| (t.id.to_string(), s.id.to_string()));
+    if let Some((tenant, source)) = alias {
+        if req.method() == actix_web::http::Method::POST {
+            return receive_at(req, tenant, source, payload, state).await;
+        }
+        let detail = format!("{} is not allowed; webhooks are POSTed", req.method());
+        let refusal = Refusal::new(Reason::MethodNotAllowed, detail);
+        let mut response = refuse_outside_route(&req, &state, &tenant, &source, refusal).await;
+        response.headers_mut().insert(
+            actix_web::http::header::ALLOW,
+            actix_web::http::header::HeaderValue::from_static("POST"),
+        );
+        return response;
+    }
     let refusal = Refusal::new(Reason::NoRoute, "no such endpoint");
     refuse_outside_route(&req, &state, "", "", refusal).await
 }

@@ -74,6 +74,7 @@ fn source(id: &str, kind: SourceKind, verification: Verification, settings: Arc<
         verification,
         access: Access::default(),
         settings,
+        paths: Vec::new(),
     }
 }
 
@@ -199,6 +200,7 @@ impl TestEnv {
             sources.insert(src.id.clone(), src);
         }
         let mut t = Tenant {
+            hosts: Vec::new(),
             id: TenantId::parse(&tenant).unwrap_or_else(|e| panic!("{e}")),
             demo: false,
             exchange: format!("hookgate-test.{tenant}"),
