@@ -445,3 +445,65 @@ async fn a_fixed_path_on_a_tenant_host_reaches_its_source() {
     assert_eq!(r.headers()["allow"], "POST");
     gw.stop().await;
 }
+
+/// Writes a self-signed certificate for 127.0.0.1 and its key as PEM files.
+fn write_certificate(dir: &std::path::Path) -> Vec<u8> {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), cert.key_pair.serialize_pem()).unwrap();
+    cert.cert.der().to_vec()
+}
+
+/// The certificate a fresh TLS connection to `url` is served.
+async fn served_certificate(url: &str) -> Vec<u8> {
+    let client = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .tls_info(true)
+        .build()
+        .unwrap();
+    let r = client.get(url).send().await.unwrap();
+    let info = r.extensions().get::<reqwest::tls::TlsInfo>().unwrap();
+    info.peer_certificate().unwrap().to_vec()
+}
+
+/// Native TLS: the listener serves the configured certificate, accepts a
+/// signed webhook over HTTPS, and serves a renewed certificate without a
+/// restart once its files change.
+#[tokio::test]
+async fn native_tls_serves_the_certificate_and_reloads_it_when_renewed() {
+    let dir = std::env::temp_dir().join(hookgate_testkit::unique("hookgate-tls-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let first = write_certificate(&dir);
+    let mut env = TestEnv::new().await;
+    env.settings.service.http.tls_cert_file = dir.join("cert.pem").display().to_string();
+    env.settings.service.http.tls_key_file = dir.join("key.pem").display().to_string();
+    env.settings.service.http.tls_reload_check_ms = 50;
+    let gw = env.start(Role::Ingress).await;
+    let https = gw.base_url.replace("http://", "https://");
+
+    assert_eq!(served_certificate(&format!("{https}/healthz")).await, first);
+    let (body, _) = env.keeta_webhook(1002, 41);
+    let client = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{https}/hooks/{}/keeta", env.tenant))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // Plain HTTP on the TLS port gets no answer.
+    assert!(http().get(format!("{}/healthz", gw.base_url)).send().await.is_err());
+
+    // Renewed: a new connection gets the new certificate.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let second = write_certificate(&dir);
+    assert_ne!(first, second);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let _ = served_certificate(&format!("{https}/healthz")).await; // notices the change
+    assert_eq!(served_certificate(&format!("{https}/healthz")).await, second);
+    gw.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -212,12 +212,23 @@ impl Gateway {
                 }),
             );
             let drain = Duration::from_secs(svc.http.shutdown_deadline_secs.max(1));
-            Some(IngressServer::build(
+            let tls = if svc.http.tls_cert_file.is_empty() {
+                None
+            } else {
+                let files = hookgate_ingress::tls::TlsFiles {
+                    cert: svc.http.tls_cert_file.clone().into(),
+                    key: svc.http.tls_key_file.clone().into(),
+                    check_every: Duration::from_millis(svc.http.tls_reload_check_ms),
+                };
+                Some(hookgate_ingress::tls::server_config(files).context("http.tls_cert_file / http.tls_key_file")?)
+            };
+            Some(IngressServer::build_with_tls(
                 listener,
                 state,
                 svc.http.workers,
                 drain,
                 shutdown,
+                tls,
             )?)
         };
         Ok(Gateway {

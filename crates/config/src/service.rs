@@ -63,6 +63,12 @@ pub struct HttpSettings {
     pub max_in_flight: usize,
     /// Worker event-loop lag beyond which webhooks are shed, ms (0 = never).
     pub max_worker_lag_ms: u64,
+    /// PEM certificate chain to serve TLS with (empty: plain HTTP).
+    pub tls_cert_file: String,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: String,
+    /// Longest time a renewed certificate or key file goes unnoticed, ms.
+    pub tls_reload_check_ms: u64,
 }
 
 /// `[database]`.
@@ -271,6 +277,13 @@ impl ServiceSettings {
                 file,
                 "http.body_limit_bytes",
                 "must be greater than 0",
+            ));
+        }
+        if http.tls_cert_file.is_empty() != http.tls_key_file.is_empty() {
+            return Err(ConfigError::invalid(
+                file,
+                "http.tls_cert_file",
+                "tls_cert_file and tls_key_file go together (both empty: plain HTTP)",
             ));
         }
         let d = &raw.dispatcher;

@@ -15,6 +15,7 @@ mod kinds;
 mod lag;
 mod ops;
 mod reason;
+pub mod tls;
 
 use actix_web::{web, App, HttpServer};
 use hookgate_config::Tenants;
@@ -170,18 +171,32 @@ impl IngressServer {
         drain: Duration,
         shutdown: CancellationToken,
     ) -> std::io::Result<IngressServer> {
+        Self::build_with_tls(listener, state, workers, drain, shutdown, None)
+    }
+
+    /// [`IngressServer::build`], serving TLS with `tls` when given.
+    pub fn build_with_tls(
+        listener: TcpListener,
+        state: Arc<IngressState>,
+        workers: usize,
+        drain: Duration,
+        shutdown: CancellationToken,
+        tls: Option<rustls::ServerConfig>,
+    ) -> std::io::Result<IngressServer> {
         let port = listener.local_addr()?.port();
         let data = web::Data::from(state.clone());
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
             // Called once on each worker: measure that worker's lag.
             actix_web::rt::spawn(lag::tick());
             App::new().app_data(data.clone()).configure(routes)
         })
         // A head not received in time closes the connection (actix answers 408).
-        .client_request_timeout(state.limits.header_read_timeout)
-        .listen(listener)?
-        .disable_signals()
-        .shutdown_timeout(drain.as_secs().max(1));
+        .client_request_timeout(state.limits.header_read_timeout);
+        let server = match tls {
+            Some(config) => server.listen_rustls_0_23(listener, config)?,
+            None => server.listen(listener)?,
+        };
+        let mut server = server.disable_signals().shutdown_timeout(drain.as_secs().max(1));
         if workers > 0 {
             server = server.workers(workers);
         }
