@@ -106,27 +106,27 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 }
 
 /// The subject of an issuing notification (`card/<token>`,
-/// `card-authorization/<original or auth id>`, ...); `None` when the field
-/// it names is missing (normalization refuses it). One definition for
-/// ingress and normalization.
-fn issuing_subject(biz: &RawValue, notify_type: i64, request_id: &str) -> Option<String> {
-    let b: SubjectBiz = serde_json::from_str(biz.get()).ok()?;
+/// `card-authorization/<original or auth id>`, ...), else `message/<request
+/// id>` when the field it would name is missing or unreadable. The one
+/// definition ingress and normalization share, so the two always agree.
+fn issuing_subject(biz: &RawValue, notify_type: i64, request_id: &str) -> String {
+    let message = || format!("message/{request_id}");
+    let Ok(b) = serde_json::from_str::<SubjectBiz>(biz.get()) else {
+        return message();
+    };
     if b.validation_value {
-        return Some(format!("card/{}", text(b.card_token).as_deref().unwrap_or("unknown")));
+        return format!("card/{}", text(b.card_token).as_deref().unwrap_or("unknown"));
     }
-    match notify_type {
+    let named = match notify_type {
         1 => text(b.order_no).map(|o| format!("card-order/{o}")),
         2 => text(b.card_token).map(|t| format!("card/{t}")),
         3 => b.holder_id.map(|h| format!("cardholder/{}", h.0)),
-        4 => {
-            let auth_id = text(b.auth_id)?;
-            Some(format!(
-                "card-authorization/{}",
-                text(b.original_auth_id).unwrap_or(auth_id)
-            ))
-        }
-        _ => Some(format!("message/{request_id}")),
-    }
+        4 => text(b.auth_id).map(|auth_id| {
+            format!("card-authorization/{}", text(b.original_auth_id).unwrap_or(auth_id))
+        }),
+        _ => None,
+    };
+    named.unwrap_or_else(message)
 }
 
 /// Keys of an issuing notification: `request_id` ("globally unique" per the
@@ -137,7 +137,7 @@ pub fn issuing_keys(body: &[u8]) -> Result<Keys, NormalizeError> {
     let notify_type = env.notify_type.map(|i| i.0).unwrap_or_default();
     // An encrypted biz_data names no subject (it parks, holding nothing back).
     let biz = readable_biz_data(&env).ok().flatten();
-    let subject = biz.and_then(|biz| issuing_subject(biz, notify_type, &request_id));
+    let subject = biz.map(|biz| issuing_subject(biz, notify_type, &request_id));
     Ok(Keys {
         delivery_key: delivery_key_or_hash(request_id, body),
         subject,
@@ -246,7 +246,7 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
     let pushed_at = env.timestamp.as_deref().and_then(|t| local_time(t, offset));
     let is_otp = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(biz_raw.get())
         .is_ok_and(|m| m.contains_key("validation_value"));
-    let subject = issuing_subject(biz_raw, notify_type, &request_id).unwrap_or_default();
+    let subject = issuing_subject(biz_raw, notify_type, &request_id);
     let mapped = if is_otp {
         let b: OtpBiz = biz(biz_raw, "otp")?;
         let card_token = text(b.card_token);
