@@ -117,7 +117,8 @@ struct BaseOrderIds {
 /// read with one narrow parse of `message` (none for unknown events).
 /// `None` where normalization would not find it either.
 pub fn subject(env: &Envelope) -> Option<String> {
-    let ids = || serde_json::from_str::<SubjectIds>(&env.message).ok();
+    // As leniently as normalization reads the payload (values that do not fit are left out).
+    let ids = || crate::lenient::parse::<SubjectIds>(&env.message).ok();
     match env.event_id {
         1001 => {
             let id = ids()?.order_info?.base_order?.order_view_id?;

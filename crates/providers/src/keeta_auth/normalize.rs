@@ -105,7 +105,7 @@ impl Authorization {
         envelope_shop: Option<i64>,
     ) -> Result<Authorization, NormalizeError> {
         let mut b: Body =
-            serde_json::from_str(message).map_err(|e| NormalizeError::payload(event_id.to_string(), e))?;
+            crate::lenient::parse(message).map_err(|e| NormalizeError::payload(event_id.to_string(), e))?;
         let auth_id = text_id(&b).ok_or(NormalizeError::MissingField("authId"))?;
         let op_type = b.op_type.map(|i| i.0).unwrap_or(if event_id == 1302 { 2 } else { 1 });
         if b.shop_id.is_none() {
@@ -117,7 +117,7 @@ impl Authorization {
     /// The subject of a 1301 / 1302 in the general envelope, as
     /// [`Authorization::from_message`] names it (ingress's narrow parse).
     pub(crate) fn subject_in_message(message: &str, envelope_shop: Option<i64>) -> Option<String> {
-        let mut b: Body = serde_json::from_str(message).ok()?;
+        let mut b: Body = crate::lenient::parse(message).ok()?;
         text_id(&b)?;
         if b.shop_id.is_none() {
             b.shop_id = envelope_shop.map(Int);

@@ -121,9 +121,9 @@ fn issuing_subject(biz: &RawValue, notify_type: i64, request_id: &str) -> String
         1 => text(b.order_no).map(|o| format!("card-order/{o}")),
         2 => text(b.card_token).map(|t| format!("card/{t}")),
         3 => b.holder_id.map(|h| format!("cardholder/{}", h.0)),
-        4 => text(b.auth_id).map(|auth_id| {
-            format!("card-authorization/{}", text(b.original_auth_id).unwrap_or(auth_id))
-        }),
+        4 => {
+            text(b.auth_id).map(|auth_id| format!("card-authorization/{}", text(b.original_auth_id).unwrap_or(auth_id)))
+        }
         _ => None,
     };
     named.unwrap_or_else(message)
