@@ -75,7 +75,7 @@ fn register_dry_runs_print_redacted_requests_and_touch_nothing() {
     // Nothing listens on port 1: the dry run must not need the database.
     std::fs::write(
         dir.join("hookgate.toml"),
-        "[database]\nurl = \"postgres://postgres@127.0.0.1:1/none\"\n",
+        "[http]\npublic_base_url = \"https://hooks.acme.example\"\n[database]\nurl = \"postgres://postgres@127.0.0.1:1/none\"\n",
     )
     .unwrap();
     std::fs::write(
@@ -135,7 +135,31 @@ base_url = "https://open.mykeeta.com"
         2,
         "{bh}"
     );
-    assert!(bh.contains(r#""url":"http://127.0.0.1:8080/hooks/acme/bh""#), "{bh}");
+    assert!(
+        bh.contains(r#""url":"https://hooks.acme.example/hooks/acme/bh""#),
+        "{bh}"
+    );
+    // An http or loopback callback URL is refused without --allow-insecure-url.
+    let insecure = hookgate()
+        .args([
+            "--config",
+            dir.to_str().unwrap(),
+            "register",
+            "bh",
+            "--tenant",
+            "acme",
+            "--source",
+            "bh",
+            "--dry-run",
+        ])
+        .env("HOOKGATE__HTTP__PUBLIC_BASE_URL", "http://127.0.0.1:8080")
+        .env("HOOKGATE_CLI_TEST_BH_KEY", "bh-key-value")
+        .env("HOOKGATE_CLI_TEST_BH_SECRET", "bh-secret-value")
+        .env("HOOKGATE_CLI_TEST_KEETA_SECRET", "keeta-secret-value")
+        .output()
+        .unwrap();
+    assert!(!insecure.status.success());
+    assert!(String::from_utf8_lossy(&insecure.stderr).contains("not https"));
     let keeta = run(&[
         "keeta",
         "--tenant",
