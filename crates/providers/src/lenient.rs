@@ -53,7 +53,8 @@ pub(crate) fn parse<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Er
     for _ in 0..MAX_REPAIRS {
         let mut de = serde_json::Deserializer::from_str(&current);
         match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Ok(value) => return Ok(value),
+            // Nothing but whitespace may follow, as in a strict read.
+            Ok(value) => return de.end().map(|()| value),
             Err(e) => {
                 let path: Vec<Segment> = e.path().iter().cloned().collect();
                 let shown = e.path().to_string();
@@ -228,6 +229,7 @@ mod tests {
     #[test]
     fn not_json_or_a_root_of_the_wrong_type_still_fails() {
         assert!(parse::<Order>("{not json").is_err());
+        assert!(parse::<Order>(r#"{"id":"x"} trailing"#).is_err());
         assert!(parse::<Order>("[1,2]").is_err());
         let (strict, warnings) = collecting(|| parse::<Order>(r#"{"id":7}"#));
         assert_eq!(strict.unwrap().id, Some(Int(7)));
