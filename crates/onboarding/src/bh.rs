@@ -412,7 +412,7 @@ impl fmt::Display for Outcome {
             )?,
             None if self.action != Action::Deleted => write!(
                 f,
-                "; BH returned no publicKey: only keys in the configuration verify pushes"
+                "; BH returned no publicKey: the configured and previously stored keys verify pushes"
             )?,
             None => {}
         }
