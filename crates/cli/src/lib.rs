@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod cost;
 pub mod register;
 pub mod simulate;
 pub mod tail;
