@@ -17,8 +17,8 @@ pub use service::{
     ServiceSettings, TelemetrySettings,
 };
 pub use tenant::{
-    tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, HeaderToken, KeetaApi, Providers, QueueType, Source,
-    Subscription, Tenant, Tenants, Verification, DEFAULT_DLX, KEETA_GENERAL_EVENTS,
+    normalize_host, tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, HeaderToken, KeetaApi, Providers, QueueType,
+    Source, Subscription, Tenant, Tenants, Verification, DEFAULT_DLX, KEETA_GENERAL_EVENTS,
 };
 
 use std::path::{Path, PathBuf};

@@ -97,11 +97,7 @@ pub fn check_callback_url(url: &str, allow_insecure: bool) -> anyhow::Result<()>
         );
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = hookgate_config::normalize_host(authority);
     let local = host == "localhost"
         || host.ends_with(".localhost")
         || host
