@@ -119,9 +119,7 @@ async fn bad_missing_and_foreign_signatures_are_401_and_recorded() {
         1,
         "{reasons:?}"
     );
-    assert!(rejections
-        .iter()
-        .all(|r| r.http_status == 401 && !r.body_prefix.is_empty()));
+    assert!(rejections.iter().all(|r| r.http_status == 401 && !r.body.is_empty()));
     assert_eq!(
         gw.store.count_notifications(&env.tenant_id()).await.unwrap(),
         0,

@@ -1,13 +1,27 @@
-//! The operations listener (`[admin] listen`, default `127.0.0.1:8081`):
-//! `/metrics`, `/readyz` and `/healthz`, served apart from the public webhook
-//! port so that neither scrapers nor providers see the other's surface. The
-//! operations API (notifications, replay, parked, retention) grows here.
+//! The operations listener (`[admin] listen`, default `127.0.0.1:8081`),
+//! apart from the public webhook port so that neither scrapers nor
+//! providers see the other's surface:
+//! - `/metrics`, `/readyz`, `/healthz` for scrapers and probes (no token);
+//! - the admin API under `/v1` (bearer tokens with scopes and tenant
+//!   limits, see `auth.rs`): notifications and their events, a subject's
+//!   timeline, replay jobs, parked rows and their requeue, rejections and
+//!   their re-admission, tenants, the audit log of every mutating call;
+//! - `/openapi.json`, the API's document generated from the code.
 //!
 //! Architecture invariants: besides `ingress`, the only crate that names
-//! actix-web; it reads state (store, metrics, probes) and never takes
-//! webhooks. Readiness probes are read-only.
+//! actix-web; it never takes webhooks and never publishes: a replay is a
+//! job in PostgreSQL that the relays run, a requeue puts rows back in the
+//! outbox, a re-admission goes through ingress's own checks.
+
+mod api;
+mod auth;
+mod error;
+pub mod openapi;
+
+pub use error::{ApiError, ErrorBody};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use hookgate_config::{AdminToken, Tenants};
 use hookgate_core::ReadinessProbe;
 use hookgate_store::Store;
 use hookgate_telemetry::Metrics;
@@ -26,6 +40,23 @@ pub struct AdminState {
     metrics: Arc<Metrics>,
     probes: Vec<Arc<dyn ReadinessProbe>>,
     accepting: AtomicBool,
+    keys: Vec<auth::Key>,
+    tenants: Tenants,
+    public_base_url: String,
+    replay_rate_per_sec: i32,
+}
+
+/// What the admin API needs besides the store.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Bearer tokens (none: every `/v1` route answers 401).
+    pub tokens: Vec<AdminToken>,
+    /// The tenants as the gateway runs them.
+    pub tenants: Tenants,
+    /// `http.public_base_url`, for the sources' URLs.
+    pub public_base_url: String,
+    /// Default rate of replay jobs.
+    pub replay_rate_per_sec: i32,
 }
 
 impl AdminState {
@@ -36,7 +67,25 @@ impl AdminState {
             metrics,
             probes,
             accepting: AtomicBool::new(true),
+            keys: Vec::new(),
+            tenants: Tenants::default(),
+            public_base_url: String::new(),
+            replay_rate_per_sec: 500,
         }
+    }
+
+    /// Serves the admin API with these tokens and tenants.
+    pub fn with_api(mut self, api: ApiSettings) -> AdminState {
+        self.keys = api.tokens.iter().map(auth::Key::new).collect();
+        self.tenants = api.tenants;
+        self.public_base_url = api.public_base_url;
+        self.replay_rate_per_sec = api.replay_rate_per_sec;
+        self
+    }
+
+    /// The tenants as configured now.
+    pub(crate) fn tenants(&self) -> Tenants {
+        self.tenants.clone()
     }
 
     /// Makes `/readyz` answer 503 (shutdown has begun).
@@ -46,10 +95,28 @@ impl AdminState {
 }
 
 /// Registers the operations routes; used by the server and by tests alike.
+/// Malformed queries, paths and bodies get a JSON 400 like every other
+/// refusal of the API.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
+    cfg.app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_request(e.to_string()).into()))
+        .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad_request(e.to_string()).into()))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(64 * 1024)
+                .error_handler(|e, _| ApiError::bad_request(e.to_string()).into()),
+        )
+        .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics));
+        .route("/metrics", web::get().to(metrics))
+        .route("/openapi.json", web::get().to(openapi_json))
+        .configure(api::routes);
+}
+
+/// `GET /openapi.json`: the admin API's OpenAPI document.
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(openapi::document())
 }
 
 /// `GET /healthz`: the process serves HTTP.

@@ -6,7 +6,7 @@
 //! test kit build gateways only through [`Gateway`].
 
 use anyhow::Context;
-use hookgate_admin::{AdminServer, AdminState};
+use hookgate_admin::{AdminServer, AdminState, ApiSettings};
 use hookgate_config::Settings;
 use hookgate_core::ReadinessProbe;
 use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, RabbitProbe, RedisProbe, RelayProbe};
@@ -74,6 +74,26 @@ fn bind(given: Option<TcpListener>, address: &str) -> anyhow::Result<TcpListener
     };
     listener.set_nonblocking(true)?;
     Ok(listener)
+}
+
+/// The admin API is only as safe as its listener: on an address other
+/// hosts can reach, at least one token must be configured. Tokens left out
+/// (their secret unresolved) are reported here.
+fn check_admin_exposure(addr: std::net::SocketAddr, admin: &hookgate_config::AdminSettings) -> anyhow::Result<()> {
+    for (name, why) in &admin.locked {
+        tracing::warn!(token = %name, reason = %why, "admin token left out: {why}");
+    }
+    if admin.tokens.is_empty() {
+        if !addr.ip().is_loopback() {
+            anyhow::bail!(
+                "admin.listen {addr} is not a loopback address and no admin token is configured: \
+                 configure [[admin.tokens]] (e.g. set HOOKGATE_ADMIN_TOKEN for the shipped `local` token) \
+                 or listen on 127.0.0.1"
+            );
+        }
+        tracing::warn!("no admin token configured: the admin API (/v1) is locked, every call answers 401");
+    }
+    Ok(())
 }
 
 /// Runs a relay loop until `shutdown`, restarting it when it dies (a panic
@@ -188,8 +208,17 @@ impl Gateway {
                 expected: loops as i64,
             }));
         }
-        let admin_state = Arc::new(AdminState::new(store.clone(), metrics.clone(), probes));
-        let admin = AdminServer::build(bind(listeners.admin, &svc.admin.listen)?, admin_state.clone())?;
+        let admin_state = Arc::new(
+            AdminState::new(store.clone(), metrics.clone(), probes).with_api(ApiSettings {
+                tokens: svc.admin.tokens.clone(),
+                tenants: settings.tenants.clone(),
+                public_base_url: svc.http.public_base_url.clone(),
+                replay_rate_per_sec: svc.admin.replay_rate_per_sec,
+            }),
+        );
+        let admin_listener = bind(listeners.admin, &svc.admin.listen)?;
+        check_admin_exposure(admin_listener.local_addr()?, &svc.admin)?;
+        let admin = AdminServer::build(admin_listener, admin_state.clone())?;
         let server = if role == Role::Dispatcher {
             None
         } else {
@@ -256,8 +285,15 @@ impl Gateway {
     /// the operations listener stops last, and the pool closes.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let tracker = TaskTracker::new();
-        for d in self.dispatchers {
-            tracker.spawn(supervise(Arc::new(d), self.metrics.clone(), shutdown.clone()));
+        let dispatchers: Vec<Arc<Dispatcher>> = self.dispatchers.into_iter().map(Arc::new).collect();
+        for d in &dispatchers {
+            tracker.spawn(supervise(d.clone(), self.metrics.clone(), shutdown.clone()));
+        }
+        // One replay runner per process that relays (jobs are taken one at a
+        // time under a lease, so several processes share them).
+        if let Some(d) = dispatchers.first().cloned() {
+            let stop = shutdown.clone();
+            tracker.spawn(async move { d.run_replays(stop).await });
         }
         let admin_handle = self.admin.handle();
         let admin = tokio::spawn(self.admin.run());
@@ -300,6 +336,26 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_reachable_admin_listener_needs_a_token() {
+        let mut admin = hookgate_config::ServiceSettings::defaults().unwrap().admin;
+        let public: std::net::SocketAddr = "0.0.0.0:8081".parse().unwrap();
+        let local: std::net::SocketAddr = "127.0.0.1:8081".parse().unwrap();
+        let err = super::check_admin_exposure(public, &admin).unwrap_err().to_string();
+        assert!(err.contains("no admin token"), "{err}");
+        assert!(
+            super::check_admin_exposure(local, &admin).is_ok(),
+            "loopback: locked, with a warning"
+        );
+        admin.tokens.push(hookgate_config::AdminToken {
+            name: "ops".into(),
+            secret: hookgate_config::Secret::new("s"),
+            scopes: vec![hookgate_config::AdminScope::Read],
+            tenants: None,
+        });
+        assert!(super::check_admin_exposure(public, &admin).is_ok());
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(

@@ -13,8 +13,8 @@ mod tenant;
 pub use hookgate_core::{Secret, SecretBytes, SecretRef};
 pub(crate) use secret::Resolve;
 pub use service::{
-    AdminSettings, DatabaseSettings, DispatcherSettings, HttpSettings, LogFormat, RabbitSettings, RedisSettings,
-    ServiceSettings, TelemetrySettings,
+    AdminScope, AdminSettings, AdminToken, DatabaseSettings, DispatcherSettings, HttpSettings, LogFormat,
+    RabbitSettings, RedisSettings, ServiceSettings, TelemetrySettings,
 };
 pub use tenant::{
     normalize_host, tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, HeaderToken, KeetaApi, Providers, QueueType,

@@ -1,6 +1,7 @@
 //! Service settings (`hookgate.toml` + environment).
 
-use crate::ConfigError;
+use crate::{ConfigError, Resolve};
+use hookgate_core::{Secret, SecretRef};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,13 +29,131 @@ pub struct ServiceSettings {
     pub tenants_dir: PathBuf,
 }
 
-/// `[admin]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[admin]`, with its tokens resolved.
+#[derive(Debug, Clone)]
 pub struct AdminSettings {
     /// Bind address of the operations listener (`/metrics`, `/readyz`,
-    /// `/healthz`); never the public webhook port.
+    /// `/healthz` and the admin API under `/v1`); never the public webhook port.
     pub listen: String,
+    /// Bearer tokens of the admin API whose secret could be resolved. A
+    /// token whose secret is missing is left out with a warning
+    /// ([`AdminSettings::locked`]), so `serve` still starts.
+    pub tokens: Vec<AdminToken>,
+    /// Tokens left out, with why (their secret could not be resolved).
+    pub locked: Vec<(String, String)>,
+    /// Notifications per second a replay job publishes unless it says.
+    pub replay_rate_per_sec: i32,
+}
+
+/// What an admin token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminScope {
+    /// Metadata: notifications, events, parked rows, rejections, tenants, audit.
+    Read,
+    /// Raw bodies and headers of notifications and rejections.
+    ReadPayload,
+    /// Replay, requeue, readmit, erase.
+    Operate,
+}
+
+impl AdminScope {
+    /// The scope as configured.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminScope::Read => "read",
+            AdminScope::ReadPayload => "read_payload",
+            AdminScope::Operate => "operate",
+        }
+    }
+}
+
+/// One bearer token of the admin API (`[[admin.tokens]]`).
+#[derive(Debug, Clone)]
+pub struct AdminToken {
+    /// Name, recorded in the audit log (never the secret).
+    pub name: String,
+    /// The bearer value.
+    pub secret: Secret,
+    /// What it may do.
+    pub scopes: Vec<AdminScope>,
+    /// The tenants it is limited to (`None`: all).
+    pub tenants: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdminSection {
+    listen: String,
+    replay_rate_per_sec: i32,
+    #[serde(default)]
+    tokens: Vec<AdminTokenEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdminTokenEntry {
+    name: String,
+    secret: SecretRef,
+    scopes: Vec<AdminScope>,
+    #[serde(default)]
+    tenants: Option<Vec<String>>,
+}
+
+impl AdminSection {
+    /// Resolves the token secrets (environment variables, files relative to
+    /// `base_dir`); literal secrets are refused.
+    fn resolve(self, file: &Path, base_dir: &Path) -> Result<AdminSettings, ConfigError> {
+        let mut tokens = Vec::new();
+        let mut locked = Vec::new();
+        let mut names = std::collections::HashSet::new();
+        for (i, t) in self.tokens.into_iter().enumerate() {
+            let key = format!("admin.tokens[{i}]");
+            if t.name.trim().is_empty() || !names.insert(t.name.clone()) {
+                return Err(ConfigError::invalid(
+                    file,
+                    format!("{key}.name"),
+                    "must be non-empty and unique",
+                ));
+            }
+            if t.scopes.is_empty() {
+                return Err(ConfigError::invalid(
+                    file,
+                    format!("{key}.scopes"),
+                    "give at least one of read, read_payload, operate",
+                ));
+            }
+            if matches!(t.secret, SecretRef::Demo(_)) {
+                return Err(ConfigError::invalid(
+                    file,
+                    format!("{key}.secret"),
+                    "use { env = \"VAR\" } or { file = \"path\" }",
+                ));
+            }
+            match t.secret.resolve(false, base_dir) {
+                Ok(secret) => tokens.push(AdminToken {
+                    name: t.name,
+                    secret,
+                    scopes: t.scopes,
+                    tenants: t.tenants,
+                }),
+                Err(why) => locked.push((t.name, why)),
+            }
+        }
+        if self.replay_rate_per_sec <= 0 {
+            return Err(ConfigError::invalid(
+                file,
+                "admin.replay_rate_per_sec",
+                "must be greater than 0",
+            ));
+        }
+        Ok(AdminSettings {
+            listen: self.listen,
+            tokens,
+            locked,
+            replay_rate_per_sec: self.replay_rate_per_sec,
+        })
+    }
 }
 
 /// `[http]`.
@@ -184,7 +303,7 @@ struct TenantsSection {
 #[serde(deny_unknown_fields)]
 struct ServiceFile {
     http: HttpSettings,
-    admin: AdminSettings,
+    admin: AdminSection,
     database: DatabaseSettings,
     redis: RedisSettings,
     rabbitmq: RabbitSettings,
@@ -234,7 +353,7 @@ impl ServiceSettings {
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
             .build()
             .map_err(|e| file_error("built-in defaults", e))?;
-        Self::from_config(cfg, Path::new("built-in defaults"))
+        Self::from_config(cfg, Path::new("built-in defaults"), Path::new("."))
     }
 
     /// Defaults, then `<dir>/hookgate.toml` (optional), then `HOOKGATE__*` variables.
@@ -256,10 +375,10 @@ impl ServiceSettings {
             )
             .build()
             .map_err(|e| file_error(&file.display().to_string(), e))?;
-        Self::from_config(cfg, &file)
+        Self::from_config(cfg, &file, config_dir)
     }
 
-    fn from_config(cfg: config::Config, file: &Path) -> Result<ServiceSettings, ConfigError> {
+    fn from_config(cfg: config::Config, file: &Path, config_dir: &Path) -> Result<ServiceSettings, ConfigError> {
         let raw: ServiceFile = cfg
             .try_deserialize()
             .map_err(|e| file_error(&file.display().to_string(), e))?;
@@ -296,7 +415,7 @@ impl ServiceSettings {
         }
         Ok(ServiceSettings {
             http,
-            admin: raw.admin,
+            admin: raw.admin.resolve(file, config_dir)?,
             database: raw.database,
             redis: raw.redis,
             rabbitmq: raw.rabbitmq,
@@ -362,6 +481,42 @@ mod tests {
         assert_eq!(s.database.url, "postgres://postgres@127.0.0.1:5432/hookgate");
         assert_eq!(s.redis.url, "redis://127.0.0.1:6379");
         assert_eq!(s.rabbitmq.url, "amqp://guest:guest@127.0.0.1:5672/%2f");
+    }
+
+    #[test]
+    fn admin_tokens_resolve_or_are_left_out_and_literals_are_refused() {
+        let dir = std::env::temp_dir().join(format!("hookgate-cfg-tokens-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("ops.token"), "from-a-file\n").unwrap();
+        std::fs::write(
+            dir.join("hookgate.toml"),
+            "[[admin.tokens]]\nname = \"ops\"\nsecret = { file = \"ops.token\" }\nscopes = [\"read\", \"operate\"]\n\
+             tenants = [\"acme\"]\n\
+             [[admin.tokens]]\nname = \"local\"\nsecret = { env = \"HOOKGATE_TEST_SURELY_UNSET_TOKEN\" }\nscopes = [\"read\"]\n",
+        )
+        .unwrap();
+        let s = ServiceSettings::load(&dir).unwrap();
+        assert_eq!(s.admin.tokens.len(), 1);
+        let ops = &s.admin.tokens[0];
+        assert_eq!((ops.name.as_str(), ops.secret.expose()), ("ops", "from-a-file"));
+        assert_eq!(ops.scopes, [AdminScope::Read, AdminScope::Operate]);
+        assert_eq!(ops.tenants.as_deref(), Some(&["acme".to_owned()][..]));
+        assert_eq!(s.admin.locked.len(), 1);
+        assert!(s.admin.locked[0].1.contains("HOOKGATE_TEST_SURELY_UNSET_TOKEN"));
+        std::fs::write(
+            dir.join("hookgate.toml"),
+            "[[admin.tokens]]\nname = \"x\"\nsecret = { demo = \"literal\" }\nscopes = [\"read\"]\n",
+        )
+        .unwrap();
+        let err = ServiceSettings::load(&dir).unwrap_err().with_causes();
+        assert!(err.contains("admin.tokens[0].secret"), "{err}");
+        std::fs::write(
+            dir.join("hookgate.toml"),
+            "[[admin.tokens]]\nname = \"x\"\nsecret = { env = \"HOME\" }\nscopes = [\"write\"]\n",
+        )
+        .unwrap();
+        assert!(ServiceSettings::load(&dir).is_err(), "unknown scope");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

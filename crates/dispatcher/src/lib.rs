@@ -12,12 +12,14 @@ pub mod cloudevents;
 mod dedupe;
 mod failure;
 mod probes;
+mod replay;
 mod rounds;
 
 pub use amqp::{AmqpError, Publisher, Received, Subscription};
 pub use dedupe::{Decision, Dedupe};
 pub use failure::{Disposition, RowFailure};
 pub use probes::{RabbitProbe, RedisProbe, RelayProbe};
+pub use replay::REPLAY_HEADER;
 
 use futures_util::FutureExt;
 use hookgate_config::{DispatcherSettings, Tenants};

@@ -73,10 +73,12 @@ async fn receive_inner(
     let received_at = Utc::now();
     let headers = capture_headers(req.headers(), &state.secret_headers);
     let remote_addr = req.peer_addr().map(|a| a.to_string());
+    let request_url = request_url(req);
     let request = RequestCtx {
         state,
         headers: &headers,
         remote_addr: remote_addr.as_deref(),
+        request_url: &request_url,
         declared_size: content_length(req).unwrap_or(0),
     };
 
@@ -111,7 +113,6 @@ async fn receive_inner(
         return request.reject_unread(Some(tenant.as_ref()), None, refusal).await;
     };
     state.metrics.received(tenant.id.as_str(), source.id.as_str());
-    let request_url = request_url(req);
     let facts = RequestFacts {
         request_url: &request_url,
         headers: req.headers(),
@@ -315,10 +316,12 @@ async fn refuse_outside_route(
     tracing::warn!(method = %req.method(), path = ?req.path(), "request outside the webhook routes");
     let headers = capture_headers(req.headers(), &state.secret_headers);
     let remote_addr = req.peer_addr().map(|a| a.to_string());
+    let request_url = request_url(req);
     let ctx = RequestCtx {
         state,
         headers: &headers,
         remote_addr: remote_addr.as_deref(),
+        request_url: &request_url,
         declared_size: content_length(req).unwrap_or(0),
     };
     let tenant = state.tenants.get(tenant_seg);
@@ -358,6 +361,8 @@ struct RequestCtx<'a> {
     state: &'a IngressState,
     headers: &'a [Header],
     remote_addr: Option<&'a str>,
+    /// The URL it was sent to (some signatures cover it: re-admission needs it).
+    request_url: &'a str,
     /// The request's Content-Length (0 when absent).
     declared_size: i64,
 }
@@ -397,6 +402,7 @@ impl RequestCtx<'_> {
             headers: self.headers,
             body: &body,
             body_size: size,
+            request_url: Some(self.request_url),
         };
         match tokio::time::timeout(REJECTION_WRITE_TIMEOUT, self.state.store.record_rejection(&rejection)).await {
             Ok(Ok(())) => {}

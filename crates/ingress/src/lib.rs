@@ -14,6 +14,7 @@ pub mod keyring;
 mod kinds;
 mod lag;
 mod ops;
+pub mod readmit;
 mod reason;
 pub mod tls;
 

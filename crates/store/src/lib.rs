@@ -1,5 +1,7 @@
 //! PostgreSQL persistence: raw notifications, the outbox, published events,
-//! rejections, provider registrations and the keys providers returned; the embedded migrations ([`MIGRATOR`]).
+//! rejections, provider registrations and the keys providers returned,
+//! what operators read and change (filters, timelines, requeue, audit,
+//! replay jobs); the embedded migrations ([`MIGRATOR`]).
 //!
 //! Architecture invariant: this is the only crate that names sqlx. Database
 //! failures are translated here into [`StoreError`], whose
@@ -8,17 +10,24 @@
 mod error;
 mod events;
 mod notifications;
+mod ops;
 mod outbox;
 mod providers;
 mod rejections;
+mod replay;
 mod writer;
 
 pub use error::StoreError;
 pub use events::{EventRecord, Reservation};
 pub use notifications::{InsertOutcome, StoredNotification};
+pub use ops::{
+    AuditEntry, EventSummary, NotificationFilter, NotificationPayload, NotificationSummary, Registration,
+    RejectionFilter, RejectionSummary, Window,
+};
 pub use outbox::{ChangeListener, Claimed, OutboxRow, OutboxStats, OutboxStatus};
 pub use providers::{NewProviderWebhook, ProviderKey, ProviderWebhook};
 pub use rejections::{Rejection, StoredRejection};
+pub use replay::{NewReplayJob, ReplayJob, ReplayProgress, REPLAY_CHANNEL};
 pub use writer::GroupWriter;
 
 use sqlx::migrate::MigrateDatabase;

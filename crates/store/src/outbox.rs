@@ -301,7 +301,7 @@ impl Store {
         self.listen_on("hookgate_provider_keys").await
     }
 
-    async fn listen_on(&self, channel: &str) -> Result<ChangeListener, StoreError> {
+    pub(crate) async fn listen_on(&self, channel: &str) -> Result<ChangeListener, StoreError> {
         let mut inner = PgListener::connect_with(self.pool()).await?;
         inner.listen(channel).await?;
         Ok(ChangeListener { inner })

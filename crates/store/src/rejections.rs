@@ -1,11 +1,9 @@
-//! Rejected requests, kept (size-capped) for troubleshooting.
+//! Rejected requests, kept whole (the reader bounds a body by its source's
+//! limit) for troubleshooting and re-admission.
 
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use hookgate_core::{Header, SourceId, TenantId};
-
-/// Longest body prefix kept for a rejected request.
-pub const BODY_PREFIX_MAX: usize = 4096;
 
 /// A refused request.
 #[derive(Debug, Clone)]
@@ -24,8 +22,10 @@ pub struct Rejection<'a> {
     pub remote_addr: Option<&'a str>,
     /// Headers (redacted).
     pub headers: &'a [Header],
-    /// Body (only the first [`BODY_PREFIX_MAX`] bytes are kept).
+    /// Body as read (whole, or up to where the source's limit stopped it).
     pub body: &'a [u8],
+    /// The URL it was sent to (some signatures cover it).
+    pub request_url: Option<&'a str>,
     /// Full body size (may exceed what was read).
     pub body_size: i64,
 }
@@ -45,8 +45,8 @@ pub struct StoredRejection {
     pub http_status: i32,
     /// Body size.
     pub body_size: i64,
-    /// Kept prefix.
-    pub body_prefix: Vec<u8>,
+    /// The body kept.
+    pub body: Vec<u8>,
     /// When.
     pub received_at: DateTime<Utc>,
 }
@@ -55,11 +55,11 @@ impl Store {
     /// Records a rejection.
     pub async fn record_rejection(&self, r: &Rejection<'_>) -> Result<(), StoreError> {
         let headers = serde_json::to_value(r.headers).unwrap_or_default();
-        let prefix = &r.body[..r.body.len().min(BODY_PREFIX_MAX)];
         let detail = crate::pg_text(r.detail);
         sqlx::query!(
-            r#"INSERT INTO rejections (tenant, source, reason, detail, http_status, remote_addr, headers, body_prefix, body_size)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
+            r#"INSERT INTO rejections (tenant, source, reason, detail, http_status, remote_addr, headers, body, body_size,
+                                       request_url)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
             r.tenant.map(TenantId::as_str),
             r.source.map(SourceId::as_str),
             r.reason,
@@ -67,8 +67,9 @@ impl Store {
             i32::from(r.http_status),
             r.remote_addr,
             headers,
-            prefix,
-            r.body_size
+            r.body,
+            r.body_size,
+            r.request_url
         )
         .execute(self.pool())
         .await?;
@@ -79,7 +80,7 @@ impl Store {
     #[cfg(feature = "test-support")]
     pub async fn rejections(&self, tenant: Option<&TenantId>) -> Result<Vec<StoredRejection>, StoreError> {
         let rows = sqlx::query!(
-            r#"SELECT tenant, headers, reason, detail, http_status, body_size, body_prefix, received_at FROM rejections
+            r#"SELECT tenant, headers, reason, detail, http_status, body_size, body, received_at FROM rejections
                WHERE tenant IS NOT DISTINCT FROM $1 ORDER BY id DESC LIMIT 1000"#,
             tenant.map(TenantId::as_str)
         )
@@ -94,7 +95,7 @@ impl Store {
                 detail: r.detail,
                 http_status: r.http_status,
                 body_size: r.body_size,
-                body_prefix: r.body_prefix,
+                body: r.body,
                 received_at: r.received_at,
             })
             .collect())

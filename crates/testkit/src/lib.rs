@@ -307,6 +307,23 @@ impl TestEnv {
         source.sign_sample(body, &ctx).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Adds an admin API token (before starting a gateway); returns its secret.
+    pub fn admin_token(
+        &mut self,
+        name: &str,
+        scopes: &[hookgate_config::AdminScope],
+        tenants: Option<&[&str]>,
+    ) -> String {
+        let secret = unique("admin-token-");
+        self.settings.service.admin.tokens.push(hookgate_config::AdminToken {
+            name: name.to_owned(),
+            secret: hookgate_config::Secret::new(secret.clone()),
+            scopes: scopes.to_vec(),
+            tenants: tenants.map(|t| t.iter().map(|s| (*s).to_owned()).collect()),
+        });
+        secret
+    }
+
     /// A relay on this test's database, broker and Redis prefix, with the
     /// given settings; its metrics are its own.
     pub async fn dispatcher(&self, settings: hookgate_config::DispatcherSettings) -> (Dispatcher, Arc<Metrics>) {
@@ -600,6 +617,57 @@ pub async fn assert_no_more(sub: &mut Subscription, quiet: Duration) {
             m.map(|m| (m.routing_key, String::from_utf8_lossy(&m.body).into_owned()))
         );
     }
+}
+
+impl TestGateway {
+    /// `GET` on the admin listener with a bearer token (`None`: without);
+    /// returns the status and the JSON body (`Null` when not JSON).
+    pub async fn admin_get(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+        let mut req = http().get(format!("{}{path}", self.admin_url));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        answer(req).await
+    }
+
+    /// `POST` of a JSON body on the admin listener with a bearer token.
+    pub async fn admin_post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let mut req = http().post(format!("{}{path}", self.admin_url)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        answer(req).await
+    }
+
+    /// Polls a replay job until it is no longer pending or running.
+    pub async fn replay_finished(&self, job: i64, token: &str, within: Duration) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let (status, job_state) = self.admin_get(&format!("/v1/replays/{job}"), Some(token)).await;
+            assert_eq!(status, 200, "{job_state}");
+            let s = job_state["status"].as_str().unwrap_or_default();
+            if s != "pending" && s != "running" {
+                return job_state;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "replay job {job} still {s}: {job_state}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+async fn answer(req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let r = req.send().await.unwrap_or_else(|e| panic!("admin call: {e}"));
+    let status = r.status().as_u16();
+    let body = r.bytes().await.unwrap_or_default();
+    (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
 }
 
 /// A client for tests.

@@ -1,0 +1,158 @@
+//! The admin API under `/v1`: every route authenticates its caller first
+//! (bearer token → scopes and tenants), and every mutating route records
+//! itself in the audit log, refusals included.
+
+pub(crate) mod notifications;
+pub(crate) mod operations;
+pub(crate) mod rejections;
+pub(crate) mod tenants;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::AdminState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use hookgate_config::AdminScope;
+use serde::Serialize;
+
+/// Default and largest page size.
+pub(crate) const DEFAULT_LIMIT: i64 = 50;
+pub(crate) const MAX_LIMIT: i64 = 500;
+
+/// One page of a list, newest first; `next_cursor` continues it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A page whose last item has id `last` when it is full.
+    pub(crate) fn new(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Page<T> {
+        let next_cursor = (items.len() as i64 >= limit)
+            .then(|| items.last().map(|i| id(i).to_string()))
+            .flatten();
+        Page { items, next_cursor }
+    }
+}
+
+/// The caller, holding `scope`.
+pub(crate) fn authorize(req: &HttpRequest, state: &AdminState, scope: AdminScope) -> Result<Caller, ApiError> {
+    let caller = crate::auth::caller(req, &state.keys)?;
+    caller.require(scope)?;
+    Ok(caller)
+}
+
+/// The caller of a mutating route, holding `operate`. A known token without
+/// the scope is refused and the refusal is audited (an unknown one is not:
+/// it names no one).
+pub(crate) async fn operator(req: &HttpRequest, state: &AdminState, action: &str) -> Result<Caller, ApiError> {
+    let caller = crate::auth::caller(req, &state.keys)?;
+    if let Err(refused) = caller.require(AdminScope::Operate) {
+        let path = serde_json::json!({ "path": req.path() });
+        let result = serde_json::json!({ "error": refused.message() });
+        if let Err(e) = state
+            .store
+            .record_audit(&caller.name, action, None, None, &path, refused.status(), &result)
+            .await
+        {
+            tracing::error!(error = %hookgate_core::Chain(&e), action, "could not record a refused admin call");
+        }
+        return Err(refused);
+    }
+    Ok(caller)
+}
+
+/// A page size from a query (default 50, at most 500).
+pub(crate) fn limit(given: Option<i64>) -> Result<i64, ApiError> {
+    match given {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::bad_request(format!(
+            "limit {n} is not within 1..={MAX_LIMIT}"
+        ))),
+    }
+}
+
+/// A cursor from a query.
+pub(crate) fn cursor(given: Option<&str>) -> Result<Option<i64>, ApiError> {
+    given
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| ApiError::bad_request(format!("cursor {c:?} is not one this API gave")))
+        })
+        .transpose()
+}
+
+/// Runs a mutating call as `caller` and records it in the audit log with
+/// its outcome (a refusal too). An audit row that cannot be written fails
+/// the call only if the call itself had not yet changed anything — it is
+/// logged either way.
+pub(crate) async fn audited<F, Fut>(
+    state: &AdminState,
+    caller: &Caller,
+    action: &str,
+    tenant: Option<&str>,
+    target: Option<String>,
+    request: serde_json::Value,
+    call: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(u16, serde_json::Value), ApiError>>,
+{
+    let (status, result) = match call().await {
+        Ok((status, body)) => (status, Ok(body)),
+        Err(e) => (e.status(), Err(e)),
+    };
+    let shown = match &result {
+        Ok(body) => body.clone(),
+        Err(e) => serde_json::json!({ "error": e.message() }),
+    };
+    if let Err(e) = state
+        .store
+        .record_audit(
+            &caller.name,
+            action,
+            tenant,
+            target.as_deref(),
+            &request,
+            status,
+            &shown,
+        )
+        .await
+    {
+        tracing::error!(error = %hookgate_core::Chain(&e), action, token = %caller.name, "could not record an admin call in the audit log");
+    }
+    tracing::info!(action, token = %caller.name, tenant, target, status, "admin call");
+    let body = result?;
+    let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK);
+    Ok(HttpResponse::build(status).json(body))
+}
+
+/// Registers the `/v1` routes.
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/v1")
+            .route("/notifications", web::get().to(notifications::list))
+            .route("/notifications/{id}", web::get().to(notifications::show))
+            .route("/notifications/{id}/replay", web::post().to(operations::replay_one))
+            .route(
+                "/subjects/{subject:.+}/timeline",
+                web::get().to(notifications::timeline),
+            )
+            .route("/replays", web::post().to(operations::create_replay))
+            .route("/replays", web::get().to(operations::list_replays))
+            .route("/replays/{id}", web::get().to(operations::show_replay))
+            .route("/replays/{id}/cancel", web::post().to(operations::cancel_replay))
+            .route("/parked", web::get().to(notifications::parked))
+            .route("/parked/requeue", web::post().to(operations::requeue))
+            .route("/rejections", web::get().to(rejections::list))
+            .route("/rejections/{id}", web::get().to(rejections::show))
+            .route("/rejections/{id}/readmit", web::post().to(rejections::readmit))
+            .route("/tenants", web::get().to(tenants::list))
+            .route("/audit", web::get().to(tenants::audit)),
+    );
+}

@@ -1,0 +1,271 @@
+//! Reading notifications: search, one in full, a subject's timeline, parked rows.
+
+use super::{authorize, cursor, limit, Page};
+use crate::error::{ApiError, ErrorBody};
+use crate::AdminState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use hookgate_config::AdminScope;
+use hookgate_store::{EventSummary, NotificationFilter, NotificationSummary, OutboxStatus, Window};
+use serde::{Deserialize, Serialize};
+
+/// Query of `GET /v1/notifications` (and, without `status`, `GET /v1/parked`).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct NotificationQuery {
+    /// Tenant.
+    pub tenant: Option<String>,
+    /// Source id.
+    pub source: Option<String>,
+    /// `pending`, `published` or `parked`.
+    pub status: Option<String>,
+    /// Delivery key (the provider's delivery or event id, else the body's sha256).
+    pub delivery_key: Option<String>,
+    /// Subject, e.g. `order/553440887574627`.
+    pub subject: Option<String>,
+    /// Received at or after (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// Received before (RFC 3339).
+    pub until: Option<DateTime<Utc>>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+}
+
+impl NotificationQuery {
+    /// The filter it names, checked.
+    pub(crate) fn filter(&self) -> Result<NotificationFilter, ApiError> {
+        let filter = NotificationFilter {
+            tenant: self.tenant.clone(),
+            source: self.source.clone(),
+            status: self.status.clone(),
+            delivery_key: self.delivery_key.clone(),
+            subject: self.subject.clone(),
+            since: self.since,
+            until: self.until,
+            ids: None,
+        };
+        check_filter(&filter)?;
+        Ok(filter)
+    }
+}
+
+/// 400 for a status this API does not know.
+pub(crate) fn check_filter(filter: &NotificationFilter) -> Result<(), ApiError> {
+    if let Some(s) = &filter.status {
+        if OutboxStatus::from_stored(s).is_none() {
+            return Err(ApiError::bad_request(format!(
+                "status {s:?} is not one of pending, published, parked"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A page of notifications the caller may see.
+async fn page(
+    state: &AdminState,
+    caller: &crate::auth::Caller,
+    query: &NotificationQuery,
+    filter: NotificationFilter,
+) -> Result<Page<NotificationSummary>, ApiError> {
+    if let Some(t) = &filter.tenant {
+        caller.tenant(t)?;
+    }
+    let window = Window {
+        tenants: caller.limit(),
+        before: cursor(query.cursor.as_deref())?,
+        limit: limit(query.limit)?,
+        ..Window::default()
+    };
+    let items = state.store.notifications(&filter, &window).await?;
+    Ok(Page::new(items, window.limit, |n| n.id))
+}
+
+/// Search notifications, newest first.
+#[utoipa::path(get, path = "/v1/notifications", tag = "notifications", params(NotificationQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<NotificationSummary>), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn list(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    query: web::Query<NotificationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authorize(&req, &state, AdminScope::Read)?;
+    let filter = query.filter()?;
+    Ok(HttpResponse::Ok().json(page(&state, &caller, &query, filter).await?))
+}
+
+/// Parked notifications (given up on after their attempts, or unreadable),
+/// newest first, with their last error and attempt count.
+#[utoipa::path(get, path = "/v1/parked", tag = "parked", params(NotificationQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<NotificationSummary>), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn parked(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    query: web::Query<NotificationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authorize(&req, &state, AdminScope::Read)?;
+    let mut filter = query.filter()?;
+    filter.status = Some(OutboxStatus::Parked.as_str().to_owned());
+    Ok(HttpResponse::Ok().json(page(&state, &caller, &query, filter).await?))
+}
+
+/// The raw request of a notification (with the `read_payload` scope).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Payload {
+    /// Headers as stored (credential values redacted at receipt).
+    #[schema(value_type = Object)]
+    pub headers: serde_json::Value,
+    /// The body, when it is UTF-8.
+    pub body_text: Option<String>,
+    /// The body, base64 (standard alphabet), byte-exact.
+    pub body_base64: String,
+    /// Peer address.
+    pub remote_addr: Option<String>,
+    /// Trace context of the request.
+    pub traceparent: Option<String>,
+}
+
+impl Payload {
+    pub(crate) fn new(
+        headers: serde_json::Value,
+        body: &[u8],
+        remote_addr: Option<String>,
+        traceparent: Option<String>,
+    ) -> Payload {
+        Payload {
+            headers,
+            body_text: std::str::from_utf8(body).ok().map(str::to_owned),
+            body_base64: base64::engine::general_purpose::STANDARD.encode(body),
+            remote_addr,
+            traceparent,
+        }
+    }
+}
+
+/// One notification in full.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NotificationDetail {
+    /// Metadata, outbox state (attempts, last error, lease).
+    pub notification: NotificationSummary,
+    /// The events it produced, with routing keys and publish times.
+    pub events: Vec<EventSummary>,
+    /// The raw request; absent without the `read_payload` scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Payload>,
+}
+
+/// One notification in full: metadata, outbox state, events, and (with the
+/// `read_payload` scope) its raw headers and body.
+#[utoipa::path(get, path = "/v1/notifications/{id}", tag = "notifications",
+    params(("id" = i64, Path, description = "Notification id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = NotificationDetail), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn show(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authorize(&req, &state, AdminScope::Read)?;
+    let id = id.into_inner();
+    let notification = state
+        .store
+        .notification_summary(id)
+        .await?
+        .filter(|n| caller.sees(&n.tenant))
+        .ok_or_else(|| ApiError::not_found(format!("no notification {id}")))?;
+    let events = state.store.events_of(&[id]).await?;
+    let payload = if caller.has(AdminScope::ReadPayload) {
+        state
+            .store
+            .notification_payload(id)
+            .await?
+            .map(|p| Payload::new(p.headers, &p.body, p.remote_addr, p.traceparent))
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(NotificationDetail {
+        notification,
+        events,
+        payload,
+    }))
+}
+
+/// Query of a timeline.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct TimelineQuery {
+    /// Tenant (subjects are per tenant).
+    pub tenant: String,
+    /// Most notifications (default 500, at most 500).
+    pub limit: Option<i64>,
+}
+
+/// One notification of a timeline and its events.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TimelineEntry {
+    /// The notification.
+    pub notification: NotificationSummary,
+    /// Its events.
+    pub events: Vec<EventSummary>,
+}
+
+/// What happened to a subject.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Timeline {
+    /// Tenant.
+    pub tenant: String,
+    /// Subject.
+    pub subject: String,
+    /// Every notification of the subject across sources, in commit order.
+    pub entries: Vec<TimelineEntry>,
+}
+
+/// Every notification and event of a subject (e.g. `order/553440887574627`)
+/// in commit order across sources: "what happened to this order?".
+#[utoipa::path(get, path = "/v1/subjects/{subject}/timeline", tag = "notifications",
+    params(("subject" = String, Path, description = "Subject, e.g. order/553440887574627 (its slash may be sent as is)"),
+           TimelineQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Timeline), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn timeline(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    subject: web::Path<String>,
+    query: web::Query<TimelineQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authorize(&req, &state, AdminScope::Read)?;
+    caller.tenant(&query.tenant)?;
+    let limit = query.limit.map_or(Ok(super::MAX_LIMIT), |l| limit(Some(l)))?;
+    let subject = subject.into_inner();
+    let notifications = state
+        .store
+        .subject_notifications(&query.tenant, &subject, limit)
+        .await?;
+    let ids: Vec<i64> = notifications.iter().map(|n| n.id).collect();
+    let mut events = state.store.events_of(&ids).await?;
+    let entries = notifications
+        .into_iter()
+        .map(|notification| {
+            let (mine, rest): (Vec<_>, Vec<_>) = events.drain(..).partition(|e| e.notification_id == notification.id);
+            events = rest;
+            TimelineEntry {
+                notification,
+                events: mine,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Timeline {
+        tenant: query.tenant.clone(),
+        subject,
+        entries,
+    }))
+}

@@ -1,0 +1,185 @@
+//! Rejected requests: search, one with its stored request, re-admission.
+
+use super::notifications::Payload;
+use super::{audited, authorize, cursor, limit, operator, Page};
+use crate::error::{ApiError, ErrorBody};
+use crate::AdminState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use hookgate_config::AdminScope;
+use hookgate_ingress::readmit::{NotReadmitted, Readmitted, StoredRequest};
+use hookgate_store::{RejectionFilter, RejectionSummary, Window};
+use serde::{Deserialize, Serialize};
+
+/// Query of `GET /v1/rejections`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RejectionQuery {
+    /// Tenant.
+    pub tenant: Option<String>,
+    /// Source id.
+    pub source: Option<String>,
+    /// Reason, e.g. `bad_signature`.
+    pub reason: Option<String>,
+    /// Received at or after (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// Received before (RFC 3339).
+    pub until: Option<DateTime<Utc>>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// Refused requests, newest first. A token limited to tenants sees only
+/// theirs (not requests that named no configured tenant).
+#[utoipa::path(get, path = "/v1/rejections", tag = "rejections", params(RejectionQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<RejectionSummary>), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn list(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    query: web::Query<RejectionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authorize(&req, &state, AdminScope::Read)?;
+    if let Some(t) = &query.tenant {
+        caller.tenant(t)?;
+    }
+    let filter = RejectionFilter {
+        tenant: query.tenant.clone(),
+        source: query.source.clone(),
+        reason: query.reason.clone(),
+        since: query.since,
+        until: query.until,
+    };
+    let window = Window {
+        tenants: caller.limit(),
+        before: cursor(query.cursor.as_deref())?,
+        limit: limit(query.limit)?,
+        ..Window::default()
+    };
+    let items = state.store.rejections_matching(&filter, &window).await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, window.limit, |r| r.id)))
+}
+
+/// One rejection in full.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RejectionDetail {
+    /// Metadata.
+    pub rejection: RejectionSummary,
+    /// The stored request; absent without the `read_payload` scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Payload>,
+}
+
+async fn rejection_of(
+    state: &AdminState,
+    caller: &crate::auth::Caller,
+    id: i64,
+) -> Result<(RejectionSummary, serde_json::Value, Vec<u8>), ApiError> {
+    state
+        .store
+        .rejection(id)
+        .await?
+        .filter(|(r, _, _)| match &r.tenant {
+            Some(t) => caller.sees(t),
+            None => caller.limit().is_none(),
+        })
+        .ok_or_else(|| ApiError::not_found(format!("no rejection {id}")))
+}
+
+/// One rejection: why, and (with `read_payload`) the stored request.
+#[utoipa::path(get, path = "/v1/rejections/{id}", tag = "rejections",
+    params(("id" = i64, Path, description = "Rejection id")), security(("bearer" = [])),
+    responses((status = 200, body = RejectionDetail), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn show(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authorize(&req, &state, AdminScope::Read)?;
+    let (rejection, headers, body) = rejection_of(&state, &caller, id.into_inner()).await?;
+    let payload = caller
+        .has(AdminScope::ReadPayload)
+        .then(|| Payload::new(headers, &body, rejection.remote_addr.clone(), None));
+    Ok(HttpResponse::Ok().json(RejectionDetail { rejection, payload }))
+}
+
+/// What a re-admission did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReadmitResult {
+    /// `stored`, or `already_stored` (the provider's retry got through meanwhile).
+    pub outcome: String,
+    /// The notification.
+    pub notification_id: i64,
+}
+
+/// Re-admits a rejected request after a configuration fix (e.g. a rotated
+/// secret): it is verified again under the running configuration, as at
+/// the time it was received, and stored only if it now passes. 422 when it
+/// is still refused (or cannot be checked: a credential header that was
+/// redacted at receipt, a body cut at the source's limit).
+#[utoipa::path(post, path = "/v1/rejections/{id}/readmit", tag = "rejections",
+    params(("id" = i64, Path, description = "Rejection id")), security(("bearer" = [])),
+    responses((status = 200, body = ReadmitResult), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn readmit(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = operator(&req, &state, "rejection.readmit").await?;
+    let id = id.into_inner();
+    let (rejection, headers, body) = rejection_of(&state, &caller, id).await?;
+    let tenant = rejection.tenant.clone();
+    audited(
+        &state,
+        &caller,
+        "rejection.readmit",
+        tenant.as_deref(),
+        Some(id.to_string()),
+        serde_json::json!({}),
+        || async {
+            if let Some(n) = rejection.readmitted_as {
+                return Err(ApiError::conflict(format!(
+                    "rejection {id} was re-admitted already as notification {n}"
+                )));
+            }
+            let (Some(tenant), Some(source)) = (rejection.tenant.as_deref(), rejection.source.as_deref()) else {
+                return Err(ApiError::unprocessable(
+                    "the request named no configured tenant and source",
+                ));
+            };
+            let stored = StoredRequest {
+                tenant,
+                source,
+                headers: &headers,
+                body: &body,
+                body_size: rejection.body_size,
+                request_url: rejection.request_url.as_deref(),
+                remote_addr: rejection.remote_addr.as_deref(),
+                received_at: rejection.received_at,
+            };
+            let tenants = state.tenants();
+            let (outcome, notification_id) =
+                match hookgate_ingress::readmit::readmit(&tenants, &state.store, stored).await {
+                    Ok(Readmitted::Stored { id }) => ("stored", id),
+                    Ok(Readmitted::AlreadyStored { id }) => ("already_stored", id),
+                    Err(NotReadmitted::Store(e)) => return Err(e.into()),
+                    Err(e) => return Err(ApiError::unprocessable(e.to_string())),
+                };
+            state.store.mark_readmitted(id, notification_id).await?;
+            Ok((
+                200,
+                serde_json::to_value(ReadmitResult {
+                    outcome: outcome.to_owned(),
+                    notification_id,
+                })
+                .unwrap_or_default(),
+            ))
+        },
+    )
+    .await
+}

@@ -1,0 +1,134 @@
+//! The configured tenants as the gateway runs them, and the audit log.
+
+use super::{authorize, cursor, limit, Page};
+use crate::error::{ApiError, ErrorBody};
+use crate::AdminState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use hookgate_config::{AdminScope, Verification};
+use hookgate_store::{AuditEntry, Registration, Window};
+use serde::{Deserialize, Serialize};
+
+/// A source, secrets never shown.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SourceView {
+    /// Id (the URL segment).
+    pub id: String,
+    /// Kind, e.g. `keeta`.
+    pub kind: String,
+    /// The URL providers push to.
+    pub url: String,
+    /// Fixed paths it also answers on the tenant's hosts.
+    pub paths: Vec<String>,
+    /// `enforce` or `observe`.
+    pub verification: String,
+    /// Largest body accepted.
+    pub body_limit_bytes: usize,
+}
+
+/// A queue bound to the tenant exchange.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SubscriptionView {
+    /// Queue.
+    pub queue: String,
+    /// Binding keys.
+    pub bindings: Vec<String>,
+}
+
+/// A tenant.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TenantView {
+    /// Id.
+    pub id: String,
+    /// Its exchange.
+    pub exchange: String,
+    /// Its virtual host (absent: the URL's).
+    pub vhost: Option<String>,
+    /// Host names its fixed paths answer on.
+    pub hosts: Vec<String>,
+    /// Its sources.
+    pub sources: Vec<SourceView>,
+    /// Its queues.
+    pub subscriptions: Vec<SubscriptionView>,
+    /// What `hookgate register` set up at the providers.
+    pub registrations: Vec<Registration>,
+}
+
+/// Tenants and their sources as the gateway runs them now: URLs, kinds,
+/// verification, subscriptions and registrations; secrets never shown.
+#[utoipa::path(get, path = "/v1/tenants", tag = "tenants", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TenantView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn list(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
+    let caller = authorize(&req, &state, AdminScope::Read)?;
+    let tenants = state.tenants();
+    let mut views = Vec::new();
+    for t in tenants.iter().filter(|t| caller.sees(t.id.as_str())) {
+        let registrations = state.store.registrations(t.id.as_str()).await?;
+        let sources = t
+            .sources
+            .values()
+            .map(|s| SourceView {
+                id: s.id.to_string(),
+                kind: s.kind.as_str().to_owned(),
+                url: s.settings.callback_url().map_or_else(
+                    || format!("{}/hooks/{}/{}", state.public_base_url, t.id, s.id),
+                    str::to_owned,
+                ),
+                paths: s.paths.clone(),
+                verification: match s.verification {
+                    Verification::Enforce => "enforce",
+                    Verification::Observe => "observe",
+                }
+                .to_owned(),
+                body_limit_bytes: s.body_limit_bytes,
+            })
+            .collect();
+        views.push(TenantView {
+            id: t.id.to_string(),
+            exchange: t.exchange.clone(),
+            vhost: t.vhost.clone(),
+            hosts: t.hosts.clone(),
+            sources,
+            subscriptions: t
+                .subscriptions
+                .iter()
+                .map(|s| SubscriptionView {
+                    queue: s.queue.clone(),
+                    bindings: s.bindings.clone(),
+                })
+                .collect(),
+            registrations,
+        });
+    }
+    Ok(HttpResponse::Ok().json(views))
+}
+
+/// Query of `GET /v1/audit`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AuditQuery {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// Every mutating admin call (token name, action, request, result, time),
+/// newest first.
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
+    responses((status = 200, body = Page<AuditEntry>), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn audit(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authorize(&req, &state, AdminScope::Read)?;
+    let window = Window {
+        tenants: caller.limit(),
+        before: cursor(query.cursor.as_deref())?,
+        limit: limit(query.limit)?,
+        ..Window::default()
+    };
+    let items = state.store.audit(&window).await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, window.limit, |a| a.id)))
+}

@@ -1,0 +1,303 @@
+//! Replay jobs: made by the admin API, run by the relays' replay runner,
+//! stored here so that they survive restarts and report progress.
+
+use crate::ops::{NotificationFilter, Window};
+use crate::outbox::Claimed;
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use hookgate_core::{SourceId, TenantId};
+use serde::Serialize;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Channel the job trigger notifies.
+pub const REPLAY_CHANNEL: &str = "hookgate_replay";
+
+/// A replay job.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReplayJob {
+    /// Id (named in every message it publishes).
+    pub id: i64,
+    /// Tenant.
+    pub tenant: String,
+    /// The notifications it replays.
+    pub filter: NotificationFilter,
+    /// Only this queue (else the tenant exchange).
+    pub target_queue: Option<String>,
+    /// Notifications per second at most.
+    pub rate_per_sec: i32,
+    /// `pending`, `running`, `done`, `cancelled` or `failed`.
+    pub status: String,
+    /// Notifications the plan counted.
+    pub planned: i64,
+    /// The highest id of the set (fixed when made).
+    pub max_id: i64,
+    /// The last id done.
+    pub cursor: i64,
+    /// Notifications replayed.
+    pub replayed: i64,
+    /// Messages confirmed by the broker.
+    pub events: i64,
+    /// Notifications that could not be replayed (normalization or publish failed).
+    pub failed: i64,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// Token that made it.
+    pub created_by: String,
+    /// Made.
+    pub created_at: DateTime<Utc>,
+    /// First run.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Done, cancelled or failed.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+const JOB: &str = "id, tenant, filter, target_queue, rate_per_sec, status, planned, max_id, cursor, replayed,
+    events, failed, last_error, created_by, created_at, started_at, finished_at";
+
+fn job(r: &PgRow) -> Result<ReplayJob, StoreError> {
+    let filter: serde_json::Value = r.try_get("filter")?;
+    let filter = serde_json::from_value(filter).map_err(|e| StoreError::Corrupt(format!("replay filter: {e}")))?;
+    Ok(ReplayJob {
+        id: r.try_get("id")?,
+        tenant: r.try_get("tenant")?,
+        filter,
+        target_queue: r.try_get("target_queue")?,
+        rate_per_sec: r.try_get("rate_per_sec")?,
+        status: r.try_get("status")?,
+        planned: r.try_get("planned")?,
+        max_id: r.try_get("max_id")?,
+        cursor: r.try_get("cursor")?,
+        replayed: r.try_get("replayed")?,
+        events: r.try_get("events")?,
+        failed: r.try_get("failed")?,
+        last_error: r.try_get("last_error")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+    })
+}
+
+/// What a replay job is made from.
+#[derive(Debug, Clone)]
+pub struct NewReplayJob<'a> {
+    /// Tenant (the filter's).
+    pub tenant: &'a str,
+    /// Which notifications.
+    pub filter: &'a NotificationFilter,
+    /// Only this queue.
+    pub target_queue: Option<&'a str>,
+    /// Notifications per second.
+    pub rate_per_sec: i32,
+    /// Counted by the plan.
+    pub planned: i64,
+    /// Highest id of the set.
+    pub max_id: i64,
+    /// Token name.
+    pub created_by: &'a str,
+}
+
+/// Progress of one replayed batch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplayProgress {
+    /// The last id done.
+    pub cursor: i64,
+    /// Notifications replayed.
+    pub replayed: i64,
+    /// Messages confirmed.
+    pub events: i64,
+    /// Notifications that failed.
+    pub failed: i64,
+}
+
+impl Store {
+    /// Stores a new job (it runs as soon as a runner sees it).
+    pub async fn create_replay_job(&self, new: &NewReplayJob<'_>) -> Result<ReplayJob, StoreError> {
+        let filter = serde_json::to_value(new.filter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sql = format!(
+            "INSERT INTO replay_jobs (tenant, filter, target_queue, rate_per_sec, planned, max_id, created_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {JOB}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(new.tenant)
+            .bind(filter)
+            .bind(new.target_queue)
+            .bind(new.rate_per_sec)
+            .bind(new.planned)
+            .bind(new.max_id)
+            .bind(new.created_by)
+            .fetch_one(self.pool())
+            .await?;
+        job(&row)
+    }
+
+    /// One job.
+    pub async fn replay_job(&self, id: i64) -> Result<Option<ReplayJob>, StoreError> {
+        let sql = format!("SELECT {JOB} FROM replay_jobs WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?;
+        row.as_ref().map(job).transpose()
+    }
+
+    /// Jobs, newest first.
+    pub async fn replay_jobs(&self, window: &Window) -> Result<Vec<ReplayJob>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB} FROM replay_jobs WHERE ($1::text[] IS NULL OR tenant = ANY($1))
+             AND ($2::int8 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&window.tenants)
+            .bind(window.before)
+            .bind(window.limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(job).collect()
+    }
+
+    /// Cancels a job that has not finished; returns whether this call
+    /// cancelled it, and the job as it is now.
+    pub async fn cancel_replay_job(&self, id: i64) -> Result<(bool, Option<ReplayJob>), StoreError> {
+        // The runner keeps its lease on a cancelled job: the batch it is
+        // publishing is still counted (see `advance_replay_job`).
+        let cancelled = sqlx::query(
+            "UPDATE replay_jobs SET status = 'cancelled', finished_at = now()
+             WHERE id = $1 AND status IN ('pending', 'running')",
+        )
+        .bind(id)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok((cancelled == 1, self.replay_job(id).await?))
+    }
+
+    /// Takes the oldest open job no runner holds (its lease lapsed: a runner
+    /// died, or stopped and let it go), for `lease`.
+    pub async fn claim_replay_job(&self, owner: Uuid, lease: Duration) -> Result<Option<ReplayJob>, StoreError> {
+        let sql = format!(
+            "UPDATE replay_jobs SET status = 'running', lease_owner = $1,
+                    lease_until = now() + make_interval(secs => $2), started_at = coalesce(started_at, now())
+             WHERE id = (SELECT id FROM replay_jobs WHERE status IN ('pending', 'running')
+                           AND (lease_until IS NULL OR lease_until < now())
+                         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING {JOB}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(owner)
+            .bind(lease.as_secs_f64())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(job).transpose()
+    }
+
+    /// The next notifications of a job after its cursor, oldest first, in
+    /// the form the relay normalizes.
+    pub async fn replay_batch(&self, job: &ReplayJob, limit: i64) -> Result<Vec<Claimed>, StoreError> {
+        let mut filter = job.filter.clone();
+        filter.tenant = Some(job.tenant.clone());
+        let window = Window {
+            after: Some(job.cursor),
+            max_id: Some(job.max_id),
+            limit,
+            ..Window::default()
+        };
+        let sql = format!(
+            "SELECT n.id, n.tenant, n.source, n.kind, n.delivery_key, n.body, n.received_at, n.traceparent,
+                    o.ordering_key
+             FROM notifications n JOIN outbox o ON o.notification_id = n.id
+             WHERE {} ORDER BY n.id LIMIT $13",
+            crate::ops::FILTER
+        );
+        let rows = crate::ops::bind_filter(sqlx::query(&sql), &filter, &window)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        let claimed = |r: &PgRow| -> Result<Claimed, sqlx::Error> {
+            Ok(Claimed {
+                notification_id: r.try_get("id")?,
+                tenant: TenantId::from_stored(r.try_get::<String, _>("tenant")?),
+                source: SourceId::from_stored(r.try_get::<String, _>("source")?),
+                kind: r.try_get("kind")?,
+                delivery_key: r.try_get("delivery_key")?,
+                body: r.try_get("body")?,
+                received_at: r.try_get("received_at")?,
+                traceparent: r.try_get("traceparent")?,
+                attempts: 1,
+                ordering_key: r.try_get("ordering_key")?,
+            })
+        };
+        Ok(rows.iter().map(claimed).collect::<Result<_, _>>()?)
+    }
+
+    /// Records a batch's progress and renews the lease. `false`: the job is
+    /// no longer this runner's to run (cancelled, or its lease was taken).
+    pub async fn advance_replay_job(
+        &self,
+        id: i64,
+        owner: Uuid,
+        lease: Duration,
+        progress: ReplayProgress,
+        error: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let error = error.map(|e| crate::pg_text(e).chars().take(2000).collect::<String>());
+        // A job cancelled meanwhile still counts the batch that was out.
+        let status: Option<String> = sqlx::query_scalar(
+            "UPDATE replay_jobs SET cursor = greatest(cursor, $3), replayed = replayed + $4, events = events + $5,
+                    failed = failed + $6, last_error = coalesce($7, last_error),
+                    lease_until = now() + make_interval(secs => $8)
+             WHERE id = $1 AND lease_owner = $2 AND status IN ('running', 'cancelled')
+             RETURNING status",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(progress.cursor)
+        .bind(progress.replayed)
+        .bind(progress.events)
+        .bind(progress.failed)
+        .bind(error)
+        .bind(lease.as_secs_f64())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(status.as_deref() == Some("running"))
+    }
+
+    /// Ends a job this runner holds: `done` or `failed`.
+    pub async fn finish_replay_job(
+        &self,
+        id: i64,
+        owner: Uuid,
+        status: &str,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let error = error.map(|e| crate::pg_text(e).chars().take(2000).collect::<String>());
+        sqlx::query(
+            "UPDATE replay_jobs SET status = $3, finished_at = now(), lease_owner = NULL, lease_until = NULL,
+                    last_error = coalesce($4, last_error)
+             WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(status)
+        .bind(error)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Lets go of a job at shutdown, so that another runner picks it up at
+    /// once instead of after the lease.
+    pub async fn release_replay_job(&self, id: i64, owner: Uuid) -> Result<(), StoreError> {
+        sqlx::query("UPDATE replay_jobs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2")
+            .bind(id)
+            .bind(owner)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Subscribes to new replay jobs.
+    pub async fn listen_replays(&self) -> Result<crate::ChangeListener, StoreError> {
+        self.listen_on(REPLAY_CHANNEL).await
+    }
+}

@@ -1,0 +1,736 @@
+//! The admin API against the real services: authentication and scopes,
+//! search, detail, timeline, replay (one, by filter, to one queue, cancel,
+//! restart), parked requeue, rejections and re-admission, tenants, audit.
+
+use hookgate_app::Role;
+use hookgate_config::AdminScope::{Operate, Read, ReadPayload};
+use hookgate_config::Settings;
+use hookgate_testkit::{assert_no_more, http, receive, TestEnv, TestGateway};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Posts Keeta webhooks of one order (`seq`): events 1001, 1002, 1003.
+async fn post_order(env: &TestEnv, gw: &TestGateway, seq: u64) -> Vec<String> {
+    let mut keys = Vec::new();
+    for event in [1001, 1002, 1003] {
+        let (body, message_id) = env.keeta_webhook(event, seq);
+        assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200);
+        keys.push(message_id);
+    }
+    keys
+}
+
+/// Waits until `n` notifications of the tenant are published.
+async fn published(gw: &TestGateway, token: &str, tenant: &str, n: usize) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, page) = gw
+            .admin_get(
+                &format!("/v1/notifications?tenant={tenant}&status=published&limit=500"),
+                Some(token),
+            )
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if items.len() >= n {
+            return items;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {n} published",
+            items.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn every_admin_route_needs_a_token_with_its_scope_and_tenant() {
+    let mut env = TestEnv::new().await;
+    let tenant = env.tenant.clone();
+    let reader = env.admin_token("reader", &[Read], None);
+    let payload = env.admin_token("payload", &[ReadPayload], None);
+    let operator = env.admin_token("operator", &[Operate], None);
+    let elsewhere = env.admin_token("elsewhere", &[Read, ReadPayload, Operate], Some(&["some-other-tenant"]));
+    let gw = env.start(Role::All).await;
+    post_order(&env, &gw, 1).await;
+    let first = published(&gw, &reader, &tenant, 3).await;
+    let id = first[0]["id"].as_i64().unwrap();
+
+    let reads = [
+        "/v1/notifications".to_owned(),
+        format!("/v1/notifications/{id}"),
+        "/v1/parked".to_owned(),
+        "/v1/rejections".to_owned(),
+        "/v1/replays".to_owned(),
+        "/v1/tenants".to_owned(),
+        "/v1/audit".to_owned(),
+        format!("/v1/subjects/order/1/timeline?tenant={tenant}"),
+    ];
+    for path in &reads {
+        let (status, body) = gw.admin_get(path, None).await;
+        assert_eq!(status, 401, "{path} without a token: {body}");
+        assert_eq!(body["error"], "unauthorized");
+        assert_eq!(gw.admin_get(path, Some("not-a-token")).await.0, 401, "{path}");
+        assert_eq!(gw.admin_get(path, Some(&reader)).await.0, 200, "{path} with read");
+        assert_eq!(
+            gw.admin_get(path, Some(&payload)).await.0,
+            200,
+            "read_payload includes read: {path}"
+        );
+        assert_eq!(
+            gw.admin_get(path, Some(&operator)).await.0,
+            403,
+            "{path} with operate only"
+        );
+    }
+    let writes = [
+        (format!("/v1/notifications/{id}/replay"), json!({})),
+        ("/v1/replays".to_owned(), json!({"filter": {"tenant": tenant}})),
+        ("/v1/parked/requeue".to_owned(), json!({"filter": {}})),
+        ("/v1/rejections/1/readmit".to_owned(), json!({})),
+        ("/v1/replays/1/cancel".to_owned(), json!({})),
+    ];
+    for (path, body) in &writes {
+        assert_eq!(gw.admin_post(path, None, body.clone()).await.0, 401, "{path}");
+        let (status, answer) = gw.admin_post(path, Some(&reader), body.clone()).await;
+        assert_eq!(status, 403, "{path} with read only: {answer}");
+        assert_eq!(answer["error"], "forbidden");
+    }
+
+    // Payload only with read_payload.
+    let (_, detail) = gw.admin_get(&format!("/v1/notifications/{id}"), Some(&reader)).await;
+    assert!(detail.get("payload").is_none(), "{detail}");
+    assert_eq!(detail["events"].as_array().map(Vec::len), Some(1), "{detail}");
+    let (_, detail) = gw.admin_get(&format!("/v1/notifications/{id}"), Some(&payload)).await;
+    let body = detail["payload"]["body_text"].as_str().unwrap();
+    assert!(body.contains("orderViewId"), "{detail}");
+
+    // A token limited to another tenant sees nothing of this one.
+    let (status, _) = gw
+        .admin_get(&format!("/v1/notifications?tenant={tenant}"), Some(&elsewhere))
+        .await;
+    assert_eq!(status, 403);
+    let (status, page) = gw.admin_get("/v1/notifications", Some(&elsewhere)).await;
+    assert_eq!(
+        (status, page["items"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{page}"
+    );
+    assert_eq!(
+        gw.admin_get(&format!("/v1/notifications/{id}"), Some(&elsewhere))
+            .await
+            .0,
+        404
+    );
+    let (status, _) = gw
+        .admin_post(&format!("/v1/notifications/{id}/replay"), Some(&elsewhere), json!({}))
+        .await;
+    assert_eq!(status, 404);
+    let (_, tenants) = gw.admin_get("/v1/tenants", Some(&elsewhere)).await;
+    assert_eq!(tenants, json!([]));
+
+    // A known token's refused mutating calls are audited too.
+    let (_, audit) = gw.admin_get("/v1/audit?limit=100", Some(&reader)).await;
+    let refused = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["token"] == "reader" && e["status"] == 403)
+        .count();
+    assert_eq!(refused, writes.len(), "{audit}");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn notifications_are_searched_shown_and_told_as_a_subject_timeline() {
+    let mut env = TestEnv::new().await;
+    let tenant = env.tenant.clone();
+    let token = env.admin_token("ops", &[Read, ReadPayload], None);
+    let gw = env.start(Role::All).await;
+    let keys = post_order(&env, &gw, 7).await;
+    post_order(&env, &gw, 8).await;
+    let all = published(&gw, &token, &tenant, 6).await;
+    assert_eq!(all.len(), 6);
+    // Newest first.
+    let ids: Vec<i64> = all.iter().map(|n| n["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
+
+    // By delivery key.
+    let (_, page) = gw
+        .admin_get(
+            &format!("/v1/notifications?tenant={tenant}&delivery_key={}", keys[1]),
+            Some(&token),
+        )
+        .await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{page}");
+    assert_eq!(items[0]["delivery_key"], keys[1].as_str());
+    assert_eq!(items[0]["status"], "published");
+    let subject = items[0]["subject"].as_str().unwrap().to_owned();
+    assert!(subject.starts_with("order/"), "{subject}");
+
+    // By subject, and pages that continue with the cursor.
+    let (_, page) = gw
+        .admin_get(&format!("/v1/notifications?subject={subject}&limit=2"), Some(&token))
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2, "{page}");
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let (_, rest) = gw
+        .admin_get(
+            &format!("/v1/notifications?subject={subject}&limit=2&cursor={cursor}"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1, "{rest}");
+    assert!(rest.get("next_cursor").is_none(), "{rest}");
+
+    // Time range and bad input.
+    let (_, none) = gw
+        .admin_get("/v1/notifications?until=2001-01-01T00:00:00Z", Some(&token))
+        .await;
+    assert_eq!(none["items"], json!([]));
+    for bad in ["status=sent", "limit=0", "cursor=abc", "since=yesterday"] {
+        let (status, body) = gw.admin_get(&format!("/v1/notifications?{bad}"), Some(&token)).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("bad_request")),
+            "{bad}: {body}"
+        );
+    }
+
+    // One in full: outbox state, events with routing keys, raw request.
+    let id = items[0]["id"].as_i64().unwrap();
+    let (status, detail) = gw.admin_get(&format!("/v1/notifications/{id}"), Some(&token)).await;
+    assert_eq!(status, 200);
+    assert_eq!(detail["notification"]["attempts"], 1);
+    assert!(detail["notification"]["signature_recipe"].is_string(), "{detail}");
+    let event = &detail["events"][0];
+    assert!(
+        event["routing_key"].as_str().unwrap().starts_with("keeta.order."),
+        "{detail}"
+    );
+    assert!(event["published_at"].is_string());
+    let stored = gw.stored(&tenant, "keeta", &keys[1]).await;
+    let body = detail["payload"]["body_base64"].as_str().unwrap();
+    use base64::Engine;
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD.decode(body).unwrap(),
+        stored.body
+    );
+    assert_eq!(gw.admin_get("/v1/notifications/999999999", Some(&token)).await.0, 404);
+
+    // The subject's timeline: its three notifications in commit order, with events.
+    let (status, timeline) = gw
+        .admin_get(
+            &format!("/v1/subjects/{subject}/timeline?tenant={tenant}"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 200, "{timeline}");
+    let entries = timeline["entries"].as_array().unwrap();
+    let keys_in_order: Vec<&str> = entries
+        .iter()
+        .map(|e| e["notification"]["delivery_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys_in_order, keys.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        entries.iter().all(|e| e["events"].as_array().unwrap().len() == 1),
+        "{timeline}"
+    );
+    let encoded = subject.replace('/', "%2F");
+    let (_, same) = gw
+        .admin_get(
+            &format!("/v1/subjects/{encoded}/timeline?tenant={tenant}"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(same["entries"].as_array().map(Vec::len), Some(3), "{same}");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn replay_one_and_by_filter_republishes_the_same_events_marked_with_the_job() {
+    let mut env = TestEnv::new().await;
+    let tenant = env.tenant.clone();
+    let token = env.admin_token("ops", &[Read, Operate], None);
+    let mut sub = env.subscribe(&["keeta.#"]).await;
+    let gw = env.start(Role::All).await;
+    post_order(&env, &gw, 11).await;
+    let first = receive(&mut sub, 3, Duration::from_secs(20)).await;
+    assert!(first.iter().all(|m| !m.headers.contains_key("x-hookgate-replay-job")));
+    let all = published(&gw, &token, &tenant, 3).await;
+
+    // One notification: a job of one, the same event id, marked with the job.
+    let id = all[0]["id"].as_i64().unwrap();
+    let (status, job) = gw
+        .admin_post(&format!("/v1/notifications/{id}/replay"), Some(&token), json!({}))
+        .await;
+    assert_eq!(status, 202, "{job}");
+    let job_id = job["id"].as_i64().unwrap();
+    let again = receive(&mut sub, 1, Duration::from_secs(20)).await;
+    assert_eq!(again[0].headers.get("x-hookgate-replay-job"), Some(&job_id.to_string()));
+    let original = first
+        .iter()
+        .find(|m| m.message_id == again[0].message_id)
+        .expect("the replay keeps the deterministic event id");
+    assert_eq!(original.routing_key, again[0].routing_key);
+    let done = gw.replay_finished(job_id, &token, Duration::from_secs(10)).await;
+    assert_eq!(
+        (done["status"].as_str(), done["replayed"].as_i64()),
+        (Some("done"), Some(1)),
+        "{done}"
+    );
+
+    // By filter: the plan first (nothing published), then the job it planned.
+    let filter = json!({"tenant": tenant, "source": "keeta"});
+    let (status, plan) = gw
+        .admin_post("/v1/replays", Some(&token), json!({"filter": filter}))
+        .await;
+    assert_eq!(status, 200, "a dry run by default: {plan}");
+    assert_eq!(plan["count"], 3);
+    assert_eq!(plan["sample"].as_array().map(Vec::len), Some(3));
+    assert_no_more(&mut sub, Duration::from_millis(500)).await;
+    let (status, job) = gw
+        .admin_post("/v1/replays", Some(&token), json!({"filter": filter, "dry_run": false}))
+        .await;
+    assert_eq!(status, 202, "{job}");
+    assert_eq!(job["planned"], plan["count"]);
+    let job_id = job["id"].as_i64().unwrap();
+    let replayed = receive(&mut sub, 3, Duration::from_secs(20)).await;
+    assert!(replayed
+        .iter()
+        .all(|m| m.headers.get("x-hookgate-replay-job") == Some(&job_id.to_string())));
+    let mut ids: Vec<_> = replayed.iter().map(|m| m.message_id.clone()).collect();
+    let mut originals: Vec<_> = first.iter().map(|m| m.message_id.clone()).collect();
+    ids.sort();
+    originals.sort();
+    assert_eq!(ids, originals, "same events, dedupe bypassed");
+    let done = gw.replay_finished(job_id, &token, Duration::from_secs(10)).await;
+    assert_eq!(
+        (done["replayed"].as_i64(), done["failed"].as_i64()),
+        (Some(3), Some(0)),
+        "{done}"
+    );
+    assert_no_more(&mut sub, Duration::from_millis(500)).await;
+
+    // A filter that chooses nothing makes no job; a job needs a tenant.
+    let (status, _) = gw
+        .admin_post(
+            "/v1/replays",
+            Some(&token),
+            json!({"filter": {"tenant": tenant, "source": "nope"}, "dry_run": false}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = gw
+        .admin_post("/v1/replays", Some(&token), json!({"filter": {}, "dry_run": false}))
+        .await;
+    assert_eq!(status, 400);
+
+    // Every mutating call is in the audit log with its token.
+    let (_, audit) = gw.admin_get("/v1/audit", Some(&token)).await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "replay.create",
+            "replay.create",
+            "replay.create",
+            "replay.plan",
+            "notification.replay"
+        ],
+        "{audit}"
+    );
+    assert!(audit["items"].as_array().unwrap().iter().all(|e| e["token"] == "ops"));
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_replay_to_one_queue_reaches_only_that_queue() {
+    let mut env = TestEnv::new().await;
+    let tenant = env.tenant.clone();
+    let token = env.admin_token("ops", &[Read, Operate], None);
+    let mut a = env.subscribe(&["keeta.#"]).await;
+    let mut b = env.subscribe(&["keeta.#"]).await;
+    let gw = env.start(Role::All).await;
+    post_order(&env, &gw, 21).await;
+    receive(&mut a, 3, Duration::from_secs(20)).await;
+    receive(&mut b, 3, Duration::from_secs(20)).await;
+    published(&gw, &token, &tenant, 3).await;
+    let (status, job) = gw
+        .admin_post(
+            "/v1/replays",
+            Some(&token),
+            json!({"filter": {"tenant": tenant}, "queue": a.queue, "dry_run": false}),
+        )
+        .await;
+    assert_eq!(status, 202, "{job}");
+    let got = receive(&mut a, 3, Duration::from_secs(20)).await;
+    // Delivered through the default exchange: the routing key is the queue;
+    // the event's own routing key travels as the CloudEvents type.
+    assert!(got.iter().all(|m| m.routing_key == a.queue), "{:?}", got[0].routing_key);
+    assert!(
+        got.iter().all(|m| m
+            .headers
+            .get("cloudEvents:type")
+            .is_some_and(|t| t.starts_with("keeta.order."))),
+        "{:?}",
+        got[0].headers
+    );
+    assert_no_more(&mut b, Duration::from_millis(800)).await;
+    gw.replay_finished(job["id"].as_i64().unwrap(), &token, Duration::from_secs(10))
+        .await;
+
+    // A queue that does not exist fails the job instead of dropping messages.
+    let (_, job) = gw
+        .admin_post(
+            "/v1/replays",
+            Some(&token),
+            json!({"filter": {"tenant": tenant}, "queue": "hookgate-test.no-such-queue", "dry_run": false}),
+        )
+        .await;
+    let done = gw
+        .replay_finished(job["id"].as_i64().unwrap(), &token, Duration::from_secs(10))
+        .await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert!(done["last_error"].as_str().unwrap().contains("notification"), "{done}");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_replay_job_can_be_cancelled_and_survives_a_restart() {
+    let mut env = TestEnv::new().await;
+    let tenant = env.tenant.clone();
+    let token = env.admin_token("ops", &[Read, Operate], None);
+    let mut sub = env.subscribe(&["keeta.#"]).await;
+    let gw = env.start(Role::All).await;
+    for seq in 0..5 {
+        post_order(&env, &gw, 100 + seq).await;
+    }
+    receive(&mut sub, 15, Duration::from_secs(20)).await;
+    published(&gw, &token, &tenant, 15).await;
+
+    // Cancel mid-job: 4 per second over 15.
+    let (_, job) = gw
+        .admin_post(
+            "/v1/replays",
+            Some(&token),
+            json!({"filter": {"tenant": tenant}, "rate_per_sec": 4, "dry_run": false}),
+        )
+        .await;
+    let id = job["id"].as_i64().unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (status, cancelled) = gw
+        .admin_post(&format!("/v1/replays/{id}/cancel"), Some(&token), json!({}))
+        .await;
+    assert_eq!(
+        (status, cancelled["status"].as_str()),
+        (200, Some("cancelled")),
+        "{cancelled}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, after) = gw.admin_get(&format!("/v1/replays/{id}"), Some(&token)).await;
+    let done = after["replayed"].as_i64().unwrap();
+    assert!((1..15).contains(&done), "cancelled mid-way: {after}");
+    let mut got = 0;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(300), sub.next()).await {
+        got += 1;
+    }
+    assert_eq!(got, done, "no message after the cancel beyond what the job counted");
+    assert_eq!(
+        gw.admin_post(&format!("/v1/replays/{id}/cancel"), Some(&token), json!({}))
+            .await
+            .0,
+        409
+    );
+
+    // Restart mid-job: the next gateway goes on from the stored cursor.
+    let (_, job) = gw
+        .admin_post(
+            "/v1/replays",
+            Some(&token),
+            json!({"filter": {"tenant": tenant}, "rate_per_sec": 5, "dry_run": false}),
+        )
+        .await;
+    let id = job["id"].as_i64().unwrap();
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    gw.stop().await;
+    let (_, mid) = {
+        let gw2 = env.start(Role::Ingress).await;
+        let r = gw2.admin_get(&format!("/v1/replays/{id}"), Some(&token)).await;
+        gw2.stop().await;
+        r
+    };
+    let before = mid["replayed"].as_i64().unwrap();
+    assert!((1..15).contains(&before), "stopped mid-way: {mid}");
+    assert_eq!(mid["status"], "running", "let go of, not ended: {mid}");
+    let gw = env.start(Role::All).await;
+    let done = gw.replay_finished(id, &token, Duration::from_secs(20)).await;
+    assert_eq!(
+        (done["status"].as_str(), done["replayed"].as_i64()),
+        (Some("done"), Some(15)),
+        "{done}"
+    );
+    let mut got = 0;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(500), sub.next()).await {
+        got += 1;
+    }
+    assert_eq!(got, 15, "every notification once across the restart");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn parked_notifications_are_listed_and_requeued_to_be_normalized_again() {
+    let mut env = TestEnv::new().await;
+    let tenant = env.tenant.clone();
+    let token = env.admin_token("ops", &[Read, Operate], None);
+    let mut sub = env.subscribe(&["keeta.#"]).await;
+
+    // A relay configured without the tenant cannot publish its events; with
+    // one attempt allowed, they park.
+    let ingress = env.start(Role::Ingress).await;
+    post_order(&env, &ingress, 31).await;
+    let mut blind = Settings::with_tenants(env.settings.service.clone(), Vec::new()).unwrap();
+    blind.service.dispatcher.max_attempts = 1;
+    let relay = hookgate_app::Gateway::build(
+        &blind,
+        Role::Dispatcher,
+        hookgate_app::Listeners {
+            http: None,
+            admin: Some(std::net::TcpListener::bind("127.0.0.1:0").unwrap()),
+        },
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(relay.run(stop.clone()));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let parked = loop {
+        let (status, page) = ingress.admin_get("/v1/parked", Some(&token)).await;
+        assert_eq!(status, 200);
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if items.len() == 3 {
+            break items;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    stop.cancel();
+    let _ = task.await;
+    assert!(
+        parked.iter().all(|n| n["status"] == "parked" && n["attempts"] == 1),
+        "{parked:?}"
+    );
+    assert!(
+        parked
+            .iter()
+            .all(|n| n["last_error"].as_str().unwrap().contains(&tenant)),
+        "{parked:?}"
+    );
+    ingress.stop().await;
+
+    // With the configuration fixed, a plan, then the requeue: normalized
+    // again, published in their subject's order.
+    let gw = env.start(Role::All).await;
+    let (status, plan) = gw
+        .admin_post(
+            "/v1/parked/requeue",
+            Some(&token),
+            json!({"filter": {"tenant": tenant}}),
+        )
+        .await;
+    assert_eq!((status, plan["count"].as_i64()), (200, Some(3)), "{plan}");
+    assert_no_more(&mut sub, Duration::from_millis(500)).await;
+    let (status, done) = gw
+        .admin_post(
+            "/v1/parked/requeue",
+            Some(&token),
+            json!({"filter": {"tenant": tenant}, "dry_run": false}),
+        )
+        .await;
+    assert_eq!((status, done["requeued"].as_i64()), (200, Some(3)), "{done}");
+    let events = receive(&mut sub, 3, Duration::from_secs(20)).await;
+    let types: Vec<&str> = events.iter().map(|m| m.routing_key.as_str()).collect();
+    assert_eq!(
+        types,
+        ["keeta.order.placed", "keeta.order.accepted", "keeta.order.completed"]
+    );
+    let (_, parked) = gw.admin_get("/v1/parked", Some(&token)).await;
+    assert_eq!(parked["items"], json!([]));
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn an_encrypted_parked_notification_parks_again_when_requeued() {
+    let mut env = TestEnv::new().await;
+    let token = env.admin_token("ops", &[Read, Operate], None);
+    let gw = env.start(Role::All).await;
+    let mut payload = env.sample_json("pagsmile-issuing", "card-status", 41);
+    payload["biz_data"] = Value::String("q3F0bHp3c2l4ZmFzZGZhc2RmYXNkZmFzZGZhc2Rm".into());
+    payload["sign_type"] = Value::String("RSA".into());
+    let sample = env.sign("pagsmile-issuing", payload.to_string().into_bytes());
+    let (status, _, _) = hookgate_testkit::post_sample(&gw.hook_url(&env.tenant, "pagsmile-issuing"), &sample).await;
+    assert_eq!(status, 200);
+    let id = loop {
+        let (_, page) = gw.admin_get("/v1/parked", Some(&token)).await;
+        if let Some(id) = page["items"][0]["id"].as_i64() {
+            break id;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (status, done) = gw
+        .admin_post(
+            "/v1/parked/requeue",
+            Some(&token),
+            json!({"filter": {"ids": [id]}, "dry_run": false}),
+        )
+        .await;
+    assert_eq!((status, done["ids"].clone()), (200, json!([id])), "{done}");
+    // The relay normalizes it again with the code it runs: still encrypted.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, detail) = gw.admin_get(&format!("/v1/notifications/{id}"), Some(&token)).await;
+        let n = &detail["notification"];
+        if n["status"] == "parked" && n["last_error"].is_string() {
+            assert_eq!(n["attempts"], 1, "attempts start again: {detail}");
+            assert!(n["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("encrypted_payload_unsupported"));
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{detail}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_rejected_request_is_kept_whole_and_readmitted_only_once_it_verifies() {
+    let mut env = TestEnv::new().await;
+    let tenant = env.tenant.clone();
+    let token = env.admin_token("ops", &[Read, ReadPayload, Operate], None);
+    let reader = env.admin_token("reader", &[Read], None);
+    // The provider signs with a secret the gateway does not have yet.
+    let rotated = hookgate_testkit::unique("rotated-");
+    let real_secret = env.keeta_secret.clone();
+    env.keeta_secret = rotated.clone();
+    let (body, message_id) = env.keeta_webhook(1002, 51);
+    env.keeta_secret = real_secret;
+    let gw = env.start(Role::All).await;
+    assert_eq!(gw.post(&tenant, "keeta", body.clone()).await, 401);
+    let (_, page) = gw
+        .admin_get(
+            &format!("/v1/rejections?tenant={tenant}&reason=bad_signature"),
+            Some(&token),
+        )
+        .await;
+    let rejection = page["items"][0].clone();
+    let rid = rejection["id"].as_i64().unwrap();
+    assert_eq!(
+        rejection["body_kept"], rejection["body_size"],
+        "kept whole: {rejection}"
+    );
+    let (_, detail) = gw.admin_get(&format!("/v1/rejections/{rid}"), Some(&token)).await;
+    assert_eq!(
+        detail["payload"]["body_text"].as_str().map(str::as_bytes),
+        Some(body.as_slice())
+    );
+    let (_, detail) = gw.admin_get(&format!("/v1/rejections/{rid}"), Some(&reader)).await;
+    assert!(detail.get("payload").is_none());
+
+    // Still failing under the running configuration: refused, nothing stored.
+    let (status, refused) = gw
+        .admin_post(&format!("/v1/rejections/{rid}/readmit"), Some(&token), json!({}))
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("bad_signature"),
+        "{refused}"
+    );
+    gw.stop().await;
+
+    // The secret is rotated in the configuration: now it verifies.
+    let mut env = env;
+    let tenant_cfg = env.settings.tenants.iter().next().unwrap().as_ref().clone();
+    let mut tenant_cfg = tenant_cfg;
+    let rotated_source = hookgate_testkit::keeta_source(
+        "keeta",
+        &rotated,
+        &env.callback_url,
+        hookgate_config::Verification::Enforce,
+    );
+    tenant_cfg.sources.insert(rotated_source.id.clone(), rotated_source);
+    env.settings = Settings::with_tenants(env.settings.service.clone(), vec![tenant_cfg]).unwrap();
+    let mut sub = env.subscribe(&["keeta.#"]).await;
+    let gw = env.start(Role::All).await;
+    let (status, ok) = gw
+        .admin_post(&format!("/v1/rejections/{rid}/readmit"), Some(&token), json!({}))
+        .await;
+    assert_eq!((status, ok["outcome"].as_str()), (200, Some("stored")), "{ok}");
+    let stored = gw.stored(&tenant, "keeta", &message_id).await;
+    assert_eq!(ok["notification_id"].as_i64(), Some(stored.id));
+    assert_eq!(stored.body, body);
+    assert!(stored.verified);
+    receive(&mut sub, 1, Duration::from_secs(20)).await;
+    let (status, again) = gw
+        .admin_post(&format!("/v1/rejections/{rid}/readmit"), Some(&token), json!({}))
+        .await;
+    assert_eq!(status, 409, "{again}");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn tenants_are_listed_without_secrets_and_the_document_describes_the_api() {
+    let mut env = TestEnv::new().await;
+    let token = env.admin_token("ops", &[Read], None);
+    let gw = env.start(Role::Ingress).await;
+    let (status, tenants) = gw.admin_get("/v1/tenants", Some(&token)).await;
+    assert_eq!(status, 200);
+    let t = &tenants[0];
+    assert_eq!(t["id"], env.tenant.as_str());
+    let keeta = t["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "keeta")
+        .unwrap();
+    assert_eq!(keeta["kind"], "keeta");
+    assert_eq!(keeta["verification"], "enforce");
+    assert_eq!(keeta["url"], env.callback_url.as_str());
+    assert!(!tenants.to_string().contains(&env.keeta_secret), "no secret is shown");
+
+    let r = http()
+        .get(format!("{}/openapi.json", gw.admin_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "the document needs no token");
+    let doc: Value = r.json().await.unwrap();
+    for path in [
+        "/v1/notifications",
+        "/v1/notifications/{id}",
+        "/v1/notifications/{id}/replay",
+        "/v1/replays",
+        "/v1/replays/{id}",
+        "/v1/replays/{id}/cancel",
+        "/v1/parked",
+        "/v1/parked/requeue",
+        "/v1/rejections",
+        "/v1/rejections/{id}/readmit",
+        "/v1/subjects/{subject}/timeline",
+        "/v1/tenants",
+        "/v1/audit",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    gw.stop().await;
+}
