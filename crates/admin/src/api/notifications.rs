@@ -116,11 +116,20 @@ pub(crate) async fn parked(
     Ok(HttpResponse::Ok().json(page(&state, &caller, &query, filter).await?))
 }
 
+/// One stored header.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StoredHeader {
+    /// Name, lowercase.
+    pub name: String,
+    /// Value (`<redacted>` for credential headers).
+    pub value: String,
+}
+
 /// The raw request of a notification (with the `read_payload` scope).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Payload {
     /// Headers as stored (credential values redacted at receipt).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<StoredHeader>)]
     pub headers: serde_json::Value,
     /// The body, when it is UTF-8.
     pub body_text: Option<String>,

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Property-based check of the admin API against its own OpenAPI document:
+# schemathesis (PyPI) generates requests from /openapi.json of a running
+# gateway (demo tenant, its own database, some accepted, rejected and
+# parked webhooks to read) and fails on any 5xx or any answer that does not
+# match the documented schema. `.ci/run` calls it; run it alone the same way.
+# Needs the local PostgreSQL, Redis and RabbitMQ, and python3 with venv.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+EXAMPLES=${SCHEMATHESIS_EXAMPLES:-25}
+VENV=${SCHEMATHESIS_VENV:-target/schemathesis-venv}
+if [ ! -x "$VENV/bin/st" ]; then
+  python3 -m venv "$VENV"
+  # hypothesis-jsonschema 0.23 uses hypothesis internals that later releases dropped.
+  "$VENV/bin/pip" install -q "schemathesis>=3.39,<4" "hypothesis<6.120"
+fi
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() { local p; for _ in $(seq 50); do p=$((20000 + RANDOM % 20000)); if port_free "$p"; then echo "$p"; return; fi; done; return 1; }
+HTTP_PORT=$(pick_port)
+ADMIN_PORT=$(pick_port)
+DB=hookgate_schemathesis_$$
+TOKEN=schemathesis-$RANDOM$RANDOM
+
+export HOOKGATE__DATABASE__URL="postgres://postgres@127.0.0.1:5432/$DB"
+export HOOKGATE__HTTP__LISTEN="127.0.0.1:$HTTP_PORT"
+export HOOKGATE__HTTP__PUBLIC_BASE_URL="http://127.0.0.1:$HTTP_PORT"
+export HOOKGATE__ADMIN__LISTEN="127.0.0.1:$ADMIN_PORT"
+export HOOKGATE__REDIS__KEY_PREFIX="hookgate-schemathesis-$$"
+export HOOKGATE__TELEMETRY__LOG_FILTER=warn
+export HOOKGATE_ADMIN_TOKEN=$TOKEN
+
+cargo build -q -p hookgate-cli
+BIN=target/debug/hookgate
+LOG=$(mktemp)
+"$BIN" serve >"$LOG" 2>&1 &
+PID=$!
+cleanup() {
+  kill "$PID" 2>/dev/null || true
+  wait "$PID" 2>/dev/null || true
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -f "$LOG"
+}
+trap cleanup EXIT
+for _ in $(seq 60); do
+  curl -fs "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1 && break
+  sleep 1
+done
+curl -fs "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null || { cat "$LOG"; exit 1; }
+
+# Something to read: accepted, rejected and parked notifications.
+"$BIN" simulate keeta all --count 2 >/dev/null
+"$BIN" simulate keeta order-accepted --bad-signature >/dev/null || true
+"$BIN" simulate pagsmile-issuing all >/dev/null || true
+sleep 2
+
+"$VENV/bin/st" run "http://127.0.0.1:$ADMIN_PORT/openapi.json" \
+  --experimental=openapi-3.1 \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+  --header "Authorization: Bearer $TOKEN" \
+  --hypothesis-max-examples="$EXAMPLES" \
+  --hypothesis-derandomize \
+  --request-timeout 10000 \
+  --show-trace \
+  --no-color
