@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hookgate_app::{Gateway, Role};
-use hookgate_cli::{check, register, simulate, tail};
+use hookgate_cli::{check, ops, register, simulate, tail};
 use hookgate_config::Settings;
 use hookgate_store::{PoolConfig, Store};
 use std::path::PathBuf;
@@ -46,6 +46,51 @@ enum Command {
     Register {
         #[command(subcommand)]
         command: RegisterCommand,
+    },
+    /// Search and show stored notifications (admin API).
+    Notifications {
+        #[command(flatten)]
+        admin: ops::Admin,
+        #[command(subcommand)]
+        command: ops::NotificationsCommand,
+    },
+    /// Every notification and event of a subject in commit order (admin API).
+    Timeline {
+        #[command(flatten)]
+        admin: ops::Admin,
+        /// Tenant.
+        #[arg(long)]
+        tenant: String,
+        /// Subject, e.g. order/553440887574627.
+        subject: String,
+    },
+    /// Replay one notification, or plan and run a replay job over a filter (admin API).
+    Replay {
+        #[command(flatten)]
+        admin: ops::Admin,
+        #[command(flatten)]
+        args: ops::ReplayArgs,
+    },
+    /// Replay jobs: list, show, cancel (admin API).
+    Jobs {
+        #[command(flatten)]
+        admin: ops::Admin,
+        #[command(flatten)]
+        args: ops::JobsArgs,
+    },
+    /// Parked notifications: list, requeue (admin API).
+    Parked {
+        #[command(flatten)]
+        admin: ops::Admin,
+        #[command(subcommand)]
+        command: ops::ParkedCommand,
+    },
+    /// Rejected requests: list, show, re-admit (admin API).
+    Rejections {
+        #[command(flatten)]
+        admin: ops::Admin,
+        #[command(subcommand)]
+        command: ops::RejectionsCommand,
     },
     /// Print a tenant's events from RabbitMQ as they arrive.
     Tail {
@@ -132,6 +177,12 @@ fn load_with_tenants(dir: &std::path::Path) -> anyhow::Result<Settings> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { role } => serve(load_with_tenants(&cli.config)?, role).await,
+        Command::Notifications { admin, command } => ops::notifications(&admin, command).await,
+        Command::Timeline { admin, tenant, subject } => ops::timeline(&admin, &tenant, &subject).await,
+        Command::Replay { admin, args } => ops::replay(&admin, args).await,
+        Command::Jobs { admin, args } => ops::jobs(&admin, args).await,
+        Command::Parked { admin, command } => ops::parked(&admin, command).await,
+        Command::Rejections { admin, command } => ops::rejections(&admin, command).await,
         Command::Migrate => {
             let settings = load(&cli.config)?;
             let db = &settings.service.database;

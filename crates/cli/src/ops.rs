@@ -1,0 +1,496 @@
+//! The operator commands over the admin API (`notifications`, `timeline`,
+//! `replay`, `jobs`, `parked`, `rejections`): each is one or two calls to a
+//! running gateway's `/v1` routes, never a second implementation. The admin
+//! URL and token come from flags or `HOOKGATE_ADMIN_URL` /
+//! `HOOKGATE_ADMIN_TOKEN`; `--output json` prints the API's answer as is.
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{json, Value};
+
+/// How answers are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// One line per item (lists), indented JSON (single objects).
+    Text,
+    /// The API's JSON answer.
+    Json,
+}
+
+/// Where the admin API is and how to call it.
+#[derive(Debug, Clone, Args)]
+pub struct Admin {
+    /// Base URL of the admin listener.
+    #[arg(
+        long = "admin-url",
+        env = "HOOKGATE_ADMIN_URL",
+        default_value = "http://127.0.0.1:8081",
+        global = true
+    )]
+    pub url: String,
+    /// Bearer token of the admin API.
+    #[arg(
+        long = "admin-token",
+        env = "HOOKGATE_ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub token: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    pub output: Output,
+}
+
+/// Which notifications (the API's filter).
+#[derive(Debug, Clone, Default, Args)]
+pub struct Filter {
+    /// Tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Source id.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Delivery key.
+    #[arg(long)]
+    pub delivery_key: Option<String>,
+    /// Subject, e.g. order/553440887574627.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Received at or after (RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Received before (RFC 3339).
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+impl Filter {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        [
+            ("tenant", &self.tenant),
+            ("source", &self.source),
+            ("delivery_key", &self.delivery_key),
+            ("subject", &self.subject),
+            ("since", &self.since),
+            ("until", &self.until),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+        .collect()
+    }
+
+    fn json(&self) -> Value {
+        Value::Object(
+            self.pairs()
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), Value::String(v)))
+                .collect(),
+        )
+    }
+}
+
+/// Paging of a list.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Paging {
+    /// Continue after this cursor (`next_cursor` of the previous page).
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Page size (1 to 500).
+    #[arg(long)]
+    pub limit: Option<i64>,
+}
+
+impl Paging {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut p = Vec::new();
+        if let Some(c) = &self.cursor {
+            p.push(("cursor", c.clone()));
+        }
+        if let Some(l) = self.limit {
+            p.push(("limit", l.to_string()));
+        }
+        p
+    }
+}
+
+/// `hookgate notifications …`.
+#[derive(Debug, Subcommand)]
+pub enum NotificationsCommand {
+    /// Search notifications, newest first.
+    List {
+        #[command(flatten)]
+        filter: Filter,
+        /// pending, published or parked.
+        #[arg(long)]
+        status: Option<String>,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// One notification in full (raw request with the read_payload scope).
+    Show {
+        /// Notification id.
+        id: i64,
+    },
+}
+
+/// `hookgate parked …`.
+#[derive(Debug, Subcommand)]
+pub enum ParkedCommand {
+    /// Parked notifications with their error and attempts.
+    List {
+        #[command(flatten)]
+        filter: Filter,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// Put parked notifications back in the queue (a plan unless --run).
+    Requeue {
+        #[command(flatten)]
+        filter: Filter,
+        /// Only these notification ids.
+        #[arg(long = "id")]
+        ids: Vec<i64>,
+        /// Requeue (without it: show the plan).
+        #[arg(long)]
+        run: bool,
+    },
+}
+
+/// `hookgate rejections …`.
+#[derive(Debug, Subcommand)]
+pub enum RejectionsCommand {
+    /// Refused requests, newest first.
+    List {
+        /// Tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Source.
+        #[arg(long)]
+        source: Option<String>,
+        /// Reason, e.g. bad_signature.
+        #[arg(long)]
+        reason: Option<String>,
+        /// At or after (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Before (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// One rejection (its stored request with the read_payload scope).
+    Show {
+        /// Rejection id.
+        id: i64,
+    },
+    /// Verify a rejected request again under the running configuration and
+    /// store it if it now passes.
+    Readmit {
+        /// Rejection id.
+        id: i64,
+    },
+}
+
+/// `hookgate replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Replay this one notification (at once, no plan).
+    #[arg(long, conflicts_with_all = ["run", "rate"])]
+    pub id: Option<i64>,
+    #[command(flatten)]
+    pub filter: Filter,
+    /// pending, published or parked.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only this queue (else the tenant exchange and all its bindings).
+    #[arg(long)]
+    pub queue: Option<String>,
+    /// Notifications per second.
+    #[arg(long)]
+    pub rate: Option<i32>,
+    /// Make the job (without it: show the plan).
+    #[arg(long)]
+    pub run: bool,
+}
+
+/// `hookgate jobs`.
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// One job (else the list).
+    pub id: Option<i64>,
+    /// Cancel that job.
+    #[arg(long, requires = "id")]
+    pub cancel: bool,
+    #[command(flatten)]
+    pub paging: Paging,
+}
+
+impl Admin {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let token = self
+            .token
+            .as_deref()
+            .context("no admin token: pass --admin-token or set HOOKGATE_ADMIN_TOKEN")?;
+        let url = format!("{}{path}", self.url.trim_end_matches('/'));
+        let mut req = reqwest::Client::new()
+            .request(method, &url)
+            .bearer_auth(token)
+            .query(query);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.with_context(|| format!("calling {url}"))?;
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if !status.is_success() {
+            let message = value["message"]
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            anyhow::bail!("{url}: {status}: {message}");
+        }
+        Ok(value)
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::GET, path, query, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::POST, path, &[], Some(body)).await
+    }
+
+    /// Prints an answer; `line` renders one list item in text mode.
+    fn print(&self, value: &Value, line: fn(&Value) -> String) {
+        match (self.output, value.get("items").and_then(Value::as_array)) {
+            (Output::Json, _) => println!("{value}"),
+            (Output::Text, Some(items)) => {
+                for item in items {
+                    println!("{}", line(item));
+                }
+                if let Some(c) = value["next_cursor"].as_str() {
+                    println!("(more: --cursor {c})");
+                }
+            }
+            (Output::Text, None) => println!("{}", serde_json::to_string_pretty(value).unwrap_or_default()),
+        }
+    }
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn notification_line(n: &Value) -> String {
+    format!(
+        "{:>8}  {}  {}/{}  {:<9}  attempts {}  key {}  subject {}{}",
+        s(&n["id"]),
+        s(&n["received_at"]),
+        s(&n["tenant"]),
+        s(&n["source"]),
+        s(&n["status"]),
+        s(&n["attempts"]),
+        s(&n["delivery_key"]),
+        s(&n["subject"]),
+        n["last_error"]
+            .as_str()
+            .map_or_else(String::new, |e| format!("  error: {e}")),
+    )
+}
+
+fn rejection_line(r: &Value) -> String {
+    format!(
+        "{:>8}  {}  {}/{}  {} {}  {}{}",
+        s(&r["id"]),
+        s(&r["received_at"]),
+        s(&r["tenant"]),
+        s(&r["source"]),
+        s(&r["http_status"]),
+        s(&r["reason"]),
+        s(&r["detail"]),
+        r["readmitted_as"]
+            .as_i64()
+            .map_or_else(String::new, |n| format!("  (readmitted as {n})")),
+    )
+}
+
+fn job_line(j: &Value) -> String {
+    format!(
+        "{:>6}  {}  {:<9}  {}/{} replayed, {} failed, {} events  by {}",
+        s(&j["id"]),
+        s(&j["tenant"]),
+        s(&j["status"]),
+        s(&j["replayed"]),
+        s(&j["planned"]),
+        s(&j["failed"]),
+        s(&j["events"]),
+        s(&j["created_by"]),
+    )
+}
+
+/// `hookgate notifications`.
+pub async fn notifications(admin: &Admin, command: NotificationsCommand) -> anyhow::Result<()> {
+    match command {
+        NotificationsCommand::List { filter, status, paging } => {
+            let mut q = filter.pairs();
+            q.extend(status.map(|s| ("status", s)));
+            q.extend(paging.pairs());
+            admin.print(&admin.get("/v1/notifications", &q).await?, notification_line);
+        }
+        NotificationsCommand::Show { id } => {
+            admin.print(
+                &admin.get(&format!("/v1/notifications/{id}"), &[]).await?,
+                notification_line,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `hookgate timeline`.
+pub async fn timeline(admin: &Admin, tenant: &str, subject: &str) -> anyhow::Result<()> {
+    let value = admin
+        .get(
+            &format!("/v1/subjects/{subject}/timeline"),
+            &[("tenant", tenant.to_owned())],
+        )
+        .await?;
+    if admin.output == Output::Json {
+        println!("{value}");
+        return Ok(());
+    }
+    for entry in value["entries"].as_array().into_iter().flatten() {
+        println!("{}", notification_line(&entry["notification"]));
+        for e in entry["events"].as_array().into_iter().flatten() {
+            println!(
+                "          → {}  {}  published {}",
+                s(&e["routing_key"]),
+                s(&e["event_id"]),
+                s(&e["published_at"])
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `hookgate replay`.
+pub async fn replay(admin: &Admin, args: ReplayArgs) -> anyhow::Result<()> {
+    if let Some(id) = args.id {
+        let body = json!({ "queue": args.queue });
+        let job = admin.post(&format!("/v1/notifications/{id}/replay"), body).await?;
+        admin.print(&job, job_line);
+        return Ok(());
+    }
+    let mut filter = args.filter.json();
+    if let (Some(status), Some(map)) = (args.status, filter.as_object_mut()) {
+        map.insert("status".into(), Value::String(status));
+    }
+    let body = json!({ "filter": filter, "queue": args.queue, "rate_per_sec": args.rate, "dry_run": !args.run });
+    let answer = admin.post("/v1/replays", body).await?;
+    if admin.output == Output::Text && !args.run {
+        println!(
+            "plan: {} notification(s), ids up to {}; newest:",
+            s(&answer["count"]),
+            s(&answer["max_id"])
+        );
+        for n in answer["sample"].as_array().into_iter().flatten() {
+            println!("{}", notification_line(n));
+        }
+        println!("(run it with --run)");
+    } else {
+        admin.print(&answer, job_line);
+    }
+    Ok(())
+}
+
+/// `hookgate jobs`.
+pub async fn jobs(admin: &Admin, args: JobsArgs) -> anyhow::Result<()> {
+    let value = match (args.id, args.cancel) {
+        (Some(id), true) => admin.post(&format!("/v1/replays/{id}/cancel"), json!({})).await?,
+        (Some(id), false) => admin.get(&format!("/v1/replays/{id}"), &[]).await?,
+        (None, _) => admin.get("/v1/replays", &args.paging.pairs()).await?,
+    };
+    admin.print(&value, job_line);
+    Ok(())
+}
+
+/// `hookgate parked`.
+pub async fn parked(admin: &Admin, command: ParkedCommand) -> anyhow::Result<()> {
+    match command {
+        ParkedCommand::List { filter, paging } => {
+            let mut q = filter.pairs();
+            q.extend(paging.pairs());
+            admin.print(&admin.get("/v1/parked", &q).await?, notification_line);
+        }
+        ParkedCommand::Requeue { filter, ids, run } => {
+            let mut f = filter.json();
+            if let (false, Some(map)) = (ids.is_empty(), f.as_object_mut()) {
+                map.insert("ids".into(), json!(ids));
+            }
+            let answer = admin
+                .post("/v1/parked/requeue", json!({ "filter": f, "dry_run": !run }))
+                .await?;
+            if admin.output == Output::Text && !run {
+                println!(
+                    "plan: {} parked notification(s) would be requeued; newest:",
+                    s(&answer["count"])
+                );
+                for n in answer["sample"].as_array().into_iter().flatten() {
+                    println!("{}", notification_line(n));
+                }
+                println!("(requeue them with --run)");
+            } else {
+                admin.print(&answer, notification_line);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `hookgate rejections`.
+pub async fn rejections(admin: &Admin, command: RejectionsCommand) -> anyhow::Result<()> {
+    match command {
+        RejectionsCommand::List {
+            tenant,
+            source,
+            reason,
+            since,
+            until,
+            paging,
+        } => {
+            let mut q: Vec<(&str, String)> = [
+                ("tenant", tenant),
+                ("source", source),
+                ("reason", reason),
+                ("since", since),
+                ("until", until),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+            q.extend(paging.pairs());
+            admin.print(&admin.get("/v1/rejections", &q).await?, rejection_line);
+        }
+        RejectionsCommand::Show { id } => {
+            admin.print(&admin.get(&format!("/v1/rejections/{id}"), &[]).await?, rejection_line);
+        }
+        RejectionsCommand::Readmit { id } => {
+            admin.print(
+                &admin.post(&format!("/v1/rejections/{id}/readmit"), json!({})).await?,
+                rejection_line,
+            );
+        }
+    }
+    Ok(())
+}
