@@ -403,6 +403,19 @@ async fn a_replay_to_one_queue_reaches_only_that_queue() {
     gw.stop().await;
 }
 
+/// Waits until a job has replayed something (its first batch is out).
+async fn replayed_some(gw: &TestGateway, id: i64, token: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, job) = gw.admin_get(&format!("/v1/replays/{id}"), Some(token)).await;
+        if job["replayed"].as_i64().unwrap_or(0) > 0 {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{job}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_replay_job_can_be_cancelled_and_survives_a_restart() {
     let mut env = TestEnv::new().await;
@@ -425,7 +438,7 @@ async fn a_replay_job_can_be_cancelled_and_survives_a_restart() {
         )
         .await;
     let id = job["id"].as_i64().unwrap();
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    replayed_some(&gw, id, &token).await;
     let (status, cancelled) = gw
         .admin_post(&format!("/v1/replays/{id}/cancel"), Some(&token), json!({}))
         .await;
@@ -459,7 +472,7 @@ async fn a_replay_job_can_be_cancelled_and_survives_a_restart() {
         )
         .await;
     let id = job["id"].as_i64().unwrap();
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    replayed_some(&gw, id, &token).await;
     gw.stop().await;
     let (_, mid) = {
         let gw2 = env.start(Role::Ingress).await;
