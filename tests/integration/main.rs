@@ -21,3 +21,4 @@ mod hostile;
 mod ingress;
 mod providers;
 mod register;
+mod reload;

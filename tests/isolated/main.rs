@@ -6,11 +6,14 @@
 //!   outages stop the local PostgreSQL, Redis and RabbitMQ and run only with
 //!   `HOOKGATE_FAULT_TESTS=1` (`.ci/run` sets it);
 //! - `telemetry`: OTLP export; it installs the process-global tracing
-//!   subscriber.
+//!   subscriber;
+//! - `signals`: `SIGHUP` reloads the tenant files (the signal goes to the
+//!   whole process).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod faults;
+mod signals;
 mod telemetry;
 
 /// One test at a time in this binary.

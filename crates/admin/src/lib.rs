@@ -18,10 +18,11 @@ mod auth;
 mod error;
 pub mod openapi;
 
+pub use api::reload::{Reload, ReloadStatus};
 pub use error::{ApiError, ErrorBody};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use hookgate_config::{AdminToken, Tenants};
+use hookgate_config::{AdminToken, LiveTenants, Tenants};
 use hookgate_core::ReadinessProbe;
 use hookgate_store::Store;
 use hookgate_telemetry::Metrics;
@@ -41,9 +42,10 @@ pub struct AdminState {
     probes: Vec<Arc<dyn ReadinessProbe>>,
     accepting: AtomicBool,
     keys: Vec<auth::Key>,
-    tenants: Tenants,
+    tenants: LiveTenants,
     public_base_url: String,
     replay_rate_per_sec: i32,
+    reload: Option<Arc<dyn Reload>>,
 }
 
 /// What the admin API needs besides the store.
@@ -51,12 +53,14 @@ pub struct AdminState {
 pub struct ApiSettings {
     /// Bearer tokens (none: every `/v1` route answers 401).
     pub tokens: Vec<AdminToken>,
-    /// The tenants as the gateway runs them.
-    pub tenants: Tenants,
+    /// The tenants as the gateway runs them (reloads show at once).
+    pub tenants: LiveTenants,
     /// `http.public_base_url`, for the sources' URLs.
     pub public_base_url: String,
     /// Default rate of replay jobs.
     pub replay_rate_per_sec: i32,
+    /// What reloads the tenant files (`None`: not started from files).
+    pub reload: Option<Arc<dyn Reload>>,
 }
 
 impl AdminState {
@@ -68,9 +72,10 @@ impl AdminState {
             probes,
             accepting: AtomicBool::new(true),
             keys: Vec::new(),
-            tenants: Tenants::default(),
+            tenants: LiveTenants::new(Tenants::default()),
             public_base_url: String::new(),
             replay_rate_per_sec: 500,
+            reload: None,
         }
     }
 
@@ -80,12 +85,13 @@ impl AdminState {
         self.tenants = api.tenants;
         self.public_base_url = api.public_base_url;
         self.replay_rate_per_sec = api.replay_rate_per_sec;
+        self.reload = api.reload;
         self
     }
 
     /// The tenants as configured now.
-    pub(crate) fn tenants(&self) -> Tenants {
-        self.tenants.clone()
+    pub(crate) fn tenants(&self) -> Arc<Tenants> {
+        self.tenants.load()
     }
 
     /// Makes `/readyz` answer 503 (shutdown has begun).

@@ -24,6 +24,8 @@ use utoipa::{Modify, OpenApi};
         crate::api::rejections::readmit,
         crate::api::tenants::list,
         crate::api::tenants::audit,
+        crate::api::reload::status,
+        crate::api::reload::reload,
     ),
     components(schemas(crate::ErrorBody)),
     modifiers(&Bearer)

@@ -2,12 +2,15 @@
 //! both, and the operations listener) from settings. Every background task
 //! (group-commit writers, key-ring listener, relays, servers) is started here
 //! under one task tracker and stopped in order: servers, then relays, then
-//! the publisher and the pool, then telemetry. The `hookgate` binary and the
+//! the publisher and the pool, then telemetry. Hot reload of the tenant
+//! files (`reload.rs`) swaps the one tenant set every part shares. The `hookgate` binary and the
 //! test kit build gateways only through [`Gateway`].
+
+mod reload;
 
 use anyhow::Context;
 use hookgate_admin::{AdminServer, AdminState, ApiSettings};
-use hookgate_config::Settings;
+use hookgate_config::{LiveTenants, Settings};
 use hookgate_core::ReadinessProbe;
 use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, RabbitProbe, RedisProbe, RelayProbe};
 use hookgate_ingress::{IngressServer, IngressState, Limits};
@@ -54,6 +57,9 @@ pub struct Gateway {
     admin: AdminServer,
     admin_state: Arc<AdminState>,
     dispatchers: Vec<Dispatcher>,
+    /// Present when the tenants came from a directory (hot reload).
+    reloader: Option<Arc<reload::Reloader>>,
+    watch: Option<Duration>,
 }
 
 /// Already bound listeners (tests bind port 0); `None`: bind the configured
@@ -133,20 +139,10 @@ impl Gateway {
         shutdown: CancellationToken,
     ) -> anyhow::Result<Gateway> {
         let svc = &settings.service;
-        // A body the memory budget can never hold would be refused forever.
-        for tenant in settings.tenants.iter() {
-            for source in tenant.sources.values() {
-                if source.body_limit_bytes > svc.http.max_body_bytes_in_memory {
-                    anyhow::bail!(
-                        "tenant {} source {}: body_limit_bytes {} exceeds http.max_body_bytes_in_memory {}",
-                        tenant.id,
-                        source.id,
-                        source.body_limit_bytes,
-                        svc.http.max_body_bytes_in_memory
-                    );
-                }
-            }
-        }
+        reload::check(&settings.tenants, svc).map_err(anyhow::Error::msg)?;
+        // One live tenant set for every part of the process: a reload swaps
+        // it for all of them at once.
+        let live = LiveTenants::new(settings.tenants.clone());
         let pool = PoolConfig {
             max_connections: svc.database.max_connections,
             acquire_timeout: svc.database.acquire_timeout(),
@@ -159,11 +155,7 @@ impl Gateway {
         }
         let metrics = Arc::new(Metrics::new());
         let confirm_timeout = Duration::from_millis(svc.dispatcher.confirm_timeout_ms);
-        let publisher = Arc::new(Publisher::new(
-            svc.rabbitmq.clone(),
-            settings.tenants.clone(),
-            confirm_timeout,
-        ));
+        let publisher = Arc::new(Publisher::new(svc.rabbitmq.clone(), live.clone(), confirm_timeout));
         let dedupe = Arc::new(Dedupe::new(svc.redis.clone()));
         if role != Role::Ingress {
             // Declare exchanges before the first publish; a down broker is retried later.
@@ -184,7 +176,7 @@ impl Gateway {
                     store.clone(),
                     publisher.clone(),
                     dedupe.clone(),
-                    settings.tenants.clone(),
+                    live.clone(),
                     metrics.clone(),
                     svc.dispatcher.clone(),
                 )
@@ -197,6 +189,15 @@ impl Gateway {
         }
         // Probes per role: an ingress-only process is ready without RabbitMQ
         // and Redis (it never uses them).
+        let reloader = settings.tenants_dir.clone().map(|dir| {
+            Arc::new(reload::Reloader::new(
+                dir,
+                svc.clone(),
+                live.clone(),
+                (role != Role::Ingress).then(|| publisher.clone()),
+                metrics.clone(),
+            ))
+        });
         let mut probes: Vec<Arc<dyn ReadinessProbe>> = Vec::new();
         if role != Role::Ingress {
             probes.push(Arc::new(RabbitProbe(publisher)));
@@ -211,9 +212,10 @@ impl Gateway {
         let admin_state = Arc::new(
             AdminState::new(store.clone(), metrics.clone(), probes).with_api(ApiSettings {
                 tokens: svc.admin.tokens.clone(),
-                tenants: settings.tenants.clone(),
+                tenants: live.clone(),
                 public_base_url: svc.http.public_base_url.clone(),
                 replay_rate_per_sec: svc.admin.replay_rate_per_sec,
+                reload: reloader.clone().map(|r| r as Arc<dyn hookgate_admin::Reload>),
             }),
         );
         let admin_listener = bind(listeners.admin, &svc.admin.listen)?;
@@ -225,7 +227,7 @@ impl Gateway {
             let listener = bind(listeners.http, &svc.http.listen)?;
             let state = Arc::new(
                 IngressState::new(
-                    settings.tenants.clone(),
+                    live.clone(),
                     store.clone(),
                     metrics.clone(),
                     svc.database.writers,
@@ -267,6 +269,8 @@ impl Gateway {
             admin,
             admin_state,
             dispatchers,
+            reloader,
+            watch: svc.tenants_watch,
         })
     }
 
@@ -294,6 +298,13 @@ impl Gateway {
         if let Some(d) = dispatchers.first().cloned() {
             let stop = shutdown.clone();
             tracker.spawn(async move { d.run_replays(stop).await });
+        }
+        if let Some(r) = &self.reloader {
+            #[cfg(unix)]
+            tracker.spawn(r.clone().on_sighup(shutdown.clone()));
+            if let Some(every) = self.watch {
+                tracker.spawn(r.clone().watch(every, shutdown.clone()));
+            }
         }
         let admin_handle = self.admin.handle();
         let admin = tokio::spawn(self.admin.run());

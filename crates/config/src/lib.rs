@@ -17,8 +17,8 @@ pub use service::{
     RabbitSettings, RedisSettings, ServiceSettings, TelemetrySettings,
 };
 pub use tenant::{
-    normalize_host, tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, HeaderToken, KeetaApi, Providers, QueueType,
-    Source, Subscription, Tenant, Tenants, Verification, DEFAULT_DLX, KEETA_GENERAL_EVENTS,
+    normalize_host, tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, HeaderToken, KeetaApi, LiveTenants, Providers,
+    QueueType, Source, Subscription, Tenant, Tenants, Verification, DEFAULT_DLX, KEETA_GENERAL_EVENTS,
 };
 
 use std::path::{Path, PathBuf};
@@ -30,6 +30,9 @@ pub struct Settings {
     pub service: ServiceSettings,
     /// Tenants and their sources.
     pub tenants: Tenants,
+    /// The directory the tenants were read from (`None`: made in code);
+    /// a reload reads it again.
+    pub tenants_dir: Option<PathBuf>,
 }
 
 /// A configuration error; the message names the file and the key.
@@ -88,7 +91,11 @@ impl Settings {
         let service = ServiceSettings::load(config_dir)?;
         let tenants_dir = resolve(config_dir, &service.tenants_dir);
         let tenants = Tenants::load_dir(&tenants_dir, &service)?;
-        Ok(Settings { service, tenants })
+        Ok(Settings {
+            service,
+            tenants,
+            tenants_dir: Some(tenants_dir),
+        })
     }
 
     /// Built-in defaults and the given tenants, no files or environment: for
@@ -97,6 +104,7 @@ impl Settings {
         Ok(Settings {
             tenants: Tenants::from_list(tenants)?,
             service,
+            tenants_dir: None,
         })
     }
 }

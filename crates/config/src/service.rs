@@ -27,6 +27,9 @@ pub struct ServiceSettings {
     pub telemetry: TelemetrySettings,
     /// Tenant files directory (relative to the config directory unless absolute).
     pub tenants_dir: PathBuf,
+    /// Reload the tenant files when they change (polled every this many
+    /// ms); `None`: only on `SIGHUP` or `POST /v1/config/reload`.
+    pub tenants_watch: Option<Duration>,
 }
 
 /// `[admin]`, with its tokens resolved.
@@ -297,6 +300,8 @@ pub struct TelemetrySettings {
 #[serde(deny_unknown_fields)]
 struct TenantsSection {
     dir: PathBuf,
+    watch: bool,
+    watch_interval_ms: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -421,6 +426,8 @@ impl ServiceSettings {
             rabbitmq: raw.rabbitmq,
             dispatcher: raw.dispatcher,
             telemetry: raw.telemetry,
+            tenants_watch: (raw.tenants.watch && raw.tenants.watch_interval_ms > 0)
+                .then(|| Duration::from_millis(raw.tenants.watch_interval_ms)),
             tenants_dir: raw.tenants.dir,
         })
     }

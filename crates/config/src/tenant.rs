@@ -285,6 +285,44 @@ pub struct Tenants {
     by_id: Arc<HashMap<TenantId, Arc<Tenant>>>,
     /// (host, fixed path) → (tenant, source).
     aliases: Arc<HashMap<(String, String), (TenantId, SourceId)>>,
+    /// Header names some source takes a credential in (`access.token`):
+    /// their values are never stored.
+    token_headers: Arc<std::collections::HashSet<String>>,
+}
+
+/// The running tenant set, replaced whole by a reload (`SIGHUP`, the file
+/// watch, `POST /v1/config/reload`). Readers take a snapshot
+/// ([`LiveTenants::load`]) and keep it for the work at hand, so a request
+/// in flight finishes under the set it started with. Cheap to clone: every
+/// clone sees the same set.
+#[derive(Debug, Clone)]
+pub struct LiveTenants {
+    current: Arc<arc_swap::ArcSwap<Tenants>>,
+}
+
+impl LiveTenants {
+    /// A live set starting with `tenants`.
+    pub fn new(tenants: Tenants) -> LiveTenants {
+        LiveTenants {
+            current: Arc::new(arc_swap::ArcSwap::from_pointee(tenants)),
+        }
+    }
+
+    /// The set as it is now.
+    pub fn load(&self) -> Arc<Tenants> {
+        self.current.load_full()
+    }
+
+    /// Replaces the set (already validated as a whole).
+    pub fn replace(&self, tenants: Tenants) {
+        self.current.store(Arc::new(tenants));
+    }
+}
+
+impl From<Tenants> for LiveTenants {
+    fn from(tenants: Tenants) -> LiveTenants {
+        LiveTenants::new(tenants)
+    }
 }
 
 impl Tenants {
@@ -308,6 +346,11 @@ impl Tenants {
         let mut v: Vec<_> = self.by_id.values().collect();
         v.sort_by(|a, b| a.id.cmp(&b.id));
         v.into_iter()
+    }
+
+    /// Header names some source takes a credential in (`access.token`).
+    pub fn token_headers(&self) -> &std::collections::HashSet<String> {
+        &self.token_headers
     }
 
     /// Number of tenants.
@@ -354,9 +397,15 @@ impl Tenants {
                 }
             }
         }
+        let token_headers = by_id
+            .values()
+            .flat_map(|t| t.sources.values())
+            .filter_map(|s| s.access.token.as_ref().map(|tok| tok.header.clone()))
+            .collect();
         Ok(Tenants {
             by_id: Arc::new(by_id),
             aliases: Arc::new(aliases),
+            token_headers: Arc::new(token_headers),
         })
     }
 

@@ -8,7 +8,7 @@
 //! error (DESIGN.md §1 step 11).
 
 use futures_util::StreamExt;
-use hookgate_config::{RabbitSettings, Tenant, Tenants};
+use hookgate_config::{LiveTenants, RabbitSettings, Tenant};
 use lapin::options::{
     BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
     QueueDeclareOptions,
@@ -252,17 +252,17 @@ pub async fn declare_subscriptions(conn: &Connection, tenant: &Tenant) -> Vec<St
 #[derive(Debug)]
 pub struct Publisher {
     rabbit: RabbitSettings,
-    tenants: Tenants,
+    tenants: LiveTenants,
     confirm_timeout: Duration,
     state: Mutex<HashMap<String, (Connection, Channel)>>,
 }
 
 impl Publisher {
     /// Creates a publisher; it connects on first use.
-    pub fn new(rabbit: RabbitSettings, tenants: Tenants, confirm_timeout: Duration) -> Publisher {
+    pub fn new(rabbit: RabbitSettings, tenants: impl Into<LiveTenants>, confirm_timeout: Duration) -> Publisher {
         Publisher {
             rabbit,
-            tenants,
+            tenants: tenants.into(),
             confirm_timeout,
             state: Mutex::new(HashMap::new()),
         }
@@ -272,6 +272,7 @@ impl Publisher {
     fn vhosts(&self) -> Vec<String> {
         let mut v: Vec<String> = self
             .tenants
+            .load()
             .iter()
             .map(|t| t.vhost.clone().unwrap_or_default())
             .collect();
@@ -324,6 +325,7 @@ impl Publisher {
         ch.confirm_select(ConfirmSelectOptions::default()).await?;
         let tenants: Vec<_> = self
             .tenants
+            .load()
             .iter()
             .filter(|t| t.vhost.as_deref().unwrap_or("") == vhost)
             .cloned()
@@ -339,6 +341,29 @@ impl Publisher {
         );
         state.insert(vhost.to_owned(), (conn, ch.clone()));
         Ok(ch)
+    }
+
+    /// Declares the topology of the tenants as they are now (after a
+    /// reload: exchanges and subscriptions of new tenants) on every open
+    /// connection; vhosts not connected yet are declared when they are.
+    /// Declaring is idempotent; what a reload removed is left in place.
+    pub async fn redeclare(&self) -> Result<(), AmqpError> {
+        let tenants = self.tenants.load();
+        let state = self.state.lock().await;
+        for (vhost, (conn, ch)) in state.iter() {
+            let here: Vec<_> = tenants
+                .iter()
+                .filter(|t| t.vhost.as_deref().unwrap_or("") == vhost)
+                .cloned()
+                .collect();
+            let exchanges: Vec<String> = here.iter().map(|t| t.exchange.clone()).collect();
+            declare_topology(ch, &self.rabbit, &exchanges).await?;
+            for tenant in &here {
+                declare_subscriptions(conn, tenant).await;
+            }
+        }
+        drop(state);
+        self.connect().await
     }
 
     /// Forgets every connection after an error, so the next use reconnects.

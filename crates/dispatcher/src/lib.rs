@@ -22,7 +22,7 @@ pub use probes::{RabbitProbe, RedisProbe, RelayProbe};
 pub use replay::REPLAY_HEADER;
 
 use futures_util::FutureExt;
-use hookgate_config::{DispatcherSettings, Tenants};
+use hookgate_config::{DispatcherSettings, LiveTenants};
 use hookgate_proto::CanonicalEvent;
 use hookgate_store::{Claimed, EventRecord, Store, StoreError};
 use hookgate_telemetry::Metrics;
@@ -93,7 +93,7 @@ pub struct Dispatcher {
     store: Store,
     publisher: Arc<Publisher>,
     dedupe: Arc<Dedupe>,
-    tenants: Tenants,
+    tenants: LiveTenants,
     metrics: Arc<Metrics>,
     settings: DispatcherSettings,
     owner: Uuid,
@@ -147,7 +147,7 @@ impl Dispatcher {
         store: Store,
         publisher: Arc<Publisher>,
         dedupe: Arc<Dedupe>,
-        tenants: Tenants,
+        tenants: impl Into<LiveTenants>,
         metrics: Arc<Metrics>,
         settings: DispatcherSettings,
     ) -> Dispatcher {
@@ -155,7 +155,7 @@ impl Dispatcher {
             store,
             publisher,
             dedupe,
-            tenants,
+            tenants: tenants.into(),
             metrics,
             settings,
             owner: Uuid::new_v4(),
@@ -432,7 +432,8 @@ impl Dispatcher {
 
     /// Normalization options of a configured source (defaults when unknown).
     fn options(&self, tenant: &str, source: &str) -> hookgate_providers::Options {
-        let source = self.tenants.get(tenant).and_then(|t| t.source(source));
+        let tenants = self.tenants.load();
+        let source = tenants.get(tenant).and_then(|t| t.source(source));
         source.map(|s| s.settings.options()).unwrap_or_default()
     }
 
@@ -446,8 +447,8 @@ impl Dispatcher {
         record: &EventRecord,
     ) -> Result<amqp::Outgoing, RowFailure> {
         let row = &work.row;
-        let tenant = self
-            .tenants
+        let tenants = self.tenants.load();
+        let tenant = tenants
             .get(row.tenant.as_str())
             .ok_or_else(|| RowFailure::UnknownTenant(row.tenant.clone()))?;
         let body = event.to_json().map_err(|e| RowFailure::Encode(Arc::new(e)))?;

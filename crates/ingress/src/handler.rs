@@ -9,12 +9,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use chrono::Utc;
 use futures_util::StreamExt;
-use hookgate_config::{Source, Tenant, Verification};
+use hookgate_config::{Source, Tenant, Tenants, Verification};
 use hookgate_core::{Header, RawNotification};
 use hookgate_providers::{Admitted, Delivery, Inspected, RefusalReason};
 use hookgate_store::{InsertOutcome, Rejection};
 use hookgate_telemetry::Outcome;
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -71,7 +70,10 @@ async fn receive_inner(
     state: &IngressState,
 ) -> HttpResponse {
     let received_at = Utc::now();
-    let headers = capture_headers(req.headers(), &state.secret_headers);
+    // One snapshot of the tenants for the whole request: a reload meanwhile
+    // does not change what this request is checked against.
+    let tenants = state.tenants.load();
+    let headers = capture_headers(req.headers(), &tenants);
     let remote_addr = req.peer_addr().map(|a| a.to_string());
     let request_url = request_url(req);
     let request = RequestCtx {
@@ -91,7 +93,7 @@ async fn receive_inner(
         .then(|| state.limits.in_flight.clone().try_acquire_owned().ok())
         .flatten();
     let Some(_in_flight) = in_flight else {
-        let tenant = state.tenants.get(tenant_seg);
+        let tenant = tenants.get(tenant_seg);
         let source = tenant.and_then(|t| t.source(source_seg));
         state.metrics.rejected(
             tenant.map_or(UNKNOWN, |t| t.id.as_str()),
@@ -102,7 +104,7 @@ async fn receive_inner(
     };
 
     // 1. Resolve tenant and source from the path.
-    let Some(tenant) = state.tenants.get(tenant_seg) else {
+    let Some(tenant) = tenants.get(tenant_seg) else {
         state.metrics.received(UNKNOWN, UNKNOWN);
         let refusal = Refusal::new(Reason::UnknownTenant, "unknown tenant or source");
         return request.reject_unread(None, None, refusal).await;
@@ -285,7 +287,7 @@ pub(crate) async fn unmatched(req: HttpRequest, payload: web::Payload, state: we
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
         .unwrap_or_default()
         .to_owned();
-    let alias = (state.tenants)
+    let alias = (state.tenants.load())
         .by_alias(&host, req.path())
         .map(|(t, s)| (t.id.to_string(), s.id.to_string()));
     if let Some((tenant, source)) = alias {
@@ -314,7 +316,8 @@ async fn refuse_outside_route(
     refusal: Refusal,
 ) -> HttpResponse {
     tracing::warn!(method = %req.method(), path = ?req.path(), "request outside the webhook routes");
-    let headers = capture_headers(req.headers(), &state.secret_headers);
+    let tenants = state.tenants.load();
+    let headers = capture_headers(req.headers(), &tenants);
     let remote_addr = req.peer_addr().map(|a| a.to_string());
     let request_url = request_url(req);
     let ctx = RequestCtx {
@@ -324,7 +327,7 @@ async fn refuse_outside_route(
         request_url: &request_url,
         declared_size: content_length(req).unwrap_or(0),
     };
-    let tenant = state.tenants.get(tenant_seg);
+    let tenant = tenants.get(tenant_seg);
     let source = tenant.and_then(|t| t.source(source_seg));
     ctx.reject_unread(tenant.map(|t| t.as_ref()), source, refusal).await
 }
@@ -494,11 +497,11 @@ async fn read_body(
 
 /// The headers to store: values of credential headers (the usual ones and
 /// every header a source names in `access.token`) are replaced.
-fn capture_headers(map: &HeaderMap, secret: &HashSet<String>) -> Vec<Header> {
+fn capture_headers(map: &HeaderMap, tenants: &Tenants) -> Vec<Header> {
     map.iter()
         .map(|(name, value)| {
             let name = name.as_str().to_owned();
-            let value = if secret.contains(&name) {
+            let value = if REDACTED_HEADERS.contains(&name.as_str()) || tenants.token_headers().contains(&name) {
                 "<redacted>".to_owned()
             } else {
                 String::from_utf8_lossy(value.as_bytes()).into_owned()

@@ -19,10 +19,9 @@ mod reason;
 pub mod tls;
 
 use actix_web::{web, App, HttpServer};
-use hookgate_config::Tenants;
+use hookgate_config::LiveTenants;
 use hookgate_store::{GroupWriter, Store};
 use hookgate_telemetry::Metrics;
-use std::collections::HashSet;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,41 +81,34 @@ impl From<Limits> for Budgets {
 /// Shared state of the HTTP handlers.
 #[derive(Debug)]
 pub struct IngressState {
-    tenants: Tenants,
+    /// The running tenants; each request works on one snapshot of them.
+    tenants: LiveTenants,
     store: Store,
     writer: GroupWriter,
     metrics: Arc<Metrics>,
     keys: keyring::KeyRing,
     limits: Budgets,
-    /// Header names whose values are never stored: the usual credential
-    /// headers and every `access.token` header of any source.
-    secret_headers: HashSet<String>,
 }
 
 impl IngressState {
     /// Builds the state from its parts; starts the group-commit writers
     /// (`writers` tasks, up to `max_batch` rows per commit) on the current runtime.
-    pub fn new(tenants: Tenants, store: Store, metrics: Arc<Metrics>, writers: usize, max_batch: usize) -> Self {
+    pub fn new(
+        tenants: impl Into<LiveTenants>,
+        store: Store,
+        metrics: Arc<Metrics>,
+        writers: usize,
+        max_batch: usize,
+    ) -> Self {
         let writer = GroupWriter::start(store.clone(), writers, max_batch);
         let keys = keyring::KeyRing::new(&store, keyring::DEFAULT_REFRESH_EVERY);
-        let secret_headers = handler::REDACTED_HEADERS
-            .iter()
-            .map(|h| (*h).to_owned())
-            .chain(tenants.iter().flat_map(|t| {
-                t.sources
-                    .values()
-                    .filter_map(|s| s.access.token.as_ref().map(|tok| tok.header.clone()))
-                    .collect::<Vec<_>>()
-            }))
-            .collect();
         IngressState {
-            tenants,
+            tenants: tenants.into(),
             store,
             writer,
             metrics,
             keys,
             limits: Limits::default().into(),
-            secret_headers,
         }
     }
 

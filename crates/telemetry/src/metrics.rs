@@ -86,6 +86,7 @@ pub struct Metrics {
     resident_memory: Gauge,
     relay_errors: Family<ReasonLabels, Counter>,
     parked_reasons: Family<ReasonLabels, Counter>,
+    config_reloads: Family<ReasonLabels, Counter>,
     normalization_warnings: Family<SourceLabels, Counter>,
     relay_loops: Gauge,
     routing_keys: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<String>>>,
@@ -131,6 +132,7 @@ impl Metrics {
             resident_memory: Gauge::default(),
             relay_errors: Family::default(),
             parked_reasons: Family::default(),
+            config_reloads: Family::default(),
             normalization_warnings: Family::default(),
             relay_loops: Gauge::default(),
             routing_keys: Default::default(),
@@ -208,6 +210,11 @@ impl Metrics {
             m.normalization_warnings.clone(),
         );
         registry.register("relay_loops", "Relay loops running", m.relay_loops.clone());
+        registry.register(
+            "config_reloads",
+            "Reloads of the tenant files, by outcome (applied, unchanged, invalid)",
+            m.config_reloads.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -319,6 +326,18 @@ impl Metrics {
         self.relay_errors
             .get_or_create(&ReasonLabels { reason: reason.into() })
             .get()
+    }
+    /// A reload of the tenant files ended with `outcome`.
+    pub fn config_reload(&self, outcome: &str) {
+        self.config_reloads
+            .get_or_create(&ReasonLabels { reason: outcome.into() })
+            .inc();
+    }
+    /// Reloads so far with `outcome`.
+    pub fn config_reload_count(&self, outcome: &str) -> u64 {
+        self.config_reloads
+            .get(&ReasonLabels { reason: outcome.into() })
+            .map_or(0, |c| c.get())
     }
     /// A notification parked for `reason`.
     pub fn parked_reason(&self, reason: &str) {

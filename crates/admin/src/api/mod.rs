@@ -5,6 +5,7 @@
 pub(crate) mod notifications;
 pub(crate) mod operations;
 pub(crate) mod rejections;
+pub mod reload;
 pub(crate) mod tenants;
 
 use crate::auth::Caller;
@@ -153,6 +154,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/rejections/{id}", web::get().to(rejections::show))
             .route("/rejections/{id}/readmit", web::post().to(rejections::readmit))
             .route("/tenants", web::get().to(tenants::list))
-            .route("/audit", web::get().to(tenants::audit)),
+            .route("/audit", web::get().to(tenants::audit))
+            .route("/config/reload", web::get().to(reload::status))
+            .route("/config/reload", web::post().to(reload::reload)),
     );
 }

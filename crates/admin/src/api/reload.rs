@@ -1,0 +1,76 @@
+//! The configuration reload: its status, and a reload on request.
+
+use super::{audited, authorize, operator};
+use crate::error::{ApiError, ErrorBody};
+use crate::AdminState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use hookgate_config::AdminScope;
+use serde::Serialize;
+
+/// Where the running configuration came from and how its last reload went.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ReloadStatus {
+    /// Whether this process reloads at all (it was started from files).
+    pub enabled: bool,
+    /// Sets applied so far (1: the one loaded at start).
+    pub generation: u64,
+    /// Tenants in the running set.
+    pub tenants: usize,
+    /// The last reload attempt.
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// The last time a changed set was applied.
+    pub last_applied_at: Option<DateTime<Utc>>,
+    /// Why the last attempt was refused (the running set was kept); absent
+    /// when it succeeded.
+    pub last_error: Option<String>,
+}
+
+/// What reloads the tenant files for the admin API (the composition root).
+pub trait Reload: Send + Sync + std::fmt::Debug {
+    /// The status now.
+    fn status(&self) -> ReloadStatus;
+    /// Reloads now and returns the status after it.
+    fn reload(&self) -> futures_util::future::BoxFuture<'_, ReloadStatus>;
+}
+
+/// How the last reload went.
+#[utoipa::path(get, path = "/v1/config/reload", tag = "config", security(("bearer" = [])),
+    responses((status = 200, body = ReloadStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn status(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state, AdminScope::Read)?;
+    Ok(HttpResponse::Ok().json(state.reload.as_ref().map(|r| r.status()).unwrap_or_default()))
+}
+
+/// Reloads the tenant files now (as `SIGHUP` does): the new set is
+/// validated as a whole and swapped in atomically, or refused and the
+/// running one kept (`last_error` says why; the answer is 422).
+#[utoipa::path(post, path = "/v1/config/reload", tag = "config", security(("bearer" = [])),
+    responses((status = 200, body = ReloadStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn reload(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
+    let caller = operator(&req, &state, "config.reload").await?;
+    audited(
+        &state,
+        &caller,
+        "config.reload",
+        None,
+        None,
+        serde_json::json!({}),
+        || async {
+            let Some(reloader) = state.reload.as_ref() else {
+                return Err(ApiError::conflict(
+                    "this process was not started from configuration files",
+                ));
+            };
+            let status = reloader.reload().await;
+            if let Some(e) = &status.last_error {
+                return Err(ApiError::unprocessable(format!(
+                    "the running configuration was kept: {e}"
+                )));
+            }
+            Ok((200, serde_json::to_value(&status).unwrap_or_default()))
+        },
+    )
+    .await
+}

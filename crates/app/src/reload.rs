@@ -1,0 +1,188 @@
+//! Hot reload of the tenant files: `SIGHUP`, the file watch
+//! (`tenants.watch`) and `POST /v1/config/reload` all come here.
+//!
+//! The directory is read again and validated as a whole (every file, the
+//! checks `serve` makes at start); only then is the set swapped in, at once
+//! for every part of the process (they share one [`LiveTenants`]). A request
+//! in flight keeps the snapshot it started with. The broker topology of
+//! new tenants and subscriptions is declared right after the swap. An
+//! invalid change keeps the running set and is reported: the log, the
+//! `hookgate_config_reloads_total{reason="invalid"}` counter, and the admin
+//! API's reload status. A removed tenant answers 404 from the swap on.
+
+use chrono::Utc;
+use hookgate_admin::{Reload, ReloadStatus};
+use hookgate_config::{LiveTenants, ServiceSettings, Tenants};
+use hookgate_dispatcher::Publisher;
+use hookgate_telemetry::Metrics;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use tokio_util::sync::CancellationToken;
+
+/// The checks a tenant set must pass before it runs (at start and on reload).
+pub(crate) fn check(tenants: &Tenants, service: &ServiceSettings) -> Result<(), String> {
+    // A body the memory budget can never hold would be refused forever.
+    for tenant in tenants.iter() {
+        for source in tenant.sources.values() {
+            if source.body_limit_bytes > service.http.max_body_bytes_in_memory {
+                return Err(format!(
+                    "tenant {} source {}: body_limit_bytes {} exceeds http.max_body_bytes_in_memory {}",
+                    tenant.id, source.id, source.body_limit_bytes, service.http.max_body_bytes_in_memory
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reloads one process's tenants.
+#[derive(Debug)]
+pub(crate) struct Reloader {
+    dir: PathBuf,
+    service: ServiceSettings,
+    live: LiveTenants,
+    /// Present when this process publishes (declares topology on reload).
+    publisher: Option<Arc<Publisher>>,
+    metrics: Arc<Metrics>,
+    status: Mutex<ReloadStatus>,
+    /// One reload at a time.
+    running: tokio::sync::Mutex<()>,
+}
+
+impl Reloader {
+    pub(crate) fn new(
+        dir: PathBuf,
+        service: ServiceSettings,
+        live: LiveTenants,
+        publisher: Option<Arc<Publisher>>,
+        metrics: Arc<Metrics>,
+    ) -> Reloader {
+        let status = ReloadStatus {
+            enabled: true,
+            generation: 1,
+            tenants: live.load().len(),
+            ..ReloadStatus::default()
+        };
+        Reloader {
+            dir,
+            service,
+            live,
+            publisher,
+            metrics,
+            status: Mutex::new(status),
+            running: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn status_now(&self) -> ReloadStatus {
+        self.status.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reads, validates and swaps in the directory's tenants.
+    pub(crate) async fn reload_now(&self) -> ReloadStatus {
+        let _one = self.running.lock().await;
+        let attempt = Utc::now();
+        let loaded = Tenants::load_dir(&self.dir, &self.service)
+            .map_err(|e| hookgate_core::Chain(&e).to_string())
+            .and_then(|t| check(&t, &self.service).map(|()| t));
+        match loaded {
+            Ok(tenants) => {
+                let count = tenants.len();
+                self.live.replace(tenants);
+                if let Some(p) = &self.publisher {
+                    if let Err(e) = p.redeclare().await {
+                        tracing::warn!(error = %hookgate_core::Chain(&e), "declaring the reloaded topology failed; the dispatcher declares it when it reconnects");
+                    }
+                }
+                self.metrics.config_reload("applied");
+                tracing::info!(tenants = count, dir = %self.dir.display(), "tenant configuration reloaded");
+                let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+                s.generation += 1;
+                s.tenants = count;
+                s.last_attempt_at = Some(attempt);
+                s.last_applied_at = Some(attempt);
+                s.last_error = None;
+                s.clone()
+            }
+            Err(e) => {
+                self.metrics.config_reload("invalid");
+                tracing::error!(error = %e, dir = %self.dir.display(), "tenant configuration refused; the running one is kept");
+                let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+                s.last_attempt_at = Some(attempt);
+                s.last_error = Some(e);
+                s.clone()
+            }
+        }
+    }
+
+    /// What the watch compares: every `*.toml` file's name, size and time.
+    fn fingerprint(&self) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+        let mut v: Vec<_> = std::fs::read_dir(&self.dir)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                    .map(|p| {
+                        let meta = std::fs::metadata(&p).ok();
+                        let len = meta.as_ref().map_or(0, std::fs::Metadata::len);
+                        let modified = meta.and_then(|m| m.modified().ok());
+                        (p, len, modified)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Reloads whenever the directory's files change, until `shutdown`.
+    pub(crate) async fn watch(self: Arc<Self>, every: Duration, shutdown: CancellationToken) {
+        let mut seen = self.fingerprint();
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+            let now = self.fingerprint();
+            if now != seen {
+                seen = now;
+                self.reload_now().await;
+            }
+        }
+    }
+
+    /// Reloads on every `SIGHUP`, until `shutdown`.
+    #[cfg(unix)]
+    pub(crate) async fn on_sighup(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP; reload with POST /v1/config/reload");
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                got = hup.recv() => {
+                    if got.is_none() {
+                        return;
+                    }
+                    tracing::info!("SIGHUP: reloading the tenant configuration");
+                    self.reload_now().await;
+                }
+            }
+        }
+    }
+}
+
+impl Reload for Reloader {
+    fn status(&self) -> ReloadStatus {
+        self.status_now()
+    }
+
+    fn reload(&self) -> futures_util::future::BoxFuture<'_, ReloadStatus> {
+        Box::pin(self.reload_now())
+    }
+}
