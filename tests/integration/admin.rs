@@ -66,6 +66,8 @@ async fn every_admin_route_needs_a_token_with_its_scope_and_tenant() {
         "/v1/tenants".to_owned(),
         "/v1/audit".to_owned(),
         format!("/v1/subjects/order/1/timeline?tenant={tenant}"),
+        "/v1/retention".to_owned(),
+        "/v1/config/reload".to_owned(),
     ];
     for path in &reads {
         let (status, body) = gw.admin_get(path, None).await;
@@ -90,6 +92,12 @@ async fn every_admin_route_needs_a_token_with_its_scope_and_tenant() {
         ("/v1/parked/requeue".to_owned(), json!({"filter": {}})),
         ("/v1/rejections/1/readmit".to_owned(), json!({})),
         ("/v1/replays/1/cancel".to_owned(), json!({})),
+        ("/v1/retention/run".to_owned(), json!({})),
+        (
+            "/v1/erasures".to_owned(),
+            json!({"tenant": tenant, "subject": "order/1"}),
+        ),
+        ("/v1/config/reload".to_owned(), json!({})),
     ];
     for (path, body) in &writes {
         assert_eq!(gw.admin_post(path, None, body.clone()).await.0, 401, "{path}");
@@ -741,6 +749,10 @@ async fn tenants_are_listed_without_secrets_and_the_document_describes_the_api()
         "/v1/subjects/{subject}/timeline",
         "/v1/tenants",
         "/v1/audit",
+        "/v1/retention",
+        "/v1/retention/run",
+        "/v1/erasures",
+        "/v1/config/reload",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
@@ -823,5 +835,191 @@ async fn the_cli_operates_through_the_admin_api() {
     // Without a token: a clear error, not a call.
     let (ok, _, err) = hookgate(&url, None, &["rejections", "list"]).await;
     assert!(!ok && err.contains("HOOKGATE_ADMIN_TOKEN"), "{err}");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn retention_removes_old_published_rows_and_keeps_the_rest() {
+    let mut env = TestEnv::with(|t| t.retention_days = Some(10)).await;
+    let tenant = env.tenant.clone();
+    let token = env.admin_token("ops", &[Read, Operate], None);
+    let gw = env.start(Role::All).await;
+    post_order(&env, &gw, 71).await;
+    let all = published(&gw, &token, &tenant, 3).await;
+    let ids: Vec<i64> = all.iter().map(|n| n["id"].as_i64().unwrap()).collect();
+    // One rejection: signed with a secret the gateway does not have.
+    let secret = std::mem::replace(&mut env.keeta_secret, "not-the-secret".into());
+    let (bad, _) = env.keeta_webhook(1002, 72);
+    env.keeta_secret = secret;
+    assert_eq!(gw.post(&tenant, "keeta", bad).await, 401);
+    // The two oldest 11 days old (beyond the tenant's 10), the newest 9 days
+    // (ids are newest first; time follows commit order).
+    gw.store.backdate_notification(ids[2], 11).await.unwrap();
+    gw.store.backdate_notification(ids[1], 11).await.unwrap();
+    gw.store.backdate_notification(ids[0], 9).await.unwrap();
+    gw.store.backdate_rejections(&tenant, 11).await.unwrap();
+    // A parked one as old: never removed by retention.
+    let mut payload = env.sample_json("pagsmile-issuing", "card-status", 73);
+    payload["biz_data"] = Value::String("q3F0bHp3c2l4ZmFzZGZhc2RmYXNkZmFzZGZhc2Rm".into());
+    payload["sign_type"] = Value::String("RSA".into());
+    let sample = env.sign("pagsmile-issuing", payload.to_string().into_bytes());
+    let (status, _, _) = hookgate_testkit::post_sample(&gw.hook_url(&tenant, "pagsmile-issuing"), &sample).await;
+    assert_eq!(status, 200);
+    let parked = loop {
+        let (_, page) = gw.admin_get("/v1/parked", Some(&token)).await;
+        if let Some(id) = page["items"][0]["id"].as_i64() {
+            break id;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    gw.store.backdate_notification(parked, 400).await.unwrap();
+
+    let (status, plan) = gw.admin_get("/v1/retention", Some(&token)).await;
+    assert_eq!(status, 200, "{plan}");
+    let mine = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tenant"] == tenant.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            mine["days"].as_i64(),
+            mine["notifications"].as_i64(),
+            mine["rejections"].as_i64()
+        ),
+        (Some(10), Some(2), Some(1)),
+        "{plan}"
+    );
+    // The plan removed nothing.
+    assert_eq!(
+        gw.admin_get(&format!("/v1/notifications/{}", ids[0]), Some(&token))
+            .await
+            .0,
+        200
+    );
+
+    let (status, done) = gw.admin_post("/v1/retention/run", Some(&token), json!({})).await;
+    assert_eq!(status, 200, "{done}");
+    let mine = done
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tenant"] == tenant.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (mine["notifications"].as_i64(), mine["rejections"].as_i64()),
+        (Some(2), Some(1)),
+        "{done}"
+    );
+    assert_eq!(
+        gw.admin_get(&format!("/v1/notifications/{}", ids[2]), Some(&token))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        gw.admin_get(&format!("/v1/notifications/{}", ids[1]), Some(&token))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        gw.admin_get(&format!("/v1/notifications/{}", ids[0]), Some(&token))
+            .await
+            .0,
+        200,
+        "9 days: kept"
+    );
+    assert_eq!(
+        gw.admin_get(&format!("/v1/notifications/{parked}"), Some(&token))
+            .await
+            .0,
+        200,
+        "parked: kept"
+    );
+    let (_, rejections) = gw
+        .admin_get(&format!("/v1/rejections?tenant={tenant}"), Some(&token))
+        .await;
+    assert_eq!(rejections["items"], json!([]));
+    // Nothing left to remove.
+    let (_, again) = gw.admin_post("/v1/retention/run", Some(&token), json!({})).await;
+    let mine = again
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tenant"] == tenant.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(mine["notifications"], 0);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn erasure_keeps_tombstones_and_is_never_replayed() {
+    let mut env = TestEnv::new().await;
+    let tenant = env.tenant.clone();
+    let token = env.admin_token("ops", &[Read, ReadPayload, Operate], None);
+    let mut sub = env.subscribe(&["keeta.#"]).await;
+    let gw = env.start(Role::All).await;
+    post_order(&env, &gw, 81).await;
+    post_order(&env, &gw, 82).await;
+    receive(&mut sub, 6, Duration::from_secs(20)).await;
+    let all = published(&gw, &token, &tenant, 6).await;
+    let subject = all[0]["subject"].as_str().unwrap().to_owned();
+
+    let (status, _) = gw
+        .admin_post("/v1/erasures", Some(&token), json!({"tenant": tenant}))
+        .await;
+    assert_eq!(status, 400, "a subject or a time range is needed");
+    let (status, plan) = gw
+        .admin_post(
+            "/v1/erasures",
+            Some(&token),
+            json!({"tenant": tenant, "subject": subject}),
+        )
+        .await;
+    assert_eq!((status, plan["notifications"].as_i64()), (200, Some(3)), "{plan}");
+    let (status, done) = gw
+        .admin_post(
+            "/v1/erasures",
+            Some(&token),
+            json!({"tenant": tenant, "subject": subject, "dry_run": false}),
+        )
+        .await;
+    assert_eq!((status, done["notifications"].as_i64()), (200, Some(3)), "{done}");
+
+    let (_, timeline) = gw
+        .admin_get(
+            &format!("/v1/subjects/{subject}/timeline?tenant={tenant}"),
+            Some(&token),
+        )
+        .await;
+    let entries = timeline["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "tombstones stay: {timeline}");
+    for e in entries {
+        assert!(e["notification"]["erased_at"].is_string(), "{e}");
+        assert_eq!(e["events"].as_array().map(Vec::len), Some(1), "event records stay");
+        let id = e["notification"]["id"].as_i64().unwrap();
+        let (_, detail) = gw.admin_get(&format!("/v1/notifications/{id}"), Some(&token)).await;
+        assert_eq!(detail["payload"]["body_base64"], "", "{detail}");
+        assert_eq!(detail["payload"]["headers"], json!([]), "{detail}");
+    }
+    // The other order is untouched; a replay of the tenant skips the erased.
+    let (_, job) = gw
+        .admin_post(
+            "/v1/replays",
+            Some(&token),
+            json!({"filter": {"tenant": tenant}, "dry_run": false}),
+        )
+        .await;
+    let done = gw
+        .replay_finished(job["id"].as_i64().unwrap(), &token, Duration::from_secs(10))
+        .await;
+    assert_eq!(done["replayed"], 3, "{done}");
+    receive(&mut sub, 3, Duration::from_secs(20)).await;
+    assert_no_more(&mut sub, Duration::from_millis(500)).await;
     gw.stop().await;
 }

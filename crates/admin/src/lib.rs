@@ -17,12 +17,13 @@ mod api;
 mod auth;
 mod error;
 pub mod openapi;
+pub mod retention;
 
 pub use api::reload::{Reload, ReloadStatus};
 pub use error::{ApiError, ErrorBody};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use hookgate_config::{AdminToken, LiveTenants, Tenants};
+use hookgate_config::{AdminToken, LiveTenants, RetentionSettings, Tenants};
 use hookgate_core::ReadinessProbe;
 use hookgate_store::Store;
 use hookgate_telemetry::Metrics;
@@ -46,6 +47,7 @@ pub struct AdminState {
     public_base_url: String,
     replay_rate_per_sec: i32,
     reload: Option<Arc<dyn Reload>>,
+    retention: RetentionSettings,
 }
 
 /// What the admin API needs besides the store.
@@ -61,6 +63,8 @@ pub struct ApiSettings {
     pub replay_rate_per_sec: i32,
     /// What reloads the tenant files (`None`: not started from files).
     pub reload: Option<Arc<dyn Reload>>,
+    /// Retention settings (the service default).
+    pub retention: RetentionSettings,
 }
 
 impl AdminState {
@@ -76,6 +80,12 @@ impl AdminState {
             public_base_url: String::new(),
             replay_rate_per_sec: 500,
             reload: None,
+            retention: RetentionSettings {
+                enabled: false,
+                days: 30,
+                interval_secs: 3600,
+                batch: 5000,
+            },
         }
     }
 
@@ -86,6 +96,7 @@ impl AdminState {
         self.public_base_url = api.public_base_url;
         self.replay_rate_per_sec = api.replay_rate_per_sec;
         self.reload = api.reload;
+        self.retention = api.retention;
         self
     }
 

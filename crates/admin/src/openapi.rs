@@ -26,6 +26,9 @@ use utoipa::{Modify, OpenApi};
         crate::api::tenants::audit,
         crate::api::reload::status,
         crate::api::reload::reload,
+        crate::api::retention::plan,
+        crate::api::retention::run,
+        crate::api::retention::erase,
     ),
     components(schemas(crate::ErrorBody)),
     modifiers(&Bearer)

@@ -60,6 +60,9 @@ pub struct Gateway {
     /// Present when the tenants came from a directory (hot reload).
     reloader: Option<Arc<reload::Reloader>>,
     watch: Option<Duration>,
+    live: LiveTenants,
+    /// Background retention, in processes that relay.
+    retention: Option<hookgate_config::RetentionSettings>,
 }
 
 /// Already bound listeners (tests bind port 0); `None`: bind the configured
@@ -216,6 +219,7 @@ impl Gateway {
                 public_base_url: svc.http.public_base_url.clone(),
                 replay_rate_per_sec: svc.admin.replay_rate_per_sec,
                 reload: reloader.clone().map(|r| r as Arc<dyn hookgate_admin::Reload>),
+                retention: svc.retention.clone(),
             }),
         );
         let admin_listener = bind(listeners.admin, &svc.admin.listen)?;
@@ -271,6 +275,8 @@ impl Gateway {
             dispatchers,
             reloader,
             watch: svc.tenants_watch,
+            retention: (loops > 0 && svc.retention.enabled).then(|| svc.retention.clone()),
+            live,
         })
     }
 
@@ -298,6 +304,14 @@ impl Gateway {
         if let Some(d) = dispatchers.first().cloned() {
             let stop = shutdown.clone();
             tracker.spawn(async move { d.run_replays(stop).await });
+        }
+        if let Some(settings) = self.retention.clone() {
+            tracker.spawn(retain(
+                self.store.clone(),
+                self.live.clone(),
+                settings,
+                shutdown.clone(),
+            ));
         }
         if let Some(r) = &self.reloader {
             #[cfg(unix)]
@@ -328,6 +342,27 @@ impl Gateway {
         let _ = admin.await;
         self.store.close().await;
         served
+    }
+}
+
+/// Applies retention every `interval_secs` (the first time one interval
+/// after start) until `shutdown`; a failed round is logged and retried at
+/// the next.
+async fn retain(
+    store: Store,
+    live: LiveTenants,
+    settings: hookgate_config::RetentionSettings,
+    shutdown: CancellationToken,
+) {
+    let every = Duration::from_secs(settings.interval_secs);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        if let Err(e) = hookgate_admin::retention::apply(&store, &live.load(), &settings).await {
+            tracing::warn!(error = %hookgate_core::Chain(&e), "retention failed; retried at the next round");
+        }
     }
 }
 

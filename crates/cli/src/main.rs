@@ -92,6 +92,21 @@ enum Command {
         #[command(subcommand)]
         command: ops::RejectionsCommand,
     },
+    /// Apply retention now, or with --dry-run show what it would remove (admin API).
+    Retention {
+        #[command(flatten)]
+        admin: ops::Admin,
+        /// Show what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Erase stored payloads of a subject or a time range (admin API).
+    Erase {
+        #[command(flatten)]
+        admin: ops::Admin,
+        #[command(flatten)]
+        args: ops::EraseArgs,
+    },
     /// Print a tenant's events from RabbitMQ as they arrive.
     Tail {
         #[arg(long, default_value = "demo")]
@@ -183,6 +198,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs { admin, args } => ops::jobs(&admin, args).await,
         Command::Parked { admin, command } => ops::parked(&admin, command).await,
         Command::Rejections { admin, command } => ops::rejections(&admin, command).await,
+        Command::Retention { admin, dry_run } => ops::retention(&admin, dry_run).await,
+        Command::Erase { admin, args } => ops::erase(&admin, args).await,
         Command::Migrate => {
             let settings = load(&cli.config)?;
             let db = &settings.service.database;

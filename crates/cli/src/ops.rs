@@ -1,5 +1,5 @@
 //! The operator commands over the admin API (`notifications`, `timeline`,
-//! `replay`, `jobs`, `parked`, `rejections`): each is one or two calls to a
+//! `replay`, `jobs`, `parked`, `rejections`, `retention`, `erase`): each is one or two calls to a
 //! running gateway's `/v1` routes, never a second implementation. The admin
 //! URL and token come from flags or `HOOKGATE_ADMIN_URL` /
 //! `HOOKGATE_ADMIN_TOKEN`; `--output json` prints the API's answer as is.
@@ -491,6 +491,77 @@ pub async fn rejections(admin: &Admin, command: RejectionsCommand) -> anyhow::Re
                 rejection_line,
             );
         }
+    }
+    Ok(())
+}
+
+fn retention_line(r: &Value) -> String {
+    format!(
+        "{:<24}  {:>4} days  before {}  notifications {}  rejections {}",
+        r["tenant"].as_str().unwrap_or("(no configured tenant)"),
+        s(&r["days"]),
+        s(&r["cutoff"]),
+        s(&r["notifications"]),
+        s(&r["rejections"]),
+    )
+}
+
+/// `hookgate retention [--dry-run]`.
+pub async fn retention(admin: &Admin, dry_run: bool) -> anyhow::Result<()> {
+    let value = if dry_run {
+        admin.get("/v1/retention", &[]).await?
+    } else {
+        admin.post("/v1/retention/run", json!({})).await?
+    };
+    match (admin.output, value.as_array()) {
+        (Output::Text, Some(rows)) => {
+            println!("{}", if dry_run { "would remove:" } else { "removed:" });
+            for r in rows {
+                println!("{}", retention_line(r));
+            }
+        }
+        _ => println!("{value}"),
+    }
+    Ok(())
+}
+
+/// `hookgate erase`.
+#[derive(Debug, Args)]
+pub struct EraseArgs {
+    /// Tenant.
+    #[arg(long)]
+    pub tenant: String,
+    /// A subject, e.g. order/553440887574627.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Received at or after (RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Received before (RFC 3339).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Erase (without it: count).
+    #[arg(long)]
+    pub run: bool,
+}
+
+/// `hookgate erase`.
+pub async fn erase(admin: &Admin, args: EraseArgs) -> anyhow::Result<()> {
+    let body = json!({
+        "tenant": args.tenant, "subject": args.subject, "since": args.since, "until": args.until, "dry_run": !args.run,
+    });
+    let value = admin.post("/v1/erasures", body).await?;
+    if admin.output == Output::Text {
+        println!(
+            "{} {} notification(s) and {} rejection(s); {} pending notification(s) skipped{}",
+            if args.run { "erased" } else { "would erase" },
+            s(&value["notifications"]),
+            s(&value["rejections"]),
+            s(&value["pending_skipped"]),
+            if args.run { "" } else { " (erase with --run)" }
+        );
+    } else {
+        println!("{value}");
     }
     Ok(())
 }

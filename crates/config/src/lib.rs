@@ -14,7 +14,7 @@ pub use hookgate_core::{Secret, SecretBytes, SecretRef};
 pub(crate) use secret::Resolve;
 pub use service::{
     AdminScope, AdminSettings, AdminToken, DatabaseSettings, DispatcherSettings, HttpSettings, LogFormat,
-    RabbitSettings, RedisSettings, ServiceSettings, TelemetrySettings,
+    RabbitSettings, RedisSettings, RetentionSettings, ServiceSettings, TelemetrySettings,
 };
 pub use tenant::{
     normalize_host, tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, HeaderToken, KeetaApi, LiveTenants, Providers,

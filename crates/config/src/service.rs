@@ -27,6 +27,8 @@ pub struct ServiceSettings {
     pub telemetry: TelemetrySettings,
     /// Tenant files directory (relative to the config directory unless absolute).
     pub tenants_dir: PathBuf,
+    /// Retention of stored requests.
+    pub retention: RetentionSettings,
     /// Reload the tenant files when they change (polled every this many
     /// ms); `None`: only on `SIGHUP` or `POST /v1/config/reload`.
     pub tenants_watch: Option<Duration>,
@@ -193,6 +195,21 @@ pub struct HttpSettings {
     pub tls_reload_check_ms: u64,
 }
 
+/// `[retention]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Apply retention in the background (in processes that relay).
+    pub enabled: bool,
+    /// Days notifications, events and rejections are kept unless a tenant
+    /// sets `retention_days`.
+    pub days: u32,
+    /// How often retention runs, seconds.
+    pub interval_secs: u64,
+    /// Rows removed per statement.
+    pub batch: i64,
+}
+
 /// `[database]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -314,6 +331,7 @@ struct ServiceFile {
     rabbitmq: RabbitSettings,
     dispatcher: DispatcherSettings,
     telemetry: TelemetrySettings,
+    retention: RetentionSettings,
     tenants: TenantsSection,
 }
 
@@ -410,6 +428,13 @@ impl ServiceSettings {
                 "tls_cert_file and tls_key_file go together (both empty: plain HTTP)",
             ));
         }
+        if raw.retention.days == 0 || raw.retention.batch <= 0 || raw.retention.interval_secs == 0 {
+            return Err(ConfigError::invalid(
+                file,
+                "retention",
+                "days, interval_secs and batch must be greater than 0",
+            ));
+        }
         let d = &raw.dispatcher;
         if d.batch_size == 0 || d.max_attempts == 0 || d.lease_secs == 0 {
             return Err(ConfigError::invalid(
@@ -426,6 +451,7 @@ impl ServiceSettings {
             rabbitmq: raw.rabbitmq,
             dispatcher: raw.dispatcher,
             telemetry: raw.telemetry,
+            retention: raw.retention,
             tenants_watch: (raw.tenants.watch && raw.tenants.watch_interval_ms > 0)
                 .then(|| Duration::from_millis(raw.tenants.watch_interval_ms)),
             tenants_dir: raw.tenants.dir,

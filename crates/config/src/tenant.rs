@@ -263,6 +263,9 @@ pub struct Tenant {
     pub sources: BTreeMap<SourceId, Source>,
     /// Provider management APIs (`hookgate register`).
     pub providers: Providers,
+    /// Days its notifications, events and rejections are kept (`None`: the
+    /// service's `retention.days`).
+    pub retention_days: Option<u32>,
     /// File it was loaded from (for messages).
     pub file: PathBuf,
 }
@@ -449,6 +452,7 @@ struct TenantFile {
     sources: BTreeMap<String, Value>,
     #[serde(default)]
     providers: ProvidersFile,
+    retention_days: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -655,6 +659,10 @@ fn build_tenant(
         hosts,
         sources,
         providers,
+        retention_days: match raw.retention_days {
+            Some(0) => return Err(ctx.invalid("retention_days", "must be at least 1")),
+            days => days,
+        },
         file: file.to_path_buf(),
     })
 }

@@ -15,6 +15,7 @@ mod outbox;
 mod providers;
 mod rejections;
 mod replay;
+mod retention;
 mod writer;
 
 pub use error::StoreError;
@@ -28,6 +29,7 @@ pub use outbox::{ChangeListener, Claimed, OutboxRow, OutboxStats, OutboxStatus};
 pub use providers::{NewProviderWebhook, ProviderKey, ProviderWebhook};
 pub use rejections::{Rejection, StoredRejection};
 pub use replay::{NewReplayJob, ReplayJob, ReplayProgress, REPLAY_CHANNEL};
+pub use retention::{Erased, ErasureScope};
 pub use writer::GroupWriter;
 
 use sqlx::migrate::MigrateDatabase;

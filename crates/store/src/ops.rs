@@ -76,7 +76,7 @@ pub(crate) const FILTER: &str = "($1::text[] IS NULL OR n.tenant = ANY($1))
 const SUMMARY: &str = "n.id, n.tenant, n.source, n.kind, n.delivery_key, n.received_at, n.last_received_at,
     n.delivery_count, n.signature_recipe, n.verified, octet_length(n.body)::int8 AS body_size,
     o.status, o.attempts, o.last_error, o.ordering_key, o.available_at, o.published_at,
-    o.lease_owner, o.lease_until";
+    o.lease_owner, o.lease_until, n.erased_at";
 
 pub(crate) fn bind_filter<'q>(
     q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
@@ -138,6 +138,8 @@ pub struct NotificationSummary {
     pub lease_owner: Option<uuid::Uuid>,
     /// Until when.
     pub lease_until: Option<DateTime<Utc>>,
+    /// When its payload was erased (a tombstone since).
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 fn summary(r: &PgRow) -> Result<NotificationSummary, sqlx::Error> {
@@ -163,6 +165,7 @@ fn summary(r: &PgRow) -> Result<NotificationSummary, sqlx::Error> {
         published_at: r.try_get("published_at")?,
         lease_owner: r.try_get("lease_owner")?,
         lease_until: r.try_get("lease_until")?,
+        erased_at: r.try_get("erased_at")?,
         tenant,
     })
 }

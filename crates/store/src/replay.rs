@@ -206,7 +206,7 @@ impl Store {
             "SELECT n.id, n.tenant, n.source, n.kind, n.delivery_key, n.body, n.received_at, n.traceparent,
                     o.ordering_key
              FROM notifications n JOIN outbox o ON o.notification_id = n.id
-             WHERE {} ORDER BY n.id LIMIT $13",
+             WHERE {} AND n.erased_at IS NULL ORDER BY n.id LIMIT $13",
             crate::ops::FILTER
         );
         let rows = crate::ops::bind_filter(sqlx::query(&sql), &filter, &window)

@@ -208,6 +208,7 @@ impl TestEnv {
             subscriptions: Vec::new(),
             sources,
             providers: Default::default(),
+            retention_days: None,
             file: PathBuf::from("testkit"),
         };
         adjust(&mut t);

@@ -6,6 +6,7 @@ pub(crate) mod notifications;
 pub(crate) mod operations;
 pub(crate) mod rejections;
 pub mod reload;
+pub(crate) mod retention;
 pub(crate) mod tenants;
 
 use crate::auth::Caller;
@@ -156,6 +157,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tenants", web::get().to(tenants::list))
             .route("/audit", web::get().to(tenants::audit))
             .route("/config/reload", web::get().to(reload::status))
-            .route("/config/reload", web::post().to(reload::reload)),
+            .route("/config/reload", web::post().to(reload::reload))
+            .route("/retention", web::get().to(retention::plan))
+            .route("/retention/run", web::post().to(retention::run))
+            .route("/erasures", web::post().to(retention::erase)),
     );
 }

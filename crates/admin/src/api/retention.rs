@@ -1,0 +1,122 @@
+//! Retention (plan and run) and erasure.
+
+use super::{audited, authorize, operator};
+use crate::error::{ApiError, ErrorBody};
+use crate::retention::TenantRetention;
+use crate::AdminState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use hookgate_config::AdminScope;
+use hookgate_store::{Erased, ErasureScope};
+use serde::{Deserialize, Serialize};
+
+/// What retention would remove now, per tenant (and for rejections naming
+/// no configured tenant). A token limited to tenants sees theirs only.
+#[utoipa::path(get, path = "/v1/retention", tag = "retention", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TenantRetention>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn plan(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
+    let caller = authorize(&req, &state, AdminScope::Read)?;
+    let plan = crate::retention::plan(&state.store, &state.tenants(), &state.retention).await?;
+    let visible: Vec<TenantRetention> = plan
+        .into_iter()
+        .filter(|r| match &r.tenant {
+            Some(t) => caller.sees(t),
+            None => caller.limit().is_none(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(visible))
+}
+
+/// Applies retention now (as the background task does) for every tenant;
+/// only a token not limited to tenants may.
+#[utoipa::path(post, path = "/v1/retention/run", tag = "retention", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TenantRetention>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn run(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
+    let caller = operator(&req, &state, "retention.run").await?;
+    audited(
+        &state,
+        &caller,
+        "retention.run",
+        None,
+        None,
+        serde_json::json!({}),
+        || async {
+            if caller.limit().is_some() {
+                return Err(ApiError::forbidden(
+                    "retention runs for every tenant: a token limited to tenants may not run it",
+                ));
+            }
+            let done = crate::retention::apply(&state.store, &state.tenants(), &state.retention).await?;
+            Ok((200, serde_json::to_value(done).unwrap_or_default()))
+        },
+    )
+    .await
+}
+
+/// Body of `POST /v1/erasures`.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureRequest {
+    /// Tenant.
+    pub tenant: String,
+    /// A subject, e.g. `order/553440887574627` (its notifications).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Received at or after.
+    #[serde(default)]
+    pub since: Option<DateTime<Utc>>,
+    /// Received before.
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+    /// `true` (the default): count only.
+    #[serde(default = "yes")]
+    pub dry_run: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Erases stored payloads for a data-protection request: the body and
+/// headers of a tenant's notifications of a subject or a time range (and,
+/// for a time range, of its rejections). Each row stays as a tombstone with
+/// its ids, times and event records; erased notifications are not replayed.
+/// Pending notifications are skipped (their events are not out yet).
+/// Counts first (`dry_run`, the default).
+#[utoipa::path(post, path = "/v1/erasures", tag = "retention", request_body = ErasureRequest, security(("bearer" = [])),
+    responses((status = 200, body = Erased), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody)))]
+pub(crate) async fn erase(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    body: web::Json<ErasureRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let action = if body.dry_run { "erasure.plan" } else { "erasure.run" };
+    let caller = operator(&req, &state, action).await?;
+    let request = serde_json::to_value(&body).unwrap_or_default();
+    let tenant = body.tenant.clone();
+    audited(
+        &state,
+        &caller,
+        action,
+        Some(&tenant),
+        body.subject.clone(),
+        request,
+        || async {
+            caller.tenant(&body.tenant)?;
+            if body.subject.is_none() && body.since.is_none() && body.until.is_none() {
+                return Err(ApiError::bad_request("give a subject or a time range (since, until)"));
+            }
+            let scope = ErasureScope {
+                tenant: &body.tenant,
+                subject: body.subject.as_deref(),
+                since: body.since,
+                until: body.until,
+            };
+            let erased = state.store.erase(&scope, body.dry_run).await?;
+            Ok((200, serde_json::to_value(erased).unwrap_or_default()))
+        },
+    )
+    .await
+}
