@@ -66,6 +66,14 @@ pub struct BenchArgs {
     /// BH's private key, for --kind bh.
     #[arg(long, default_value = "config/demo/bh-private.pem")]
     pub bh_private_key: std::path::PathBuf,
+    /// Write `--requests` pre-signed unique requests to this file (one per
+    /// line: path, headers and body, tab-separated) for an external client
+    /// (`scripts/bench/wrk.sh`), and send nothing.
+    #[arg(long)]
+    pub write_requests: Option<std::path::PathBuf>,
+    /// How many requests `--write-requests` writes.
+    #[arg(long, default_value_t = 200_000)]
+    pub requests: u64,
 }
 
 /// One answered request.
@@ -108,6 +116,32 @@ impl Generator {
         let key = hookgate_providers::delivery_key(self.kind, &sample.body, &sample.headers)?.to_string();
         Ok((sample, key))
     }
+}
+
+/// Writes `count` signed unique requests, one per line: the path, then
+/// `name: value` for each header, then the body, separated by tabs.
+fn write_requests(generator: &Generator, path: &str, file: &std::path::Path, count: u64) -> anyhow::Result<Value> {
+    use std::io::Write;
+    let mut out =
+        std::io::BufWriter::new(std::fs::File::create(file).with_context(|| format!("creating {}", file.display()))?);
+    for seq in 0..count {
+        let (sample, _) = generator.make(seq)?;
+        let body = std::str::from_utf8(&sample.body).context("a body that is not UTF-8 cannot be written as a line")?;
+        anyhow::ensure!(
+            !body.contains(['\t', '\n', '\r']),
+            "a body with tabs or line breaks cannot be written as a line"
+        );
+        let mut line = String::from(path);
+        for (name, value) in &sample.headers {
+            line.push('\t');
+            line.push_str(&format!("{name}: {value}"));
+        }
+        line.push('\t');
+        line.push_str(body);
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(serde_json::json!({ "written": count, "file": file.display().to_string() }))
 }
 
 /// Nearest-rank percentile of sorted values; `p` in percent with up to one
@@ -197,6 +231,22 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
     });
     let admin = admin.trim_end_matches('/').to_owned();
     let url = format!("{base}/hooks/{}/{}", tenant.id, source.id);
+    if let Some(file) = &args.write_requests {
+        let generator = Generator {
+            source: source.clone(),
+            kind,
+            event: event.clone(),
+            private_key: private_key.clone(),
+            key_path: args.bh_private_key.clone(),
+            run: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs()
+                * 1_000_000,
+        };
+        let path = format!("/hooks/{}/{}", tenant.id, source.id);
+        return write_requests(&generator, &path, file, args.requests);
+    }
     let generator = Arc::new(Generator {
         source,
         kind,

@@ -226,7 +226,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(args) => {
             let report = hookgate_cli::bench::run(&load(&cli.config)?, &args).await?;
-            if args.json {
+            if args.json || args.write_requests.is_some() {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print!("{}", hookgate_cli::bench::table(&report));

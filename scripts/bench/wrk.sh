@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# External-client figures (issue 14): wrk against a release gateway with the
+# demo tenant on a scratch database, pre-signed unique Keeta bodies, the
+# cost per webhook of every process from /proc, and whether every acked
+# webhook was published.
+#
+#   scripts/bench/wrk.sh                      # full gateway, closed loop 64, 15 s
+#   ROLE=ingress scripts/bench/wrk.sh         # serve --role ingress
+#   SECS=30 CONNS=256 KIND=bh scripts/bench/wrk.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${SECS:-15}
+conns=${CONNS:-64}
+role=${ROLE:-all}
+kind=${KIND:-keeta}
+count=${COUNT:-250000}
+db=hookgate_wrk
+file=${REQUESTS:-/tmp/hookgate-requests-$kind.tsv}
+command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
+cargo build --release -q -p hookgate-cli
+bin=./target/release/hookgate
+[ -s "$file" ] || $bin bench --kind "$kind" --write-requests "$file" --requests "$count" >/dev/null
+psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+export HOOKGATE__DATABASE__URL="postgres://postgres@127.0.0.1:5432/$db"
+export HOOKGATE__TELEMETRY__LOG_FILTER=warn
+rabbitmqctl -q purge_queue hookgate.unrouted >/dev/null 2>&1 || true
+$bin serve --role "$role" >/tmp/hookgate-wrk.log 2>&1 & gw=$!
+trap 'kill $gw 2>/dev/null || true; wait $gw 2>/dev/null || true; psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"; rabbitmqctl -q purge_queue hookgate.unrouted >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 100); do curl -sf http://127.0.0.1:8081/readyz >/dev/null && break; sleep 0.2; done
+ticks=$(getconf CLK_TCK)
+pids() { pgrep -d' ' -x "$1" || true; }
+cpu_of() { local t=0; for p in $*; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0))); done; echo $t; }
+pg_pids=$(pids postgres); mq_pids=$(pids beam.smp); rd_pids=$(pids redis-server)
+g0=$(cpu_of $gw); p0=$(cpu_of $pg_pids); m0=$(cpu_of $mq_pids); r0=$(cpu_of $rd_pids)
+REQUESTS=$file THREADS=2 wrk -t2 -c"$conns" -d"${secs}s" --latency -s scripts/bench/requests.lua http://127.0.0.1:8080 | tee /tmp/hookgate-wrk.out
+g1=$(cpu_of $gw); p1=$(cpu_of $pg_pids); m1=$(cpu_of $mq_pids); r1=$(cpu_of $rd_pids)
+acked=$(psql -tA -h 127.0.0.1 -U postgres -d $db -c "SELECT count(*) FROM notifications")
+if [ "$role" = all ]; then
+  # Every acked webhook published within a few seconds after the load.
+  for _ in $(seq 50); do
+    pending=$(psql -tA -h 127.0.0.1 -U postgres -d $db -c "SELECT count(*) FROM outbox WHERE status <> 'published'")
+    [ "$pending" = 0 ] && break; sleep 0.2
+  done
+  echo "outbox not yet published 10 s after the load: $pending"
+fi
+per() { echo $(( ($2 - $1) * 1000000 / ticks / (acked > 0 ? acked : 1) )); }
+echo "stored notifications: $acked"
+echo "CPU per webhook (µs): hookgate $(per $g0 $g1), postgresql $(per $p0 $p1), rabbitmq $(per $m0 $m1), redis $(per $r0 $r1)"
+echo "RSS: $(awk '/VmHWM/ {print $2/1024 " MiB peak"}' /proc/$gw/status)"
