@@ -61,6 +61,10 @@ pub struct Gateway {
     reloader: Option<Arc<reload::Reloader>>,
     watch: Option<Duration>,
     live: LiveTenants,
+    /// SIGHUP, listened to from the build on (before any listener serves),
+    /// so that a signal never falls to the default action (exit).
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
     /// Background retention, in processes that relay.
     retention: Option<hookgate_config::RetentionSettings>,
 }
@@ -222,6 +226,17 @@ impl Gateway {
                 retention: svc.retention.clone(),
             }),
         );
+        #[cfg(unix)]
+        let hup = match reloader {
+            Some(_) => match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+                Ok(hup) => Some(hup),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGHUP; reload with POST /v1/config/reload");
+                    None
+                }
+            },
+            None => None,
+        };
         let admin_listener = bind(listeners.admin, &svc.admin.listen)?;
         check_admin_exposure(admin_listener.local_addr()?, &svc.admin)?;
         let admin = AdminServer::build(admin_listener, admin_state.clone())?;
@@ -277,6 +292,8 @@ impl Gateway {
             watch: svc.tenants_watch,
             retention: (loops > 0 && svc.retention.enabled).then(|| svc.retention.clone()),
             live,
+            #[cfg(unix)]
+            hup,
         })
     }
 
@@ -315,7 +332,9 @@ impl Gateway {
         }
         if let Some(r) = &self.reloader {
             #[cfg(unix)]
-            tracker.spawn(r.clone().on_sighup(shutdown.clone()));
+            if let Some(hup) = self.hup {
+                tracker.spawn(r.clone().on_sighup(hup, shutdown.clone()));
+            }
             if let Some(every) = self.watch {
                 tracker.spawn(r.clone().watch(every, shutdown.clone()));
             }

@@ -152,16 +152,9 @@ impl Reloader {
         }
     }
 
-    /// Reloads on every `SIGHUP`, until `shutdown`.
+    /// Reloads on every `SIGHUP` (`hup`), until `shutdown`.
     #[cfg(unix)]
-    pub(crate) async fn on_sighup(self: Arc<Self>, shutdown: CancellationToken) {
-        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGHUP; reload with POST /v1/config/reload");
-                return;
-            }
-        };
+    pub(crate) async fn on_sighup(self: Arc<Self>, mut hup: tokio::signal::unix::Signal, shutdown: CancellationToken) {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
