@@ -9,6 +9,11 @@ use hookgate_store::{PoolConfig, Store};
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
+/// mimalloc instead of the system allocator: malloc and free were about 15 %
+/// of the gateway's CPU under load (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hookgate",
