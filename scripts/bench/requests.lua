@@ -41,9 +41,31 @@ function request()
   return r
 end
 
-local non2xx = 0
+-- Answers by status, per thread, summed in done().
+statuses = {}
 function response(status, headers, body)
-  if status < 200 or status > 299 then
-    non2xx = non2xx + 1
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+local threads_list = {}
+local setup_inner = setup
+function setup(thread)
+  setup_inner(thread)
+  threads_list[#threads_list + 1] = thread
+end
+
+function done(summary, latency, requests)
+  local total = {}
+  for _, t in ipairs(threads_list) do
+    local s = t:get("statuses")
+    for code, n in pairs(s) do
+      total[code] = (total[code] or 0) + n
+    end
   end
+  local parts = {}
+  for code, n in pairs(total) do
+    parts[#parts + 1] = code .. ": " .. n
+  end
+  table.sort(parts)
+  io.write("answers by status: " .. table.concat(parts, ", ") .. "\n")
 end
