@@ -309,6 +309,16 @@ fn notification_line(n: &Value) -> String {
     )
 }
 
+/// A plan in text: its headline, the newest notifications it samples, and
+/// how to go on.
+fn print_plan(headline: &str, plan: &Value, then: &str) {
+    println!("{headline}; newest:");
+    for n in plan["sample"].as_array().into_iter().flatten() {
+        println!("{}", notification_line(n));
+    }
+    println!("({then})");
+}
+
 fn rejection_line(r: &Value) -> String {
     format!(
         "{:>8}  {}  {}/{}  {} {}  {}{}",
@@ -399,15 +409,12 @@ pub async fn replay(admin: &Admin, args: ReplayArgs) -> anyhow::Result<()> {
     let body = json!({ "filter": filter, "queue": args.queue, "rate_per_sec": args.rate, "dry_run": !args.run });
     let answer = admin.post("/v1/replays", body).await?;
     if admin.output == Output::Text && !args.run {
-        println!(
-            "plan: {} notification(s), ids up to {}; newest:",
+        let headline = format!(
+            "plan: {} notification(s), ids up to {}",
             s(&answer["count"]),
             s(&answer["max_id"])
         );
-        for n in answer["sample"].as_array().into_iter().flatten() {
-            println!("{}", notification_line(n));
-        }
-        println!("(run it with --run)");
+        print_plan(&headline, &answer, "run it with --run");
     } else {
         admin.print(&answer, job_line);
     }
@@ -442,14 +449,8 @@ pub async fn parked(admin: &Admin, command: ParkedCommand) -> anyhow::Result<()>
                 .post("/v1/parked/requeue", json!({ "filter": f, "dry_run": !run }))
                 .await?;
             if admin.output == Output::Text && !run {
-                println!(
-                    "plan: {} parked notification(s) would be requeued; newest:",
-                    s(&answer["count"])
-                );
-                for n in answer["sample"].as_array().into_iter().flatten() {
-                    println!("{}", notification_line(n));
-                }
-                println!("(requeue them with --run)");
+                let headline = format!("plan: {} parked notification(s) would be requeued", s(&answer["count"]));
+                print_plan(&headline, &answer, "requeue them with --run");
             } else {
                 admin.print(&answer, notification_line);
             }

@@ -560,22 +560,36 @@ impl Dispatcher {
                     );
                 }
             }
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(poll) => {}
-                woke = async {
-                    match listener.as_mut() {
-                        Some(l) => l.wait().await,
-                        None => std::future::pending().await,
-                    }
-                } => {
-                    if let Err(e) = woke {
-                        tracing::warn!(error = %hookgate_core::Chain(&e), "LISTEN connection lost; polling until it is back");
-                        listener = None;
-                    }
-                }
+            if !wait_for_work(&mut listener, poll, &shutdown).await {
+                break;
             }
         }
         tracing::info!("dispatcher stopped");
+    }
+}
+
+/// Waits for a wake-up from `listener`, or `poll`; `false` once `shutdown`
+/// is cancelled. A listener whose connection is lost is dropped (the
+/// caller opens it again; meanwhile it polls).
+pub(crate) async fn wait_for_work(
+    listener: &mut Option<hookgate_store::ChangeListener>,
+    poll: Duration,
+    shutdown: &CancellationToken,
+) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => false,
+        _ = tokio::time::sleep(poll) => true,
+        woke = async {
+            match listener.as_mut() {
+                Some(l) => l.wait().await,
+                None => std::future::pending().await,
+            }
+        } => {
+            if let Err(e) = woke {
+                tracing::warn!(error = %hookgate_core::Chain(&e), "LISTEN connection lost; polling until it is back");
+                *listener = None;
+            }
+            true
+        }
     }
 }

@@ -68,19 +68,8 @@ impl Dispatcher {
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %hookgate_core::Chain(&e), "claiming a replay job failed"),
             }
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(poll) => {}
-                woke = async {
-                    match listener.as_mut() {
-                        Some(l) => l.wait().await,
-                        None => std::future::pending().await,
-                    }
-                } => {
-                    if woke.is_err() {
-                        listener = None;
-                    }
-                }
+            if !crate::wait_for_work(&mut listener, poll, &shutdown).await {
+                break;
             }
         }
     }

@@ -100,9 +100,8 @@ impl Store {
         batch: i64,
     ) -> Result<i64, StoreError> {
         let boundary = self.first_id_since(cutoff).await?;
-        let mut total = 0;
-        loop {
-            let done = sqlx::query(
+        self.delete_in_batches(batch, || {
+            sqlx::query(
                 "DELETE FROM notifications WHERE id IN (
                      SELECT n.id FROM notifications n JOIN outbox o ON o.notification_id = n.id
                      WHERE n.id < $1 AND n.tenant = $2 AND n.received_at < $3 AND o.status = 'published'
@@ -112,14 +111,8 @@ impl Store {
             .bind(tenant)
             .bind(cutoff)
             .bind(batch)
-            .execute(self.pool())
-            .await?
-            .rows_affected() as i64;
-            total += done;
-            if done < batch {
-                return Ok(total);
-            }
-        }
+        })
+        .await
     }
 
     /// Removes rejections older than `cutoff`: those naming `tenant`, or
@@ -131,9 +124,8 @@ impl Store {
         cutoff: DateTime<Utc>,
         batch: i64,
     ) -> Result<i64, StoreError> {
-        let mut total = 0;
-        loop {
-            let done = sqlx::query(
+        self.delete_in_batches(batch, || {
+            sqlx::query(
                 "DELETE FROM rejections WHERE id IN (
                      SELECT id FROM rejections WHERE received_at < $1
                        AND CASE WHEN $2::text IS NULL THEN (tenant IS NULL OR NOT tenant = ANY($3)) ELSE tenant = $2 END
@@ -143,9 +135,20 @@ impl Store {
             .bind(tenant)
             .bind(configured)
             .bind(batch)
-            .execute(self.pool())
-            .await?
-            .rows_affected() as i64;
+        })
+        .await
+    }
+
+    /// Runs a `DELETE … LIMIT batch` until it removes fewer than `batch`
+    /// rows (one short transaction each); returns how many it removed.
+    async fn delete_in_batches<'q>(
+        &self,
+        batch: i64,
+        statement: impl Fn() -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> Result<i64, StoreError> {
+        let mut total = 0;
+        loop {
+            let done = statement().execute(self.pool()).await?.rows_affected() as i64;
             total += done;
             if done < batch {
                 return Ok(total);

@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::AdminState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use hookgate_config::AdminScope;
+use hookgate_store::Window;
 use serde::Serialize;
 
 /// Default and largest page size.
@@ -76,6 +77,21 @@ pub(crate) fn limit(given: Option<i64>) -> Result<i64, ApiError> {
             "limit {n} is not within 1..={MAX_LIMIT}"
         ))),
     }
+}
+
+/// The window of one page of a list: the caller's tenants, after the
+/// query's cursor, its page size.
+pub(crate) fn page_window(
+    caller: &Caller,
+    cursor_given: Option<&str>,
+    limit_given: Option<i64>,
+) -> Result<Window, ApiError> {
+    Ok(Window {
+        tenants: caller.limit(),
+        before: cursor(cursor_given)?,
+        limit: limit(limit_given)?,
+        ..Window::default()
+    })
 }
 
 /// A cursor from a query.

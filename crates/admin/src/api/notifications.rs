@@ -1,13 +1,13 @@
 //! Reading notifications: search, one in full, a subject's timeline, parked rows.
 
-use super::{authorize, cursor, limit, Page};
+use super::{authorize, limit, Page};
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use hookgate_config::AdminScope;
-use hookgate_store::{EventSummary, NotificationFilter, NotificationSummary, OutboxStatus, Window};
+use hookgate_store::{EventSummary, NotificationFilter, NotificationSummary, OutboxStatus};
 use serde::{Deserialize, Serialize};
 
 /// Query of `GET /v1/notifications` (and, without `status`, `GET /v1/parked`).
@@ -74,12 +74,7 @@ async fn page(
     if let Some(t) = &filter.tenant {
         caller.tenant(t)?;
     }
-    let window = Window {
-        tenants: caller.limit(),
-        before: cursor(query.cursor.as_deref())?,
-        limit: limit(query.limit)?,
-        ..Window::default()
-    };
+    let window = super::page_window(caller, query.cursor.as_deref(), query.limit)?;
     let items = state.store.notifications(&filter, &window).await?;
     Ok(Page::new(items, window.limit, |n| n.id))
 }

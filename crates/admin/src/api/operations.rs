@@ -1,7 +1,7 @@
 //! Changing what hookgate holds: replay (one notification, or a job over a
 //! filter, planned first), cancelling a job, requeueing parked rows.
 
-use super::{audited, authorize, cursor, limit, operator, Page};
+use super::{audited, authorize, operator, Page};
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -226,12 +226,7 @@ pub(crate) async fn list_replays(
     query: web::Query<JobsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = authorize(&req, &state, AdminScope::Read)?;
-    let window = Window {
-        tenants: caller.limit(),
-        before: cursor(query.cursor.as_deref())?,
-        limit: limit(query.limit)?,
-        ..Window::default()
-    };
+    let window = super::page_window(&caller, query.cursor.as_deref(), query.limit)?;
     let jobs = state.store.replay_jobs(&window).await?;
     Ok(HttpResponse::Ok().json(Page::new(jobs, window.limit, |j| j.id)))
 }

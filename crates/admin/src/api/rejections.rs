@@ -1,14 +1,14 @@
 //! Rejected requests: search, one with its stored request, re-admission.
 
 use super::notifications::Payload;
-use super::{audited, authorize, cursor, limit, operator, Page};
+use super::{audited, authorize, operator, Page};
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use hookgate_config::AdminScope;
 use hookgate_ingress::readmit::{NotReadmitted, Readmitted, StoredRequest};
-use hookgate_store::{RejectionFilter, RejectionSummary, Window};
+use hookgate_store::{RejectionFilter, RejectionSummary};
 use serde::{Deserialize, Serialize};
 
 /// Query of `GET /v1/rejections`.
@@ -53,12 +53,7 @@ pub(crate) async fn list(
         since: query.since,
         until: query.until,
     };
-    let window = Window {
-        tenants: caller.limit(),
-        before: cursor(query.cursor.as_deref())?,
-        limit: limit(query.limit)?,
-        ..Window::default()
-    };
+    let window = super::page_window(&caller, query.cursor.as_deref(), query.limit)?;
     let items = state.store.rejections_matching(&filter, &window).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, window.limit, |r| r.id)))
 }

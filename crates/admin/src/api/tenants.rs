@@ -1,11 +1,11 @@
 //! The configured tenants as the gateway runs them, and the audit log.
 
-use super::{authorize, cursor, limit, Page};
+use super::{authorize, Page};
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use hookgate_config::{AdminScope, Verification};
-use hookgate_store::{AuditEntry, Registration, Window};
+use hookgate_store::{AuditEntry, Registration};
 use serde::{Deserialize, Serialize};
 
 /// A source, secrets never shown.
@@ -123,12 +123,7 @@ pub(crate) async fn audit(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = authorize(&req, &state, AdminScope::Read)?;
-    let window = Window {
-        tenants: caller.limit(),
-        before: cursor(query.cursor.as_deref())?,
-        limit: limit(query.limit)?,
-        ..Window::default()
-    };
+    let window = super::page_window(&caller, query.cursor.as_deref(), query.limit)?;
     let items = state.store.audit(&window).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, window.limit, |a| a.id)))
 }
