@@ -48,13 +48,14 @@ impl Sample {
     }
 }
 
-/// Replaces the last character of `s` by a different one (a hex digit when `hex`).
+/// Replaces the last character of `s` by a different one (a hex digit when
+/// `hex`), different in either case too: hex decodes either case alike.
 pub fn flip_last(s: &mut String, hex: bool) {
     let last = s.pop().unwrap_or('0');
     let replacement = match (hex, last) {
         (true, '0') => '1',
         (true, _) => '0',
-        (false, 'A' | '0') => 'B',
+        (false, 'A' | 'a' | '0') => 'B',
         (false, _) => 'A',
     };
     s.push(replacement);
@@ -117,5 +118,21 @@ mod tests {
             .with_header("x", "v1,abcA")
             .corrupt_header("x", false);
         assert_eq!(sample.header("x"), Some("v1,abcB"));
+    }
+
+    /// A corrupted credential must not decode to the same bytes: hex is read
+    /// in either case, so `a` → `A` would change nothing (seen: a pay-in
+    /// signature ending in `a` was "corrupted" into a valid one).
+    #[test]
+    fn a_flipped_character_differs_in_any_case() {
+        let alphabet = "0123456789abcdefABCDEFghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ+/=-_";
+        for hex in [false, true] {
+            for c in alphabet.chars() {
+                let mut s = format!("v1,{c}");
+                flip_last(&mut s, hex);
+                let flipped = s.chars().last().unwrap();
+                assert!(!flipped.eq_ignore_ascii_case(&c), "{c} → {flipped} (hex: {hex})");
+            }
+        }
     }
 }
