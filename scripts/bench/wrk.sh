@@ -7,6 +7,7 @@
 #   scripts/bench/wrk.sh                      # full gateway, closed loop 64, 15 s
 #   ROLE=ingress scripts/bench/wrk.sh         # serve --role ingress
 #   SECS=30 CONNS=256 KIND=bh scripts/bench/wrk.sh
+#   BIN=/tmp/hookgate-before scripts/bench/wrk.sh   # a build made elsewhere
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${SECS:-15}
@@ -17,8 +18,9 @@ count=${COUNT:-250000}
 db=hookgate_wrk
 file=${REQUESTS:-/tmp/hookgate-requests-$kind.tsv}
 command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
-cargo build --release -q -p hookgate-cli
-bin=./target/release/hookgate
+# BIN: another build to measure (e.g. the one before a change); else this tree's release build.
+if [ -z "${BIN:-}" ]; then cargo build --release -q -p hookgate-cli; fi
+bin=${BIN:-./target/release/hookgate}
 [ -s "$file" ] || $bin bench --kind "$kind" --write-requests "$file" --requests "$count" >/dev/null
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 export HOOKGATE__DATABASE__URL="postgres://postgres@127.0.0.1:5432/$db"

@@ -1,10 +1,12 @@
 //! The admin API against the real services: authentication and scopes,
 //! search, detail, timeline, replay (one, by filter, to one queue, cancel,
-//! restart), parked requeue, rejections and re-admission, tenants, audit.
+//! restart), parked requeue, rejections and re-admission, tenants, audit,
+//! retention (row by row and by partition) and erasure.
 
 use hookgate_app::Role;
 use hookgate_config::AdminScope::{Operate, Read, ReadPayload};
 use hookgate_config::Settings;
+use hookgate_store::PARTITION_IDS;
 use hookgate_testkit::{assert_no_more, http, receive, TestEnv, TestGateway};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -67,6 +69,7 @@ async fn every_admin_route_needs_a_token_with_its_scope_and_tenant() {
         "/v1/audit".to_owned(),
         format!("/v1/subjects/order/1/timeline?tenant={tenant}"),
         "/v1/retention".to_owned(),
+        "/v1/partitions".to_owned(),
         "/v1/config/reload".to_owned(),
     ];
     for path in &reads {
@@ -211,7 +214,11 @@ async fn notifications_are_searched_shown_and_told_as_a_subject_timeline() {
     let id = items[0]["id"].as_i64().unwrap();
     let (status, detail) = gw.admin_get(&format!("/v1/notifications/{id}"), Some(&token)).await;
     assert_eq!(status, 200);
-    assert_eq!(detail["notification"]["attempts"], 1);
+    // Published: the outbox row (and its attempt count) is gone; the publish
+    // time is its events'.
+    assert_eq!(detail["notification"]["status"], "published", "{detail}");
+    assert_eq!(detail["notification"]["attempts"], Value::Null, "{detail}");
+    assert!(detail["notification"]["published_at"].is_string(), "{detail}");
     assert!(detail["notification"]["signature_recipe"].is_string(), "{detail}");
     let event = &detail["events"][0];
     assert!(
@@ -751,6 +758,7 @@ async fn tenants_are_listed_without_secrets_and_the_document_describes_the_api()
         "/v1/audit",
         "/v1/retention",
         "/v1/retention/run",
+        "/v1/partitions",
         "/v1/erasures",
         "/v1/config/reload",
     ] {
@@ -835,6 +843,165 @@ async fn the_cli_operates_through_the_admin_api() {
     // Without a token: a clear error, not a call.
     let (ok, _, err) = hookgate(&url, None, &["rejections", "list"]).await;
     assert!(!ok && err.contains("HOOKGATE_ADMIN_TOKEN"), "{err}");
+    gw.stop().await;
+}
+
+/// Parks one Pagsmile notification (a payload the normalizer cannot read)
+/// and returns its id once the relay parked it.
+async fn park_one(env: &TestEnv, gw: &TestGateway, token: &str, seq: u64) -> i64 {
+    let mut payload = env.sample_json("pagsmile-issuing", "card-status", seq);
+    payload["biz_data"] = Value::String("q3F0bHp3c2l4ZmFzZGZhc2RmYXNkZmFzZGZhc2Rm".into());
+    payload["sign_type"] = Value::String("RSA".into());
+    let sample = env.sign("pagsmile-issuing", payload.to_string().into_bytes());
+    let (status, _, _) = hookgate_testkit::post_sample(&gw.hook_url(&env.tenant, "pagsmile-issuing"), &sample).await;
+    assert_eq!(status, 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, page) = gw.admin_get("/v1/parked", Some(token)).await;
+        if let Some(id) = page["items"][0]["id"].as_i64() {
+            return id;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "nothing parked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Notifications live in id-range partitions that open one after another;
+/// retention drops a partition whose rows are all past the longest
+/// retention, with its event records and delivery keys, keeps the open one,
+/// and keeps a closed one that still holds a parked notification.
+#[tokio::test]
+async fn retention_drops_an_old_partition_whole_and_keeps_the_new_one() {
+    let mut env = TestEnv::with(|t| t.retention_days = Some(10)).await;
+    // The longest retention (the service default here) decides partitions.
+    env.settings.service.retention.days = 20;
+    let tenant = env.tenant.clone();
+    let token = env.admin_token("ops", &[Read, Operate], None);
+    let gw = env.start(Role::All).await;
+    let old_keys = post_order(&env, &gw, 81).await;
+    let old = published(&gw, &token, &tenant, 3).await;
+    let old_ids: Vec<i64> = old.iter().map(|n| n["id"].as_i64().unwrap()).collect();
+    assert!(old_ids.iter().all(|&id| id < PARTITION_IDS), "{old_ids:?}");
+
+    // Not due yet: nothing opens.
+    assert_eq!(gw.store.roll_partitions(Duration::from_secs(3600)).await.unwrap(), None);
+    let opened = gw.store.roll_partitions(Duration::ZERO).await.unwrap();
+    assert_eq!(opened.as_deref(), Some("notifications_p1"));
+    post_order(&env, &gw, 82).await;
+    let all = published(&gw, &token, &tenant, 6).await;
+    let new_ids: Vec<i64> = all
+        .iter()
+        .map(|n| n["id"].as_i64().unwrap())
+        .filter(|id| !old_ids.contains(id))
+        .collect();
+    assert_eq!(new_ids.len(), 3);
+    assert!(
+        new_ids
+            .iter()
+            .all(|&id| (PARTITION_IDS..2 * PARTITION_IDS).contains(&id)),
+        "ids are drawn in the new partition: {new_ids:?}"
+    );
+    // A third partition opens; the second keeps a parked notification.
+    let parked = park_one(&env, &gw, &token, 83).await;
+    assert!((PARTITION_IDS..2 * PARTITION_IDS).contains(&parked), "{parked}");
+    assert_eq!(
+        gw.store.roll_partitions(Duration::ZERO).await.unwrap().as_deref(),
+        Some("notifications_p2")
+    );
+
+    // The first two partitions are 30 days old: past every retention.
+    gw.store.backdate_partition(0, 30).await.unwrap();
+    gw.store.backdate_partition(PARTITION_IDS, 30).await.unwrap();
+    let (status, parts) = gw.admin_get("/v1/partitions", Some(&token)).await;
+    assert_eq!(status, 200, "{parts}");
+    let names: Vec<&str> = parts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["notifications_p0", "notifications_p1", "notifications_p2"],
+        "{parts}"
+    );
+    assert_eq!(parts[1]["held"], 1, "the parked one holds its partition: {parts}");
+    assert_eq!(
+        (parts[0]["open"].as_bool(), parts[2]["open"].as_bool()),
+        (Some(false), Some(true))
+    );
+
+    // The plan counts the first partition's rows (the second's published
+    // rows go row by row: the tenant's 10 days).
+    let (_, plan) = gw.admin_get("/v1/retention", Some(&token)).await;
+    let mine = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tenant"] == tenant.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (mine["notifications"].as_i64(), mine["in_dropped_partitions"].as_i64()),
+        (Some(6), Some(3)),
+        "{plan}"
+    );
+    let (status, done) = gw.admin_post("/v1/retention/run", Some(&token), json!({})).await;
+    assert_eq!(status, 200, "{done}");
+    let mine = done
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tenant"] == tenant.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (mine["notifications"].as_i64(), mine["in_dropped_partitions"].as_i64()),
+        (Some(6), Some(3)),
+        "{done}"
+    );
+
+    let names: Vec<String> = gw
+        .store
+        .partitions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["notifications_p1", "notifications_p2"]);
+    for id in old_ids.iter().chain(&new_ids) {
+        assert_eq!(
+            gw.admin_get(&format!("/v1/notifications/{id}"), Some(&token)).await.0,
+            404,
+            "{id}"
+        );
+        assert_eq!(gw.store.count_published_events(*id).await.unwrap(), 0, "events of {id}");
+    }
+    assert_eq!(
+        gw.admin_get(&format!("/v1/notifications/{parked}"), Some(&token))
+            .await
+            .0,
+        200
+    );
+    // The delivery keys went with them: the same key is a new delivery now.
+    let source = hookgate_core::SourceId::from_stored("keeta".to_owned());
+    let tenant_id = hookgate_core::TenantId::from_stored(tenant.clone());
+    for key in &old_keys {
+        assert!(gw
+            .store
+            .notification_by_key(&tenant_id, &source, key)
+            .await
+            .unwrap()
+            .is_none());
+    }
+    // New webhooks go on into the open partition.
+    post_order(&env, &gw, 84).await;
+    let latest = published(&gw, &token, &tenant, 3).await;
+    assert!(
+        latest.iter().all(|n| n["id"].as_i64().unwrap() >= 2 * PARTITION_IDS),
+        "{latest:?}"
+    );
     gw.stop().await;
 }
 

@@ -85,6 +85,7 @@ impl AdminState {
                 days: 30,
                 interval_secs: 3600,
                 batch: 5000,
+                partition_hours: 24,
             },
         }
     }

@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::reload::reload,
         crate::api::retention::plan,
         crate::api::retention::run,
+        crate::api::retention::partitions,
         crate::api::retention::erase,
     ),
     components(schemas(crate::ErrorBody)),

@@ -1,13 +1,15 @@
 //! Retention as a policy: each tenant's cutoff (`retention_days`, else the
-//! service's `retention.days`), what it would remove (the plan:
+//! service's `retention.days`); the partitions of notifications older than
+//! every cutoff, which go whole; what it would remove (the plan:
 //! `GET /v1/retention`, `hookgate retention --dry-run`), and removing it
 //! (the background task of the relaying processes, `POST /v1/retention/run`,
 //! `hookgate retention`).
 
 use chrono::{DateTime, Utc};
 use hookgate_config::{RetentionSettings, Tenants};
-use hookgate_store::{Store, StoreError};
+use hookgate_store::{DroppedPartition, Store, StoreError};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// One tenant's retention, planned or applied.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -20,6 +22,9 @@ pub struct TenantRetention {
     pub cutoff: DateTime<Utc>,
     /// Published notifications (with their events) removed, or to remove.
     pub notifications: i64,
+    /// Of those, the ones in partitions dropped whole (every row of such a
+    /// partition is older than the longest retention).
+    pub in_dropped_partitions: i64,
     /// Rejections removed, or to remove.
     pub rejections: i64,
 }
@@ -40,6 +45,22 @@ fn policies(
         .collect()
 }
 
+/// The cutoff of whole partitions: the earliest of every cutoff.
+fn partition_cutoff(policies: &[(Option<String>, u32, DateTime<Utc>)]) -> Option<DateTime<Utc>> {
+    policies.iter().map(|p| p.2).min()
+}
+
+/// Notifications of dropped partitions, by tenant.
+fn by_tenant(dropped: &[DroppedPartition]) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    for p in dropped {
+        for (tenant, n) in &p.notifications {
+            *out.entry(tenant.clone()).or_default() += n;
+        }
+    }
+    out
+}
+
 /// What retention would remove now.
 pub async fn plan(
     store: &Store,
@@ -47,17 +68,24 @@ pub async fn plan(
     settings: &RetentionSettings,
 ) -> Result<Vec<TenantRetention>, StoreError> {
     let configured: Vec<String> = tenants.iter().map(|t| t.id.to_string()).collect();
+    let policies = policies(tenants, settings, Utc::now());
+    let partitions = match partition_cutoff(&policies) {
+        Some(cutoff) => by_tenant(&store.expired_partitions(cutoff).await?),
+        None => BTreeMap::new(),
+    };
     let mut out = Vec::new();
-    for (tenant, days, cutoff) in policies(tenants, settings, Utc::now()) {
+    for (tenant, days, cutoff) in policies {
         let (notifications, rejections) = match &tenant {
             Some(t) => store.retention_count(t, cutoff).await?,
             None => (0, store.retention_count_unowned(&configured, cutoff).await?),
         };
+        let in_dropped_partitions = tenant.as_ref().and_then(|t| partitions.get(t)).copied().unwrap_or(0);
         out.push(TenantRetention {
             tenant,
             days,
             cutoff,
             notifications,
+            in_dropped_partitions,
             rejections,
         });
     }
@@ -71,12 +99,20 @@ pub async fn apply(
     settings: &RetentionSettings,
 ) -> Result<Vec<TenantRetention>, StoreError> {
     let configured: Vec<String> = tenants.iter().map(|t| t.id.to_string()).collect();
+    let policies = policies(tenants, settings, Utc::now());
+    // Whole partitions first: what is left is removed row by row.
+    let partitions = match partition_cutoff(&policies) {
+        Some(cutoff) => by_tenant(&store.drop_expired_partitions(cutoff, settings.batch).await?),
+        None => BTreeMap::new(),
+    };
     let mut out = Vec::new();
-    for (tenant, days, cutoff) in policies(tenants, settings, Utc::now()) {
-        let notifications = match &tenant {
-            Some(t) => store.expire_notifications(t, cutoff, settings.batch).await?,
-            None => 0,
-        };
+    for (tenant, days, cutoff) in policies {
+        let in_dropped_partitions = tenant.as_ref().and_then(|t| partitions.get(t)).copied().unwrap_or(0);
+        let notifications = in_dropped_partitions
+            + match &tenant {
+                Some(t) => store.expire_notifications(t, cutoff, settings.batch).await?,
+                None => 0,
+            };
         let rejections = store
             .expire_rejections(tenant.as_deref(), &configured, cutoff, settings.batch)
             .await?;
@@ -85,6 +121,7 @@ pub async fn apply(
                 tenant = tenant.as_deref().unwrap_or("(none)"),
                 days,
                 notifications,
+                in_dropped_partitions,
                 rejections,
                 "retention removed old rows"
             );
@@ -94,6 +131,7 @@ pub async fn apply(
             days,
             cutoff,
             notifications,
+            in_dropped_partitions,
             rejections,
         });
     }

@@ -374,7 +374,13 @@ async fn retain(
     shutdown: CancellationToken,
 ) {
     let every = Duration::from_secs(settings.interval_secs);
+    let open_for = Duration::from_secs(u64::from(settings.partition_hours) * 3600);
     loop {
+        // A partition due opens at start and at every round (so at most
+        // `interval_secs` late).
+        if let Err(e) = store.roll_partitions(open_for).await {
+            tracing::warn!(error = %hookgate_core::Chain(&e), "opening a notification partition failed; retried at the next round");
+        }
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(every) => {}

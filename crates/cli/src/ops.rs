@@ -498,11 +498,12 @@ pub async fn rejections(admin: &Admin, command: RejectionsCommand) -> anyhow::Re
 
 fn retention_line(r: &Value) -> String {
     format!(
-        "{:<24}  {:>4} days  before {}  notifications {}  rejections {}",
+        "{:<24}  {:>4} days  before {}  notifications {} ({} in whole partitions)  rejections {}",
         r["tenant"].as_str().unwrap_or("(no configured tenant)"),
         s(&r["days"]),
         s(&r["cutoff"]),
         s(&r["notifications"]),
+        s(&r["in_dropped_partitions"]),
         s(&r["rejections"]),
     )
 }

@@ -208,6 +208,9 @@ pub struct RetentionSettings {
     pub interval_secs: u64,
     /// Rows removed per statement.
     pub batch: i64,
+    /// Hours a partition of notifications takes ids before the next one
+    /// opens: the smallest piece of time retention drops whole.
+    pub partition_hours: u32,
 }
 
 /// `[database]`.
@@ -428,11 +431,15 @@ impl ServiceSettings {
                 "tls_cert_file and tls_key_file go together (both empty: plain HTTP)",
             ));
         }
-        if raw.retention.days == 0 || raw.retention.batch <= 0 || raw.retention.interval_secs == 0 {
+        if raw.retention.days == 0
+            || raw.retention.batch <= 0
+            || raw.retention.interval_secs == 0
+            || raw.retention.partition_hours == 0
+        {
             return Err(ConfigError::invalid(
                 file,
                 "retention",
-                "days, interval_secs and batch must be greater than 0",
+                "days, interval_secs, batch and partition_hours must be greater than 0",
             ));
         }
         let d = &raw.dispatcher;

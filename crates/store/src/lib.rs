@@ -12,6 +12,7 @@ mod events;
 mod notifications;
 mod ops;
 mod outbox;
+mod partitions;
 mod providers;
 mod rejections;
 mod replay;
@@ -26,6 +27,7 @@ pub use ops::{
     RejectionFilter, RejectionSummary, Window,
 };
 pub use outbox::{ChangeListener, Claimed, OutboxRow, OutboxStats, OutboxStatus};
+pub use partitions::{DroppedPartition, Partition, PARTITION_IDS};
 pub use providers::{NewProviderWebhook, ProviderKey, ProviderWebhook};
 pub use rejections::{Rejection, StoredRejection};
 pub use replay::{NewReplayJob, ReplayJob, ReplayProgress, REPLAY_CHANNEL};

@@ -100,6 +100,9 @@ impl Store {
             counts.push(*count);
         }
         // One statement = one transaction; the outbox trigger NOTIFYs once per batch.
+        // The delivery key is claimed first (a redelivery only bumps its
+        // count); a new key draws the notification id, and only new keys
+        // store a notification and an outbox row.
         let rows = sqlx::query!(
             r#"
             WITH input AS (
@@ -107,28 +110,32 @@ impl Store {
                                      $7::text[], $8::timestamptz[], $9::text[], $10::bool[], $11::text[],
                                      $12::text[], $13::int4[])
                     WITH ORDINALITY AS t(tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
-                                         signature_recipe, verified, traceparent, ordering_key, deliveries, ord)
+                                         signature_recipe, verified, traceparent, ordering_key, copies, ord)
+            ), d AS (
+                INSERT INTO deliveries (tenant, source, delivery_key, delivery_count, last_received_at)
+                SELECT tenant, source, delivery_key, copies, received_at FROM input ORDER BY ord
+                ON CONFLICT (tenant, source, delivery_key) DO UPDATE
+                    SET delivery_count = deliveries.delivery_count + EXCLUDED.delivery_count,
+                        last_received_at = EXCLUDED.last_received_at
+                RETURNING notification_id, tenant, source, delivery_key, delivery_count, (xmax = 0) AS inserted
+            ), fresh AS (
+                SELECT d.notification_id, i.* FROM d
+                JOIN input i ON i.tenant = d.tenant AND i.source = d.source AND i.delivery_key = d.delivery_key
+                WHERE d.inserted
             ), n AS (
                 INSERT INTO notifications
-                    (tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
-                     last_received_at, signature_recipe, verified, traceparent, delivery_count)
-                SELECT tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
-                       received_at, signature_recipe, verified, traceparent, deliveries
-                FROM input ORDER BY ord
-                ON CONFLICT ON CONSTRAINT notifications_delivery_key DO UPDATE
-                    SET delivery_count = notifications.delivery_count + EXCLUDED.delivery_count,
-                        last_received_at = EXCLUDED.last_received_at
-                RETURNING id, tenant, source, delivery_key, delivery_count, (xmax = 0) AS inserted
+                    (id, tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
+                     signature_recipe, verified, traceparent, ordering_key)
+                SELECT notification_id, tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
+                       signature_recipe, verified, traceparent, ordering_key
+                FROM fresh ORDER BY notification_id
             ), o AS (
                 INSERT INTO outbox (notification_id, tenant, ordering_key)
-                SELECT n.id, n.tenant, i.ordering_key
-                FROM n JOIN input i ON i.tenant = n.tenant AND i.source = n.source AND i.delivery_key = n.delivery_key
-                WHERE n.inserted
-                ORDER BY n.id
-                RETURNING notification_id
+                SELECT notification_id, tenant, ordering_key FROM fresh ORDER BY notification_id
             )
-            SELECT i.ord AS "ord!", n.id AS "id!", n.delivery_count AS "delivery_count!", n.inserted AS "inserted!"
-            FROM n JOIN input i ON i.tenant = n.tenant AND i.source = n.source AND i.delivery_key = n.delivery_key
+            SELECT i.ord AS "ord!", d.notification_id AS "id!", d.delivery_count AS "delivery_count!",
+                   d.inserted AS "inserted!"
+            FROM d JOIN input i ON i.tenant = d.tenant AND i.source = d.source AND i.delivery_key = d.delivery_key
             "#,
             &tenants,
             &sources,
@@ -172,9 +179,10 @@ impl Store {
         delivery_key: &str,
     ) -> Result<Option<StoredNotification>, StoreError> {
         let row = sqlx::query!(
-            r#"SELECT id, tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
-                      delivery_count, signature_recipe, verified, traceparent
-               FROM notifications WHERE tenant = $1 AND source = $2 AND delivery_key = $3"#,
+            r#"SELECT n.id, n.tenant, n.source, n.kind, n.delivery_key, n.body, n.headers, n.remote_addr,
+                      n.received_at, d.delivery_count, n.signature_recipe, n.verified, n.traceparent
+               FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+               WHERE d.tenant = $1 AND d.source = $2 AND d.delivery_key = $3"#,
             tenant.as_str(),
             source.as_str(),
             delivery_key

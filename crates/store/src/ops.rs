@@ -58,13 +58,18 @@ pub struct Window {
     pub limit: i64,
 }
 
-/// The shared filter clause; `n` is notifications, `o` its outbox row.
+/// Notifications with their outbox row, if any: a notification without one
+/// is published (rows leave the outbox once published).
+pub(crate) const WITH_OUTBOX: &str = "notifications n LEFT JOIN outbox o ON o.notification_id = n.id";
+
+/// The shared filter clause; `n` is notifications, `o` its outbox row
+/// (from [`WITH_OUTBOX`]).
 pub(crate) const FILTER: &str = "($1::text[] IS NULL OR n.tenant = ANY($1))
     AND ($2::text IS NULL OR n.tenant = $2)
     AND ($3::text IS NULL OR n.source = $3)
-    AND ($4::text IS NULL OR o.status = $4)
+    AND ($4::text IS NULL OR COALESCE(o.status, 'published') = $4)
     AND ($5::text IS NULL OR n.delivery_key = $5)
-    AND ($6::text IS NULL OR o.ordering_key = n.tenant || ':' || $6)
+    AND ($6::text IS NULL OR n.ordering_key = n.tenant || ':' || $6)
     AND ($7::timestamptz IS NULL OR n.received_at >= $7)
     AND ($8::timestamptz IS NULL OR n.received_at < $8)
     AND ($9::int8[] IS NULL OR n.id = ANY($9))
@@ -72,11 +77,19 @@ pub(crate) const FILTER: &str = "($1::text[] IS NULL OR n.tenant = ANY($1))
     AND ($11::int8 IS NULL OR n.id > $11)
     AND ($12::int8 IS NULL OR n.id <= $12)";
 
-/// Columns of a [`NotificationSummary`].
-const SUMMARY: &str = "n.id, n.tenant, n.source, n.kind, n.delivery_key, n.received_at, n.last_received_at,
-    n.delivery_count, n.signature_recipe, n.verified, octet_length(n.body)::int8 AS body_size,
-    o.status, o.attempts, o.last_error, o.ordering_key, o.available_at, o.published_at,
+/// Columns of a [`NotificationSummary`], read from [`SUMMARY_FROM`].
+const SUMMARY: &str = "n.id, n.tenant, n.source, n.kind, n.delivery_key, n.received_at,
+    COALESCE(d.last_received_at, n.received_at) AS last_received_at, COALESCE(d.delivery_count, 1) AS delivery_count,
+    n.signature_recipe, n.verified, octet_length(n.body)::int8 AS body_size,
+    COALESCE(o.status, 'published') AS status, o.attempts, o.last_error, n.ordering_key, o.available_at,
+    CASE WHEN o.notification_id IS NULL
+         THEN (SELECT max(e.published_at) FROM events e WHERE e.notification_id = n.id) END AS published_at,
     o.lease_owner, o.lease_until, n.erased_at";
+
+/// [`WITH_OUTBOX`] and the delivery counts.
+const SUMMARY_FROM: &str = "notifications n LEFT JOIN outbox o ON o.notification_id = n.id
+    LEFT JOIN deliveries d ON d.tenant = n.tenant AND d.source = n.source AND d.delivery_key = n.delivery_key
+        AND d.notification_id = n.id";
 
 pub(crate) fn bind_filter<'q>(
     q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
@@ -124,15 +137,16 @@ pub struct NotificationSummary {
     pub body_size: i64,
     /// `pending`, `published` or `parked`.
     pub status: String,
-    /// Publish attempts so far.
-    pub attempts: i32,
+    /// Publish attempts so far (none once published: the outbox row that
+    /// counted them is gone).
+    pub attempts: Option<i32>,
     /// The last failure.
     pub last_error: Option<String>,
     /// The subject it names (none: it names none).
     pub subject: Option<String>,
-    /// Not retried before.
-    pub available_at: DateTime<Utc>,
-    /// When its events were all confirmed.
+    /// Not retried before (none once published).
+    pub available_at: Option<DateTime<Utc>>,
+    /// When its events were confirmed (the latest of its recorded events).
     pub published_at: Option<DateTime<Utc>>,
     /// The relay holding it, while leased.
     pub lease_owner: Option<uuid::Uuid>,
@@ -299,10 +313,7 @@ impl Store {
         filter: &NotificationFilter,
         window: &Window,
     ) -> Result<Vec<NotificationSummary>, StoreError> {
-        let sql = format!(
-            "SELECT {SUMMARY} FROM notifications n JOIN outbox o ON o.notification_id = n.id
-             WHERE {FILTER} ORDER BY n.id DESC LIMIT $13"
-        );
+        let sql = format!("SELECT {SUMMARY} FROM {SUMMARY_FROM} WHERE {FILTER} ORDER BY n.id DESC LIMIT $13");
         let rows = bind_filter(sqlx::query(&sql), filter, window)
             .bind(window.limit)
             .fetch_all(self.pool())
@@ -318,7 +329,7 @@ impl Store {
     ) -> Result<(i64, Option<i64>), StoreError> {
         let sql = format!(
             "SELECT count(*)::int8 AS n, max(n.id) AS max_id
-             FROM notifications n JOIN outbox o ON o.notification_id = n.id WHERE {FILTER}"
+             FROM {WITH_OUTBOX} WHERE {FILTER}"
         );
         let row = bind_filter(sqlx::query(&sql), filter, window)
             .fetch_one(self.pool())
@@ -387,10 +398,7 @@ impl Store {
         subject: &str,
         limit: i64,
     ) -> Result<Vec<NotificationSummary>, StoreError> {
-        let sql = format!(
-            "SELECT {SUMMARY} FROM outbox o JOIN notifications n ON n.id = o.notification_id
-             WHERE o.ordering_key = $1 ORDER BY o.notification_id LIMIT $2"
-        );
+        let sql = format!("SELECT {SUMMARY} FROM {SUMMARY_FROM} WHERE n.ordering_key = $1 ORDER BY n.id LIMIT $2");
         let rows = sqlx::query(&sql)
             .bind(format!("{tenant}:{subject}"))
             .bind(limit)

@@ -56,7 +56,7 @@ pub struct OutboxRow {
 pub enum OutboxStatus {
     /// Waiting to be published (possibly leased or waiting for a retry).
     Pending,
-    /// Every event confirmed by the broker.
+    /// Every event confirmed by the broker (the row has left the outbox).
     Published,
     /// Given up on: waits for an operator.
     Parked,
@@ -154,10 +154,18 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let ids: Vec<i64> = claimed.iter().map(|c| c.notification_id).collect();
+        // The id range lets the planner skip the partitions it cannot touch
+        // (`= ANY` of a parameter does not prune).
+        let (first, last) = (
+            ids.iter().copied().min().unwrap_or(0),
+            ids.iter().copied().max().unwrap_or(-1),
+        );
         let bodies = sqlx::query!(
             r#"SELECT id, tenant, source, kind, delivery_key, body, received_at, traceparent
-               FROM notifications WHERE id = ANY($1)"#,
-            &ids
+               FROM notifications WHERE id = ANY($1) AND id >= $2 AND id <= $3"#,
+            &ids,
+            first,
+            last
         )
         .fetch_all(&mut *tx)
         .await?;
@@ -202,15 +210,13 @@ impl Store {
         Ok(())
     }
 
-    /// Marks claimed rows published and records their events, in one
-    /// transaction. Rows whose lease `owner` lost are left alone; returns how
-    /// many rows were marked.
+    /// Marks claimed rows published (they leave the outbox) and records
+    /// their events, in one transaction. Rows whose lease `owner` lost are
+    /// left alone; returns how many rows were marked.
     pub async fn mark_published(&self, owner: Uuid, ids: &[i64], events: &[EventRecord]) -> Result<u64, StoreError> {
         let mut tx = self.pool().begin().await?;
         let marked = sqlx::query!(
-            r#"UPDATE outbox SET status = 'published', published_at = now(), lease_owner = NULL,
-                      lease_until = NULL, last_error = NULL
-               WHERE notification_id = ANY($1) AND lease_owner = $2 AND status = 'pending'"#,
+            r#"DELETE FROM outbox WHERE notification_id = ANY($1) AND lease_owner = $2 AND status = 'pending'"#,
             ids,
             owner
         )
@@ -251,11 +257,14 @@ impl Store {
         Ok(())
     }
 
-    /// Reads one outbox row.
+    /// Reads where a notification's outbox row is (a stored notification
+    /// without one is published: attempts are not kept once it is).
     #[cfg(feature = "test-support")]
     pub async fn outbox_row(&self, notification_id: i64) -> Result<Option<OutboxRow>, StoreError> {
         let row = sqlx::query!(
-            "SELECT notification_id, status, attempts, last_error FROM outbox WHERE notification_id = $1",
+            r#"SELECT n.id AS "notification_id!", COALESCE(o.status, 'published') AS "status!",
+                      COALESCE(o.attempts, 0) AS "attempts!", o.last_error AS "last_error?"
+               FROM notifications n LEFT JOIN outbox o ON o.notification_id = n.id WHERE n.id = $1"#,
             notification_id
         )
         .fetch_optional(self.pool())
@@ -280,7 +289,7 @@ impl Store {
                       count(*) FILTER (WHERE status = 'parked') AS "parked!",
                       COALESCE(EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE status = 'pending'))::float8, 0)
                         AS "oldest!"
-               FROM outbox WHERE status <> 'published'"#
+               FROM outbox"#
         )
         .fetch_one(self.pool())
         .await?;

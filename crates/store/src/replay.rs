@@ -204,9 +204,9 @@ impl Store {
         };
         let sql = format!(
             "SELECT n.id, n.tenant, n.source, n.kind, n.delivery_key, n.body, n.received_at, n.traceparent,
-                    o.ordering_key
-             FROM notifications n JOIN outbox o ON o.notification_id = n.id
-             WHERE {} AND n.erased_at IS NULL ORDER BY n.id LIMIT $13",
+                    n.ordering_key
+             FROM {} WHERE {} AND n.erased_at IS NULL ORDER BY n.id LIMIT $13",
+            crate::ops::WITH_OUTBOX,
             crate::ops::FILTER
         );
         let rows = crate::ops::bind_filter(sqlx::query(&sql), &filter, &window)

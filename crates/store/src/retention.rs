@@ -1,5 +1,7 @@
-//! Retention (old published notifications and old rejections removed in
-//! short batches) and erasure (payloads removed, rows kept as tombstones).
+//! Retention row by row (old published notifications of a tenant whose
+//! retention is shorter than the longest, and old rejections, removed in
+//! short batches; whole partitions are dropped by `partitions`) and erasure
+//! (payloads removed, rows kept as tombstones).
 //!
 //! Retention never removes a pending or parked notification: one waits for
 //! the relay, the other for an operator. Rows are found by walking the
@@ -57,8 +59,9 @@ impl Store {
     pub async fn retention_count(&self, tenant: &str, cutoff: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
         let boundary = self.first_id_since(cutoff).await?;
         let notifications: i64 = sqlx::query_scalar(
-            "SELECT count(*)::int8 FROM notifications n JOIN outbox o ON o.notification_id = n.id
-             WHERE n.id < $1 AND n.tenant = $2 AND n.received_at < $3 AND o.status = 'published'",
+            "SELECT count(*)::int8 FROM notifications n
+             WHERE n.id < $1 AND n.tenant = $2 AND n.received_at < $3
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id)",
         )
         .bind(boundary)
         .bind(tenant)
@@ -91,7 +94,7 @@ impl Store {
     }
 
     /// Removes published notifications of `tenant` older than `cutoff`
-    /// (with their outbox rows and event records), `batch` rows per
+    /// (with their delivery keys and event records), `batch` rows per
     /// statement; returns how many.
     pub async fn expire_notifications(
         &self,
@@ -100,19 +103,36 @@ impl Store {
         batch: i64,
     ) -> Result<i64, StoreError> {
         let boundary = self.first_id_since(cutoff).await?;
-        self.delete_in_batches(batch, || {
-            sqlx::query(
-                "DELETE FROM notifications WHERE id IN (
-                     SELECT n.id FROM notifications n JOIN outbox o ON o.notification_id = n.id
-                     WHERE n.id < $1 AND n.tenant = $2 AND n.received_at < $3 AND o.status = 'published'
-                     ORDER BY n.id LIMIT $4)",
+        let mut total = 0;
+        loop {
+            let done: i64 = sqlx::query_scalar(
+                "WITH gone AS (
+                     DELETE FROM notifications WHERE id IN (
+                         SELECT n.id FROM notifications n
+                         WHERE n.id < $1 AND n.tenant = $2 AND n.received_at < $3
+                           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id)
+                         ORDER BY n.id LIMIT $4)
+                     RETURNING id, tenant, source, delivery_key
+                 ), keys AS (
+                     DELETE FROM deliveries d USING gone
+                     WHERE d.tenant = gone.tenant AND d.source = gone.source
+                       AND d.delivery_key = gone.delivery_key AND d.notification_id = gone.id
+                 ), events AS (
+                     DELETE FROM events e USING gone WHERE e.notification_id = gone.id
+                 )
+                 SELECT count(*)::int8 FROM gone",
             )
             .bind(boundary)
             .bind(tenant)
             .bind(cutoff)
             .bind(batch)
-        })
-        .await
+            .fetch_one(self.pool())
+            .await?;
+            total += done;
+            if done < batch {
+                return Ok(total);
+            }
+        }
     }
 
     /// Removes rejections older than `cutoff`: those naming `tenant`, or
@@ -162,14 +182,15 @@ impl Store {
     /// With `dry_run`, counts only.
     pub async fn erase(&self, scope: &ErasureScope<'_>, dry_run: bool) -> Result<Erased, StoreError> {
         let chosen = "n.tenant = $1
-              AND ($2::text IS NULL OR o.ordering_key = n.tenant || ':' || $2)
+              AND ($2::text IS NULL OR n.ordering_key = n.tenant || ':' || $2)
               AND ($3::timestamptz IS NULL OR n.received_at >= $3)
               AND ($4::timestamptz IS NULL OR n.received_at < $4)
               AND n.erased_at IS NULL";
         let counts = sqlx::query(&format!(
-            "SELECT count(*) FILTER (WHERE o.status <> 'pending')::int8 AS erasable,
+            "SELECT count(*) FILTER (WHERE o.status IS DISTINCT FROM 'pending')::int8 AS erasable,
                     count(*) FILTER (WHERE o.status = 'pending')::int8 AS pending
-             FROM notifications n JOIN outbox o ON o.notification_id = n.id WHERE {chosen}"
+             FROM {} WHERE {chosen}",
+            crate::ops::WITH_OUTBOX
         ))
         .bind(scope.tenant)
         .bind(scope.subject)
@@ -202,7 +223,8 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         erased.notifications = sqlx::query(&format!(
             "UPDATE notifications n SET body = '\\x'::bytea, headers = '[]'::jsonb, erased_at = now()
-             FROM outbox o WHERE o.notification_id = n.id AND o.status <> 'pending' AND {chosen}"
+             WHERE {chosen}
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id AND o.status = 'pending')"
         ))
         .bind(scope.tenant)
         .bind(scope.subject)

@@ -176,6 +176,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/config/reload", web::post().to(reload::reload))
             .route("/retention", web::get().to(retention::plan))
             .route("/retention/run", web::post().to(retention::run))
+            .route("/partitions", web::get().to(retention::partitions))
             .route("/erasures", web::post().to(retention::erase)),
     );
 }

@@ -7,7 +7,7 @@ use crate::AdminState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use hookgate_config::AdminScope;
-use hookgate_store::{Erased, ErasureScope};
+use hookgate_store::{Erased, ErasureScope, Partition};
 use serde::{Deserialize, Serialize};
 
 /// What retention would remove now, per tenant (and for rejections naming
@@ -25,6 +25,22 @@ pub(crate) async fn plan(req: HttpRequest, state: web::Data<AdminState>) -> Resu
         })
         .collect();
     Ok(HttpResponse::Ok().json(visible))
+}
+
+/// The partitions of notifications, oldest first: their id ranges, when
+/// each opened, its newest row and what holds it (pending or parked rows).
+/// Partitions span every tenant: only a token not limited to tenants may
+/// read them.
+#[utoipa::path(get, path = "/v1/partitions", tag = "retention", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Partition>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn partitions(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
+    let caller = authorize(&req, &state, AdminScope::Read)?;
+    if caller.limit().is_some() {
+        return Err(ApiError::forbidden(
+            "partitions hold every tenant: a token limited to tenants may not read them",
+        ));
+    }
+    Ok(HttpResponse::Ok().json(state.store.partitions().await?))
 }
 
 /// Applies retention now (as the background task does) for every tenant;
