@@ -498,6 +498,78 @@ async fn beyond_the_in_flight_budget_answers_503_at_once() {
     gw.stop().await;
 }
 
+/// Runs SQL on the test's database with psql.
+fn psql(env: &TestEnv, sql: &str) -> String {
+    let db = &env.settings.service.database.url;
+    let out = std::process::Command::new("psql")
+        .args([db.as_str(), "-v", "ON_ERROR_STOP=1", "-tAqc", sql])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Overload is decided by the commits in flight: when the database falls
+/// behind (here: a trigger makes two commits take 3 s), a webhook beyond the
+/// cap gets 503 + Retry-After at once, before it would wait for a commit;
+/// the held ones still commit, and the cap is given back.
+#[tokio::test]
+async fn beyond_the_commits_in_flight_answers_503_at_once() {
+    let mut env = TestEnv::new().await;
+    env.settings.service.http.max_in_flight_commits = 2;
+    psql(
+        &env,
+        "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.delivery_key LIKE 'slow-%' THEN PERFORM pg_sleep(3); END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER slow_commit BEFORE INSERT ON notifications FOR EACH ROW EXECUTE FUNCTION slow_commit();",
+    );
+    let gw = env.start(Role::Ingress).await;
+    let url = gw.hook_url(&env.tenant, "keeta");
+    let now_ms = Utc::now().timestamp_millis();
+    let mut slow = Vec::new();
+    for i in 0..2u64 {
+        let message = keeta::message(1002, 300 + i, 145_541, now_ms);
+        let envelope = keeta::envelope(
+            KEETA_APP_ID,
+            1002,
+            &format!("slow-{i}"),
+            145_541,
+            &message,
+            now_ms / 1000,
+        );
+        let body = keeta::signed_body(envelope, &env.callback_url, &env.keeta_secret);
+        let url = url.clone();
+        slow.push(tokio::spawn(async move {
+            http().post(url).body(body).send().await.unwrap().status().as_u16()
+        }));
+    }
+    // Until both sleep inside their commit.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while psql(
+        &env,
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'",
+    ) == "0"
+    {
+        assert!(Instant::now() < deadline, "the slow commits never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (body, _) = env.keeta_webhook(1002, 1);
+    let started = Instant::now();
+    let r = http().post(&url).body(body.clone()).send().await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["code"], 503, "Keeta-shaped: {answer}");
+    assert!(took < Duration::from_secs(1), "shed at once, took {took:?}");
+    assert_eq!(gw.metrics.rejected_count(&env.tenant, "keeta", "overloaded"), 1);
+    for s in slow {
+        assert_eq!(s.await.unwrap(), 200, "the held commits complete");
+    }
+    assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200, "the cap is given back");
+    gw.stop().await;
+}
+
 // ---------- 6. secrets stored in clear ----------
 
 #[tokio::test]

@@ -258,6 +258,7 @@ impl Gateway {
                     body_read_timeout: Duration::from_millis(svc.http.body_read_timeout_ms),
                     max_body_bytes_in_memory: svc.http.max_body_bytes_in_memory,
                     max_in_flight: svc.http.max_in_flight,
+                    max_in_flight_commits: svc.http.max_in_flight_commits,
                     max_worker_lag: Duration::from_millis(svc.http.max_worker_lag_ms),
                 }),
             );

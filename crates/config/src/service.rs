@@ -185,6 +185,9 @@ pub struct HttpSettings {
     pub max_body_bytes_in_memory: usize,
     /// Webhook requests handled at once (beyond → 503 + Retry-After at once).
     pub max_in_flight: usize,
+    /// Webhooks waiting for or inside a group commit at once: beyond, 503
+    /// at once (the database is behind; queueing would only add wait).
+    pub max_in_flight_commits: usize,
     /// Worker event-loop lag beyond which webhooks are shed, ms (0 = never).
     pub max_worker_lag_ms: u64,
     /// PEM certificate chain to serve TLS with (empty: plain HTTP).

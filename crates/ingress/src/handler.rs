@@ -84,12 +84,14 @@ async fn receive_inner(
         declared_size: content_length(req).unwrap_or(0),
     };
 
-    // 0. Load shedding: beyond the in-flight budget, or while this worker
+    // 0. Load shedding: beyond the in-flight budget, while the commits in
+    // flight are at their cap (the database is behind), or while this worker
     // runs late (CPU saturation), answer at once instead of queueing work the
     // client will have given up on. Not recorded in
     // `rejections` (writing rows is what an overload cannot afford); counted.
     let lagging = !state.limits.max_worker_lag.is_zero() && crate::lag::current() > state.limits.max_worker_lag;
-    let in_flight = (!lagging)
+    let behind = state.limits.commits.available_permits() == 0;
+    let in_flight = (!lagging && !behind)
         .then(|| state.limits.in_flight.clone().try_acquire_owned().ok())
         .flatten();
     let Some(_in_flight) = in_flight else {
@@ -216,6 +218,14 @@ async fn receive_inner(
     let notification = match admitted {
         Admitted::Authenticated(a) => Admitted::Authenticated(a.map(to_notification)),
         Admitted::Observed(u) => Admitted::Observed(u.map(to_notification)),
+    };
+    // The cap on commits in flight, taken for real (the check before the
+    // body was only a glance): held until the commit answers.
+    let Ok(_commit) = state.limits.commits.clone().try_acquire_owned() else {
+        state
+            .metrics
+            .rejected(tenant.id.as_str(), source.id.as_str(), Reason::Overloaded.as_str());
+        return unavailable(Some(source), "overloaded, retry later");
     };
     let started = Instant::now();
     match state.writer.insert(notification).await {

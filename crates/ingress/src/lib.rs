@@ -39,6 +39,9 @@ pub struct Limits {
     pub max_body_bytes_in_memory: usize,
     /// Webhook requests handled at once (beyond → 503 + Retry-After at once).
     pub max_in_flight: usize,
+    /// Webhooks waiting for or inside a group commit at once (beyond → 503
+    /// + Retry-After at once): bounds the wait when the database is behind.
+    pub max_in_flight_commits: usize,
     /// Longest lag of an HTTP worker's event loop before new webhooks are
     /// shed with 503 (CPU saturation; see `lag.rs`). Zero: never.
     pub max_worker_lag: Duration,
@@ -51,6 +54,7 @@ impl Default for Limits {
             body_read_timeout: Duration::from_secs(10),
             max_body_bytes_in_memory: 64 * 1024 * 1024,
             max_in_flight: 1024,
+            max_in_flight_commits: 1024,
             max_worker_lag: Duration::from_millis(250),
         }
     }
@@ -63,6 +67,7 @@ struct Budgets {
     body_read_timeout: Duration,
     body_budget: Arc<Semaphore>,
     in_flight: Arc<Semaphore>,
+    commits: Arc<Semaphore>,
     max_worker_lag: Duration,
 }
 
@@ -73,6 +78,7 @@ impl From<Limits> for Budgets {
             body_read_timeout: l.body_read_timeout,
             body_budget: Arc::new(Semaphore::new(l.max_body_bytes_in_memory.min(Semaphore::MAX_PERMITS))),
             in_flight: Arc::new(Semaphore::new(l.max_in_flight.clamp(1, Semaphore::MAX_PERMITS))),
+            commits: Arc::new(Semaphore::new(l.max_in_flight_commits.clamp(1, Semaphore::MAX_PERMITS))),
             max_worker_lag: l.max_worker_lag,
         }
     }
