@@ -25,6 +25,9 @@ bin=${BIN:-./target/release/hookgate}
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 export HOOKGATE__DATABASE__URL="postgres://postgres@127.0.0.1:5432/$db"
 export HOOKGATE__TELEMETRY__LOG_FILTER=warn
+# A dedupe namespace of its own: the request file is the same on every run,
+# and events already seen (an earlier run) would be skipped, not published.
+export HOOKGATE__REDIS__KEY_PREFIX="hookgate-bench-$(date +%s%N)"
 rabbitmqctl -q purge_queue hookgate.unrouted >/dev/null 2>&1 || true
 $bin serve --role "$role" >/tmp/hookgate-wrk.log 2>&1 & gw=$!
 trap 'kill $gw 2>/dev/null || true; wait $gw 2>/dev/null || true; psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"; rabbitmqctl -q purge_queue hookgate.unrouted >/dev/null 2>&1 || true' EXIT

@@ -107,21 +107,25 @@ impl Store {
     /// Parked rows do not block their key.
     pub async fn claim(&self, owner: Uuid, lease: Duration, limit: i64) -> Result<Vec<Claimed>, StoreError> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query!("SELECT pg_advisory_xact_lock($1)", CLAIM_LOCK)
-            .execute(&mut *tx)
-            .await?;
+        // The lock and the planner settings in one round trip.
+        //
         // With a deep backlog the planner prefers a bitmap scan of every pending
         // row plus a sort; walking the pending index in id order and stopping at
         // `limit` is several times cheaper (measured: 99 ms → 14 ms for 500 of 31k).
         // Custom plans only: a generic plan of this prepared statement, made
         // without the limit, walked the whole table (10 s per claim, measured).
-        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("SET LOCAL enable_bitmapscan = off")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("SET LOCAL enable_sort = off").execute(&mut *tx).await?;
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_custom_plan', true),
+                    set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)",
+        )
+        .bind(CLAIM_LOCK)
+        .execute(&mut *tx)
+        .await?;
+        // The ordering check is a probe of the pending-key index per candidate
+        // (`OFFSET 0` keeps it a subplan: as an anti-join it was a scan of the
+        // whole outbox per claim), and the lease is written through the
+        // primary key (as a join it hashed the whole outbox): 39 → 12 ms for
+        // 500 of 34k pending, measured with EXPLAIN ANALYZE.
         let claimed = sqlx::query!(
             r#"
             WITH picked AS (
@@ -132,14 +136,15 @@ impl Store {
                       SELECT 1 FROM outbox p
                       WHERE p.ordering_key = o.ordering_key AND p.status = 'pending'
                         AND p.notification_id < o.notification_id
-                        AND (p.available_at > now() OR p.lease_until >= now()))
+                        AND (p.available_at > now() OR p.lease_until >= now())
+                      OFFSET 0)
                 ORDER BY o.notification_id
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED
             )
             UPDATE outbox o
             SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
-            FROM picked WHERE o.notification_id = picked.notification_id
+            WHERE o.notification_id = ANY(ARRAY(SELECT notification_id FROM picked))
             RETURNING o.notification_id, o.attempts, o.ordering_key
             "#,
             owner,
@@ -148,11 +153,7 @@ impl Store {
         )
         .fetch_all(&mut *tx)
         .await?;
-        // Back to the default planner for a plain lookup by primary key.
-        sqlx::query("SET LOCAL enable_sort = on").execute(&mut *tx).await?;
-        sqlx::query("SET LOCAL enable_bitmapscan = on")
-            .execute(&mut *tx)
-            .await?;
+        // The fetch below is by primary key whatever the settings above say.
         let ids: Vec<i64> = claimed.iter().map(|c| c.notification_id).collect();
         // The id range lets the planner skip the partitions it cannot touch
         // (`= ANY` of a parameter does not prune).
