@@ -13,9 +13,9 @@
 //! bodies and all, with no row-by-row delete of the bulk.
 //!
 //! Rolling and dropping are serialized across processes by an advisory
-//! lock, and wait at most a few seconds for the table lock they need (a
-//! long admin query delays them to the next round instead of stalling
-//! ingress behind them).
+//! lock. Attaching takes a lock inserts pass; detaching takes the parent's
+//! exclusive lock, waited for at most a second (a long admin query delays
+//! the drop to the next round instead of stalling ingress behind it).
 
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -249,7 +249,10 @@ impl Store {
             }
             let name = partition_name(first_id);
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            sqlx::query("SET LOCAL lock_timeout = '5s'").execute(&mut *tx).await?;
+            // DETACH takes the parent's exclusive lock: while it waits for a
+            // long reader, inserts queue behind it. One second at most, then
+            // the next round.
+            sqlx::query("SET LOCAL lock_timeout = '1s'").execute(&mut *tx).await?;
             let detached = sqlx::query(&format!("ALTER TABLE notifications DETACH PARTITION {name}"))
                 .execute(&mut *tx)
                 .await;
