@@ -37,7 +37,8 @@ pids() { pgrep -d' ' -x "$1" || true; }
 cpu_of() { local t=0; for p in $*; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0))); done; echo $t; }
 pg_pids=$(pids postgres); mq_pids=$(pids beam.smp); rd_pids=$(pids redis-server)
 g0=$(cpu_of $gw); p0=$(cpu_of $pg_pids); m0=$(cpu_of $mq_pids); r0=$(cpu_of $rd_pids)
-REQUESTS=$file THREADS=2 wrk -t2 -c"$conns" -d"${secs}s" --latency -s scripts/bench/requests.lua http://127.0.0.1:8080 | tee /tmp/hookgate-wrk.out
+threads=$(( conns < 2 ? 1 : 2 ))
+REQUESTS=$file THREADS=$threads wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s scripts/bench/requests.lua http://127.0.0.1:8080 | tee /tmp/hookgate-wrk.out
 g1=$(cpu_of $gw); p1=$(cpu_of $pg_pids); m1=$(cpu_of $mq_pids); r1=$(cpu_of $rd_pids)
 acked=$(psql -tA -h 127.0.0.1 -U postgres -d $db -c "SELECT count(*) FROM notifications")
 if [ "$role" = all ]; then
