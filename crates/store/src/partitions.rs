@@ -12,8 +12,9 @@
 //! their unique keys span every partition), then the partition goes whole,
 //! bodies and all, with no row-by-row delete of the bulk.
 //!
-//! Rolling and dropping are serialized across processes by an advisory
-//! lock. Attaching takes a lock inserts pass; detaching takes the parent's
+//! Rolling and dropping are serialized across processes by a
+//! transaction-scoped advisory lock (a call cancelled midway leaves no lock
+//! behind). Attaching takes a lock inserts pass; detaching takes the parent's
 //! exclusive lock, waited for at most a second (a long admin query delays
 //! the drop to the next round instead of stalling ingress behind it).
 
@@ -129,19 +130,80 @@ impl Store {
     /// `open_for`: attaches the next id range and moves the id sequence to
     /// it. Returns the name of the partition opened, if one was.
     pub async fn roll_partitions(&self, open_for: Duration) -> Result<Option<String>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(PARTITION_LOCK)
-            .execute(&mut *conn)
-            .await?;
-        let result = roll_locked(&mut conn, open_for).await;
-        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(PARTITION_LOCK)
-            .execute(&mut *conn)
-            .await;
-        let opened = result?;
-        unlocked?;
+        let opened = self.open_next_if_due(open_for).await?;
+        // Ids move on only once the range is attached (committed above), and
+        // only forward; the lock makes the check and the move one step. Done
+        // on every round, so a move lost to a crash is made at the next.
+        let mut tx = self.pool().begin().await?;
+        lock(&mut tx).await?;
+        sqlx::query(
+            "SELECT setval('notifications_id_seq', p.first_id, false)
+             FROM (SELECT first_id FROM notification_partitions ORDER BY first_id DESC LIMIT 1) p,
+                  notifications_id_seq s
+             WHERE s.last_value < p.first_id",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(opened)
+    }
+
+    /// Attaches the next id range when the newest partition has been open
+    /// for `open_for`; its name, if it did.
+    async fn open_next_if_due(&self, open_for: Duration) -> Result<Option<String>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        lock(&mut tx).await?;
+        let newest = sqlx::query(
+            "SELECT first_id, end_id, opened_at <= now() - make_interval(secs => $1) AS due
+             FROM notification_partitions ORDER BY first_id DESC LIMIT 1",
+        )
+        .bind(open_for.as_secs_f64())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(newest) = newest else {
+            return Err(StoreError::Corrupt("no notification partition is recorded".into()));
+        };
+        let (first_id, end_id, due): (i64, i64, bool) = (
+            newest.try_get("first_id")?,
+            newest.try_get("end_id")?,
+            newest.try_get("due")?,
+        );
+        if !due {
+            return Ok(None);
+        }
+        let name = partition_name(end_id);
+        let next_end = end_id.checked_add(PARTITION_IDS).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "notification ids exhausted after partition {}",
+                partition_name(first_id)
+            ))
+        })?;
+        // A table made on its own and then attached: ATTACH takes a lock
+        // that lets inserts go on (CREATE … PARTITION OF would not).
+        sqlx::query("SET LOCAL lock_timeout = '5s'").execute(&mut *tx).await?;
+        sqlx::query(&format!(
+            "CREATE TABLE {name} (LIKE notifications INCLUDING DEFAULTS,
+                 CONSTRAINT {name}_range CHECK (id >= {end_id} AND id < {next_end}))"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&format!(
+            "ALTER TABLE notifications ATTACH PARTITION {name} FOR VALUES FROM ({end_id}) TO ({next_end})"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&format!("ALTER TABLE {name} DROP CONSTRAINT {name}_range"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO notification_partitions (name, first_id, end_id) VALUES ($1, $2, $3)")
+            .bind(&name)
+            .bind(end_id)
+            .bind(next_end)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(partition = %name, "opened a notification partition");
+        Ok(Some(name))
     }
 
     /// The closed partitions whose rows are all older than `cutoff` (and
@@ -184,26 +246,7 @@ impl Store {
         batch: i64,
     ) -> Result<Vec<DroppedPartition>, StoreError> {
         let mut conn = self.pool().acquire().await?;
-        sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(PARTITION_LOCK)
-            .execute(&mut *conn)
-            .await?;
-        let result = self.drop_locked(&mut conn, cutoff, batch).await;
-        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(PARTITION_LOCK)
-            .execute(&mut *conn)
-            .await;
-        let dropped = result?;
-        unlocked?;
-        Ok(dropped)
-    }
-
-    async fn drop_locked(
-        &self,
-        conn: &mut sqlx::PgConnection,
-        cutoff: DateTime<Utc>,
-        batch: i64,
-    ) -> Result<Vec<DroppedPartition>, StoreError> {
+        let conn = &mut *conn;
         let mut dropped = Vec::new();
         for p in self.expired_partitions(cutoff).await? {
             let (first_id, end_id) = (p.first_id, p.first_id.saturating_add(PARTITION_IDS));
@@ -249,6 +292,7 @@ impl Store {
             }
             let name = partition_name(first_id);
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            lock(&mut tx).await?;
             // DETACH takes the parent's exclusive lock: while it waits for a
             // long reader, inserts queue behind it. One second at most, then
             // the next round.
@@ -286,73 +330,14 @@ impl Store {
     }
 }
 
-async fn roll_locked(conn: &mut sqlx::PgConnection, open_for: Duration) -> Result<Option<String>, StoreError> {
-    let newest = sqlx::query(
-        "SELECT first_id, end_id, opened_at <= now() - make_interval(secs => $1) AS due
-         FROM notification_partitions ORDER BY first_id DESC LIMIT 1",
-    )
-    .bind(open_for.as_secs_f64())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(newest) = newest else {
-        return Err(StoreError::Corrupt("no notification partition is recorded".into()));
-    };
-    let (first_id, end_id, due): (i64, i64, bool) = (
-        newest.try_get("first_id")?,
-        newest.try_get("end_id")?,
-        newest.try_get("due")?,
-    );
-    let mut opened = None;
-    let open_first = if due {
-        let name = partition_name(end_id);
-        let next_end = end_id.checked_add(PARTITION_IDS).ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "notification ids exhausted after partition {}",
-                partition_name(first_id)
-            ))
-        })?;
-        // A table made on its own and then attached: ATTACH takes a lock
-        // that lets inserts go on (CREATE … PARTITION OF would not).
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        sqlx::query("SET LOCAL lock_timeout = '5s'").execute(&mut *tx).await?;
-        sqlx::query(&format!(
-            "CREATE TABLE {name} (LIKE notifications INCLUDING DEFAULTS,
-                 CONSTRAINT {name}_range CHECK (id >= {end_id} AND id < {next_end}))"
-        ))
-        .execute(&mut *tx)
+/// Serializes partition changes across processes, until the transaction
+/// ends (also when its future is dropped midway: no lock outlives it).
+async fn lock(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(PARTITION_LOCK)
+        .execute(&mut **tx)
         .await?;
-        sqlx::query(&format!(
-            "ALTER TABLE notifications ATTACH PARTITION {name} FOR VALUES FROM ({end_id}) TO ({next_end})"
-        ))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(&format!("ALTER TABLE {name} DROP CONSTRAINT {name}_range"))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO notification_partitions (name, first_id, end_id) VALUES ($1, $2, $3)")
-            .bind(&name)
-            .bind(end_id)
-            .bind(next_end)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        tracing::info!(partition = %name, "opened a notification partition");
-        opened = Some(name);
-        end_id
-    } else {
-        first_id
-    };
-    // Ids move on only once the range is attached (committed above), and
-    // only forward; the advisory lock makes the check and the move one step.
-    // Done on every round, so a move lost to a crash is made at the next.
-    sqlx::query(
-        "SELECT setval('notifications_id_seq', $1, false)
-         FROM notifications_id_seq WHERE last_value < $1",
-    )
-    .bind(open_first)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(opened)
+    Ok(())
 }
 
 #[cfg(feature = "test-support")]
