@@ -11,11 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 fill_secs=${FILL_SECS:-16}
 db=hookgate_drain
-file=${REQUESTS:-/tmp/hookgate-requests-keeta.tsv}
-command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
-if [ -z "${BIN:-}" ]; then cargo build --release -q -p hookgate-cli; fi
-bin=${BIN:-./target/release/hookgate}
-[ -s "$file" ] || $bin bench --kind keeta --write-requests "$file" --requests 250000 >/dev/null
+. scripts/bench/lib.sh
+bench_setup keeta 250000
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 export HOOKGATE__DATABASE__URL="postgres://postgres@127.0.0.1:5432/$db"
 export HOOKGATE__TELEMETRY__LOG_FILTER=warn
@@ -41,9 +38,6 @@ backlog=$(q "SELECT count(*) FROM outbox WHERE status = 'pending'")
 echo "backlog: $backlog pending"
 q "VACUUM ANALYZE" >/dev/null
 
-ticks=$(getconf CLK_TCK)
-pids() { pgrep -d' ' -x "$1" || true; }
-cpu_of() { local t=0; for p in $*; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0))); done; echo $t; }
 HOOKGATE__TELEMETRY__LOG_FILTER=${DISPATCHER_LOG:-warn} $bin serve --role dispatcher >/tmp/hookgate-drain-dispatcher.log 2>&1 & gw=$!
 ready
 pg_pids=$(pids postgres); mq_pids=$(pids beam.smp); rd_pids=$(pids redis-server)

@@ -11,11 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-100}
 db=hookgate_tenants
-file=${REQUESTS:-/tmp/hookgate-requests-keeta.tsv}
-command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
-if [ -z "${BIN:-}" ]; then cargo build --release -q -p hookgate-cli; fi
-bin=${BIN:-./target/release/hookgate}
-[ -s "$file" ] || $bin bench --kind keeta --write-requests "$file" --requests 250000 >/dev/null
+. scripts/bench/lib.sh
+bench_setup keeta 250000
 cfg=$(mktemp -d)
 cp -r config/. "$cfg/"
 for i in $(seq 2 "$n"); do

@@ -16,12 +16,9 @@ role=${ROLE:-all}
 kind=${KIND:-keeta}
 count=${COUNT:-250000}
 db=hookgate_wrk
-file=${REQUESTS:-/tmp/hookgate-requests-$kind.tsv}
-command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
 # BIN: another build to measure (e.g. the one before a change); else this tree's release build.
-if [ -z "${BIN:-}" ]; then cargo build --release -q -p hookgate-cli; fi
-bin=${BIN:-./target/release/hookgate}
-[ -s "$file" ] || $bin bench --kind "$kind" --write-requests "$file" --requests "$count" >/dev/null
+. scripts/bench/lib.sh
+bench_setup "$kind" "$count"
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 export HOOKGATE__DATABASE__URL="postgres://postgres@127.0.0.1:5432/$db"
 export HOOKGATE__TELEMETRY__LOG_FILTER=warn
@@ -32,9 +29,6 @@ rabbitmqctl -q purge_queue hookgate.unrouted >/dev/null 2>&1 || true
 $bin serve --role "$role" >/tmp/hookgate-wrk.log 2>&1 & gw=$!
 trap 'kill $gw 2>/dev/null || true; wait $gw 2>/dev/null || true; psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"; rabbitmqctl -q purge_queue hookgate.unrouted >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:8081/readyz >/dev/null && break; sleep 0.2; done
-ticks=$(getconf CLK_TCK)
-pids() { pgrep -d' ' -x "$1" || true; }
-cpu_of() { local t=0; for p in $*; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0))); done; echo $t; }
 pg_pids=$(pids postgres); mq_pids=$(pids beam.smp); rd_pids=$(pids redis-server)
 g0=$(cpu_of $gw); p0=$(cpu_of $pg_pids); m0=$(cpu_of $mq_pids); r0=$(cpu_of $rd_pids)
 threads=$(( conns < 2 ? 1 : 2 ))

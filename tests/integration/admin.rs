@@ -846,6 +846,13 @@ async fn the_cli_operates_through_the_admin_api() {
     gw.stop().await;
 }
 
+/// The row of `tenant` in a retention plan or run.
+fn tenant_row(report: &Value, tenant: &str) -> Value {
+    let rows = report.as_array().unwrap_or_else(|| panic!("not a list: {report}"));
+    let row = rows.iter().find(|r| r["tenant"] == tenant);
+    row.unwrap_or_else(|| panic!("no row of {tenant}: {report}")).clone()
+}
+
 /// Parks one Pagsmile notification (a payload the normalizer cannot read)
 /// and returns its id once the relay parked it.
 async fn park_one(env: &TestEnv, gw: &TestGateway, token: &str, seq: u64) -> i64 {
@@ -934,13 +941,7 @@ async fn retention_drops_an_old_partition_whole_and_keeps_the_new_one() {
     // The plan counts the first partition's rows (the second's published
     // rows go row by row: the tenant's 10 days).
     let (_, plan) = gw.admin_get("/v1/retention", Some(&token)).await;
-    let mine = plan
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["tenant"] == tenant.as_str())
-        .unwrap()
-        .clone();
+    let mine = tenant_row(&plan, &tenant);
     assert_eq!(
         (mine["notifications"].as_i64(), mine["in_dropped_partitions"].as_i64()),
         (Some(6), Some(3)),
@@ -948,13 +949,7 @@ async fn retention_drops_an_old_partition_whole_and_keeps_the_new_one() {
     );
     let (status, done) = gw.admin_post("/v1/retention/run", Some(&token), json!({})).await;
     assert_eq!(status, 200, "{done}");
-    let mine = done
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["tenant"] == tenant.as_str())
-        .unwrap()
-        .clone();
+    let mine = tenant_row(&done, &tenant);
     assert_eq!(
         (mine["notifications"].as_i64(), mine["in_dropped_partitions"].as_i64()),
         (Some(6), Some(3)),
@@ -1043,13 +1038,7 @@ async fn retention_removes_old_published_rows_and_keeps_the_rest() {
 
     let (status, plan) = gw.admin_get("/v1/retention", Some(&token)).await;
     assert_eq!(status, 200, "{plan}");
-    let mine = plan
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["tenant"] == tenant.as_str())
-        .unwrap()
-        .clone();
+    let mine = tenant_row(&plan, &tenant);
     assert_eq!(
         (
             mine["days"].as_i64(),
@@ -1069,13 +1058,7 @@ async fn retention_removes_old_published_rows_and_keeps_the_rest() {
 
     let (status, done) = gw.admin_post("/v1/retention/run", Some(&token), json!({})).await;
     assert_eq!(status, 200, "{done}");
-    let mine = done
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["tenant"] == tenant.as_str())
-        .unwrap()
-        .clone();
+    let mine = tenant_row(&done, &tenant);
     assert_eq!(
         (mine["notifications"].as_i64(), mine["rejections"].as_i64()),
         (Some(2), Some(1)),
@@ -1113,13 +1096,7 @@ async fn retention_removes_old_published_rows_and_keeps_the_rest() {
     assert_eq!(rejections["items"], json!([]));
     // Nothing left to remove.
     let (_, again) = gw.admin_post("/v1/retention/run", Some(&token), json!({})).await;
-    let mine = again
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["tenant"] == tenant.as_str())
-        .unwrap()
-        .clone();
+    let mine = tenant_row(&again, &tenant);
     assert_eq!(mine["notifications"], 0);
     gw.stop().await;
 }

@@ -250,21 +250,16 @@ impl Store {
         let mut dropped = Vec::new();
         for p in self.expired_partitions(cutoff).await? {
             let (first_id, end_id) = (p.first_id, p.first_id.saturating_add(PARTITION_IDS));
-            loop {
-                let done = sqlx::query(
+            self.delete_in_batches(batch, || {
+                sqlx::query(
                     "DELETE FROM events WHERE event_id IN (
                          SELECT event_id FROM events WHERE notification_id >= $1 AND notification_id < $2 LIMIT $3)",
                 )
                 .bind(first_id)
                 .bind(end_id)
                 .bind(batch)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if (done as i64) < batch {
-                    break;
-                }
-            }
+            })
+            .await?;
             // Delivery keys are found through the partition's rows, walked
             // by id (no index on the key table serves the id).
             let mut after = first_id - 1;

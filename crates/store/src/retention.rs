@@ -161,7 +161,7 @@ impl Store {
 
     /// Runs a `DELETE … LIMIT batch` until it removes fewer than `batch`
     /// rows (one short transaction each); returns how many it removed.
-    async fn delete_in_batches<'q>(
+    pub(crate) async fn delete_in_batches<'q>(
         &self,
         batch: i64,
         statement: impl Fn() -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
