@@ -8,6 +8,8 @@
 #   ROLE=ingress scripts/bench/wrk.sh         # serve --role ingress
 #   SECS=30 CONNS=256 KIND=bh scripts/bench/wrk.sh
 #   BIN=/tmp/hookgate-before scripts/bench/wrk.sh   # a build made elsewhere
+#   BODY=16384 COUNT=100000 scripts/bench/wrk.sh   # bodies padded to 16 KiB
+#   PREFILL=10000000 scripts/bench/wrk.sh          # 10 M webhooks stored before the load
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${SECS:-15}
@@ -15,26 +17,22 @@ conns=${CONNS:-64}
 role=${ROLE:-all}
 kind=${KIND:-keeta}
 count=${COUNT:-250000}
-db=hookgate_wrk
 # BIN: another build to measure (e.g. the one before a change); else this tree's release build.
 . scripts/bench/lib.sh
 bench_setup "$kind" "$count"
-psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-export HOOKGATE__DATABASE__URL="postgres://postgres@127.0.0.1:5432/$db"
-export HOOKGATE__TELEMETRY__LOG_FILTER=warn
-# A dedupe namespace of its own: the request file is the same on every run,
-# and events already seen (an earlier run) would be skipped, not published.
-export HOOKGATE__REDIS__KEY_PREFIX="hookgate-bench-$(date +%s%N)"
-rabbitmqctl -q purge_queue hookgate.unrouted >/dev/null 2>&1 || true
-$bin serve --role "$role" >/tmp/hookgate-wrk.log 2>&1 & gw=$!
-trap 'kill $gw 2>/dev/null || true; wait $gw 2>/dev/null || true; psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"; rabbitmqctl -q purge_queue hookgate.unrouted >/dev/null 2>&1 || true' EXIT
-for _ in $(seq 100); do curl -sf http://127.0.0.1:8081/readyz >/dev/null && break; sleep 0.2; done
+gateway_start "$role" hookgate_wrk /tmp/hookgate-wrk.log
+if [ "${PREFILL:-0}" -gt 0 ]; then
+  t=$(date +%s)
+  psql -q -h 127.0.0.1 -U postgres -d "$db" -v n="$PREFILL" -f scripts/bench/prefill.sql
+  psql -q -h 127.0.0.1 -U postgres -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
+  echo "prefilled $PREFILL webhooks in $(( $(date +%s) - t )) s; database $(psql -tA -h 127.0.0.1 -U postgres -c "SELECT pg_size_pretty(pg_database_size('$db'))")"
+fi
 pg_pids=$(pids postgres); mq_pids=$(pids beam.smp); rd_pids=$(pids redis-server)
 g0=$(cpu_of $gw); p0=$(cpu_of $pg_pids); m0=$(cpu_of $mq_pids); r0=$(cpu_of $rd_pids)
 threads=$(( conns < 2 ? 1 : 2 ))
 REQUESTS=$file THREADS=$threads wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s scripts/bench/requests.lua http://127.0.0.1:8080 | tee /tmp/hookgate-wrk.out
 g1=$(cpu_of $gw); p1=$(cpu_of $pg_pids); m1=$(cpu_of $mq_pids); r1=$(cpu_of $rd_pids)
-acked=$(psql -tA -h 127.0.0.1 -U postgres -d $db -c "SELECT count(*) FROM notifications")
+acked=$(psql -tA -h 127.0.0.1 -U postgres -d $db -c "SELECT count(*) FROM notifications WHERE delivery_key NOT LIKE 'prefill-%'")
 if [ "$role" = all ]; then
   # Every acked webhook published within a few seconds after the load.
   for _ in $(seq 50); do

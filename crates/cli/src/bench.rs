@@ -45,6 +45,11 @@ pub struct BenchArgs {
     /// Open loop: requests per second.
     #[arg(long, default_value_t = 5000)]
     pub rate: u64,
+    /// Open loop: at most this many requests in flight (connections); the
+    /// others wait in the client, still timed from their scheduled send.
+    /// 0: no bound (a connection of its own for every request in flight).
+    #[arg(long, default_value_t = 0)]
+    pub connections: usize,
     /// Seconds of load.
     #[arg(long, default_value_t = 20)]
     pub duration: u64,
@@ -71,6 +76,11 @@ pub struct BenchArgs {
     /// (`scripts/bench/wrk.sh`), and send nothing.
     #[arg(long)]
     pub write_requests: Option<std::path::PathBuf>,
+    /// Pad each body to at least this many bytes with a top-level
+    /// `benchPadding` string (signed with the rest; the body must be a JSON
+    /// object). 0: the sample as it is.
+    #[arg(long, default_value_t = 0)]
+    pub body_bytes: usize,
     /// How many requests `--write-requests` writes.
     #[arg(long, default_value_t = 200_000)]
     pub requests: u64,
@@ -93,6 +103,7 @@ struct Generator {
     private_key: Option<PrivateKey>,
     key_path: std::path::PathBuf,
     run: u64,
+    body_bytes: usize,
 }
 
 impl Generator {
@@ -104,6 +115,7 @@ impl Generator {
         let body = (self.source.provider())
             .sample_body(&self.event, self.run + seq, now_ms)
             .context("unknown event")?;
+        let body = pad(body, self.body_bytes)?;
         let id = format!("bench_{}_{seq}", self.run);
         let ctx = SampleContext {
             now_secs: now_ms / 1000,
@@ -116,6 +128,26 @@ impl Generator {
         let key = hookgate_providers::delivery_key(self.kind, &sample.body, &sample.headers)?.to_string();
         Ok((sample, key))
     }
+}
+
+/// `body` with a `benchPadding` field that brings it to `size` bytes (as
+/// near as JSON allows); unchanged when it is already that large. The
+/// padding is letters and digits drawn at random: PostgreSQL would compress
+/// a repeated character to almost nothing, which real bodies do not allow.
+fn pad(body: Vec<u8>, size: usize) -> anyhow::Result<Vec<u8>> {
+    if body.len() >= size {
+        return Ok(body);
+    }
+    let mut object: serde_json::Map<String, Value> =
+        serde_json::from_slice(&body).context("only a JSON object body can be padded")?;
+    // `,"benchPadding":""` is 18 bytes.
+    let fill = size.saturating_sub(body.len() + 18);
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let padding: String = (0..fill)
+        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
+        .collect();
+    object.insert("benchPadding".into(), Value::String(padding));
+    Ok(serde_json::to_vec(&object)?)
 }
 
 /// Writes `count` signed unique requests, one per line: the path, then
@@ -243,6 +275,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
                 .unwrap_or_default()
                 .as_secs()
                 * 1_000_000,
+            body_bytes: args.body_bytes,
         };
         let path = format!("/hooks/{}/{}", tenant.id, source.id);
         return write_requests(&generator, &path, file, args.requests);
@@ -254,10 +287,11 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
         private_key,
         key_path: args.bh_private_key.clone(),
         run: u64::from(rand::random::<u32>()) << 20,
+        body_bytes: args.body_bytes,
     });
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
-        .pool_max_idle_per_host(args.concurrency.max(64))
+        .pool_max_idle_per_host(args.concurrency.max(args.connections).max(64))
         .build()?;
 
     // Consumer: a temporary queue bound with '#', recording arrival times.
@@ -339,13 +373,18 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
                 last = Some(item.clone());
                 prepared.push((item, retry));
             }
+            let slots = (args.connections > 0).then(|| Arc::new(tokio::sync::Semaphore::new(args.connections)));
             let start = Instant::now();
             let mut inflight = Vec::with_capacity(prepared.len());
             for (i, ((sample, key), retry)) in prepared.into_iter().enumerate() {
                 let scheduled = start + interval * i as u32;
                 tokio::time::sleep_until(scheduled.into()).await;
-                let (client, url, tx) = (client.clone(), url.clone(), sent_tx.clone());
+                let (client, url, tx, slots) = (client.clone(), url.clone(), sent_tx.clone(), slots.clone());
                 inflight.push(tokio::spawn(async move {
+                    let _slot = match &slots {
+                        Some(s) => s.clone().acquire_owned().await.ok(),
+                        None => None,
+                    };
                     let status = send(&client, &url, &sample).await;
                     let _ = tx.send(Sent {
                         delivery_key: key,
@@ -425,6 +464,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
         "event": event,
         "concurrency": if args.mode == "closed" { json!(args.concurrency) } else { Value::Null },
         "rate": if args.mode == "open" { json!(args.rate) } else { Value::Null },
+        "connections": if args.mode == "open" { json!(args.connections) } else { Value::Null },
         "duration_s": (load_secs * 100.0).round() / 100.0,
         "requests": sent.len(),
         "retries_sent": sent.iter().filter(|s| s.retry).count(),
@@ -433,6 +473,13 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
         "non_2xx": non_2xx,
         "statuses": statuses,
         "ack_latency": summary(acked.iter().map(|s| s.latency.as_micros() as u64).collect()),
+        // How fast refusals (503 under overload) came back.
+        "non_2xx_latency": summary(
+            sent.iter()
+                .filter(|s| !(200..300).contains(&s.status))
+                .map(|s| s.latency.as_micros() as u64)
+                .collect()
+        ),
         "unique_deliveries_acked": unique_acked,
         "events_received": if consumer_enabled(args) { json!(received.len()) } else { Value::Null },
         "events_missing": if consumer_enabled(args) { json!(unique_acked.saturating_sub(received.len())) } else { Value::Null },
@@ -459,14 +506,17 @@ pub fn table(r: &Value) -> String {
         )
     };
     let load = match r["mode"].as_str() {
-        Some("open") => format!("open loop at {} req/s", r["rate"]),
+        Some("open") => match r["connections"].as_u64() {
+            Some(n) if n > 0 => format!("open loop at {} req/s over at most {n} connections", r["rate"]),
+            _ => format!("open loop at {} req/s", r["rate"]),
+        },
         _ => format!("closed loop, {} connections", r["concurrency"]),
     };
     format!(
         "hookgate bench: {} {} / {}, {} for {} s\n\
          requests        {} ({} provider retries)\n\
          acked (2xx)     {}  →  {} acks/s\n\
-         non-2xx         {}  {}\n\
+         non-2xx         {}  {}  {}\n\
          ack latency     {}\n\
          events          {} received for {} unique acked deliveries ({} missing), {} duplicate events\n\
          end to end      {}\n\
@@ -483,6 +533,7 @@ pub fn table(r: &Value) -> String {
         r["acks_per_s"],
         r["non_2xx"],
         r["statuses"],
+        lat(&r["non_2xx_latency"]),
         lat(&r["ack_latency"]),
         r["events_received"],
         r["unique_deliveries_acked"],
@@ -511,6 +562,17 @@ fn cost_line(per_webhook: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn padding_reaches_the_size_and_keeps_the_fields() {
+        let body = br#"{"a":1}"#.to_vec();
+        let padded = super::pad(body.clone(), 1024).unwrap();
+        assert_eq!(padded.len(), 1024);
+        let v: serde_json::Value = serde_json::from_slice(&padded).unwrap();
+        assert_eq!(v["a"], 1);
+        assert_eq!(super::pad(body.clone(), 3).unwrap(), body);
+        assert!(super::pad(b"[1]".to_vec(), 64).is_err());
+    }
+
     #[test]
     fn percentiles_use_the_nearest_rank() {
         let v: Vec<u64> = (1..=1000).collect();

@@ -82,21 +82,22 @@ impl Store {
             Vec::with_capacity(len),
             Vec::with_capacity(len),
         );
-        for (n, count) in batch {
+        let checks: Vec<_> = batch.iter().map(|(n, _)| n.check()).collect();
+        for ((n, count), check) in batch.iter().zip(&checks) {
             let raw = n.value();
-            tenants.push(raw.tenant.as_str().to_owned());
-            sources.push(raw.source.as_str().to_owned());
-            kinds.push(raw.kind.as_str().to_owned());
-            keys.push(raw.delivery_key.as_str().to_owned());
-            bodies.push(raw.body.to_vec());
-            headers.push(serde_json::to_value(&raw.headers).unwrap_or_default());
-            remotes.push(raw.remote_addr.clone());
+            tenants.push(raw.tenant.as_str());
+            sources.push(raw.source.as_str());
+            kinds.push(raw.kind.as_str());
+            keys.push(raw.delivery_key.as_str());
+            bodies.push(&raw.body[..]);
+            // Serialized straight into the statement (no JSON value between).
+            headers.push(sqlx::types::Json(&raw.headers[..]));
+            remotes.push(raw.remote_addr.as_deref());
             times.push(raw.received_at);
-            let check = n.check();
-            recipes.push(check.recipe().map(str::to_owned));
+            recipes.push(check.recipe());
             verified.push(check.is_verified());
-            traces.push(raw.traceparent.clone());
-            ordering.push(raw.ordering_key.clone());
+            traces.push(raw.traceparent.as_deref());
+            ordering.push(raw.ordering_key.as_deref());
             counts.push(*count);
         }
         // One statement = one transaction; the outbox trigger NOTIFYs once per batch.
@@ -137,18 +138,18 @@ impl Store {
                    d.inserted AS "inserted!"
             FROM d JOIN input i ON i.tenant = d.tenant AND i.source = d.source AND i.delivery_key = d.delivery_key
             "#,
-            &tenants,
-            &sources,
-            &kinds,
-            &keys,
-            &bodies,
-            &headers,
-            &remotes as &[Option<String>],
+            &tenants as &[&str],
+            &sources as &[&str],
+            &kinds as &[&str],
+            &keys as &[&str],
+            &bodies as &[&[u8]],
+            &headers as &[sqlx::types::Json<&[hookgate_core::Header]>],
+            &remotes as &[Option<&str>],
             &times,
-            &recipes as &[Option<String>],
+            &recipes as &[Option<&str>],
             &verified,
-            &traces as &[Option<String>],
-            &ordering as &[Option<String>],
+            &traces as &[Option<&str>],
+            &ordering as &[Option<&str>],
             &counts,
         )
         .fetch_all(self.pool())
