@@ -20,9 +20,11 @@ conns=${CONNS:-0}
 bench_bin
 [ -n "${CAP:-}" ] && export HOOKGATE__HTTP__MAX_IN_FLIGHT_COMMITS=$CAP
 gateway_start all hookgate_open /tmp/hookgate-open.log
+g0=$(cpu_of $gw)
 $bin bench --mode open --rate "$rate" --duration "$secs" --connections "$conns" --json >/tmp/hookgate-open.json
-python3 - <<'PY'
-import json
+g1=$(cpu_of $gw)
+GATEWAY_CPU_US=$(( (g1 - g0) * 1000000 / ticks )) python3 - <<'PY'
+import json, os
 r = json.load(open("/tmp/hookgate-open.json"))
 a, e = r["ack_latency"], r["end_to_end_latency"]
 print(f"offered {r['rate']}/s for {r['duration_s']} s over {r['connections'] or 'unbounded'} connections: {r['requests']} requests")
@@ -32,6 +34,9 @@ n = r["non_2xx_latency"]
 if n["count"]:
     print(f"latency of the others: p50 {n['p50_ms']} ms, p99 {n['p99_ms']} ms, max {n['max_ms']} ms")
 print(f"end to end: p50 {e['p50_ms']} ms, p99 {e['p99_ms']} ms; events {r['events_received']} for {r['unique_deliveries_acked']} acked, {r['events_missing']} missing, {r['duplicate_events']} duplicates")
-print(f"outbox pending after: {r['outbox_pending_after']}; cost per webhook: {r['cost'].get('cpu_us_per_webhook')}, machine idle {r['cost'].get('machine_idle_share')}")
+cost = dict(r["cost"].get("cpu_us_per_webhook") or {})
+# The gateway's own CPU from its pid: a BIN named otherwise is not found by name.
+cost["hookgate"] = round(int(os.environ["GATEWAY_CPU_US"]) / max(r["unique_deliveries_acked"], 1))
+print(f"outbox pending after: {r['outbox_pending_after']}; CPU per acked webhook (µs): {cost}, machine idle {r['cost'].get('machine_idle_share')}")
 PY
 echo "gateway RSS: $(awk '/VmHWM/ {print $2/1024 " MiB peak"}' /proc/$gw/status)"

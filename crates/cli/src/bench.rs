@@ -316,9 +316,9 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
     };
 
     let rss_before = scrape(&client, &admin, "hookgate_process_resident_memory_bytes").await;
-    let cpu_before = crate::cost::snapshot();
+    let mut cpu_before = crate::cost::snapshot();
     let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<Sent>();
-    let started = Instant::now();
+    let mut started = Instant::now();
     let deadline = started + Duration::from_secs(args.duration);
     let dup_share = args.duplicates.clamp(0.0, 1.0);
     match args.mode.as_str() {
@@ -374,7 +374,10 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
                 prepared.push((item, retry));
             }
             let slots = (args.connections > 0).then(|| Arc::new(tokio::sync::Semaphore::new(args.connections)));
+            // The load (its duration, its cost) starts after the preparation.
             let start = Instant::now();
+            started = start;
+            cpu_before = crate::cost::snapshot();
             let mut inflight = Vec::with_capacity(prepared.len());
             for (i, ((sample, key), retry)) in prepared.into_iter().enumerate() {
                 let scheduled = start + interval * i as u32;
