@@ -40,8 +40,7 @@ q "VACUUM ANALYZE" >/dev/null
 
 HOOKGATE__TELEMETRY__LOG_FILTER=${DISPATCHER_LOG:-warn} $bin serve --role dispatcher >/tmp/hookgate-drain-dispatcher.log 2>&1 & gw=$!
 ready
-pg_pids=$(pids postgres); mq_pids=$(pids beam.smp); rd_pids=$(pids redis-server)
-g0=$(cpu_of $gw); p0=$(cpu_of $pg_pids); m0=$(cpu_of $mq_pids); r0=$(cpu_of $rd_pids)
+g0=$(cpu_of $gw); p0=$(cpu_named postgres); m0=$(cpu_named beam.smp); r0=$(cpu_named redis-server)
 start=$(date +%s.%N)
 while :; do
   left=$(q "SELECT count(*) FROM outbox WHERE status = 'pending'")
@@ -49,7 +48,7 @@ while :; do
   sleep 0.25
 done
 end=$(date +%s.%N)
-g1=$(cpu_of $gw); p1=$(cpu_of $pg_pids); m1=$(cpu_of $mq_pids); r1=$(cpu_of $rd_pids)
+g1=$(cpu_of $gw); p1=$(cpu_named postgres); m1=$(cpu_named beam.smp); r1=$(cpu_named redis-server)
 events=$(q "SELECT count(*) FROM events WHERE published_at IS NOT NULL"); q "SELECT status, count(*) FROM outbox GROUP BY 1" | sed "s/^/outbox: /"; q "SELECT count(*) FROM events" | sed "s/^/events rows: /"
 per() { echo $(( ($2 - $1) * 1000000 / ticks / (events > 0 ? events : 1) )); }
 awk -v n="$events" -v s="$start" -v e="$end" 'BEGIN { printf "drained %d events in %.2f s: %.0f events/s\n", n, e - s, n / (e - s) }'

@@ -17,10 +17,15 @@ bench_bin() {
   bin=${BIN:-./target/release/hookgate}
 }
 
-# CPU time of processes from /proc, in clock ticks (`ticks` per second).
+# CPU time of processes from /proc, in clock ticks (`ticks` per second):
+# their own and that of their children already reaped. A process group is
+# read by name at each reading (`cpu_named postgres`): PostgreSQL starts a
+# backend for each connection the pool opens during a run, and the CPU of
+# one that exits lands in the postmaster's children's time.
 ticks=$(getconf CLK_TCK)
 pids() { pgrep -d' ' -x "$1" || true; }
-cpu_of() { local t=0; for p in $*; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0))); done; echo $t; }
+cpu_of() { local t=0; for p in $*; do t=$((t + $(awk '{print $14 + $15 + $16 + $17}' /proc/$p/stat 2>/dev/null || echo 0))); done; echo $t; }
+cpu_named() { cpu_of $(pids "$1"); }
 
 # gateway_start ROLE DB [LOG]: a scratch database DB, the gateway from `bin`
 # serving ROLE on it (its pid in `gw`) with a dedupe key prefix of its own

@@ -27,11 +27,10 @@ if [ "${PREFILL:-0}" -gt 0 ]; then
   psql -q -h 127.0.0.1 -U postgres -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
   echo "prefilled $PREFILL webhooks in $(( $(date +%s) - t )) s; database $(psql -tA -h 127.0.0.1 -U postgres -c "SELECT pg_size_pretty(pg_database_size('$db'))")"
 fi
-pg_pids=$(pids postgres); mq_pids=$(pids beam.smp); rd_pids=$(pids redis-server)
-g0=$(cpu_of $gw); p0=$(cpu_of $pg_pids); m0=$(cpu_of $mq_pids); r0=$(cpu_of $rd_pids)
+g0=$(cpu_of $gw); p0=$(cpu_named postgres); m0=$(cpu_named beam.smp); r0=$(cpu_named redis-server)
 threads=$(( conns < 2 ? 1 : 2 ))
 REQUESTS=$file THREADS=$threads wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s scripts/bench/requests.lua http://127.0.0.1:8080 | tee /tmp/hookgate-wrk.out
-g1=$(cpu_of $gw); p1=$(cpu_of $pg_pids); m1=$(cpu_of $mq_pids); r1=$(cpu_of $rd_pids)
+g1=$(cpu_of $gw); p1=$(cpu_named postgres); m1=$(cpu_named beam.smp); r1=$(cpu_named redis-server)
 acked=$(psql -tA -h 127.0.0.1 -U postgres -d $db -c "SELECT count(*) FROM notifications WHERE delivery_key NOT LIKE 'prefill-%'")
 if [ "$role" = all ]; then
   # Every acked webhook published within a few seconds after the load.

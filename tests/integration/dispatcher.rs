@@ -420,3 +420,30 @@ async fn an_encrypted_pagsmile_notification_is_stored_and_parked_with_its_reason
     assert_eq!(r.metrics.parked_reason_count("encrypted_payload_unsupported"), 1);
     gw.stop().await;
 }
+
+/// Webhooks committed one after another while a relay loop lingers share
+/// one claim. Returns the claims that found rows, for `linger_ms`.
+async fn claims_for_five_webhooks(linger_ms: u64) -> u64 {
+    let mut env = TestEnv::new().await;
+    env.settings.service.dispatcher.linger_ms = linger_ms;
+    env.settings.service.dispatcher.concurrency = 1;
+    let gw = env.start(Role::All).await;
+    let mut sub = env.subscribe(&["keeta.order.*"]).await;
+    for seq in 1..=5 {
+        let (body, _) = env.keeta_webhook(1002, seq);
+        send(&env, &gw, body).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(receive(&mut sub, 5, Duration::from_secs(10)).await.len(), 5);
+    let claims = gw.metrics.relay_claim_count("rows");
+    gw.stop().await;
+    claims
+}
+
+#[tokio::test]
+async fn webhooks_committed_while_the_relay_lingers_share_one_claim() {
+    // Five commits 20 ms apart, all within one 500 ms linger: one claim
+    // (two if a fallback poll happened to fall in between).
+    let claims = claims_for_five_webhooks(500).await;
+    assert!((1..=2).contains(&claims), "{claims} claims for 5 webhooks");
+}

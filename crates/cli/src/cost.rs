@@ -52,15 +52,20 @@ pub fn snapshot() -> Option<Snapshot> {
     Some(Snapshot { groups, machine })
 }
 
-/// utime + stime of one process (fields 14 and 15 of its stat line).
+/// CPU ticks of one process and of its children already reaped (fields 14
+/// to 17 of its stat line: utime, stime, cutime, cstime). The children's
+/// share keeps a PostgreSQL backend that exits during the run counted,
+/// through the postmaster; without it, its CPU would vanish from the sum.
 fn process_ticks(path: &std::path::Path) -> Option<u64> {
     let stat = std::fs::read_to_string(path).ok()?;
     // The command may hold spaces and parentheses: fields follow the last ')'.
     let rest = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(utime + stime)
+    let mut ticks = 0u64;
+    for i in 11..=14 {
+        ticks += fields.get(i)?.parse::<u64>().ok()?;
+    }
+    Some(ticks)
 }
 
 /// (all ticks, idle + iowait ticks) of the `cpu` line of `/proc/stat`.
@@ -105,6 +110,23 @@ pub fn report(before: Option<&Snapshot>, after: Option<&Snapshot>, webhooks: usi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cpu_of_a_child_that_exited_is_still_counted() {
+        let me = std::path::Path::new("/proc/self/stat");
+        let before = process_ticks(me).unwrap();
+        // A child that spins for about half a second, then exits (reaped).
+        let status = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "end=$(( $(date +%s%N) + 500000000 )); while [ $(date +%s%N) -lt $end ]; do :; done",
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let after = process_ticks(me).unwrap();
+        assert!(after - before >= 20, "{} ticks counted for the child", after - before);
+    }
 
     #[test]
     fn this_process_is_read_and_a_report_divides_by_webhooks() {

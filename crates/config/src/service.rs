@@ -283,6 +283,9 @@ pub struct DispatcherSettings {
     pub concurrency: usize,
     /// Fallback poll interval (ms).
     pub poll_interval_ms: u64,
+    /// How long a relay loop lets rows gather before a claim that does not
+    /// follow a full batch (ms; 0 = claim at once).
+    pub linger_ms: u64,
     /// Lease (s).
     pub lease_secs: u64,
     /// Attempts before parking.

@@ -180,6 +180,7 @@ impl Dispatcher {
         let t0 = Instant::now();
         let rows = self.claim().await?;
         let claimed_in = t0.elapsed();
+        self.metrics.relay_claimed(rows.len());
         let mut outcome = Outcome {
             claimed: rows.len(),
             ..Outcome::default()
@@ -532,7 +533,10 @@ impl Dispatcher {
     pub async fn run(&self, shutdown: CancellationToken) {
         let _running = LoopGuard(self.metrics.clone());
         let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
+        let linger = Duration::from_millis(self.settings.linger_ms);
         let mut listener = None;
+        // The last batch was full: a backlog, claimed again at once.
+        let mut full = false;
         while !shutdown.is_cancelled() {
             if listener.is_none() {
                 listener = self
@@ -542,9 +546,19 @@ impl Dispatcher {
                     .map_err(|e| tracing::warn!(error = %hookgate_core::Chain(&e), "LISTEN failed; polling"))
                     .ok();
             }
+            // Let the webhooks committing right now join this claim: one
+            // claim, confirm round and settling transaction for all of them.
+            if !full && !linger.is_zero() {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(linger) => {}
+                }
+            }
+            full = false;
             match AssertUnwindSafe(self.try_once()).catch_unwind().await {
                 Ok(Ok(o)) if o.claimed > 0 => {
                     tracing::debug!(?o, "batch done");
+                    full = o.claimed >= self.settings.batch_size as usize;
                     continue;
                 }
                 Ok(Ok(_)) => {}

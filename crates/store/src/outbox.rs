@@ -325,10 +325,14 @@ pub struct ChangeListener {
 }
 
 impl ChangeListener {
-    /// Waits for the next wake-up. After a lost connection it reconnects and
-    /// returns, since notifications may have been missed meanwhile.
+    /// Waits for the next wake-up, and takes every notification already
+    /// received with it: the commits they announce are all visible to the
+    /// claim that follows, so they need one wake-up, not one each. After a
+    /// lost connection it reconnects and returns, since notifications may
+    /// have been missed meanwhile.
     pub async fn wait(&mut self) -> Result<(), StoreError> {
         self.inner.try_recv().await?;
+        while self.inner.next_buffered().is_some() {}
         Ok(())
     }
 }

@@ -39,6 +39,11 @@ struct ReasonLabels {
     reason: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
 /// Most distinct routing keys a tenant gets as label values; later ones are
 /// counted as [`OTHER_ROUTING_KEYS`]. Routing keys carry payload text
 /// (Standard Webhooks `type`, Pagsmile statuses), so a sender could otherwise
@@ -89,6 +94,8 @@ pub struct Metrics {
     config_reloads: Family<ReasonLabels, Counter>,
     normalization_warnings: Family<SourceLabels, Counter>,
     relay_loops: Gauge,
+    relay_claims: Family<OutcomeLabels, Counter>,
+    relay_claim_rows: Histogram,
     routing_keys: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<String>>>,
 }
 
@@ -135,6 +142,8 @@ impl Metrics {
             config_reloads: Family::default(),
             normalization_warnings: Family::default(),
             relay_loops: Gauge::default(),
+            relay_claims: Family::default(),
+            relay_claim_rows: Histogram::new([1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]),
             routing_keys: Default::default(),
             registry: Registry::default(),
         };
@@ -210,6 +219,16 @@ impl Metrics {
             m.normalization_warnings.clone(),
         );
         registry.register("relay_loops", "Relay loops running", m.relay_loops.clone());
+        registry.register(
+            "relay_claims",
+            "Outbox claims of the relay loops, by outcome (rows, empty)",
+            m.relay_claims.clone(),
+        );
+        registry.register(
+            "relay_claim_rows",
+            "Rows per claim that found some (low values under load: the relay wakes too eagerly)",
+            m.relay_claim_rows.clone(),
+        );
         registry.register(
             "config_reloads",
             "Reloads of the tenant files, by outcome (applied, unchanged, invalid)",
@@ -326,6 +345,18 @@ impl Metrics {
         self.relay_errors
             .get_or_create(&ReasonLabels { reason: reason.into() })
             .get()
+    }
+    /// A relay loop claimed `rows` outbox rows (0: an empty claim).
+    pub fn relay_claimed(&self, rows: usize) {
+        let outcome = if rows == 0 { "empty" } else { "rows" };
+        self.relay_claims.get_or_create(&OutcomeLabels { outcome }).inc();
+        if rows > 0 {
+            self.relay_claim_rows.observe(rows as f64);
+        }
+    }
+    /// Claims so far that found rows (`rows`) or none (`empty`).
+    pub fn relay_claim_count(&self, outcome: &'static str) -> u64 {
+        self.relay_claims.get_or_create(&OutcomeLabels { outcome }).get()
     }
     /// A reload of the tenant files ended with `outcome`.
     pub fn config_reload(&self, outcome: &str) {
