@@ -327,7 +327,8 @@ pub struct ChangeListener {
 impl ChangeListener {
     /// Waits for the next wake-up, and takes every notification already
     /// received with it: the commits they announce are all visible to the
-    /// claim that follows, so they need one wake-up, not one each. After a
+    /// work that follows (a claim, a reload of the keys), so they need one
+    /// wake-up, not one each. After a
     /// lost connection it reconnects and returns, since notifications may
     /// have been missed meanwhile.
     pub async fn wait(&mut self) -> Result<(), StoreError> {
