@@ -426,6 +426,7 @@ async fn an_encrypted_pagsmile_notification_is_stored_and_parked_with_its_reason
 async fn claims_for_five_webhooks(linger_ms: u64) -> u64 {
     let mut env = TestEnv::new().await;
     env.settings.service.dispatcher.linger_ms = linger_ms;
+    // One relay loop: its claims are the ones counted.
     env.settings.service.dispatcher.concurrency = 1;
     let gw = env.start(Role::All).await;
     let mut sub = env.subscribe(&["keeta.order.*"]).await;
