@@ -368,12 +368,23 @@ async fn replay_one_and_by_filter_republishes_the_same_events_marked_with_the_jo
 
 #[tokio::test]
 async fn a_replay_to_one_queue_reaches_only_that_queue() {
-    let mut env = TestEnv::new().await;
+    let queue = hookgate_testkit::unique("hookgate-test.replay.");
+    let q = queue.clone();
+    let mut env = TestEnv::with(move |t| {
+        t.subscriptions = vec![hookgate_config::Subscription {
+            queue: q,
+            bindings: vec!["keeta.#".into()],
+            queue_type: hookgate_config::QueueType::Classic,
+            dead_letter_exchange: hookgate_config::DEFAULT_DLX.into(),
+        }];
+    })
+    .await;
     let tenant = env.tenant.clone();
     let token = env.admin_token("ops", &[Read, Operate], None);
-    let mut a = env.subscribe(&["keeta.#"]).await;
     let mut b = env.subscribe(&["keeta.#"]).await;
     let gw = env.start(Role::All).await;
+    let url = &env.settings.service.rabbitmq.url;
+    let mut a = hookgate_dispatcher::Subscription::existing(url, &queue).await.unwrap();
     post_order(&env, &gw, 21).await;
     receive(&mut a, 3, Duration::from_secs(20)).await;
     receive(&mut b, 3, Duration::from_secs(20)).await;
@@ -382,14 +393,14 @@ async fn a_replay_to_one_queue_reaches_only_that_queue() {
         .admin_post(
             "/v1/replays",
             Some(&token),
-            json!({"filter": {"tenant": tenant}, "queue": a.queue, "dry_run": false}),
+            json!({"filter": {"tenant": tenant}, "queue": queue, "dry_run": false}),
         )
         .await;
     assert_eq!(status, 202, "{job}");
     let got = receive(&mut a, 3, Duration::from_secs(20)).await;
     // Delivered through the default exchange: the routing key is the queue;
     // the event's own routing key travels as the CloudEvents type.
-    assert!(got.iter().all(|m| m.routing_key == a.queue), "{:?}", got[0].routing_key);
+    assert!(got.iter().all(|m| m.routing_key == queue), "{:?}", got[0].routing_key);
     assert!(
         got.iter().all(|m| m
             .headers
@@ -402,19 +413,18 @@ async fn a_replay_to_one_queue_reaches_only_that_queue() {
     gw.replay_finished(job["id"].as_i64().unwrap(), &token, Duration::from_secs(10))
         .await;
 
-    // A queue that does not exist fails the job instead of dropping messages.
-    let (_, job) = gw
-        .admin_post(
-            "/v1/replays",
-            Some(&token),
-            json!({"filter": {"tenant": tenant}, "queue": "hookgate-test.no-such-queue", "dry_run": false}),
-        )
-        .await;
-    let done = gw
-        .replay_finished(job["id"].as_i64().unwrap(), &token, Duration::from_secs(10))
-        .await;
-    assert_eq!(done["status"], "failed", "{done}");
-    assert!(done["last_error"].as_str().unwrap().contains("notification"), "{done}");
+    // A queue the tenant's configuration does not declare is refused, even
+    // for an unlimited token: the default exchange reaches every queue.
+    for other in ["hookgate-test.no-such-queue", b.queue.as_str()] {
+        let (status, refused) = gw
+            .admin_post(
+                "/v1/replays",
+                Some(&token),
+                json!({"filter": {"tenant": tenant}, "queue": other, "dry_run": false}),
+            )
+            .await;
+        assert_eq!(status, 403, "{refused}");
+    }
     gw.stop().await;
 }
 

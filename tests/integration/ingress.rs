@@ -142,10 +142,14 @@ async fn unknown_tenant_or_source_is_404() {
     let mine = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].reason, "unknown_source");
+    // An unknown tenant is counted, never stored (anyone can invent paths).
     let unknown = gw.store.rejections(None).await.unwrap();
-    assert!(unknown
-        .iter()
-        .any(|r| r.reason == "unknown_tenant" && r.http_status == 404));
+    assert!(unknown.is_empty(), "{unknown:?}");
+    assert_eq!(
+        gw.metrics
+            .rejection_unrecorded_count("unknown", "unknown", "unknown_tenant"),
+        1
+    );
     gw.stop().await;
 }
 

@@ -19,6 +19,7 @@ mod dispatcher;
 mod e2e;
 mod hostile;
 mod ingress;
+mod neighbours;
 mod providers;
 mod register;
 mod reload;

@@ -100,13 +100,28 @@ impl ResponseError for ApiError {
 }
 
 impl From<StoreError> for ApiError {
+    /// The cause chain is logged, never sent: PostgreSQL's text can quote
+    /// the query's values and name the schema.
     fn from(e: StoreError) -> ApiError {
-        let message = hookgate_core::Chain(&e).to_string();
+        let chain = hookgate_core::Chain(&e).to_string();
         if e.is_unavailable() {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            tracing::warn!(error = %chain, "admin API: database unavailable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is unavailable; retry later",
+            )
+        } else if matches!(e, StoreError::InvalidText(_)) {
+            ApiError::bad_request(
+                "an input contains a NUL byte (\\u0000), which no filter, queue name or subject can hold",
+            )
         } else {
-            tracing::error!(error = %message, "admin API: database error");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+            tracing::error!(error = %chain, "admin API: database error");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error (the cause is in the gateway's log)",
+            )
         }
     }
 }

@@ -159,14 +159,22 @@ async fn readyz(state: web::Data<AdminState>) -> HttpResponse {
             Ok(r) => r,
             Err(_) => Err("timed out".to_owned()),
         };
-        (p.name(), r)
+        let degraded = tokio::time::timeout(CHECK_TIMEOUT, p.degraded()).await.ok().flatten();
+        (p.name(), r, degraded)
     }))
     .await;
-    for (name, result) in std::iter::once(("postgres", pg)).chain(probes) {
+    let mut degraded = serde_json::Map::new();
+    for (name, result, part) in std::iter::once(("postgres", pg, None)).chain(probes) {
         ready &= result.is_ok();
         checks.insert(name.into(), result.err().unwrap_or_else(|| "ok".into()).into());
+        if let Some(part) = part {
+            degraded.insert(name.into(), part.into());
+        }
     }
-    let body = serde_json::json!({ "status": if ready { "ready" } else { "not ready" }, "checks": checks });
+    let mut body = serde_json::json!({ "status": if ready { "ready" } else { "not ready" }, "checks": checks });
+    if !degraded.is_empty() {
+        body["degraded"] = degraded.into();
+    }
     if ready {
         HttpResponse::Ok().json(body)
     } else {

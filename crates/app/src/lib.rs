@@ -13,7 +13,7 @@ use hookgate_admin::{AdminServer, AdminState, ApiSettings};
 use hookgate_config::{LiveTenants, Settings};
 use hookgate_core::ReadinessProbe;
 use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, RabbitProbe, RedisProbe, RelayProbe};
-use hookgate_ingress::{IngressServer, IngressState, Limits};
+use hookgate_ingress::{IngressServer, IngressState, Limits, RejectionLimits};
 use hookgate_store::{PoolConfig, Store};
 use hookgate_telemetry::Metrics;
 use std::net::TcpListener;
@@ -162,7 +162,8 @@ impl Gateway {
         }
         let metrics = Arc::new(Metrics::new());
         let confirm_timeout = Duration::from_millis(svc.dispatcher.confirm_timeout_ms);
-        let publisher = Arc::new(Publisher::new(svc.rabbitmq.clone(), live.clone(), confirm_timeout));
+        let publisher =
+            Arc::new(Publisher::new(svc.rabbitmq.clone(), live.clone(), confirm_timeout).with_metrics(metrics.clone()));
         let dedupe = Arc::new(Dedupe::new(svc.redis.clone()));
         if role != Role::Ingress {
             // Declare exchanges before the first publish; a down broker is retried later.
@@ -244,6 +245,16 @@ impl Gateway {
             None
         } else {
             let listener = bind(listeners.http, &svc.http.listen)?;
+            // A forwarded-for header believed from any peer is only safe when
+            // no client can reach the listener directly.
+            let exposed = listener.local_addr().is_ok_and(|a| !a.ip().is_loopback());
+            for warning in settings.tenants.warnings() {
+                if exposed {
+                    tracing::warn!("the webhook listener is not on a loopback address: {warning}");
+                } else {
+                    tracing::info!("{warning}");
+                }
+            }
             let state = Arc::new(
                 IngressState::new(
                     live.clone(),
@@ -257,9 +268,19 @@ impl Gateway {
                     header_read_timeout: Duration::from_millis(svc.http.header_read_timeout_ms),
                     body_read_timeout: Duration::from_millis(svc.http.body_read_timeout_ms),
                     max_body_bytes_in_memory: svc.http.max_body_bytes_in_memory,
+                    small_body_reserve_bytes: svc.http.small_body_reserve_bytes,
+                    max_body_bytes_per_peer: svc.http.max_body_bytes_per_peer,
+                    max_body_bytes_per_source: svc.http.max_body_bytes_per_source,
+                    max_in_flight_per_peer: svc.http.max_in_flight_per_peer,
                     max_in_flight: svc.http.max_in_flight,
                     max_in_flight_commits: svc.http.max_in_flight_commits,
                     max_worker_lag: Duration::from_millis(svc.http.max_worker_lag_ms),
+                })
+                .with_rejection_limits(RejectionLimits {
+                    rows_per_sec: f64::from(svc.http.rejection_rows_per_sec),
+                    rows_burst: f64::from(svc.http.rejection_rows_burst.max(1)),
+                    body_prefix_bytes: svc.http.rejection_body_prefix_bytes,
+                    body_bytes_per_hour: svc.http.rejection_body_bytes_per_hour as f64,
                 }),
             );
             let drain = Duration::from_secs(svc.http.shutdown_deadline_secs.max(1));

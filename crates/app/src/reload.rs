@@ -22,13 +22,29 @@ use tokio_util::sync::CancellationToken;
 
 /// The checks a tenant set must pass before it runs (at start and on reload).
 pub(crate) fn check(tenants: &Tenants, service: &ServiceSettings) -> Result<(), String> {
-    // A body the memory budget can never hold would be refused forever.
+    // A body a memory budget can never hold would be refused forever.
+    let http = &service.http;
+    // (key, bytes, whether 0 means "no cap")
+    let budgets = [
+        ("http.max_body_bytes_in_memory", http.max_body_bytes_in_memory, false),
+        (
+            "http.max_body_bytes_in_memory minus http.small_body_reserve_bytes",
+            http.max_body_bytes_in_memory
+                .saturating_sub(http.small_body_reserve_bytes),
+            false,
+        ),
+        ("http.max_body_bytes_per_peer", http.max_body_bytes_per_peer, true),
+        ("http.max_body_bytes_per_source", http.max_body_bytes_per_source, true),
+    ];
     for tenant in tenants.iter() {
         for source in tenant.sources.values() {
-            if source.body_limit_bytes > service.http.max_body_bytes_in_memory {
+            let over = (budgets.iter())
+                .find(|(_, cap, zero_uncapped)| !(*zero_uncapped && *cap == 0) && source.body_limit_bytes > *cap)
+                .map(|(key, cap, _)| (key, cap));
+            if let Some((key, cap)) = over {
                 return Err(format!(
-                    "tenant {} source {}: body_limit_bytes {} exceeds http.max_body_bytes_in_memory {}",
-                    tenant.id, source.id, source.body_limit_bytes, service.http.max_body_bytes_in_memory
+                    "tenant {} source {}: body_limit_bytes {} exceeds {key} ({cap})",
+                    tenant.id, source.id, source.body_limit_bytes
                 ));
             }
         }
@@ -86,6 +102,10 @@ impl Reloader {
         let loaded = Tenants::load_dir(&self.dir, &self.service)
             .map_err(|e| hookgate_core::Chain(&e).to_string())
             .and_then(|t| check(&t, &self.service).map(|()| t));
+        let loaded = match loaded {
+            Ok(t) => self.check_broker(&t).await.map(|()| t),
+            Err(e) => Err(e),
+        };
         match loaded {
             Ok(tenants) => {
                 let count = tenants.len();
@@ -114,6 +134,40 @@ impl Reloader {
                 s.clone()
             }
         }
+    }
+
+    /// Before a swap, in a process that publishes: every vhost the new set
+    /// brings, and every new tenant exchange, is connected to and declared
+    /// on a connection of its own. A tenant whose vhost does not exist (or
+    /// whose exchange exists with another type) is refused with the running
+    /// set kept, instead of being swapped in and holding its vhost's
+    /// publishing back. While the broker is unreachable altogether nothing
+    /// can be judged: the set is swapped in, and a vhost that then fails
+    /// holds only its own tenants (see `Publisher::connect`).
+    async fn check_broker(&self, new: &Tenants) -> Result<(), String> {
+        let Some(publisher) = &self.publisher else {
+            return Ok(());
+        };
+        if publisher.connected().await.is_err() {
+            tracing::warn!("RabbitMQ unreachable: the reloaded tenants' vhosts are not checked before the swap");
+            return Ok(());
+        }
+        let running = self.live.load();
+        let mut by_vhost: std::collections::BTreeMap<String, Vec<Arc<hookgate_config::Tenant>>> = Default::default();
+        for t in new.iter() {
+            let old = running.get(t.id.as_str());
+            let same = old.is_some_and(|o| o.vhost == t.vhost && o.exchange == t.exchange);
+            if !same {
+                by_vhost
+                    .entry(t.vhost.clone().unwrap_or_default())
+                    .or_default()
+                    .push(t.clone());
+            }
+        }
+        for (vhost, tenants) in by_vhost {
+            publisher.probe_vhost(&vhost, &tenants).await?;
+        }
+        Ok(())
     }
 
     /// What the watch compares: every `*.toml` file's name, size and time.

@@ -9,6 +9,9 @@ pub fn plan(settings: &Settings) -> String {
     let svc = &settings.service;
     let mut out = String::new();
     let _ = writeln!(out, "configuration OK: {} tenant(s)", settings.tenants.len());
+    for warning in settings.tenants.warnings() {
+        let _ = writeln!(out, "warning: {warning}");
+    }
     let _ = writeln!(
         out,
         "listen {}  public {}  admin {}",

@@ -183,6 +183,22 @@ pub struct HttpSettings {
     pub body_read_timeout_ms: u64,
     /// Body bytes all requests together may hold in memory (beyond → 503).
     pub max_body_bytes_in_memory: usize,
+    /// Of those, the bytes only bodies of at most 64 KiB may use.
+    pub small_body_reserve_bytes: usize,
+    /// Body bytes the requests of one peer address may hold (0 = no cap).
+    pub max_body_bytes_per_peer: usize,
+    /// Body bytes the requests to one source may hold (0 = no cap).
+    pub max_body_bytes_per_source: usize,
+    /// Webhook requests one peer address may have in flight (0 = no cap).
+    pub max_in_flight_per_peer: usize,
+    /// Rejection rows stored per second for one tenant, source and reason.
+    pub rejection_rows_per_sec: u32,
+    /// Rejection rows stored at once beyond that rate.
+    pub rejection_rows_burst: u32,
+    /// Bytes of a refused body kept when it is not kept whole.
+    pub rejection_body_prefix_bytes: usize,
+    /// Bytes of whole refused bodies one source may store per hour.
+    pub rejection_body_bytes_per_hour: usize,
     /// Webhook requests handled at once (beyond → 503 + Retry-After at once).
     pub max_in_flight: usize,
     /// Webhooks waiting for or inside a group commit at once: beyond, 503

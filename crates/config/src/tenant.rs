@@ -59,6 +59,32 @@ pub struct Access {
     pub basic_auth: Option<BasicAuth>,
     /// Required header token.
     pub token: Option<HeaderToken>,
+    /// Query parameters whose values are never stored or shown (lowercase),
+    /// besides those whose names look like credentials (see
+    /// [`is_credential_param`]).
+    pub redact_query: Vec<String>,
+}
+
+/// Whether a query parameter's name looks like it carries a credential
+/// (`token`, `api_key`, `sig`, `password`, ...): its value is stored as
+/// `<redacted>` in rejection rows.
+pub fn is_credential_param(name: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "token",
+        "key",
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "sig",
+        "auth",
+        "credential",
+        "session",
+        "jwt",
+        "bearer",
+    ];
+    let name = name.to_ascii_lowercase();
+    WORDS.iter().any(|w| name.contains(w))
 }
 
 impl Access {
@@ -291,6 +317,8 @@ pub struct Tenants {
     /// Header names some source takes a credential in (`access.token`):
     /// their values are never stored.
     token_headers: Arc<std::collections::HashSet<String>>,
+    /// Query parameters some source names in `access.redact_query`.
+    redacted_params: Arc<std::collections::HashSet<String>>,
 }
 
 /// The running tenant set, replaced whole by a reload (`SIGHUP`, the file
@@ -356,6 +384,48 @@ impl Tenants {
         &self.token_headers
     }
 
+    /// Configurations that are valid but probably not meant, one sentence
+    /// each (`config check` prints them; `serve` logs them).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for t in self.iter() {
+            for s in t.sources.values() {
+                let a = &s.access;
+                if let (Some(header), true) = (&a.trusted_proxy_header, a.trusted_proxies.is_empty()) {
+                    out.push(format!(
+                        "tenant {} source {}: access.trusted_proxy_header = {header:?} without access.trusted_proxies \
+                         believes the header from ANY peer: a client that reaches the listener directly can claim \
+                         any address; list the proxies' addresses in trusted_proxies",
+                        t.id, s.id
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the value of query parameter `name` is kept out of stored
+    /// URLs: a source names it, or it looks like a credential.
+    pub fn redacts_param(&self, name: &str) -> bool {
+        is_credential_param(name) || self.redacted_params.contains(&name.to_ascii_lowercase())
+    }
+
+    /// `url` with the values of its redacted query parameters replaced by
+    /// `<redacted>` (see [`Tenants::redacts_param`]).
+    pub fn redact_url(&self, url: &str) -> String {
+        let Some((head, query)) = url.split_once('?') else {
+            return url.to_owned();
+        };
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if self.redacts_param(name) => format!("{name}=<redacted>"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        format!("{head}?{}", params.join("&"))
+    }
+
     /// Number of tenants.
     pub fn len(&self) -> usize {
         self.by_id.len()
@@ -405,10 +475,16 @@ impl Tenants {
             .flat_map(|t| t.sources.values())
             .filter_map(|s| s.access.token.as_ref().map(|tok| tok.header.clone()))
             .collect();
+        let redacted_params = by_id
+            .values()
+            .flat_map(|t| t.sources.values())
+            .flat_map(|s| s.access.redact_query.iter().cloned())
+            .collect();
         Ok(Tenants {
             by_id: Arc::new(by_id),
             aliases: Arc::new(aliases),
             token_headers: Arc::new(token_headers),
+            redacted_params: Arc::new(redacted_params),
         })
     }
 
@@ -534,6 +610,8 @@ struct AccessFile {
     trusted_proxies: Vec<String>,
     basic_auth: Option<BasicAuthFile>,
     token: Option<TokenFile>,
+    #[serde(default)]
+    redact_query: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -867,6 +945,7 @@ fn build_access(ctx: &Ctx<'_>, key: &str, file: Option<AccessFile>) -> Result<Ac
         trusted_proxies,
         basic_auth,
         token,
+        redact_query: f.redact_query.iter().map(|n| n.to_ascii_lowercase()).collect(),
     })
 }
 
@@ -1142,6 +1221,36 @@ mod tests {
             .unwrap_err()
             .with_causes();
         assert!(err.contains("sources.b.public_keys[0]"), "{err}");
+    }
+
+    #[test]
+    fn a_proxy_header_without_proxies_is_warned_and_credential_params_redacted() {
+        let source = |access: &str| {
+            format!(
+                "id = \"demo\"\ndemo = true\n[sources.bh]\nkind = \"bh\"\n[sources.bh.access]\n\
+                 allow_ips = [\"10.0.0.0/8\"]\n{access}"
+            )
+        };
+        let open = parse(&source(
+            "trusted_proxy_header = \"x-forwarded-for\"\nredact_query = [\"Shop\"]\n",
+        ))
+        .unwrap();
+        let tenants = Tenants::from_list(vec![open]).unwrap();
+        let warnings = tenants.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("sources") || warnings[0].contains("source bh"),
+            "{warnings:?}"
+        );
+        assert_eq!(
+            tenants.redact_url("https://h/p?token=a&shop=b&page=2&x_signature=c"),
+            "https://h/p?token=<redacted>&shop=<redacted>&page=2&x_signature=<redacted>"
+        );
+        let closed = parse(&source(
+            "trusted_proxy_header = \"x-forwarded-for\"\ntrusted_proxies = [\"10.1.0.0/16\"]\n",
+        ))
+        .unwrap();
+        assert!(Tenants::from_list(vec![closed]).unwrap().warnings().is_empty());
     }
 
     #[test]

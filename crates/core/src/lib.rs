@@ -12,7 +12,7 @@ mod notification;
 mod ports;
 mod secret;
 
-pub use chain::Chain;
+pub use chain::{without_values, Chain};
 pub use cidr::Cidr;
 pub use ids::{DeliveryKey, IdError, SourceId, TenantId};
 pub use notification::{Header, RawNotification, SignatureCheck};

@@ -12,4 +12,10 @@ pub trait ReadinessProbe: Send + Sync + std::fmt::Debug {
     fn name(&self) -> &'static str;
     /// Resolves to `Err(reason)` when the dependency is not usable.
     fn check(&self) -> BoxFuture<'_, Result<(), String>>;
+    /// Resolves to what works only in part (e.g. one broker vhost of
+    /// several), shown by `/readyz` without making the process unready:
+    /// the parts that work must not be taken out of service for it.
+    fn degraded(&self) -> BoxFuture<'_, Option<String>> {
+        Box::pin(async { None })
+    }
 }

@@ -43,12 +43,53 @@ pub enum AmqpError {
         /// Its length in bytes.
         len: usize,
     },
+    /// The message is larger than the broker takes (it was not sent).
+    #[error("{what} is {len} bytes; at most {max} are published")]
+    TooLarge {
+        /// Which part (a header value, all properties, the body).
+        what: &'static str,
+        /// Its length in bytes.
+        len: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// Not sent: an earlier message of the same publish broke the channel.
+    #[error("not sent: the channel failed before this message")]
+    NotSent,
+}
+
+impl AmqpError {
+    /// Whether the message itself is at fault (it was never sent, and
+    /// sending it again would fail the same way): the row parks at once.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, AmqpError::TooLong { .. } | AmqpError::TooLarge { .. })
+    }
 }
 
 /// Longest AMQP short string (AMQP 0-9-1 §4.2.5.3: a one-byte length).
 /// lapin asserts it while encoding a frame (a panic in debug builds, a
 /// corrupt frame in release ones), so it is checked before anything is sent.
 pub const SHORT_STRING_MAX: usize = 255;
+
+/// Longest application header value published. Values are long strings
+/// (no AMQP limit of their own), but every property of a message travels in
+/// ONE content-header frame (AMQP 0-9-1 §4.2.6.1), which must fit the
+/// negotiated `frame_max` (RabbitMQ: 131,072 bytes by default): an
+/// oversized one makes the broker close the whole connection
+/// (`501 FRAME_ERROR`), failing every message in flight on it, other
+/// tenants' included. The subject, the longest value hookgate puts there,
+/// is bounded to 512 bytes where events are made.
+pub const HEADER_VALUE_MAX: usize = 4096;
+
+/// Most bytes all properties of one message may take once encoded: well
+/// inside the smallest `frame_max` a broker may negotiate for the header
+/// frame (AMQP's minimum frame size is 4,096; RabbitMQ's default 131,072).
+pub const PROPERTIES_MAX: usize = 32 * 1024;
+
+/// Largest body published: RabbitMQ 3.x refuses messages over
+/// `max_message_size` (128 MiB by default; 16 MiB from RabbitMQ 4.0) by
+/// closing the channel. 16 MiB fits both.
+pub const BODY_MAX: usize = 16 * 1024 * 1024;
 
 /// One message to publish.
 #[derive(Debug, Clone)]
@@ -72,9 +113,57 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    /// Checks every field that travels as an AMQP short string: exchange,
-    /// routing key, message id, type and header names.
+    /// Checks, before anything is sent, everything the broker could refuse
+    /// for this message alone by breaking the channel or the connection:
+    /// short strings (exchange, routing key, message id, type, header
+    /// names), each header value, the encoded size of all properties, and
+    /// the body. A message that fails here is unpublishable as it is.
     pub fn check(&self) -> Result<(), AmqpError> {
+        self.check_short_strings()?;
+        for value in self.headers.values() {
+            if value.len() > HEADER_VALUE_MAX {
+                return Err(AmqpError::TooLarge {
+                    what: "a header value",
+                    len: value.len(),
+                    max: HEADER_VALUE_MAX,
+                });
+            }
+        }
+        let properties = self.properties_size();
+        if properties > PROPERTIES_MAX {
+            return Err(AmqpError::TooLarge {
+                what: "the message properties",
+                len: properties,
+                max: PROPERTIES_MAX,
+            });
+        }
+        if self.body.len() > BODY_MAX {
+            return Err(AmqpError::TooLarge {
+                what: "the body",
+                len: self.body.len(),
+                max: BODY_MAX,
+            });
+        }
+        Ok(())
+    }
+
+    /// An upper bound of the encoded size of the message's properties
+    /// (AMQP 0-9-1 §4.2.5: a short string is a length byte and its bytes, a
+    /// field-table entry a short-string name, a type byte and a long string
+    /// with a 4-byte length), plus the fixed fields and flags.
+    pub fn properties_size(&self) -> usize {
+        const FIXED: usize = 64; // flags, class, weight, body size, delivery mode, timestamp, table length
+        let strings = [
+            "application/json",
+            "hookgate",
+            self.message_id.as_str(),
+            self.message_type.as_str(),
+        ];
+        let headers: usize = self.headers.iter().map(|(k, v)| 1 + k.len() + 1 + 4 + v.len()).sum();
+        FIXED + strings.iter().map(|s| 1 + s.len()).sum::<usize>() + headers
+    }
+
+    fn check_short_strings(&self) -> Result<(), AmqpError> {
         let fields = [
             ("exchange", self.exchange.as_str()),
             ("routing key", self.routing_key.as_str()),
@@ -248,13 +337,37 @@ pub async fn declare_subscriptions(conn: &Connection, tenant: &Tenant) -> Vec<St
     problems
 }
 
+/// How long a vhost that failed to connect, while others are connected,
+/// is left alone before it is tried again.
+const DOWN_RETRY: Duration = Duration::from_secs(2);
+
+/// A vhost the publisher could not connect to: when, and why.
+#[derive(Debug, Clone)]
+struct Down {
+    since: std::time::Instant,
+    error: String,
+}
+
+/// The vhost name as shown (`(default)` for the URL's own).
+pub fn shown_vhost(vhost: &str) -> &str {
+    if vhost.is_empty() {
+        "(default)"
+    } else {
+        vhost
+    }
+}
+
 /// Confirm-mode channels, one connection per vhost, reconnected on demand.
+/// A vhost that cannot be reached holds back only its own tenants
+/// ([`Publisher::connect`] names it; the relay leaves their rows pending).
 #[derive(Debug)]
 pub struct Publisher {
     rabbit: RabbitSettings,
     tenants: LiveTenants,
     confirm_timeout: Duration,
     state: Mutex<HashMap<String, (Connection, Channel)>>,
+    down: std::sync::Mutex<HashMap<String, Down>>,
+    metrics: Option<std::sync::Arc<hookgate_telemetry::Metrics>>,
 }
 
 impl Publisher {
@@ -265,7 +378,15 @@ impl Publisher {
             tenants: tenants.into(),
             confirm_timeout,
             state: Mutex::new(HashMap::new()),
+            down: std::sync::Mutex::new(HashMap::new()),
+            metrics: None,
         }
+    }
+
+    /// Reports each vhost's connection in `hookgate_vhost_up`.
+    pub fn with_metrics(mut self, metrics: std::sync::Arc<hookgate_telemetry::Metrics>) -> Publisher {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Every vhost the tenants use (`""` = the URL's own).
@@ -282,28 +403,149 @@ impl Publisher {
         v
     }
 
-    /// Connects every vhost not connected yet (declaring its topology).
-    pub async fn connect(&self) -> Result<(), AmqpError> {
-        for vhost in self.vhosts() {
-            self.channel(&vhost).await?;
-        }
-        Ok(())
-    }
-
-    /// Whether every vhost has an open connection and channel, without
-    /// connecting (readiness).
-    pub async fn connected(&self) -> Result<(), String> {
-        let state = self.state.lock().await;
-        for vhost in self.vhosts() {
-            match state.get(&vhost) {
-                Some((conn, ch)) if conn.status().connected() && ch.status().connected() => {}
-                _ => {
-                    let shown = if vhost.is_empty() { "(default)" } else { vhost.as_str() };
-                    return Err(format!("not connected to vhost {shown}"));
+    /// Connects every vhost not connected yet (declaring its topology) and
+    /// returns the vhosts that could not be connected: their tenants wait,
+    /// every other tenant publishes. Fails only when no vhost is connected
+    /// (the broker is unreachable): then nothing should be claimed. A vhost
+    /// that failed while others work is tried again after a pause, so one
+    /// broken vhost does not slow every batch down.
+    pub async fn connect(&self) -> Result<Vec<String>, AmqpError> {
+        let vhosts = self.vhosts();
+        let any_up = {
+            let state = self.state.lock().await;
+            state
+                .values()
+                .any(|(c, ch)| c.status().connected() && ch.status().connected())
+        };
+        let mut failed = Vec::new();
+        let mut last_error = None;
+        for vhost in &vhosts {
+            let resting = any_up
+                && self
+                    .down_map()
+                    .get(vhost)
+                    .is_some_and(|d| d.since.elapsed() < DOWN_RETRY);
+            if resting {
+                failed.push(vhost.clone());
+                continue;
+            }
+            match self.channel(vhost).await {
+                Ok(_) => {
+                    if self.down_map().remove(vhost).is_some() {
+                        tracing::info!(vhost = shown_vhost(vhost), "vhost reachable again");
+                    }
+                    self.report(vhost, true);
+                }
+                Err(e) => {
+                    let error = hookgate_core::Chain(&e).to_string();
+                    let first = self
+                        .down_map()
+                        .insert(
+                            vhost.clone(),
+                            Down {
+                                since: std::time::Instant::now(),
+                                error: error.clone(),
+                            },
+                        )
+                        .is_none();
+                    if first {
+                        tracing::error!(vhost = shown_vhost(vhost), error = %error, tenants = ?self.tenants_of(vhost), "vhost unreachable; its tenants wait, the others publish");
+                    }
+                    self.report(vhost, false);
+                    failed.push(vhost.clone());
+                    last_error = Some(e);
                 }
             }
         }
-        Ok(())
+        match last_error {
+            Some(e) if failed.len() == vhosts.len() => Err(e),
+            _ => Ok(failed),
+        }
+    }
+
+    fn down_map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Down>> {
+        self.down.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn report(&self, vhost: &str, up: bool) {
+        if let Some(m) = &self.metrics {
+            m.vhost_connected(shown_vhost(vhost), up);
+        }
+    }
+
+    /// The tenants publishing through `vhost`.
+    pub fn tenants_of(&self, vhost: &str) -> Vec<String> {
+        (self.tenants.load().iter())
+            .filter(|t| t.vhost.as_deref().unwrap_or("") == vhost)
+            .map(|t| t.id.to_string())
+            .collect()
+    }
+
+    /// Whether the publisher can publish at all: some vhost has an open
+    /// connection and channel. Read-only (readiness): it never connects.
+    pub async fn connected(&self) -> Result<(), String> {
+        let state = self.state.lock().await;
+        let up = self.vhosts().iter().any(|v| {
+            state
+                .get(v)
+                .is_some_and(|(conn, ch)| conn.status().connected() && ch.status().connected())
+        });
+        if up {
+            Ok(())
+        } else {
+            Err("not connected to any vhost".to_owned())
+        }
+    }
+
+    /// The vhosts that are configured but not connected, each with its
+    /// tenants and why (readiness shows them; the other tenants publish).
+    pub async fn degraded(&self) -> Option<String> {
+        let state = self.state.lock().await;
+        let down = self.down_map().clone();
+        let missing: Vec<String> = (self.vhosts().into_iter())
+            .filter(|v| {
+                !state
+                    .get(v)
+                    .is_some_and(|(conn, ch)| conn.status().connected() && ch.status().connected())
+            })
+            .map(|v| {
+                let why = down.get(&v).map_or("not connected yet", |d| d.error.as_str());
+                format!(
+                    "vhost {} ({why}) holds tenants {:?}",
+                    shown_vhost(&v),
+                    self.tenants_of(&v)
+                )
+            })
+            .collect();
+        (!missing.is_empty()).then(|| missing.join("; "))
+    }
+
+    /// Connects to `vhost` and declares the topology `tenants` would have
+    /// there, on a connection of its own, then closes it: what a reload
+    /// checks before it swaps a new tenant set in.
+    pub async fn probe_vhost(&self, vhost: &str, tenants: &[std::sync::Arc<Tenant>]) -> Result<(), String> {
+        let url = vhost_url(&self.rabbit.url, (!vhost.is_empty()).then_some(vhost));
+        let result = async {
+            let conn = Connection::connect(
+                &url,
+                ConnectionProperties::default().with_connection_name("hookgate-reload-check".into()),
+            )
+            .await?;
+            let ch = conn.create_channel().await?;
+            let exchanges: Vec<String> = tenants.iter().map(|t| t.exchange.clone()).collect();
+            let declared = declare_topology(&ch, &self.rabbit, &exchanges).await;
+            let _ = conn.close(200, "checked".into()).await;
+            declared
+        }
+        .await;
+        result.map_err(|e| {
+            format!(
+                "vhost {} of tenants {:?} cannot be used: {}",
+                shown_vhost(vhost),
+                tenants.iter().map(|t| t.id.to_string()).collect::<Vec<_>>(),
+                hookgate_core::Chain(&e)
+            )
+        })
     }
 
     /// The confirm channel of `vhost`, connecting and declaring if needed.
@@ -363,7 +605,7 @@ impl Publisher {
             }
         }
         drop(state);
-        self.connect().await
+        self.connect().await.map(|_| ())
     }
 
     /// Forgets every connection after an error, so the next use reconnects.
@@ -445,12 +687,10 @@ impl Publisher {
         while let Some(e) = invalid.remove(&results.len()) {
             results.push(Err(e));
         }
-        let failed = results.len() < messages.len()
-            || results
-                .iter()
-                .any(|r| r.as_ref().is_err_and(|e| !matches!(e, AmqpError::TooLong { .. })));
+        let failed =
+            results.len() < messages.len() || results.iter().any(|r| r.as_ref().is_err_and(|e| !e.is_permanent()));
         while results.len() < messages.len() {
-            results.push(Err(AmqpError::Nacked));
+            results.push(Err(AmqpError::NotSent));
         }
         if failed {
             // Whatever broke (channel closed by the broker, connection lost), start clean next time.

@@ -77,15 +77,51 @@ impl RowFailure {
         }
     }
 
-    /// The failure and its causes, as stored in the outbox's `last_error`.
+    /// The failure and its causes, as stored in the outbox's `last_error`
+    /// (shown to the `read` scope): values a payload parser quoted are left
+    /// out, the field and the problem are named.
     pub fn message(&self) -> String {
-        hookgate_core::Chain(self).to_string()
+        let text = hookgate_core::Chain(self).to_string();
+        match self {
+            RowFailure::Normalize(_) => hookgate_core::without_values(&text),
+            _ => text,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_errors_name_the_field_and_problem_never_the_value() {
+        // What a parser says of a card number where a struct was expected.
+        let serde = serde_json::from_str::<std::collections::BTreeMap<String, i64>>(r#"{"pan": "4111111111111111"}"#)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(serde.contains("4111111111111111"), "{serde}");
+        let failure = RowFailure::Normalize(NormalizeError::payload("1002", serde));
+        let message = failure.message();
+        assert!(!message.contains("4111"), "{message}");
+        assert!(
+            message.starts_with("normalize: unparseable 1002 payload: invalid type: string"),
+            "{message}"
+        );
+        let unpublishable = RowFailure::Unpublishable(Arc::new(AmqpError::TooLarge {
+            what: "a header value",
+            len: 140_000,
+            max: 4096,
+        }));
+        assert_eq!(unpublishable.disposition(), Disposition::Park);
+        assert!(AmqpError::TooLarge {
+            what: "the body",
+            len: 1,
+            max: 0
+        }
+        .is_permanent());
+        assert!(!AmqpError::Nacked.is_permanent() && !AmqpError::NotSent.is_permanent());
+    }
 
     #[test]
     fn only_what_may_change_is_retried() {

@@ -176,9 +176,12 @@ impl Dispatcher {
     pub async fn try_once(&self) -> Result<Outcome, DispatchError> {
         // Connect before claiming: while the broker is down, rows stay pending
         // with their attempts untouched instead of marching towards parking.
-        self.publisher.connect().await?;
+        // A vhost that cannot be reached holds only its own tenants: their
+        // rows are left pending, every other tenant's are claimed.
+        let down = self.publisher.connect().await?;
+        let held: Vec<String> = down.iter().flat_map(|v| self.publisher.tenants_of(v)).collect();
         let t0 = Instant::now();
-        let rows = self.claim().await?;
+        let rows = self.claim(&held).await?;
         let claimed_in = t0.elapsed();
         self.metrics.relay_claimed(rows.len());
         let mut outcome = Outcome {
@@ -212,11 +215,11 @@ impl Dispatcher {
         Ok(outcome)
     }
 
-    /// Claims up to `batch_size` rows under a lease.
-    async fn claim(&self) -> Result<Vec<Claimed>, StoreError> {
+    /// Claims up to `batch_size` rows under a lease, none of `held` tenants.
+    async fn claim(&self, held: &[String]) -> Result<Vec<Claimed>, StoreError> {
         let lease = Duration::from_secs(self.settings.lease_secs);
         let limit = i64::from(self.settings.batch_size);
-        self.store.claim(self.owner, lease, limit).await
+        self.store.claim_except(self.owner, lease, limit, held).await
     }
 
     /// Publishes the batch in rounds; returns the rows released untouched
@@ -361,6 +364,10 @@ impl Dispatcher {
                     outcome.events += 1;
                     self.metrics
                         .published(w.row.tenant.as_str(), &m.routing_key, confirm_secs);
+                }
+                // Refused for the message itself: the same every time, so it parks.
+                Err(cause) if w.failure.is_none() && cause.is_permanent() => {
+                    w.failure = Some(RowFailure::Unpublishable(cause))
                 }
                 Err(cause) if w.failure.is_none() => {
                     w.failure = Some(RowFailure::Publish {

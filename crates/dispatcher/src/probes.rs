@@ -5,8 +5,9 @@ use crate::{Dedupe, Publisher};
 use hookgate_core::{BoxFuture, ReadinessProbe};
 use std::sync::Arc;
 
-/// The publisher holds an open connection and channel for every vhost.
-/// Read-only: a probe never connects or declares topology (the relay does,
+/// The publisher holds an open connection and channel for some vhost
+/// (else nothing can publish: not ready); vhosts that are down are shown as
+/// degraded with the tenants they hold back. Read-only: a probe never connects or declares topology (the relay does,
 /// before each claim), so `/readyz` cannot change the broker.
 #[derive(Debug, Clone)]
 pub struct RabbitProbe(pub Arc<Publisher>);
@@ -17,6 +18,9 @@ impl ReadinessProbe for RabbitProbe {
     }
     fn check(&self) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move { self.0.connected().await })
+    }
+    fn degraded(&self) -> BoxFuture<'_, Option<String>> {
+        Box::pin(async move { self.0.degraded().await })
     }
 }
 

@@ -14,7 +14,7 @@
 //! job, one that dies loses its lease, and either way another runner goes on
 //! from the stored cursor (a batch cut short by a crash is published again).
 
-use crate::{DispatchError, Dispatcher};
+use crate::{AmqpError, DispatchError, Dispatcher};
 use futures_util::FutureExt;
 use hookgate_store::{ReplayJob, ReplayProgress};
 use std::panic::AssertUnwindSafe;
@@ -78,6 +78,25 @@ impl Dispatcher {
     /// let go of, for another runner to go on at once).
     async fn run_job(&self, mut job: ReplayJob, shutdown: &CancellationToken) -> Result<(), DispatchError> {
         tracing::info!(job = job.id, tenant = %job.tenant, cursor = job.cursor, "running replay job");
+        // The default exchange reaches every queue of the vhost: a job may
+        // only target a queue its tenant's configuration declares (the admin
+        // API checks it too; the configuration may have changed since).
+        if let Some(queue) = &job.target_queue {
+            let tenants = self.tenants.load();
+            let own =
+                (tenants.get(job.tenant.as_str())).is_some_and(|t| t.subscriptions.iter().any(|s| &s.queue == queue));
+            if !own {
+                let error = format!(
+                    "queue {queue:?} is not a subscription queue of tenant {}: refused",
+                    job.tenant
+                );
+                self.store
+                    .finish_replay_job(job.id, self.owner, "failed", Some(&error))
+                    .await?;
+                tracing::warn!(job = job.id, error = %error, "replay job refused");
+                return Ok(());
+            }
+        }
         let rate = f64::from(job.rate_per_sec.max(1));
         let size = i64::from(job.rate_per_sec).clamp(1, BATCH_MAX);
         loop {
@@ -115,7 +134,11 @@ impl Dispatcher {
         rows: Vec<hookgate_store::Claimed>,
         last: i64,
     ) -> Result<Batch, DispatchError> {
-        self.publisher.connect().await?;
+        let down = self.publisher.connect().await?;
+        if down.iter().any(|v| self.publisher.tenants_of(v).contains(&job.tenant)) {
+            // The job's vhost is unreachable: let go of the job, try later.
+            return Err(DispatchError::Broker(AmqpError::NotSent));
+        }
         let mut progress = ReplayProgress {
             cursor: last,
             ..ReplayProgress::default()

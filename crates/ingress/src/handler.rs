@@ -2,6 +2,7 @@
 //! (DESIGN.md §1, steps 1-7).
 
 use crate::kinds::{self, Reason, Refusal, RequestFacts};
+use crate::rejections::Keep;
 use crate::IngressState;
 use actix_web::http::header::{HeaderMap, CONTENT_LENGTH};
 use actix_web::http::StatusCode;
@@ -14,9 +15,7 @@ use hookgate_core::{Header, RawNotification};
 use hookgate_providers::{Admitted, Delivery, Inspected, RefusalReason};
 use hookgate_store::{InsertOutcome, Rejection};
 use hookgate_telemetry::Outcome;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
 /// Header values never stored or logged as received (besides every header a
@@ -94,6 +93,16 @@ async fn receive_inner(
     let in_flight = (!lagging && !behind)
         .then(|| state.limits.in_flight.clone().try_acquire_owned().ok())
         .flatten();
+    // A peer's share of the requests in flight: one client's stalled
+    // connections cannot take every slot.
+    let peer = req.peer_addr().map(|a| a.ip());
+    let in_flight = in_flight.and_then(|permit| match state.limits.body_budget.request(peer) {
+        Ok(hold) => Some((permit, hold)),
+        Err(spent) => {
+            state.metrics.budget_refused(spent.as_str());
+            None
+        }
+    });
     let Some(_in_flight) = in_flight else {
         let tenant = tenants.get(tenant_seg);
         let source = tenant.and_then(|t| t.source(source_seg));
@@ -132,18 +141,22 @@ async fn receive_inner(
             .reject_unread(Some(tenant.as_ref()), Some(source), refusal)
             .await;
     }
+    // Held until the request is answered; given back on every path.
+    let mut hold = (state.limits.body_budget).body(peer, tenant.id.as_str(), source.id.as_str());
     let read = tokio::time::timeout(
         state.limits.body_read_timeout,
-        read_body(req, payload, source.body_limit_bytes, &state.limits.body_budget),
+        read_body(req, payload, source.body_limit_bytes, &mut hold),
     )
     .await
     .unwrap_or(Err(BodyError::Timeout));
-    let (body, _body_permit) = match read {
+    let body = match read {
         Ok(body) => body,
-        Err(BodyError::Overloaded) => {
+        Err(BodyError::Overloaded(spent)) => {
+            state.metrics.budget_refused(spent.as_str());
             state
                 .metrics
                 .rejected(tenant.id.as_str(), source.id.as_str(), Reason::Overloaded.as_str());
+            tracing::warn!(budget = spent.as_str(), "body budget spent; answering 503");
             return unavailable(Some(source), "overloaded, retry later");
         }
         Err(BodyError::Timeout) => {
@@ -405,6 +418,30 @@ impl RequestCtx<'_> {
             refusal.reason.as_str(),
         );
         tracing::warn!(reason = refusal.reason.as_str(), detail = ?refusal.detail, status = refusal.status().as_u16(), "webhook refused");
+        // What the row may cost is bounded (see `rejections.rs`).
+        let kept = match (self.state.rejections).keep(tenant_id, source_id, refusal.reason, body.len()) {
+            Keep::Nothing => None,
+            Keep::Prefix(n) => Some(body.slice(..n.min(body.len()))),
+            Keep::Whole => Some(body),
+        };
+        let Some(body) = kept else {
+            self.state.metrics.rejection_unrecorded(
+                tenant_id.unwrap_or(UNKNOWN),
+                source_id.unwrap_or(UNKNOWN),
+                refusal.reason.as_str(),
+            );
+            return self.answer(source, &refusal);
+        };
+        if !body.is_empty() {
+            (self.state.metrics).rejection_body_stored(
+                tenant_id.unwrap_or(UNKNOWN),
+                source_id.unwrap_or(UNKNOWN),
+                body.len() as u64,
+            );
+        }
+        // Query parameters that carry credentials are not stored (the
+        // signature check used the URL as received).
+        let stored_url = self.state.tenants.load().redact_url(self.request_url);
         let rejection = Rejection {
             tenant: tenant.map(|t| &t.id),
             source: source.map(|s| &s.id),
@@ -415,13 +452,18 @@ impl RequestCtx<'_> {
             headers: self.headers,
             body: &body,
             body_size: size,
-            request_url: Some(self.request_url),
+            request_url: Some(&stored_url),
         };
         match tokio::time::timeout(REJECTION_WRITE_TIMEOUT, self.state.store.record_rejection(&rejection)).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %hookgate_core::Chain(&e), "could not record rejection"),
             Err(_) => tracing::warn!("recording the rejection timed out"),
         }
+        self.answer(source, &refusal)
+    }
+
+    /// The answer of a refusal, shaped for the source's provider.
+    fn answer(&self, source: Option<&Source>, refusal: &Refusal) -> HttpResponse {
         let mut response = kinds::failure(source, refusal.status(), &refusal.detail);
         // A 503 says "later": say when (the provider retries in any case).
         if refusal.status() == StatusCode::SERVICE_UNAVAILABLE {
@@ -439,8 +481,9 @@ enum BodyError {
         size: i64,
     },
     Read(String),
-    /// The process-wide budget of body bytes in memory is spent.
-    Overloaded,
+    /// A budget of body bytes in memory (the peer's, the source's, the
+    /// process's) is spent.
+    Overloaded(crate::budget::Spent),
     /// The body did not arrive within the deadline.
     Timeout,
 }
@@ -449,15 +492,17 @@ fn content_length(req: &HttpRequest) -> Option<i64> {
     req.headers().get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
-/// Reads the body, refusing it as soon as it exceeds `limit`. Every byte
-/// held is first taken from `budget` (the process-wide cap on body bytes in
-/// memory); the returned permit gives them back when the request is done.
+/// Reads the body, refusing it as soon as it exceeds `limit`. Every byte is
+/// taken from `hold` (the peer's, the source's and the process's budgets of
+/// body bytes in memory) as it arrives: a declared length reserves nothing,
+/// so a connection that announces a large body and sends none holds nothing
+/// of its neighbours' room.
 async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
-    budget: &Arc<Semaphore>,
-) -> Result<(Bytes, Option<OwnedSemaphorePermit>), BodyError> {
+    hold: &mut crate::budget::BodyHold<'_>,
+) -> Result<Bytes, BodyError> {
     let declared = content_length(req);
     if let Some(len) = declared {
         if len > limit as i64 {
@@ -467,22 +512,9 @@ async fn read_body(
             });
         }
     }
-    let take = |bytes: usize| -> Result<Option<OwnedSemaphorePermit>, BodyError> {
-        if bytes == 0 {
-            return Ok(None);
-        }
-        let n = u32::try_from(bytes).map_err(|_| BodyError::Overloaded)?;
-        budget
-            .clone()
-            .try_acquire_many_owned(n)
-            .map(Some)
-            .map_err(|_| BodyError::Overloaded)
-    };
-    // A declared length is reserved whole, up front: a request that cannot
-    // be held is refused before a byte of it is read.
-    let reserved = declared.map_or(0, |l| l.max(0) as usize);
-    let mut permit = take(reserved)?;
-    let mut buf = BytesMut::with_capacity(reserved.min(limit).max(1024));
+    // The buffer grows with what arrives (a small first allocation whatever
+    // the client declared).
+    let mut buf = BytesMut::with_capacity(declared.map_or(1024, |l| l.clamp(0, 16 * 1024) as usize));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| BodyError::Read(e.to_string()))?;
         if buf.len() + chunk.len() > limit {
@@ -493,16 +525,10 @@ async fn read_body(
                 size,
             });
         }
-        let beyond = (buf.len() + chunk.len()).saturating_sub(reserved.max(buf.len()));
-        if let Some(more) = take(beyond)? {
-            match permit.as_mut() {
-                Some(p) => p.merge(more),
-                None => permit = Some(more),
-            }
-        }
+        hold.grow(chunk.len()).map_err(BodyError::Overloaded)?;
         buf.extend_from_slice(&chunk);
     }
-    Ok((buf.freeze(), permit))
+    Ok(buf.freeze())
 }
 
 /// The headers to store: values of credential headers (the usual ones and

@@ -9,6 +9,7 @@
 //! [`hookgate_core::ReadinessProbe`]); it meets the dispatcher only in the
 //! outbox table. No 2xx is sent for a webhook before its commit.
 
+mod budget;
 mod handler;
 pub mod keyring;
 mod kinds;
@@ -16,7 +17,10 @@ mod lag;
 mod ops;
 pub mod readmit;
 mod reason;
+mod rejections;
 pub mod tls;
+
+pub use rejections::RejectionLimits;
 
 use actix_web::{web, App, HttpServer};
 use hookgate_config::LiveTenants;
@@ -37,6 +41,14 @@ pub struct Limits {
     pub body_read_timeout: Duration,
     /// Body bytes held in memory at once, by every request together (beyond → 503).
     pub max_body_bytes_in_memory: usize,
+    /// Of those, the bytes only bodies of at most 64 KiB may use.
+    pub small_body_reserve_bytes: usize,
+    /// Body bytes the requests of one peer address may hold (0: no cap).
+    pub max_body_bytes_per_peer: usize,
+    /// Body bytes the requests to one source may hold (0: no cap).
+    pub max_body_bytes_per_source: usize,
+    /// Webhook requests one peer address may have in flight (0: no cap).
+    pub max_in_flight_per_peer: usize,
     /// Webhook requests handled at once (beyond → 503 + Retry-After at once).
     pub max_in_flight: usize,
     /// Webhooks waiting for or inside a group commit at once (beyond → 503
@@ -53,6 +65,10 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(5),
             body_read_timeout: Duration::from_secs(10),
             max_body_bytes_in_memory: 64 * 1024 * 1024,
+            small_body_reserve_bytes: 8 * 1024 * 1024,
+            max_body_bytes_per_peer: 16 * 1024 * 1024,
+            max_body_bytes_per_source: 16 * 1024 * 1024,
+            max_in_flight_per_peer: 256,
             max_in_flight: 1024,
             max_in_flight_commits: 1024,
             max_worker_lag: Duration::from_millis(250),
@@ -65,7 +81,7 @@ impl Default for Limits {
 struct Budgets {
     header_read_timeout: Duration,
     body_read_timeout: Duration,
-    body_budget: Arc<Semaphore>,
+    body_budget: budget::BodyBudget,
     in_flight: Arc<Semaphore>,
     commits: Arc<Semaphore>,
     max_worker_lag: Duration,
@@ -76,7 +92,13 @@ impl From<Limits> for Budgets {
         Budgets {
             header_read_timeout: l.header_read_timeout,
             body_read_timeout: l.body_read_timeout,
-            body_budget: Arc::new(Semaphore::new(l.max_body_bytes_in_memory.min(Semaphore::MAX_PERMITS))),
+            body_budget: budget::BodyBudget::new(budget::Sizes {
+                process: l.max_body_bytes_in_memory,
+                small_reserve: l.small_body_reserve_bytes,
+                per_peer: l.max_body_bytes_per_peer,
+                per_source: l.max_body_bytes_per_source,
+                in_flight_per_peer: l.max_in_flight_per_peer,
+            }),
             in_flight: Arc::new(Semaphore::new(l.max_in_flight.clamp(1, Semaphore::MAX_PERMITS))),
             commits: Arc::new(Semaphore::new(l.max_in_flight_commits.clamp(1, Semaphore::MAX_PERMITS))),
             max_worker_lag: l.max_worker_lag,
@@ -94,6 +116,7 @@ pub struct IngressState {
     metrics: Arc<Metrics>,
     keys: keyring::KeyRing,
     limits: Budgets,
+    rejections: rejections::RejectionGate,
 }
 
 impl IngressState {
@@ -115,7 +138,14 @@ impl IngressState {
             metrics,
             keys,
             limits: Limits::default().into(),
+            rejections: rejections::RejectionGate::new(RejectionLimits::default()),
         }
+    }
+
+    /// Replaces the default [`RejectionLimits`].
+    pub fn with_rejection_limits(mut self, limits: RejectionLimits) -> Self {
+        self.rejections = rejections::RejectionGate::new(limits);
+        self
     }
 
     /// Replaces the default [`Limits`].

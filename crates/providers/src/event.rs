@@ -129,9 +129,34 @@ pub fn ordering_key(
     events.first().map(|e| ordering_key_of(tenant, &e.event.subject))
 }
 
-/// The ordering key of a subject: `tenant:subject`, storable.
+/// The ordering key of a subject: `tenant:subject` of the subject as the
+/// event carries it ([`bounded_subject`]), storable.
 pub fn ordering_key_of(tenant: &str, subject: &str) -> String {
-    storable_key(&format!("{tenant}:{subject}"))
+    storable_key(&format!("{tenant}:{}", bounded_subject(subject)))
+}
+
+/// Longest subject an event carries as sent. The subject travels in the
+/// event and in the `cloudEvents:subject` AMQP header, and every header of
+/// a message shares one content-header frame (RabbitMQ's `frame_max`,
+/// 131,072 bytes by default): a provider id of 140 KB would make the broker
+/// close the whole publishing connection.
+pub const MAX_SUBJECT_LEN: usize = 512;
+
+/// A subject of at most [`MAX_SUBJECT_LEN`] bytes without NUL: longer ones
+/// keep their first bytes (on a char boundary) and end with `~` and 16 hex
+/// digits of their SHA-256, so distinct subjects stay distinct and one
+/// subject always bounds to the same text (ordering is kept).
+pub fn bounded_subject(subject: &str) -> std::borrow::Cow<'_, str> {
+    if subject.len() <= MAX_SUBJECT_LEN && !subject.contains('\0') {
+        return std::borrow::Cow::Borrowed(subject);
+    }
+    let digest = hex::encode(Sha256::digest(subject.as_bytes()));
+    let clean: String = subject.chars().filter(|c| *c != '\0').collect();
+    let mut cut = MAX_SUBJECT_LEN.saturating_sub(17).min(clean.len());
+    while cut > 0 && !clean.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}~{}", &clean[..cut], &digest[..16]))
 }
 
 /// Longest key (ordering key, idempotency key) stored as sent; PostgreSQL
@@ -234,7 +259,7 @@ impl Mapped {
             provider: provider.to_owned(),
             r#type: kind,
             provider_event_type: self.provider_event_type,
-            subject: self.subject,
+            subject: bounded_subject(&self.subject).into_owned(),
             occurred_at: Some(occurred_at),
             received_at: Some(received_at),
             idempotency_key: storable_key(&self.idempotency_key),

@@ -227,7 +227,11 @@ impl Refusal {
 
     /// A refusal for `reason` whose detail is `error` and its causes.
     pub fn from_error(reason: RefusalReason, error: &(dyn std::error::Error + 'static)) -> Self {
-        Refusal::new(reason, hookgate_core::Chain(error))
+        // The detail is stored and shown to the `read` scope: no payload values.
+        Refusal::new(
+            reason,
+            hookgate_core::without_values(&hookgate_core::Chain(error).to_string()),
+        )
     }
 
     /// `missing_signature` when the credential is absent, `bad_signature` otherwise.

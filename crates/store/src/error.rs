@@ -22,6 +22,10 @@ pub enum StoreError {
     /// The group-commit writers have stopped (shutdown).
     #[error("the database writers have stopped")]
     WriterStopped,
+    /// A value given to the query cannot be held by PostgreSQL text (a NUL
+    /// byte, SQLSTATE 22021/22P05): the caller's input is at fault.
+    #[error("a text value contains a NUL byte, which PostgreSQL text cannot hold")]
+    InvalidText(#[source] sqlx::Error),
 }
 
 impl StoreError {
@@ -46,6 +50,10 @@ impl From<sqlx::Error> for StoreError {
                 if matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03" | "53300")) =>
             {
                 StoreError::Unavailable(e)
+            }
+            // character_not_in_repertoire (a NUL in text), untranslatable_character
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")) => {
+                StoreError::InvalidText(e)
             }
             _ => StoreError::Database(e),
         }

@@ -106,6 +106,20 @@ impl Store {
     /// that, rows of one key are handed out in order, also across dispatchers.
     /// Parked rows do not block their key.
     pub async fn claim(&self, owner: Uuid, lease: Duration, limit: i64) -> Result<Vec<Claimed>, StoreError> {
+        self.claim_except(owner, lease, limit, &[]).await
+    }
+
+    /// [`Store::claim`], leaving the rows of `held` tenants where they are
+    /// (pending, attempts untouched): their broker vhost is unreachable, and
+    /// claiming them would only spend their attempts and fill batches that
+    /// other tenants' rows should have.
+    pub async fn claim_except(
+        &self,
+        owner: Uuid,
+        lease: Duration,
+        limit: i64,
+        held: &[String],
+    ) -> Result<Vec<Claimed>, StoreError> {
         let mut tx = self.pool().begin().await?;
         // The lock and the planner settings in one round trip.
         //
@@ -132,6 +146,7 @@ impl Store {
                 SELECT o.notification_id FROM outbox o
                 WHERE o.status = 'pending' AND o.available_at <= now()
                   AND (o.lease_until IS NULL OR o.lease_until < now())
+                  AND o.tenant <> ALL($4)
                   AND NOT EXISTS (
                       SELECT 1 FROM outbox p
                       WHERE p.ordering_key = o.ordering_key AND p.status = 'pending'
@@ -150,6 +165,7 @@ impl Store {
             owner,
             lease.as_secs_f64(),
             limit,
+            held,
         )
         .fetch_all(&mut *tx)
         .await?;

@@ -40,6 +40,11 @@ struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VhostLabels {
+    vhost: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: &'static str,
 }
@@ -96,6 +101,11 @@ pub struct Metrics {
     relay_loops: Gauge,
     relay_claims: Family<OutcomeLabels, Counter>,
     relay_claim_rows: Histogram,
+    budget_refusals: Family<ReasonLabels, Counter>,
+    rejections_unrecorded: Family<RejectLabels, Counter>,
+    rejection_bytes: Family<SourceLabels, Counter>,
+    vhost_up: Family<VhostLabels, Gauge>,
+    admin_refusals: Family<ReasonLabels, Counter>,
     routing_keys: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<String>>>,
 }
 
@@ -144,6 +154,11 @@ impl Metrics {
             relay_loops: Gauge::default(),
             relay_claims: Family::default(),
             relay_claim_rows: Histogram::new([1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]),
+            budget_refusals: Family::default(),
+            rejections_unrecorded: Family::default(),
+            rejection_bytes: Family::default(),
+            vhost_up: Family::default(),
+            admin_refusals: Family::default(),
             routing_keys: Default::default(),
             registry: Registry::default(),
         };
@@ -234,7 +249,93 @@ impl Metrics {
             "Reloads of the tenant files, by outcome (applied, unchanged, invalid)",
             m.config_reloads.clone(),
         );
+        registry.register(
+            "ingress_budget_refusals",
+            "Webhook requests shed because a budget was spent, by budget (peer_requests, peer_bytes, source_bytes, process_bytes)",
+            m.budget_refusals.clone(),
+        );
+        registry.register(
+            "rejections_unrecorded",
+            "Refused requests counted but not stored as a rejection row (unknown tenant, beyond the rate of a source and cause)",
+            m.rejections_unrecorded.clone(),
+        );
+        registry.register(
+            "rejection_body_bytes",
+            "Body bytes stored with rejection rows, by source",
+            m.rejection_bytes.clone(),
+        );
+        registry.register(
+            "vhost_up",
+            "Whether the dispatcher holds an open publishing connection to a RabbitMQ vhost (1) or not (0)",
+            m.vhost_up.clone(),
+        );
+        registry.register(
+            "admin_refusals",
+            "Admin API requests refused for their caller's rights, by reason (e.g. replay_queue, global_route)",
+            m.admin_refusals.clone(),
+        );
         Metrics { registry, ..m }
+    }
+
+    /// A webhook request was shed because `budget` was spent.
+    pub fn budget_refused(&self, budget: &str) {
+        self.budget_refusals
+            .get_or_create(&ReasonLabels { reason: budget.into() })
+            .inc();
+    }
+    /// Requests shed so far for `budget`.
+    pub fn budget_refusal_count(&self, budget: &str) -> u64 {
+        self.budget_refusals
+            .get(&ReasonLabels { reason: budget.into() })
+            .map_or(0, |c| c.get())
+    }
+    /// A refusal counted but not stored as a row.
+    pub fn rejection_unrecorded(&self, t: &str, s: &str, reason: &str) {
+        self.rejections_unrecorded
+            .get_or_create(&RejectLabels {
+                tenant: t.into(),
+                source: s.into(),
+                reason: reason.into(),
+            })
+            .inc();
+    }
+    /// Refusals not stored so far.
+    pub fn rejection_unrecorded_count(&self, t: &str, s: &str, reason: &str) -> u64 {
+        self.rejections_unrecorded
+            .get(&RejectLabels {
+                tenant: t.into(),
+                source: s.into(),
+                reason: reason.into(),
+            })
+            .map_or(0, |c| c.get())
+    }
+    /// `n` body bytes stored with a rejection row of a source.
+    pub fn rejection_body_stored(&self, t: &str, s: &str, n: u64) {
+        self.rejection_bytes.get_or_create(&source(t, s)).inc_by(n);
+    }
+    /// Whether the dispatcher is connected to `vhost` (`(default)` for the URL's).
+    pub fn vhost_connected(&self, vhost: &str, up: bool) {
+        self.vhost_up
+            .get_or_create(&VhostLabels { vhost: vhost.into() })
+            .set(i64::from(up));
+    }
+    /// The last state set for `vhost` (`None`: never tried).
+    pub fn vhost_state(&self, vhost: &str) -> Option<bool> {
+        self.vhost_up
+            .get(&VhostLabels { vhost: vhost.into() })
+            .map(|g| g.get() == 1)
+    }
+    /// An admin request was refused for its caller's rights.
+    pub fn admin_refused(&self, reason: &str) {
+        self.admin_refusals
+            .get_or_create(&ReasonLabels { reason: reason.into() })
+            .inc();
+    }
+    /// Admin refusals so far for `reason`.
+    pub fn admin_refusal_count(&self, reason: &str) -> u64 {
+        self.admin_refusals
+            .get(&ReasonLabels { reason: reason.into() })
+            .map_or(0, |c| c.get())
     }
 
     /// A request arrived for a source.

@@ -8,7 +8,7 @@ pub mod fake_providers;
 
 use hookgate_app::{Gateway, Listeners, Role};
 use hookgate_config::{
-    Access, BasicAuth, Secret, SecretBytes, ServiceSettings, Settings, Source, Tenant, Verification,
+    Access, BasicAuth, Secret, SecretBytes, ServiceSettings, Settings, Source, Tenant, Tenants, Verification,
 };
 use hookgate_core::{SourceId, SourceKind, TenantId};
 use hookgate_dispatcher::{Dedupe, Dispatcher, Publisher, Received, Subscription};
@@ -213,7 +213,8 @@ impl TestEnv {
         };
         adjust(&mut t);
         let exchanges = vec![t.exchange.clone(), service.rabbitmq.unrouted_exchange.clone()];
-        let queues = vec![service.rabbitmq.unrouted_queue.clone()];
+        let mut queues = vec![service.rabbitmq.unrouted_queue.clone()];
+        queues.extend(t.subscriptions.iter().map(|s| s.queue.clone()));
         let settings = Settings::with_tenants(service, vec![t]).unwrap_or_else(|e| panic!("{e}"));
         let store = Store::connect(&db_url, &PoolConfig::default(), true)
             .await
@@ -231,6 +232,42 @@ impl TestEnv {
         }
     }
 
+    /// Adds a neighbour tenant: the first tenant's sources and secrets under
+    /// a new id and exchange, adjusted by `adjust` (before starting a
+    /// gateway). Returns its id. Its Keeta webhooks are signed like the first
+    /// tenant's ([`TestEnv::keeta_webhook`]); its exchange is cleaned up.
+    pub fn add_tenant(&mut self, adjust: impl FnOnce(&mut Tenant)) -> String {
+        let first = (self.settings.tenants.get(&self.tenant))
+            .map(|t| Tenant::clone(t))
+            .unwrap_or_else(|| panic!("no first tenant"));
+        let id = unique("t");
+        let mut t = Tenant {
+            id: TenantId::parse(&id).unwrap_or_else(|e| panic!("{e}")),
+            exchange: format!("hookgate-test.{id}"),
+            subscriptions: Vec::new(),
+            ..first
+        };
+        adjust(&mut t);
+        self.exchanges.push(t.exchange.clone());
+        self.queues.extend(t.subscriptions.iter().map(|s| s.queue.clone()));
+        let mut all: Vec<Tenant> = self.settings.tenants.iter().map(|t| Tenant::clone(t)).collect();
+        all.push(t);
+        self.settings.tenants = Tenants::from_list(all).unwrap_or_else(|e| panic!("{e}"));
+        id
+    }
+
+    /// A temporary queue bound to `tenant`'s exchange with `bindings`.
+    pub async fn subscribe_to(&self, tenant: &str, bindings: &[&str]) -> Subscription {
+        let r = &self.settings.service.rabbitmq;
+        let exchange = (self.settings.tenants.get(tenant))
+            .map(|t| t.exchange.clone())
+            .unwrap_or_else(|| panic!("no tenant {tenant}"));
+        let bindings: Vec<String> = bindings.iter().map(|b| (*b).to_owned()).collect();
+        Subscription::open(&r.url, &exchange, &r.unrouted_exchange, &bindings)
+            .await
+            .unwrap_or_else(|e| panic!("subscribe: {e}"))
+    }
+
     /// A store on this test's database.
     pub async fn store(&self) -> Store {
         Store::connect(&self.db_url, &PoolConfig::default(), false)
@@ -240,10 +277,7 @@ impl TestEnv {
 
     /// The tenant's exchange.
     pub fn exchange(&self) -> String {
-        self.settings
-            .tenants
-            .iter()
-            .next()
+        (self.settings.tenants.get(&self.tenant))
             .map(|t| t.exchange.clone())
             .unwrap_or_default()
     }
@@ -267,10 +301,7 @@ impl TestEnv {
 
     /// The tenant's source `id`.
     pub fn source(&self, id: &str) -> &Source {
-        self.settings
-            .tenants
-            .iter()
-            .next()
+        (self.settings.tenants.get(&self.tenant))
             .and_then(|t| t.source(id))
             .unwrap_or_else(|| panic!("no source {id}"))
     }

@@ -56,14 +56,28 @@ pub struct Plan {
     pub sample: Vec<NotificationSummary>,
 }
 
-/// 400 unless `name` can be a queue name.
-fn check_queue(name: Option<&str>) -> Result<(), ApiError> {
-    match name {
-        Some(q) if q.is_empty() || q.len() > 255 => Err(ApiError::bad_request(format!(
-            "queue {q:?}: give the name of an existing queue (1 to 255 bytes)"
-        ))),
-        _ => Ok(()),
+/// 400 unless `name` can be a queue name; 403 unless it is a queue of
+/// `tenant`'s own subscriptions. A replay to one queue publishes through
+/// the default exchange, which reaches ANY queue of the vhost: another
+/// tenant's, or the shared unrouted queue. So only the queues the tenant's
+/// configuration declares may be targeted, whoever asks.
+fn check_queue(state: &AdminState, tenant: &str, name: Option<&str>) -> Result<(), ApiError> {
+    let Some(q) = name else { return Ok(()) };
+    if q.is_empty() || q.len() > 255 || q.contains('\0') {
+        return Err(ApiError::bad_request(format!(
+            "queue {q:?}: give the name of one of the tenant's subscription queues (1 to 255 bytes, no NUL)"
+        )));
     }
+    let tenants = state.tenants();
+    let own = (tenants.get(tenant)).is_some_and(|t| t.subscriptions.iter().any(|s| s.queue == q));
+    if !own {
+        state.metrics.admin_refused("replay_queue");
+        return Err(ApiError::forbidden(format!(
+            "queue {q:?} is not a subscription queue of tenant {tenant:?}: a replay may only target the queues \
+             the tenant's configuration declares ([[subscriptions]])"
+        )));
+    }
+    Ok(())
 }
 
 async fn plan(state: &AdminState, filter: &NotificationFilter, window: &Window) -> Result<Plan, ApiError> {
@@ -125,7 +139,7 @@ pub(crate) async fn replay_one(
         Some(id.to_string()),
         request,
         || async {
-            check_queue(body.queue.as_deref())?;
+            check_queue(&state, &tenant, body.queue.as_deref())?;
             let filter = NotificationFilter {
                 ids: Some(vec![id]),
                 ..NotificationFilter::default()
@@ -176,7 +190,7 @@ pub(crate) async fn create_replay(
             .ok_or_else(|| ApiError::bad_request("filter.tenant is required: a replay job is per tenant"))?;
         caller.tenant(tenant)?;
         super::notifications::check_filter(&body.filter)?;
-        check_queue(body.queue.as_deref())?;
+        check_queue(&state, tenant, body.queue.as_deref())?;
         let rate = rate(&state, body.rate_per_sec)?;
         let window = Window {
             limit: SAMPLE,

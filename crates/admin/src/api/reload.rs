@@ -58,6 +58,12 @@ pub(crate) async fn reload(req: HttpRequest, state: web::Data<AdminState>) -> Re
         None,
         serde_json::json!({}),
         || async {
+            if caller.limit().is_some() {
+                state.metrics.admin_refused("global_route");
+                return Err(ApiError::forbidden(
+                    "a reload replaces every tenant's configuration: a token limited to tenants may not reload",
+                ));
+            }
             let Some(reloader) = state.reload.as_ref() else {
                 return Err(ApiError::conflict(
                     "this process was not started from configuration files",

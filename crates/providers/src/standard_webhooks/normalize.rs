@@ -60,14 +60,20 @@ fn kind_of(b: &Body) -> String {
     b.kind.as_deref().map(dotted).unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// What ingress needs of a body, from one parse: `Err` when it is not JSON
-/// (the specification requires JSON), `Ok(None)` when it is JSON but not
-/// the payload convention (it will not normalize), else the subject.
+/// What ingress needs of a body, from one parse: `NotJson` when it is not
+/// JSON, a payload error when it is JSON but not an event object (the
+/// specification's payload structure: an object with a `type`; `true`,
+/// `[1,2]`, `"str"`, `null` and `{}` are not events), else the subject.
+/// <https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#payload-structure>
 pub fn subject(body: &[u8], delivery_key: &str) -> Result<Option<String>, NormalizeError> {
+    const NOT_AN_EVENT: &str = "not an event object: a JSON object with a string \"type\" is required";
     match parse_lenient::<Body>(body) {
-        Ok(b) => Ok(Some(subject_of(&b, &kind_of(&b), delivery_key))),
+        Ok(b) if b.kind.as_deref().is_some_and(|k| !k.trim().is_empty()) => {
+            Ok(Some(subject_of(&b, &kind_of(&b), delivery_key)))
+        }
+        Ok(_) => Err(NormalizeError::payload("event", NOT_AN_EVENT)),
         Err(e) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-            Ok(_) => Ok(None),
+            Ok(_) => Err(NormalizeError::payload("event", NOT_AN_EVENT)),
             Err(_) => Err(e),
         },
     }
