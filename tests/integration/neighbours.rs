@@ -370,6 +370,43 @@ async fn a_broken_vhost_holds_only_its_own_tenants() {
 }
 
 #[tokio::test]
+async fn a_vhost_failing_inside_a_batch_fails_only_its_own_messages() {
+    let env = TestEnv::new().await;
+    let mut sub = env.subscribe(&["#"]).await;
+    let svc = &env.settings.service;
+    let publisher = Publisher::new(
+        svc.rabbitmq.clone(),
+        env.settings.tenants.clone(),
+        Duration::from_secs(5),
+    );
+    let message = |key: &str, vhost: Option<&str>| Outgoing {
+        exchange: env.exchange(),
+        routing_key: key.to_owned(),
+        body: b"{}".to_vec(),
+        message_id: key.to_owned(),
+        message_type: key.to_owned(),
+        timestamp: 0,
+        headers: BTreeMap::new(),
+        vhost: vhost.map(str::to_owned),
+    };
+    let results = publisher
+        .publish_all(&[
+            message("a.ok", None),
+            message("lost", Some("hookgate-test-no-such-vhost")),
+            message("b.ok", None),
+        ])
+        .await
+        .unwrap();
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(results[1].is_err(), "{results:?}");
+    let got = receive(&mut sub, 2, Duration::from_secs(10)).await;
+    assert_eq!(
+        (got[0].routing_key.as_str(), got[1].routing_key.as_str()),
+        ("a.ok", "b.ok")
+    );
+}
+
+#[tokio::test]
 async fn a_reload_with_a_vhost_that_does_not_exist_is_refused() {
     use hookgate_config::AdminScope::{Operate, Read};
     let mut env = TestEnv::new().await;

@@ -59,6 +59,29 @@ fn a_bad_configuration_is_a_clear_error() {
 }
 
 #[test]
+fn config_check_warns_of_a_proxy_header_believed_from_any_peer() {
+    let dir = std::env::temp_dir().join(format!("hookgate-cli-proxy-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("tenants.d")).unwrap();
+    std::fs::write(
+        dir.join("tenants.d/x.toml"),
+        "id = \"x\"\ndemo = true\n[sources.i]\nkind = \"pagsmile-issuing\"\n[sources.i.access]\n\
+         allow_ips = [\"10.0.0.0/8\"]\ntrusted_proxy_header = \"x-forwarded-for\"\n",
+    )
+    .unwrap();
+    let out = hookgate()
+        .args(["--config", dir.to_str().unwrap(), "config", "check"])
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("warning: tenant x source i: access.trusted_proxy_header"),
+        "{text}"
+    );
+}
+
+#[test]
 fn simulate_rejects_unknown_kinds_and_events_with_the_known_ones() {
     let out = hookgate().args(["simulate", "bh", "nope"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

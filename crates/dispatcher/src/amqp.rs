@@ -618,24 +618,39 @@ impl Publisher {
 
     /// Publishes a batch in order (one channel per vhost, so the broker keeps
     /// their order), then awaits every confirm. Returns one result per message.
+    ///
+    /// Every failure stays with what it concerns: a message the broker cannot
+    /// take fails alone before anything is sent ([`Outgoing::check`]); a vhost
+    /// that cannot be connected, or whose channel breaks, fails only its own
+    /// messages (those not sent: [`AmqpError::NotSent`]), and only its
+    /// connection is reset; the other vhosts' messages go out.
     pub async fn publish_all(&self, messages: &[Outgoing]) -> Result<Vec<Result<(), AmqpError>>, AmqpError> {
-        let mut channels: HashMap<&str, Channel> = HashMap::new();
+        let mut results: Vec<Option<Result<(), AmqpError>>> = (0..messages.len()).map(|_| None).collect();
+        // Per vhost: its channel, or `None` once it failed in this batch.
+        let mut channels: HashMap<&str, Option<Channel>> = HashMap::new();
+        let mut broken: Vec<String> = Vec::new();
         let mut pending = Vec::with_capacity(messages.len());
-        let mut invalid: HashMap<usize, AmqpError> = HashMap::new();
-        for m in messages {
+        for (i, m) in messages.iter().enumerate() {
             // Never hand lapin a frame it cannot encode: that message fails alone.
             if let Err(e) = m.check() {
-                invalid.insert(pending.len() + invalid.len(), e);
+                results[i] = Some(Err(e));
                 continue;
             }
             let vhost = m.vhost.as_deref().unwrap_or("");
-            let channel = match channels.get(vhost) {
-                Some(c) => c.clone(),
-                None => {
-                    let c = self.channel(vhost).await?;
-                    channels.insert(vhost, c.clone());
-                    c
-                }
+            if !channels.contains_key(vhost) {
+                let channel = match self.channel(vhost).await {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        tracing::warn!(vhost = shown_vhost(vhost), error = %hookgate_core::Chain(&e), "vhost unavailable; its messages of this batch fail");
+                        broken.push(vhost.to_owned());
+                        None
+                    }
+                };
+                channels.insert(vhost, channel);
+            }
+            let Some(Some(channel)) = channels.get(vhost) else {
+                results[i] = Some(Err(AmqpError::NotSent));
+                continue;
             };
             let mut headers = FieldTable::default();
             for (k, v) in &m.headers {
@@ -662,19 +677,18 @@ impl Publisher {
                 )
                 .await;
             match confirm {
-                Ok(c) => pending.push(c),
+                Ok(c) => pending.push((i, c)),
                 Err(e) => {
-                    // The channel is unusable: what was not sent fails, what was sent may still confirm.
-                    tracing::warn!(error = %hookgate_core::Chain(&e), "publish failed");
-                    break;
+                    // This vhost's channel is unusable: its later messages fail,
+                    // what was sent may still confirm, other vhosts go on.
+                    tracing::warn!(vhost = shown_vhost(vhost), error = %hookgate_core::Chain(&e), "publish failed");
+                    results[i] = Some(Err(AmqpError::Lapin(e)));
+                    channels.insert(vhost, None);
+                    broken.push(vhost.to_owned());
                 }
             }
         }
-        let mut results = Vec::with_capacity(messages.len());
-        for c in pending {
-            while let Some(e) = invalid.remove(&results.len()) {
-                results.push(Err(e));
-            }
+        for (i, c) in pending {
             let r = match tokio::time::timeout(self.confirm_timeout, c).await {
                 Err(_) => Err(AmqpError::ConfirmTimeout(self.confirm_timeout)),
                 Ok(Err(e)) => Err(AmqpError::Lapin(e)),
@@ -682,21 +696,35 @@ impl Publisher {
                 Ok(Ok(Confirmation::Ack(Some(ret)))) => Err(AmqpError::Returned(ret.reply_text.to_string())),
                 Ok(Ok(Confirmation::Nack(_))) | Ok(Ok(Confirmation::NotRequested)) => Err(AmqpError::Nacked),
             };
-            results.push(r);
+            if r.as_ref()
+                .is_err_and(|e| !matches!(e, AmqpError::Returned(_) | AmqpError::Nacked))
+            {
+                // A timeout or a channel error: start this vhost clean next time.
+                broken.push(messages[i].vhost.clone().unwrap_or_default());
+            }
+            results[i] = Some(r);
         }
-        while let Some(e) = invalid.remove(&results.len()) {
-            results.push(Err(e));
+        broken.sort();
+        broken.dedup();
+        if !broken.is_empty() {
+            self.reset_vhosts(&broken).await;
         }
-        let failed =
-            results.len() < messages.len() || results.iter().any(|r| r.as_ref().is_err_and(|e| !e.is_permanent()));
-        while results.len() < messages.len() {
-            results.push(Err(AmqpError::NotSent));
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(AmqpError::NotSent)))
+            .collect())
+    }
+
+    /// Forgets the connections of `vhosts` (after an error), so their next
+    /// use reconnects; the other vhosts' connections are kept.
+    pub async fn reset_vhosts(&self, vhosts: &[String]) {
+        let old: Vec<_> = {
+            let mut state = self.state.lock().await;
+            vhosts.iter().filter_map(|v| state.remove(v)).collect()
+        };
+        for (conn, _) in old {
+            let _ = conn.close(0, "reset".into()).await;
         }
-        if failed {
-            // Whatever broke (channel closed by the broker, connection lost), start clean next time.
-            self.reset().await;
-        }
-        Ok(results)
     }
 }
 

@@ -94,7 +94,8 @@ pub async fn readmit(tenants: &Tenants, store: &Store, req: StoredRequest<'_>) -
     let source = tenant.source(req.source).ok_or_else(unknown)?;
     if req.body_size != req.body.len() as i64 {
         return Err(NotReadmitted::Incomplete(format!(
-            "only {} of its {} body bytes were read",
+            "only {} of its {} body bytes were read or kept (a body is kept whole only for refusals a \
+             re-admission can reverse, within the source's byte budget)",
             req.body.len(),
             req.body_size
         )));
