@@ -15,6 +15,9 @@ if [ ! -x "$VENV/bin/st" ]; then
   # hypothesis-jsonschema 0.23 uses hypothesis internals that later releases dropped.
   "$VENV/bin/pip" install -q "schemathesis>=3.39,<4" "hypothesis<6.120"
 fi
+if [ ! -x "$VENV/bin/openapi-spec-validator" ]; then
+  "$VENV/bin/pip" install -q "openapi-spec-validator>=0.7,<0.8"
+fi
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pick_port() { local p; for _ in $(seq 50); do p=$((20000 + RANDOM % 20000)); if port_free "$p"; then echo "$p"; return; fi; done; return 1; }
@@ -48,6 +51,13 @@ for _ in $(seq 60); do
   sleep 1
 done
 curl -fs "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null || { cat "$LOG"; exit 1; }
+
+# The document itself passes a strict OpenAPI validator (unique operation
+# ids, resolvable references, valid schemas).
+DOC=$(mktemp --suffix=.json)
+curl -fs "http://127.0.0.1:$ADMIN_PORT/openapi.json" >"$DOC"
+"$VENV/bin/openapi-spec-validator" "$DOC"
+rm -f "$DOC"
 
 # Something to read: accepted, rejected and parked notifications.
 "$BIN" simulate keeta all --count 2 >/dev/null

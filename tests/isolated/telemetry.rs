@@ -93,6 +93,9 @@ async fn spans_are_exported_with_the_request_trace_id_and_tracestate() {
         parts[2], "00f067aa0ba902b7",
         "the relay's own span, not the caller's: {traceparent}"
     );
+    // Every admin request has a root span of its own.
+    let r = http().get(format!("{}/v1/tenants", gw.admin_url)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
     gw.stop().await;
     // Flush: the batch exporter sends what it holds on shutdown.
     tokio::task::spawn_blocking(move || guard.shutdown()).await.unwrap();
@@ -108,6 +111,11 @@ async fn spans_are_exported_with_the_request_trace_id_and_tracestate() {
             let all: Vec<u8> = exported.concat();
             assert!(contains(&all, b"webhook"), "the webhook span is exported");
             assert!(contains(&all, b"relay.row"), "the relay's span is exported");
+            assert!(
+                contains(&all, b"admin.request"),
+                "the admin request's root span is exported"
+            );
+            assert!(contains(&all, b"/v1/tenants"), "with its route");
             assert!(contains(batch, b"vendor=opaque-value"), "tracestate is kept");
             break;
         }

@@ -6,8 +6,11 @@
 //! a match nor a shared prefix shows in the answer's timing.
 
 use crate::error::ApiError;
+use crate::AdminState;
+use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::HttpRequest;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::{ready, LocalBoxFuture, Ready};
 use hookgate_config::{AdminScope, AdminToken};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -80,6 +83,105 @@ impl Caller {
     /// The tenants a read is limited to (`None`: all).
     pub fn limit(&self) -> Option<Vec<String>> {
         self.tenants.clone()
+    }
+}
+
+/// The state of the listener a request came in on (its keys, its store).
+fn state_of(req: &HttpRequest) -> Result<web::Data<AdminState>, ApiError> {
+    req.app_data::<web::Data<AdminState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::unauthorized("this listener has no admin API"))
+}
+
+/// The caller, holding `scope`.
+fn holding(req: &HttpRequest, scope: AdminScope) -> Result<Caller, ApiError> {
+    let state = state_of(req)?;
+    let caller = caller(req, &state.keys)?;
+    caller.require(scope)?;
+    Ok(caller)
+}
+
+/// A caller holding the `read` scope: a handler that names it in its
+/// signature cannot run for anyone else (401 without a known token, 403
+/// without the scope). Carries the caller's tenant limit.
+#[derive(Debug, Clone)]
+pub(crate) struct Reader(pub Caller);
+
+/// A caller holding `read_payload` (raw bodies and headers).
+#[derive(Debug, Clone)]
+pub(crate) struct PayloadReader(pub Caller);
+
+/// A caller holding `operate`. A known token without the scope is refused
+/// and the refusal is audited (an unknown one is not: it names no one).
+#[derive(Debug, Clone)]
+pub(crate) struct Operator(pub Caller);
+
+macro_rules! deref_to_caller {
+    ($($t:ty),*) => {$(
+        impl std::ops::Deref for $t {
+            type Target = Caller;
+            fn deref(&self) -> &Caller {
+                &self.0
+            }
+        }
+    )*};
+}
+deref_to_caller!(Reader, PayloadReader, Operator);
+
+impl Reader {
+    /// The same caller as a [`PayloadReader`], when its token holds
+    /// `read_payload`: what a route that shows bodies only to some callers
+    /// asks for (only a `PayloadReader` can build a shown payload).
+    pub(crate) fn payload_reader(&self) -> Option<PayloadReader> {
+        self.0
+            .has(AdminScope::ReadPayload)
+            .then(|| PayloadReader(self.0.clone()))
+    }
+}
+
+impl FromRequest for Reader {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(holding(req, AdminScope::Read).map(Reader))
+    }
+}
+
+impl FromRequest for PayloadReader {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(holding(req, AdminScope::ReadPayload).map(PayloadReader))
+    }
+}
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let identified = state_of(req).and_then(|state| caller(req, &state.keys).map(|c| (state, c)));
+        // The route, as the audit log names a refused call.
+        let action = format!(
+            "{} {}",
+            req.method(),
+            req.match_pattern().unwrap_or_else(|| req.path().to_owned())
+        );
+        let path = req.path().to_owned();
+        Box::pin(async move {
+            let (state, caller) = identified?;
+            if let Err(refused) = caller.require(AdminScope::Operate) {
+                let request = serde_json::json!({ "path": path });
+                let result = serde_json::json!({ "error": refused.message() });
+                if let Err(e) = (state.store)
+                    .record_audit(&caller.name, &action, None, None, &request, refused.status(), &result)
+                    .await
+                {
+                    tracing::error!(error = %hookgate_core::Chain(&e), action, "could not record a refused admin call");
+                }
+                return Err(refused);
+            }
+            Ok(Operator(caller))
+        })
     }
 }
 

@@ -126,8 +126,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics))
-        .route("/openapi.json", web::get().to(openapi_json))
-        .configure(api::routes);
+        .route("/openapi.json", web::get().to(openapi_json));
+    api::configure(&mut utoipa_actix_web::service_config::ServiceConfig::new(cfg));
+}
+
+/// Every request of the operations listener runs in one root span
+/// (`admin.request`: method, route pattern, status), so an admin call, its
+/// audit row and its database work share a trace. Client text (the path) is
+/// recorded escaped.
+async fn root_span(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use tracing::Instrument;
+    let span = tracing::info_span!(
+        "admin.request",
+        http.method = %req.method(),
+        http.route = tracing::field::Empty,
+        url.path = %req.path().escape_debug(),
+        http.status = tracing::field::Empty,
+    );
+    let response = next.call(req).instrument(span.clone()).await?;
+    // The route is known once the request was routed.
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    span.record("http.route", route.as_str());
+    span.record("http.status", response.status().as_u16());
+    Ok(response)
 }
 
 /// `GET /openapi.json`: the admin API's OpenAPI document.
@@ -227,12 +254,17 @@ impl AdminServer {
     pub fn build(listener: TcpListener, state: Arc<AdminState>) -> std::io::Result<AdminServer> {
         let port = listener.local_addr()?.port();
         let data = web::Data::from(state);
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(routes))
-            .listen(listener)?
-            .workers(1)
-            .disable_signals()
-            .shutdown_timeout(1)
-            .run();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .wrap(actix_web::middleware::from_fn(root_span))
+                .configure(routes)
+        })
+        .listen(listener)?
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .run();
         Ok(AdminServer { port, server })
     }
 

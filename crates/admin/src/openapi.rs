@@ -1,5 +1,6 @@
-//! The admin API's OpenAPI document, generated from the handlers' and
-//! types' annotations (served at `/openapi.json`).
+//! The admin API's OpenAPI document (served at `/openapi.json`), collected
+//! from the very services the listener registers (`api::configure`, through
+//! utoipa-actix-web): a route is declared once, with its annotations.
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -7,32 +8,11 @@ use utoipa::{Modify, OpenApi};
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "hookgate admin API", description = "Find, replay, requeue and re-admit webhooks; tenants; audit."),
-    paths(
-        crate::api::notifications::list,
-        crate::api::notifications::show,
-        crate::api::notifications::timeline,
-        crate::api::notifications::parked,
-        crate::api::operations::replay_one,
-        crate::api::operations::create_replay,
-        crate::api::operations::list_replays,
-        crate::api::operations::show_replay,
-        crate::api::operations::cancel_replay,
-        crate::api::operations::requeue,
-        crate::api::rejections::list,
-        crate::api::rejections::show,
-        crate::api::rejections::readmit,
-        crate::api::tenants::list,
-        crate::api::tenants::audit,
-        crate::api::reload::status,
-        crate::api::reload::reload,
-        crate::api::retention::plan,
-        crate::api::retention::run,
-        crate::api::retention::partitions,
-        crate::api::retention::erase,
+    info(
+        title = "hookgate admin API",
+        description = "Find, replay, requeue and re-admit webhooks; tenants; audit."
     ),
-    components(schemas(crate::ErrorBody)),
-    modifiers(&Bearer)
+    components(schemas(crate::ErrorBody))
 )]
 #[derive(Debug)]
 pub struct ApiDoc;
@@ -77,9 +57,50 @@ impl Modify for Bearer {
     }
 }
 
-/// The document as JSON.
+/// The document: the routes `api::configure` registers, with their
+/// annotations, and the answers every route may give.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa_actix_web::AppExt;
+    let (_, mut doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::api::configure)
+        .split_for_parts();
+    Bearer.modify(&mut doc);
+    doc
+}
+
+/// The document as JSON (made once per process).
 pub fn document() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOCUMENT
+        .get_or_init(|| {
+            openapi()
+                .to_pretty_json()
+                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+        })
+        .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn every_registered_route_is_an_operation_with_its_own_id() {
+        let doc = super::openapi();
+        let mut ids = std::collections::HashSet::new();
+        let mut operations = 0;
+        for (path, item) in &doc.paths.paths {
+            assert!(path.starts_with("/v1/") && !path.contains(':'), "{path}");
+            for op in [&item.get, &item.post].into_iter().flatten() {
+                operations += 1;
+                let id = op.operation_id.clone().unwrap();
+                assert!(ids.insert(id.clone()), "operation id {id} reused");
+                assert!(op.responses.responses.contains_key("401"), "{path}: the shared answers");
+            }
+        }
+        assert_eq!(operations, 21);
+        assert!(doc.paths.paths.contains_key("/v1/subjects/{subject}/timeline"));
+    }
 }

@@ -12,8 +12,7 @@ pub(crate) mod tenants;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AdminState;
-use actix_web::{web, HttpRequest, HttpResponse};
-use hookgate_config::AdminScope;
+use actix_web::HttpResponse;
 use hookgate_store::Window;
 use serde::Serialize;
 
@@ -39,33 +38,6 @@ impl<T> Page<T> {
             .flatten();
         Page { items, next_cursor }
     }
-}
-
-/// The caller, holding `scope`.
-pub(crate) fn authorize(req: &HttpRequest, state: &AdminState, scope: AdminScope) -> Result<Caller, ApiError> {
-    let caller = crate::auth::caller(req, &state.keys)?;
-    caller.require(scope)?;
-    Ok(caller)
-}
-
-/// The caller of a mutating route, holding `operate`. A known token without
-/// the scope is refused and the refusal is audited (an unknown one is not:
-/// it names no one).
-pub(crate) async fn operator(req: &HttpRequest, state: &AdminState, action: &str) -> Result<Caller, ApiError> {
-    let caller = crate::auth::caller(req, &state.keys)?;
-    if let Err(refused) = caller.require(AdminScope::Operate) {
-        let path = serde_json::json!({ "path": req.path() });
-        let result = serde_json::json!({ "error": refused.message() });
-        if let Err(e) = state
-            .store
-            .record_audit(&caller.name, action, None, None, &path, refused.status(), &result)
-            .await
-        {
-            tracing::error!(error = %hookgate_core::Chain(&e), action, "could not record a refused admin call");
-        }
-        return Err(refused);
-    }
-    Ok(caller)
 }
 
 /// A page size from a query (default 50, at most 500).
@@ -150,33 +122,17 @@ where
     Ok(HttpResponse::build(status).json(body))
 }
 
-/// Registers the `/v1` routes.
-pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+/// Registers the `/v1` routes: each resource module declares its own, and
+/// the same declarations make the OpenAPI document (`crate::openapi`), so
+/// no route can be served undocumented or documented unserved.
+pub(crate) fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
-        web::scope("/v1")
-            .route("/notifications", web::get().to(notifications::list))
-            .route("/notifications/{id}", web::get().to(notifications::show))
-            .route("/notifications/{id}/replay", web::post().to(operations::replay_one))
-            .route(
-                "/subjects/{subject:.+}/timeline",
-                web::get().to(notifications::timeline),
-            )
-            .route("/replays", web::post().to(operations::create_replay))
-            .route("/replays", web::get().to(operations::list_replays))
-            .route("/replays/{id}", web::get().to(operations::show_replay))
-            .route("/replays/{id}/cancel", web::post().to(operations::cancel_replay))
-            .route("/parked", web::get().to(notifications::parked))
-            .route("/parked/requeue", web::post().to(operations::requeue))
-            .route("/rejections", web::get().to(rejections::list))
-            .route("/rejections/{id}", web::get().to(rejections::show))
-            .route("/rejections/{id}/readmit", web::post().to(rejections::readmit))
-            .route("/tenants", web::get().to(tenants::list))
-            .route("/audit", web::get().to(tenants::audit))
-            .route("/config/reload", web::get().to(reload::status))
-            .route("/config/reload", web::post().to(reload::reload))
-            .route("/retention", web::get().to(retention::plan))
-            .route("/retention/run", web::post().to(retention::run))
-            .route("/partitions", web::get().to(retention::partitions))
-            .route("/erasures", web::post().to(retention::erase)),
+        utoipa_actix_web::scope("/v1")
+            .configure(notifications::routes)
+            .configure(operations::routes)
+            .configure(rejections::routes)
+            .configure(tenants::routes)
+            .configure(reload::routes)
+            .configure(retention::routes),
     );
 }

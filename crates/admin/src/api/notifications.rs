@@ -1,12 +1,12 @@
 //! Reading notifications: search, one in full, a subject's timeline, parked rows.
 
-use super::{authorize, limit, Page};
+use super::{limit, Page};
+use crate::auth::Reader;
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use hookgate_config::AdminScope;
 use hookgate_store::{EventSummary, NotificationFilter, NotificationSummary, OutboxStatus};
 use serde::{Deserialize, Serialize};
 
@@ -80,32 +80,32 @@ async fn page(
 }
 
 /// Search notifications, newest first.
-#[utoipa::path(get, path = "/v1/notifications", tag = "notifications", params(NotificationQuery),
+#[utoipa::path(operation_id = "listNotifications", tag = "notifications", params(NotificationQuery),
     security(("bearer" = [])),
     responses((status = 200, body = Page<NotificationSummary>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/notifications")]
 pub(crate) async fn list(
-    req: HttpRequest,
+    caller: Reader,
     state: web::Data<AdminState>,
     query: web::Query<NotificationQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authorize(&req, &state, AdminScope::Read)?;
     let filter = query.filter()?;
     Ok(HttpResponse::Ok().json(page(&state, &caller, &query, filter).await?))
 }
 
 /// Parked notifications (given up on after their attempts, or unreadable),
 /// newest first, with their last error and attempt count.
-#[utoipa::path(get, path = "/v1/parked", tag = "parked", params(NotificationQuery),
+#[utoipa::path(operation_id = "listParked", tag = "parked", params(NotificationQuery),
     security(("bearer" = [])),
     responses((status = 200, body = Page<NotificationSummary>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/parked")]
 pub(crate) async fn parked(
-    req: HttpRequest,
+    caller: Reader,
     state: web::Data<AdminState>,
     query: web::Query<NotificationQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authorize(&req, &state, AdminScope::Read)?;
     let mut filter = query.filter()?;
     filter.status = Some(OutboxStatus::Parked.as_str().to_owned());
     Ok(HttpResponse::Ok().json(page(&state, &caller, &query, filter).await?))
@@ -137,7 +137,9 @@ pub struct Payload {
 }
 
 impl Payload {
+    /// Only a caller holding `read_payload` gets one.
     pub(crate) fn new(
+        _allowed: &crate::auth::PayloadReader,
         headers: serde_json::Value,
         body: &[u8],
         remote_addr: Option<String>,
@@ -167,17 +169,17 @@ pub struct NotificationDetail {
 
 /// One notification in full: metadata, outbox state, events, and (with the
 /// `read_payload` scope) its raw headers and body.
-#[utoipa::path(get, path = "/v1/notifications/{id}", tag = "notifications",
+#[utoipa::path(operation_id = "showNotification", tag = "notifications",
     params(("id" = i64, Path, description = "Notification id")),
     security(("bearer" = [])),
     responses((status = 200, body = NotificationDetail), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/notifications/{id}")]
 pub(crate) async fn show(
-    req: HttpRequest,
+    caller: Reader,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authorize(&req, &state, AdminScope::Read)?;
     let id = id.into_inner();
     let notification = state
         .store
@@ -186,14 +188,10 @@ pub(crate) async fn show(
         .filter(|n| caller.sees(&n.tenant))
         .ok_or_else(|| ApiError::not_found(format!("no notification {id}")))?;
     let events = state.store.events_of(&[id]).await?;
-    let payload = if caller.has(AdminScope::ReadPayload) {
-        state
-            .store
-            .notification_payload(id)
-            .await?
-            .map(|p| Payload::new(p.headers, &p.body, p.remote_addr, p.traceparent))
-    } else {
-        None
+    let payload = match caller.payload_reader() {
+        Some(allowed) => (state.store.notification_payload(id).await?)
+            .map(|p| Payload::new(&allowed, p.headers, &p.body, p.remote_addr, p.traceparent)),
+        None => None,
     };
     Ok(HttpResponse::Ok().json(NotificationDetail {
         notification,
@@ -234,19 +232,19 @@ pub struct Timeline {
 
 /// Every notification and event of a subject (e.g. `order/553440887574627`)
 /// in commit order across sources: "what happened to this order?".
-#[utoipa::path(get, path = "/v1/subjects/{subject}/timeline", tag = "notifications",
+#[utoipa::path(operation_id = "subjectTimeline", tag = "notifications",
     params(("subject" = String, Path, description = "Subject, e.g. order/553440887574627 (its slash may be sent as is)"),
            TimelineQuery),
     security(("bearer" = [])),
     responses((status = 200, body = Timeline), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/subjects/{subject:.+}/timeline")]
 pub(crate) async fn timeline(
-    req: HttpRequest,
+    caller: Reader,
     state: web::Data<AdminState>,
     subject: web::Path<String>,
     query: web::Query<TimelineQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authorize(&req, &state, AdminScope::Read)?;
     caller.tenant(&query.tenant)?;
     let limit = query.limit.map_or(Ok(super::MAX_LIMIT), |l| limit(Some(l)))?;
     let subject = subject.into_inner();
@@ -272,4 +270,9 @@ pub(crate) async fn timeline(
         subject,
         entries,
     }))
+}
+
+/// Registers this module's routes (each also an OpenAPI operation).
+pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list).service(parked).service(show).service(timeline);
 }

@@ -1,11 +1,11 @@
 //! Changing what hookgate holds: replay (one notification, or a job over a
 //! filter, planned first), cancelling a job, requeueing parked rows.
 
-use super::{audited, authorize, operator, Page};
+use super::{audited, Page};
+use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
-use actix_web::{web, HttpRequest, HttpResponse};
-use hookgate_config::AdminScope;
+use actix_web::{get, post, web, HttpResponse};
 use hookgate_store::{NewReplayJob, NotificationFilter, NotificationSummary, ReplayJob, Window};
 use serde::{Deserialize, Serialize};
 
@@ -108,19 +108,19 @@ fn rate(state: &AdminState, given: Option<i32>) -> Result<i32, ApiError> {
 /// with the current code and configuration, published again with the same
 /// event ids (no dedupe), each message carrying `x-hookgate-replay-job`.
 /// Runs as a one-notification job; answers the job.
-#[utoipa::path(post, path = "/v1/notifications/{id}/replay", tag = "replay",
+#[utoipa::path(operation_id = "replayNotification", tag = "replay",
     params(("id" = i64, Path, description = "Notification id")),
     request_body(content = ReplayOne, description = "Optional: one queue only"),
     security(("bearer" = [])),
     responses((status = 202, body = ReplayJob), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[post("/notifications/{id}/replay")]
 pub(crate) async fn replay_one(
-    req: HttpRequest,
+    caller: Operator,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
     body: Option<web::Json<ReplayOne>>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = operator(&req, &state, "notification.replay").await?;
     let id = id.into_inner();
     let body = body.map(web::Json::into_inner).unwrap_or_default();
     let notification = state
@@ -167,19 +167,19 @@ pub(crate) async fn replay_one(
 /// makes a job over exactly the notifications the plan would count now
 /// (ids up to its `max_id`): stored in PostgreSQL, run at `rate_per_sec` by
 /// the relays, surviving restarts, cancellable.
-#[utoipa::path(post, path = "/v1/replays", tag = "replay", request_body = ReplayRequest,
+#[utoipa::path(operation_id = "createReplay", tag = "replay", request_body = ReplayRequest,
     security(("bearer" = [])),
     responses((status = 200, description = "The plan (dry run)", body = Plan),
                (status = 202, description = "The job", body = ReplayJob),
                (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[post("/replays")]
 pub(crate) async fn create_replay(
-    req: HttpRequest,
+    caller: Operator,
     state: web::Data<AdminState>,
     body: web::Json<ReplayRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let action = if body.dry_run { "replay.plan" } else { "replay.create" };
-    let caller = operator(&req, &state, action).await?;
     let tenant = body.filter.tenant.clone();
     let request = json(&body);
     audited(&state, &caller, action, tenant.as_deref(), None, request, || async {
@@ -231,15 +231,15 @@ pub(crate) struct JobsQuery {
 }
 
 /// Replay jobs, newest first.
-#[utoipa::path(get, path = "/v1/replays", tag = "replay", params(JobsQuery), security(("bearer" = [])),
+#[utoipa::path(operation_id = "listReplays", tag = "replay", params(JobsQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<ReplayJob>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/replays")]
 pub(crate) async fn list_replays(
-    req: HttpRequest,
+    caller: Reader,
     state: web::Data<AdminState>,
     query: web::Query<JobsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authorize(&req, &state, AdminScope::Read)?;
     let window = super::page_window(&caller, query.cursor.as_deref(), query.limit)?;
     let jobs = state.store.replay_jobs(&window).await?;
     Ok(HttpResponse::Ok().json(Page::new(jobs, window.limit, |j| j.id)))
@@ -255,30 +255,30 @@ async fn job_of(state: &AdminState, caller: &crate::auth::Caller, id: i64) -> Re
 }
 
 /// One replay job and its progress.
-#[utoipa::path(get, path = "/v1/replays/{id}", tag = "replay",
+#[utoipa::path(operation_id = "showReplay", tag = "replay",
     params(("id" = i64, Path, description = "Job id")), security(("bearer" = [])),
     responses((status = 200, body = ReplayJob), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/replays/{id}")]
 pub(crate) async fn show_replay(
-    req: HttpRequest,
+    caller: Reader,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authorize(&req, &state, AdminScope::Read)?;
     Ok(HttpResponse::Ok().json(job_of(&state, &caller, id.into_inner()).await?))
 }
 
 /// Cancels a job that has not finished (what it published stays published).
-#[utoipa::path(post, path = "/v1/replays/{id}/cancel", tag = "replay",
+#[utoipa::path(operation_id = "cancelReplay", tag = "replay",
     params(("id" = i64, Path, description = "Job id")), security(("bearer" = [])),
     responses((status = 200, body = ReplayJob), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[post("/replays/{id}/cancel")]
 pub(crate) async fn cancel_replay(
-    req: HttpRequest,
+    caller: Operator,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = operator(&req, &state, "replay.cancel").await?;
     let id = id.into_inner();
     let job = job_of(&state, &caller, id).await?;
     audited(
@@ -338,18 +338,18 @@ pub enum RequeueAnswer {
 /// commit order. Later notifications of its subject that are still pending
 /// wait for it; later ones already published are not published again, so
 /// consumers see the requeued events after them.
-#[utoipa::path(post, path = "/v1/parked/requeue", tag = "parked", request_body = RequeueRequest,
+#[utoipa::path(operation_id = "requeueParked", tag = "parked", request_body = RequeueRequest,
     security(("bearer" = [])),
     responses((status = 200, description = "The plan (dry run), or what was requeued", body = RequeueAnswer),
                (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[post("/parked/requeue")]
 pub(crate) async fn requeue(
-    req: HttpRequest,
+    caller: Operator,
     state: web::Data<AdminState>,
     body: web::Json<RequeueRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let action = if body.dry_run { "parked.plan" } else { "parked.requeue" };
-    let caller = operator(&req, &state, action).await?;
     let tenant = body.filter.tenant.clone();
     let request = json(&body);
     audited(&state, &caller, action, tenant.as_deref(), None, request, || async {
@@ -376,4 +376,14 @@ pub(crate) async fn requeue(
         ))
     })
     .await
+}
+
+/// Registers this module's routes (each also an OpenAPI operation).
+pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(replay_one)
+        .service(create_replay)
+        .service(list_replays)
+        .service(show_replay)
+        .service(cancel_replay)
+        .service(requeue);
 }

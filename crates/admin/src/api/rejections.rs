@@ -1,12 +1,12 @@
 //! Rejected requests: search, one with its stored request, re-admission.
 
 use super::notifications::Payload;
-use super::{audited, authorize, operator, Page};
+use super::{audited, Page};
+use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use hookgate_config::AdminScope;
 use hookgate_ingress::readmit::{NotReadmitted, Readmitted, StoredRequest};
 use hookgate_store::{RejectionFilter, RejectionSummary};
 use serde::{Deserialize, Serialize};
@@ -33,16 +33,16 @@ pub(crate) struct RejectionQuery {
 
 /// Refused requests, newest first. A token limited to tenants sees only
 /// theirs (not requests that named no configured tenant).
-#[utoipa::path(get, path = "/v1/rejections", tag = "rejections", params(RejectionQuery),
+#[utoipa::path(operation_id = "listRejections", tag = "rejections", params(RejectionQuery),
     security(("bearer" = [])),
     responses((status = 200, body = Page<RejectionSummary>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/rejections")]
 pub(crate) async fn list(
-    req: HttpRequest,
+    caller: Reader,
     state: web::Data<AdminState>,
     query: web::Query<RejectionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authorize(&req, &state, AdminScope::Read)?;
     if let Some(t) = &query.tenant {
         caller.tenant(t)?;
     }
@@ -85,20 +85,19 @@ async fn rejection_of(
 }
 
 /// One rejection: why, and (with `read_payload`) the stored request.
-#[utoipa::path(get, path = "/v1/rejections/{id}", tag = "rejections",
+#[utoipa::path(operation_id = "showRejection", tag = "rejections",
     params(("id" = i64, Path, description = "Rejection id")), security(("bearer" = [])),
     responses((status = 200, body = RejectionDetail), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/rejections/{id}")]
 pub(crate) async fn show(
-    req: HttpRequest,
+    caller: Reader,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authorize(&req, &state, AdminScope::Read)?;
     let (rejection, headers, body) = rejection_of(&state, &caller, id.into_inner()).await?;
-    let payload = caller
-        .has(AdminScope::ReadPayload)
-        .then(|| Payload::new(headers, &body, rejection.remote_addr.clone(), None));
+    let payload = (caller.payload_reader())
+        .map(|allowed| Payload::new(&allowed, headers, &body, rejection.remote_addr.clone(), None));
     Ok(HttpResponse::Ok().json(RejectionDetail { rejection, payload }))
 }
 
@@ -116,16 +115,16 @@ pub struct ReadmitResult {
 /// the time it was received, and stored only if it now passes. 422 when it
 /// is still refused (or cannot be checked: a credential header that was
 /// redacted at receipt, a body cut at the source's limit).
-#[utoipa::path(post, path = "/v1/rejections/{id}/readmit", tag = "rejections",
+#[utoipa::path(operation_id = "readmitRejection", tag = "rejections",
     params(("id" = i64, Path, description = "Rejection id")), security(("bearer" = [])),
     responses((status = 200, body = ReadmitResult), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/rejections/{id}/readmit")]
 pub(crate) async fn readmit(
-    req: HttpRequest,
+    caller: Operator,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = operator(&req, &state, "rejection.readmit").await?;
     let id = id.into_inner();
     let (rejection, headers, body) = rejection_of(&state, &caller, id).await?;
     let tenant = rejection.tenant.clone();
@@ -177,4 +176,9 @@ pub(crate) async fn readmit(
         },
     )
     .await
+}
+
+/// Registers this module's routes (each also an OpenAPI operation).
+pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list).service(show).service(readmit);
 }

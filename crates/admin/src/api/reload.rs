@@ -1,11 +1,11 @@
 //! The configuration reload: its status, and a reload on request.
 
-use super::{audited, authorize, operator};
+use super::audited;
+use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use hookgate_config::AdminScope;
 use serde::Serialize;
 
 /// Where the running configuration came from and how its last reload went.
@@ -35,21 +35,21 @@ pub trait Reload: Send + Sync + std::fmt::Debug {
 }
 
 /// How the last reload went.
-#[utoipa::path(get, path = "/v1/config/reload", tag = "config", security(("bearer" = [])),
+#[utoipa::path(operation_id = "reloadStatus", tag = "config", security(("bearer" = [])),
     responses((status = 200, body = ReloadStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub(crate) async fn status(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state, AdminScope::Read)?;
+#[get("/config/reload")]
+pub(crate) async fn reload_status(_caller: Reader, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.reload.as_ref().map(|r| r.status()).unwrap_or_default()))
 }
 
 /// Reloads the tenant files now (as `SIGHUP` does): the new set is
 /// validated as a whole and swapped in atomically, or refused and the
 /// running one kept (`last_error` says why; the answer is 422).
-#[utoipa::path(post, path = "/v1/config/reload", tag = "config", security(("bearer" = [])),
+#[utoipa::path(operation_id = "reloadConfiguration", tag = "config", security(("bearer" = [])),
     responses((status = 200, body = ReloadStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(crate) async fn reload(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
-    let caller = operator(&req, &state, "config.reload").await?;
+#[post("/config/reload")]
+pub(crate) async fn reload(caller: Operator, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
     audited(
         &state,
         &caller,
@@ -79,4 +79,9 @@ pub(crate) async fn reload(req: HttpRequest, state: web::Data<AdminState>) -> Re
         },
     )
     .await
+}
+
+/// Registers this module's routes (each also an OpenAPI operation).
+pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(reload_status).service(reload);
 }

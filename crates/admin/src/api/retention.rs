@@ -1,21 +1,21 @@
 //! Retention (plan and run) and erasure.
 
-use super::{audited, authorize, operator};
+use super::audited;
+use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ErrorBody};
 use crate::retention::TenantRetention;
 use crate::AdminState;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use hookgate_config::AdminScope;
 use hookgate_store::{Erased, ErasureScope, Partition};
 use serde::{Deserialize, Serialize};
 
 /// What retention would remove now, per tenant (and for rejections naming
 /// no configured tenant). A token limited to tenants sees theirs only.
-#[utoipa::path(get, path = "/v1/retention", tag = "retention", security(("bearer" = [])),
+#[utoipa::path(operation_id = "retentionPlan", tag = "retention", security(("bearer" = [])),
     responses((status = 200, body = Vec<TenantRetention>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub(crate) async fn plan(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
-    let caller = authorize(&req, &state, AdminScope::Read)?;
+#[get("/retention")]
+pub(crate) async fn plan(caller: Reader, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
     let plan = crate::retention::plan(&state.store, &state.tenants(), &state.retention).await?;
     let visible: Vec<TenantRetention> = plan
         .into_iter()
@@ -31,10 +31,10 @@ pub(crate) async fn plan(req: HttpRequest, state: web::Data<AdminState>) -> Resu
 /// each opened, its newest row and what holds it (pending or parked rows).
 /// Partitions span every tenant: only a token not limited to tenants may
 /// read them.
-#[utoipa::path(get, path = "/v1/partitions", tag = "retention", security(("bearer" = [])),
+#[utoipa::path(operation_id = "listPartitions", tag = "retention", security(("bearer" = [])),
     responses((status = 200, body = Vec<Partition>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub(crate) async fn partitions(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
-    let caller = authorize(&req, &state, AdminScope::Read)?;
+#[get("/partitions")]
+pub(crate) async fn partitions(caller: Reader, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
     if caller.limit().is_some() {
         return Err(ApiError::forbidden(
             "partitions hold every tenant: a token limited to tenants may not read them",
@@ -45,10 +45,10 @@ pub(crate) async fn partitions(req: HttpRequest, state: web::Data<AdminState>) -
 
 /// Applies retention now (as the background task does) for every tenant;
 /// only a token not limited to tenants may.
-#[utoipa::path(post, path = "/v1/retention/run", tag = "retention", security(("bearer" = [])),
+#[utoipa::path(operation_id = "runRetention", tag = "retention", security(("bearer" = [])),
     responses((status = 200, body = Vec<TenantRetention>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub(crate) async fn run(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
-    let caller = operator(&req, &state, "retention.run").await?;
+#[post("/retention/run")]
+pub(crate) async fn run(caller: Operator, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
     audited(
         &state,
         &caller,
@@ -99,17 +99,17 @@ fn yes() -> bool {
 /// its ids, times and event records; erased notifications are not replayed.
 /// Pending notifications are skipped (their events are not out yet).
 /// Counts first (`dry_run`, the default).
-#[utoipa::path(post, path = "/v1/erasures", tag = "retention", request_body = ErasureRequest, security(("bearer" = [])),
+#[utoipa::path(operation_id = "erase", tag = "retention", request_body = ErasureRequest, security(("bearer" = [])),
     responses((status = 200, body = Erased), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody)))]
+#[post("/erasures")]
 pub(crate) async fn erase(
-    req: HttpRequest,
+    caller: Operator,
     state: web::Data<AdminState>,
     body: web::Json<ErasureRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let action = if body.dry_run { "erasure.plan" } else { "erasure.run" };
-    let caller = operator(&req, &state, action).await?;
     let request = serde_json::to_value(&body).unwrap_or_default();
     let tenant = body.tenant.clone();
     audited(
@@ -135,4 +135,9 @@ pub(crate) async fn erase(
         },
     )
     .await
+}
+
+/// Registers this module's routes (each also an OpenAPI operation).
+pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(plan).service(partitions).service(run).service(erase);
 }

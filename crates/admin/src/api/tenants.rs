@@ -1,10 +1,11 @@
 //! The configured tenants as the gateway runs them, and the audit log.
 
-use super::{authorize, Page};
+use super::Page;
+use crate::auth::Reader;
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
-use actix_web::{web, HttpRequest, HttpResponse};
-use hookgate_config::{AdminScope, Verification};
+use actix_web::{get, web, HttpResponse};
+use hookgate_config::Verification;
 use hookgate_store::{AuditEntry, Registration};
 use serde::{Deserialize, Serialize};
 
@@ -55,10 +56,10 @@ pub struct TenantView {
 
 /// Tenants and their sources as the gateway runs them now: URLs, kinds,
 /// verification, subscriptions and registrations; secrets never shown.
-#[utoipa::path(get, path = "/v1/tenants", tag = "tenants", security(("bearer" = [])),
+#[utoipa::path(operation_id = "listTenants", tag = "tenants", security(("bearer" = [])),
     responses((status = 200, body = Vec<TenantView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub(crate) async fn list(req: HttpRequest, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
-    let caller = authorize(&req, &state, AdminScope::Read)?;
+#[get("/tenants")]
+pub(crate) async fn list(caller: Reader, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
     let tenants = state.tenants();
     let mut views = Vec::new();
     for t in tenants.iter().filter(|t| caller.sees(t.id.as_str())) {
@@ -114,16 +115,21 @@ pub(crate) struct AuditQuery {
 
 /// Every mutating admin call (token name, action, request, result, time),
 /// newest first.
-#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
+#[utoipa::path(operation_id = "listAudit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<AuditEntry>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/audit")]
 pub(crate) async fn audit(
-    req: HttpRequest,
+    caller: Reader,
     state: web::Data<AdminState>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authorize(&req, &state, AdminScope::Read)?;
     let window = super::page_window(&caller, query.cursor.as_deref(), query.limit)?;
     let items = state.store.audit(&window).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, window.limit, |a| a.id)))
+}
+
+/// Registers this module's routes (each also an OpenAPI operation).
+pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list).service(audit);
 }
