@@ -80,10 +80,12 @@ pub struct Listeners {
 }
 
 /// Binds `address` unless a listener was handed in; non-blocking for actix.
-fn bind(given: Option<TcpListener>, address: &str) -> anyhow::Result<TcpListener> {
+/// The listener given (tests), or one bound on `address`, the value of the
+/// setting `key` (named in the error, so the fix is obvious).
+fn bind(given: Option<TcpListener>, address: &str, key: &str) -> anyhow::Result<TcpListener> {
     let listener = match given {
         Some(l) => l,
-        None => TcpListener::bind(address).with_context(|| format!("binding {address}"))?,
+        None => TcpListener::bind(address).with_context(|| format!("binding {address} (setting {key})"))?,
     };
     listener.set_nonblocking(true)?;
     Ok(listener)
@@ -156,7 +158,12 @@ impl Gateway {
         };
         let store = Store::connect(&svc.database.url, &pool, svc.database.create_if_missing)
             .await
-            .with_context(|| format!("connecting to PostgreSQL at {}", redact_url(&svc.database.url)))?;
+            .with_context(|| {
+                format!(
+                    "connecting to PostgreSQL at {} (setting database.url)",
+                    redact_url(&svc.database.url)
+                )
+            })?;
         if svc.database.migrate_on_start {
             store.migrate().await.context("applying migrations")?;
         }
@@ -168,7 +175,7 @@ impl Gateway {
         if role != Role::Ingress {
             // Declare exchanges before the first publish; a down broker is retried later.
             if let Err(e) = publisher.connect().await {
-                tracing::warn!(error = %hookgate_core::Chain(&e), "RabbitMQ not reachable at start; the dispatcher will retry");
+                tracing::warn!(error = %hookgate_core::Chain(&e), rabbitmq.url = %redact_url(&svc.rabbitmq.url), "RabbitMQ not reachable at start (setting rabbitmq.url); the dispatcher will retry");
             }
         }
         // Several relay loops per process: claims are serialized, so per-subject
@@ -238,13 +245,13 @@ impl Gateway {
             },
             None => None,
         };
-        let admin_listener = bind(listeners.admin, &svc.admin.listen)?;
+        let admin_listener = bind(listeners.admin, &svc.admin.listen, "admin.listen")?;
         check_admin_exposure(admin_listener.local_addr()?, &svc.admin)?;
         let admin = AdminServer::build(admin_listener, admin_state.clone())?;
         let server = if role == Role::Dispatcher {
             None
         } else {
-            let listener = bind(listeners.http, &svc.http.listen)?;
+            let listener = bind(listeners.http, &svc.http.listen, "http.listen")?;
             // A forwarded-for header believed from any peer is only safe when
             // no client can reach the listener directly.
             let exposed = listener.local_addr().is_ok_and(|a| !a.ip().is_loopback());

@@ -230,6 +230,17 @@ async fn scrape(client: &reqwest::Client, base: &str, metric: &str) -> Option<f6
         .and_then(|v| v.parse().ok())
 }
 
+/// `hookgate bench`: runs the load and prints its table (or JSON).
+pub async fn run_command(config: &std::path::Path, args: &BenchArgs) -> anyhow::Result<()> {
+    let report = run(&crate::settings::load(config)?, args).await?;
+    if args.json || args.write_requests.is_some() {
+        crate::outln!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        crate::out!("{}", table(&report));
+    }
+    Ok(())
+}
+
 /// Runs the benchmark and returns the report as JSON.
 pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value> {
     let kind = parse_kind(&args.kind).with_context(|| format!("unknown kind {:?}", args.kind))?;

@@ -4,6 +4,21 @@
 use hookgate_config::Settings;
 use std::fmt::Write;
 
+/// `hookgate config` commands.
+#[derive(Debug, Clone, Copy, clap::Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print the routing plan.
+    Check,
+}
+
+/// Runs a `config` command.
+pub fn run(config: &std::path::Path, command: ConfigCommand) -> anyhow::Result<()> {
+    match command {
+        ConfigCommand::Check => crate::out!("{}", plan(&crate::settings::load_with_tenants(config)?)),
+    }
+    Ok(())
+}
+
 /// The plan as text.
 pub fn plan(settings: &Settings) -> String {
     let svc = &settings.service;

@@ -17,6 +17,46 @@ pub enum Output {
     Json,
 }
 
+/// An outbox status to filter by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Status {
+    /// Waiting to be published (or retrying).
+    Pending,
+    /// Every event confirmed by the broker.
+    Published,
+    /// Given up on; waiting for an operator.
+    Parked,
+}
+
+impl Status {
+    /// The API's name of the status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Published => "published",
+            Status::Parked => "parked",
+        }
+    }
+}
+
+/// `hookgate timeline` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct TimelineArgs {
+    /// Tenant.
+    #[arg(long)]
+    pub tenant: String,
+    /// Subject, e.g. order/553440887574627.
+    pub subject: String,
+}
+
+/// `hookgate retention` arguments.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct RetentionArgs {
+    /// Show what would be removed; remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 /// Where the admin API is and how to call it.
 #[derive(Debug, Clone, Args)]
 pub struct Admin {
@@ -120,9 +160,9 @@ pub enum NotificationsCommand {
     List {
         #[command(flatten)]
         filter: Filter,
-        /// pending, published or parked.
-        #[arg(long)]
-        status: Option<String>,
+        /// Only notifications in this state.
+        #[arg(long, value_enum)]
+        status: Option<Status>,
         #[command(flatten)]
         paging: Paging,
     },
@@ -200,9 +240,9 @@ pub struct ReplayArgs {
     pub id: Option<i64>,
     #[command(flatten)]
     pub filter: Filter,
-    /// pending, published or parked.
-    #[arg(long)]
-    pub status: Option<String>,
+    /// Only notifications in this state.
+    #[arg(long, value_enum)]
+    pub status: Option<Status>,
     /// Only this queue (else the tenant exchange and all its bindings).
     #[arg(long)]
     pub queue: Option<String>,
@@ -270,16 +310,16 @@ impl Admin {
     /// Prints an answer; `line` renders one list item in text mode.
     fn print(&self, value: &Value, line: fn(&Value) -> String) {
         match (self.output, value.get("items").and_then(Value::as_array)) {
-            (Output::Json, _) => println!("{value}"),
+            (Output::Json, _) => crate::outln!("{value}"),
             (Output::Text, Some(items)) => {
                 for item in items {
-                    println!("{}", line(item));
+                    crate::outln!("{}", line(item));
                 }
                 if let Some(c) = value["next_cursor"].as_str() {
-                    println!("(more: --cursor {c})");
+                    crate::outln!("(more: --cursor {c})");
                 }
             }
-            (Output::Text, None) => println!("{}", serde_json::to_string_pretty(value).unwrap_or_default()),
+            (Output::Text, None) => crate::outln!("{}", serde_json::to_string_pretty(value).unwrap_or_default()),
         }
     }
 }
@@ -312,11 +352,11 @@ fn notification_line(n: &Value) -> String {
 /// A plan in text: its headline, the newest notifications it samples, and
 /// how to go on.
 fn print_plan(headline: &str, plan: &Value, then: &str) {
-    println!("{headline}; newest:");
+    crate::outln!("{headline}; newest:");
     for n in plan["sample"].as_array().into_iter().flatten() {
-        println!("{}", notification_line(n));
+        crate::outln!("{}", notification_line(n));
     }
-    println!("({then})");
+    crate::outln!("({then})");
 }
 
 fn rejection_line(r: &Value) -> String {
@@ -354,7 +394,7 @@ pub async fn notifications(admin: &Admin, command: NotificationsCommand) -> anyh
     match command {
         NotificationsCommand::List { filter, status, paging } => {
             let mut q = filter.pairs();
-            q.extend(status.map(|s| ("status", s)));
+            q.extend(status.map(|s| ("status", s.as_str().to_owned())));
             q.extend(paging.pairs());
             admin.print(&admin.get("/v1/notifications", &q).await?, notification_line);
         }
@@ -369,7 +409,8 @@ pub async fn notifications(admin: &Admin, command: NotificationsCommand) -> anyh
 }
 
 /// `hookgate timeline`.
-pub async fn timeline(admin: &Admin, tenant: &str, subject: &str) -> anyhow::Result<()> {
+pub async fn timeline(admin: &Admin, args: &TimelineArgs) -> anyhow::Result<()> {
+    let (tenant, subject) = (args.tenant.as_str(), args.subject.as_str());
     let value = admin
         .get(
             &format!("/v1/subjects/{subject}/timeline"),
@@ -377,13 +418,13 @@ pub async fn timeline(admin: &Admin, tenant: &str, subject: &str) -> anyhow::Res
         )
         .await?;
     if admin.output == Output::Json {
-        println!("{value}");
+        crate::outln!("{value}");
         return Ok(());
     }
     for entry in value["entries"].as_array().into_iter().flatten() {
-        println!("{}", notification_line(&entry["notification"]));
+        crate::outln!("{}", notification_line(&entry["notification"]));
         for e in entry["events"].as_array().into_iter().flatten() {
-            println!(
+            crate::outln!(
                 "          → {}  {}  published {}",
                 s(&e["routing_key"]),
                 s(&e["event_id"]),
@@ -404,7 +445,7 @@ pub async fn replay(admin: &Admin, args: ReplayArgs) -> anyhow::Result<()> {
     }
     let mut filter = args.filter.json();
     if let (Some(status), Some(map)) = (args.status, filter.as_object_mut()) {
-        map.insert("status".into(), Value::String(status));
+        map.insert("status".into(), Value::String(status.as_str().to_owned()));
     }
     let body = json!({ "filter": filter, "queue": args.queue, "rate_per_sec": args.rate, "dry_run": !args.run });
     let answer = admin.post("/v1/replays", body).await?;
@@ -517,12 +558,12 @@ pub async fn retention(admin: &Admin, dry_run: bool) -> anyhow::Result<()> {
     };
     match (admin.output, value.as_array()) {
         (Output::Text, Some(rows)) => {
-            println!("{}", if dry_run { "would remove:" } else { "removed:" });
+            crate::outln!("{}", if dry_run { "would remove:" } else { "removed:" });
             for r in rows {
-                println!("{}", retention_line(r));
+                crate::outln!("{}", retention_line(r));
             }
         }
-        _ => println!("{value}"),
+        _ => crate::outln!("{value}"),
     }
     Ok(())
 }
@@ -554,7 +595,7 @@ pub async fn erase(admin: &Admin, args: EraseArgs) -> anyhow::Result<()> {
     });
     let value = admin.post("/v1/erasures", body).await?;
     if admin.output == Output::Text {
-        println!(
+        crate::outln!(
             "{} {} notification(s) and {} rejection(s); {} pending notification(s) skipped{}",
             if args.run { "erased" } else { "would erase" },
             s(&value["notifications"]),
@@ -563,7 +604,7 @@ pub async fn erase(admin: &Admin, args: EraseArgs) -> anyhow::Result<()> {
             if args.run { "" } else { " (erase with --run)" }
         );
     } else {
-        println!("{value}");
+        crate::outln!("{value}");
     }
     Ok(())
 }

@@ -84,3 +84,94 @@ impl KeetaArgs {
         }
     }
 }
+
+/// `hookgate register` commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum RegisterCommand {
+    /// Create or update BH webhook listeners for a source and store their keys.
+    Bh(BhArgs),
+    /// Set Keeta callback URLs (one call per event id) for a source.
+    Keeta(KeetaArgs),
+    /// Show what is registered where, and the keys providers returned.
+    List {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Stop accepting a key a provider returned earlier (after a rotation).
+    RemoveKey {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        source: String,
+        /// The key's fingerprint, as `register list` shows it.
+        #[arg(long)]
+        fingerprint: String,
+    },
+}
+
+/// Runs a `register` command (its provider calls' debug lines go to the log).
+pub async fn run(config: &std::path::Path, command: RegisterCommand) -> anyhow::Result<()> {
+    let settings = crate::settings::load(config)?;
+    let telemetry = hookgate_telemetry::init(&settings.service.telemetry)?;
+    let result = run_with(&settings, command).await;
+    telemetry.shutdown();
+    result
+}
+
+async fn run_with(settings: &hookgate_config::Settings, command: RegisterCommand) -> anyhow::Result<()> {
+    use hookgate_onboarding::{bh, keeta, open_store, plan_text};
+    match command {
+        RegisterCommand::Bh(args) if args.dry_run => {
+            // Read what is stored when the database is there; never create or write.
+            let db = &settings.service.database;
+            let store =
+                (hookgate_store::Store::connect(&db.url, &hookgate_store::PoolConfig::default(), false).await).ok();
+            let plan = bh::plan(settings, store.as_ref(), &args.registration()).await?;
+            crate::out!("{}", plan_text(&plan));
+        }
+        RegisterCommand::Bh(args) => {
+            let store = open_store(settings).await?;
+            for outcome in bh::register(settings, &store, &args.registration()).await? {
+                crate::outln!("{outcome}");
+            }
+        }
+        RegisterCommand::Keeta(args) if args.dry_run => {
+            crate::out!("{}", plan_text(&keeta::plan(settings, &args.registration())?));
+        }
+        RegisterCommand::Keeta(args) => {
+            let store = open_store(settings).await?;
+            let done = keeta::register(settings, &store, &args.registration()).await?;
+            let set = if done.is_test { "test-store" } else { "formal" };
+            crate::outln!(
+                "keeta: {set} callback URL {} set for events {:?}",
+                done.url,
+                done.events
+            );
+        }
+        RegisterCommand::List { tenant } => {
+            let store = open_store(settings).await?;
+            let tenant = tenant.as_deref().map(hookgate_core::TenantId::parse).transpose()?;
+            crate::out!("{}", hookgate_onboarding::list(&store, tenant.as_ref()).await?);
+        }
+        RegisterCommand::RemoveKey {
+            tenant,
+            source,
+            fingerprint,
+        } => {
+            let store = open_store(settings).await?;
+            let (tenant, source) = (
+                hookgate_core::TenantId::parse(&tenant)?,
+                hookgate_core::SourceId::parse(&source)?,
+            );
+            if store.remove_provider_key(&tenant, &source, &fingerprint).await? {
+                crate::outln!(
+                    "key {fingerprint} of {tenant}/{source} removed: running ingress processes stop accepting it now"
+                );
+            } else {
+                anyhow::bail!("no accepted key {fingerprint} for {tenant}/{source} (see `hookgate register list`)");
+            }
+        }
+    }
+    Ok(())
+}

@@ -42,6 +42,10 @@ pub struct SimulateArgs {
     /// BH's private key (PKCS#8 PEM) to sign BH pushes with.
     #[arg(long, default_value = "config/demo/bh-private.pem")]
     pub bh_private_key: std::path::PathBuf,
+    /// A PEM CA certificate to trust besides the system's (a gateway serving
+    /// TLS with a private or self-signed certificate, `http.tls_cert_file`).
+    #[arg(long)]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Totals of a `simulate` run.
@@ -157,7 +161,8 @@ pub async fn run(settings: &Settings, args: &SimulateArgs) -> anyhow::Result<Rep
             sample
         });
     }
-    send_all(&target, requests, args.concurrency, args.duplicate).await
+    let client = client(args.ca_file.as_deref())?;
+    send_all(&client, &target, requests, args.concurrency, args.duplicate).await
 }
 
 fn unknown_event(provider: &dyn Provider, event: &str) -> String {
@@ -207,14 +212,31 @@ pub fn signing_failed(error: SampleError, key_path: &std::path::Path) -> anyhow:
     }
 }
 
+/// The HTTP client of `simulate`, trusting `ca_file` besides the system's roots.
+pub fn client(ca_file: Option<&std::path::Path>) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(30));
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).with_context(|| format!("reading --ca-file {}", path.display()))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default();
+        if certificates.is_empty() {
+            bail!("--ca-file {}: holds no PEM certificate", path.display());
+        }
+        for ca in certificates {
+            builder = builder.add_root_certificate(ca);
+        }
+    }
+    Ok(builder.build()?)
+}
+
 /// Posts every request (twice each with `duplicate`) with bounded concurrency.
 pub async fn send_all(
+    client: &reqwest::Client,
     target: &str,
     requests: Vec<Sample>,
     concurrency: usize,
     duplicate: bool,
 ) -> anyhow::Result<Report> {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+    let client = client.clone();
     let requests = Arc::new(requests);
     let next = Arc::new(AtomicU64::new(0));
     let total = requests.len() as u64 * if duplicate { 2 } else { 1 };
@@ -257,4 +279,39 @@ pub async fn send_all(
     }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// `hookgate simulate`: sends, prints the report, fails unless every answer
+/// was the expected one.
+pub async fn run_command(config: &std::path::Path, args: &SimulateArgs) -> anyhow::Result<()> {
+    let settings = crate::settings::load(config)?;
+    let report = run(&settings, args).await?;
+    crate::outln!("{report}");
+    if !report.as_expected(args.bad_signature) {
+        let expected = if args.bad_signature { "401" } else { "2xx" };
+        anyhow::bail!("not every request was answered {expected}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn a_ca_file_is_trusted_and_a_bad_one_named() {
+        let dir = std::env::temp_dir().join(format!("hookgate-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let good = dir.join("ca.pem");
+        std::fs::write(&good, cert.cert.pem()).unwrap();
+        assert!(super::client(Some(&good)).is_ok());
+        let bad = dir.join("junk.pem");
+        std::fs::write(&bad, "not a certificate").unwrap();
+        let err = format!("{:#}", super::client(Some(&bad)).unwrap_err());
+        assert!(err.contains("--ca-file"), "{err}");
+        let err = format!("{:#}", super::client(Some(&dir.join("missing.pem"))).unwrap_err());
+        assert!(err.contains("--ca-file") && err.contains("missing.pem"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

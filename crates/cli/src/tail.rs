@@ -4,7 +4,29 @@
 use anyhow::Context;
 use hookgate_config::Settings;
 use hookgate_dispatcher::Subscription;
-use std::io::Write;
+
+/// `hookgate tail` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TailArgs {
+    /// Tenant.
+    #[arg(long, default_value = "demo")]
+    pub tenant: String,
+    /// Binding key(s), e.g. 'keeta.order.*' (default '#': everything).
+    #[arg(long)]
+    pub binding: Vec<String>,
+    /// Pretty-print the JSON.
+    #[arg(long)]
+    pub pretty: bool,
+    /// Stop after this many events.
+    #[arg(long)]
+    pub limit: Option<u64>,
+}
+
+/// `hookgate tail`.
+pub async fn run_command(config: &std::path::Path, args: &TailArgs) -> anyhow::Result<()> {
+    let settings = crate::settings::load(config)?;
+    run(&settings, &args.tenant, &args.binding, args.pretty, args.limit).await
+}
 
 /// Prints events of `tenant` matching `bindings` until interrupted or `limit` reached.
 pub async fn run(
@@ -44,9 +66,7 @@ pub async fn run(
         } else {
             body.to_string()
         };
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{} {}", msg.routing_key, text)?;
-        out.flush()?;
+        crate::outln!("{} {}", msg.routing_key, text);
         seen += 1;
         if limit.is_some_and(|l| seen >= l) {
             break;

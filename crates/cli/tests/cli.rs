@@ -82,6 +82,52 @@ fn config_check_warns_of_a_proxy_header_believed_from_any_peer() {
 }
 
 #[test]
+fn an_unreachable_database_names_the_setting_to_fix() {
+    // Nothing listens on port 1.
+    let out = hookgate()
+        .args(["migrate"])
+        .env("HOOKGATE__DATABASE__URL", "postgres://postgres@127.0.0.1:1/hookgate")
+        .env("HOOKGATE__DATABASE__ACQUIRE_TIMEOUT_MS", "500")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("(setting database.url)") && err.contains("127.0.0.1:1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    // `hookgate config check | head -1`: a plan larger than a pipe holds,
+    // and a reader that stops at once.
+    let dir = std::env::temp_dir().join(format!("hookgate-cli-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("tenants.d")).unwrap();
+    for i in 0..300 {
+        std::fs::write(
+            dir.join(format!("tenants.d/t{i}.toml")),
+            format!(
+                "id = \"t{i}\"\ndemo = true\n[sources.k]\nkind = \"keeta\"\napp_id = 1\napp_secrets = [{{ demo = \"s\" }}]\n"
+            ),
+        )
+        .unwrap();
+    }
+    let mut child = hookgate()
+        .args(["--config", dir.to_str().unwrap(), "config", "check"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+}
+
+#[test]
 fn simulate_rejects_unknown_kinds_and_events_with_the_known_ones() {
     let out = hookgate().args(["simulate", "bh", "nope"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

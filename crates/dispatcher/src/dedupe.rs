@@ -29,6 +29,8 @@ pub struct Dedupe {
     settings: RedisSettings,
     conn: Mutex<Option<ConnectionManager>>,
     skip_until: std::sync::Mutex<Option<Instant>>,
+    /// Connection failures, logged with back-off.
+    failures: crate::backoff::LogBackoff,
 }
 
 impl Dedupe {
@@ -47,6 +49,7 @@ impl Dedupe {
             settings,
             conn: Mutex::new(None),
             skip_until: std::sync::Mutex::new(None),
+            failures: crate::backoff::LogBackoff::default(),
         }
     }
 
@@ -68,17 +71,23 @@ impl Dedupe {
             .set_connection_timeout(Some(self.timeout()))
             .set_response_timeout(Some(self.timeout()))
             .set_number_of_retries(1);
-        match tokio::time::timeout(self.timeout() * 4, ConnectionManager::new_with_config(client, config)).await {
-            Ok(Ok(c)) => {
-                *guard = Some(c.clone());
-                Some(c)
-            }
-            Ok(Err(e)) => {
-                tracing::debug!(error = %hookgate_core::Chain(&e), "redis unavailable");
-                None
-            }
-            Err(_) => None,
+        let failure =
+            match tokio::time::timeout(self.timeout() * 4, ConnectionManager::new_with_config(client, config)).await {
+                Ok(Ok(c)) => {
+                    if self.failures.succeeded() {
+                        tracing::info!("redis reachable again; dedupe uses it");
+                    }
+                    *guard = Some(c.clone());
+                    return Some(c);
+                }
+                Ok(Err(e)) => hookgate_core::Chain(&e).to_string(),
+                Err(_) => format!("no connection within {:?}", self.timeout() * 4),
+            };
+        // A wrong URL must be seen, and an outage must not write a line per batch.
+        if let Some(quiet) = self.failures.failed() {
+            tracing::warn!(error = %failure, not_logged_since = quiet, "redis unreachable (setting redis.url); dedupe falls back to PostgreSQL");
         }
+        None
     }
 
     /// Round trip to Redis (readiness).

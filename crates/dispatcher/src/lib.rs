@@ -8,6 +8,7 @@
 //! published only after the broker confirmed every event of it.
 
 pub mod amqp;
+mod backoff;
 pub mod cloudevents;
 mod dedupe;
 mod failure;
@@ -97,6 +98,9 @@ pub struct Dispatcher {
     metrics: Arc<Metrics>,
     settings: DispatcherSettings,
     owner: Uuid,
+    /// Batch failures repeat every poll interval during an outage: logged
+    /// with back-off.
+    failures: backoff::LogBackoff,
 }
 
 /// One claimed row on its way through the batch.
@@ -159,6 +163,7 @@ impl Dispatcher {
             metrics,
             settings,
             owner: Uuid::new_v4(),
+            failures: backoff::LogBackoff::default(),
         }
     }
 
@@ -564,14 +569,27 @@ impl Dispatcher {
             full = false;
             match AssertUnwindSafe(self.try_once()).catch_unwind().await {
                 Ok(Ok(o)) if o.claimed > 0 => {
+                    if self.failures.succeeded() {
+                        tracing::info!("relay batches succeed again");
+                    }
                     tracing::debug!(?o, "batch done");
                     full = o.claimed >= self.settings.batch_size as usize;
                     continue;
                 }
-                Ok(Ok(_)) => {}
+                Ok(Ok(_)) => {
+                    if self.failures.succeeded() {
+                        tracing::info!("relay batches succeed again");
+                    }
+                }
                 Ok(Err(e)) => {
                     self.metrics.relay_error("batch_failed");
-                    tracing::warn!(error = %hookgate_core::Chain(&e), "dispatch batch failed");
+                    if let Some(quiet) = self.failures.failed() {
+                        let hint = match &e {
+                            DispatchError::Broker(_) => " (setting rabbitmq.url)",
+                            DispatchError::Store(_) => " (setting database.url)",
+                        };
+                        tracing::warn!(error = %hookgate_core::Chain(&e), not_logged_since = quiet, "dispatch batch failed{hint}; retrying with back-off of the log");
+                    }
                 }
                 Err(panic) => {
                     self.metrics.relay_error("panic");
