@@ -2,18 +2,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+pub use hookgate_api_types::ErrorBody;
 use hookgate_store::StoreError;
-use serde::Serialize;
-
-/// The body of every error answer.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// Machine-readable code: `unauthorized`, `forbidden`, `not_found`,
-    /// `bad_request`, `conflict`, `unprocessable`, `unavailable`, `internal`.
-    pub error: String,
-    /// What went wrong, for people.
-    pub message: String,
-}
 
 /// An error answer.
 #[derive(Debug)]

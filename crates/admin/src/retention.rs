@@ -6,28 +6,10 @@
 //! `hookgate retention`).
 
 use chrono::{DateTime, Utc};
+pub use hookgate_api_types::TenantRetention;
 use hookgate_config::{RetentionSettings, Tenants};
 use hookgate_store::{DroppedPartition, Store, StoreError};
-use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// One tenant's retention, planned or applied.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TenantRetention {
-    /// Tenant (absent: rejections that name no configured tenant).
-    pub tenant: Option<String>,
-    /// Days kept.
-    pub days: u32,
-    /// Older than this is removed.
-    pub cutoff: DateTime<Utc>,
-    /// Published notifications (with their events) removed, or to remove.
-    pub notifications: i64,
-    /// Of those, the ones in partitions dropped whole (every row of such a
-    /// partition is older than the longest retention).
-    pub in_dropped_partitions: i64,
-    /// Rejections removed, or to remove.
-    pub rejections: i64,
-}
 
 fn policies(
     tenants: &Tenants,

@@ -8,39 +8,11 @@
 
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+pub use hookgate_api_types::{
+    AuditEntry, EventSummary, NotificationFilter, NotificationSummary, Registration, RejectionSummary,
+};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
-
-/// Which notifications an operator means. Every field narrows; none: all.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NotificationFilter {
-    /// Tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// Source id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// Outbox status: `pending`, `published` or `parked`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Delivery key (the provider's delivery or event id, else the body's sha256).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_key: Option<String>,
-    /// Subject, e.g. `order/553440887574627`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Received at or after.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub since: Option<DateTime<Utc>>,
-    /// Received before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub until: Option<DateTime<Utc>>,
-    /// Only these notification ids.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ids: Option<Vec<i64>>,
-}
 
 /// Where in a filter's result a read is: the caller's tenant limit, the page
 /// and the id window.
@@ -110,52 +82,6 @@ pub(crate) fn bind_filter<'q>(
         .bind(w.max_id)
 }
 
-/// One notification and where its outbox row is.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct NotificationSummary {
-    /// Id (commit order).
-    pub id: i64,
-    /// Tenant.
-    pub tenant: String,
-    /// Source.
-    pub source: String,
-    /// Kind.
-    pub kind: String,
-    /// Delivery key.
-    pub delivery_key: String,
-    /// First receipt.
-    pub received_at: DateTime<Utc>,
-    /// Latest receipt (redeliveries).
-    pub last_received_at: DateTime<Utc>,
-    /// Deliveries so far.
-    pub delivery_count: i32,
-    /// The signature recipe that matched (none: observe mode).
-    pub signature_recipe: Option<String>,
-    /// Whether a signature matched.
-    pub verified: bool,
-    /// Body size in bytes.
-    pub body_size: i64,
-    /// `pending`, `published` or `parked`.
-    pub status: String,
-    /// Publish attempts so far (none once published: the outbox row that
-    /// counted them is gone).
-    pub attempts: Option<i32>,
-    /// The last failure.
-    pub last_error: Option<String>,
-    /// The subject it names (none: it names none).
-    pub subject: Option<String>,
-    /// Not retried before (none once published).
-    pub available_at: Option<DateTime<Utc>>,
-    /// When its events were confirmed (the latest of its recorded events).
-    pub published_at: Option<DateTime<Utc>>,
-    /// The relay holding it, while leased.
-    pub lease_owner: Option<uuid::Uuid>,
-    /// Until when.
-    pub lease_until: Option<DateTime<Utc>>,
-    /// When its payload was erased (a tombstone since).
-    pub erased_at: Option<DateTime<Utc>>,
-}
-
 fn summary(r: &PgRow) -> Result<NotificationSummary, sqlx::Error> {
     let tenant: String = r.try_get("tenant")?;
     let ordering_key: Option<String> = r.try_get("ordering_key")?;
@@ -184,23 +110,6 @@ fn summary(r: &PgRow) -> Result<NotificationSummary, sqlx::Error> {
     })
 }
 
-/// An event a notification produced, as recorded when it was published.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct EventSummary {
-    /// Event id (deterministic: a replay publishes the same id).
-    pub event_id: uuid::Uuid,
-    /// Notification it came from.
-    pub notification_id: i64,
-    /// Canonical type.
-    pub event_type: String,
-    /// Routing key.
-    pub routing_key: String,
-    /// Business idempotency key.
-    pub idempotency_key: String,
-    /// Broker confirm time.
-    pub published_at: Option<DateTime<Utc>>,
-}
-
 /// Raw request of a notification: headers (redacted as stored) and body.
 #[derive(Debug, Clone)]
 pub struct NotificationPayload {
@@ -212,37 +121,6 @@ pub struct NotificationPayload {
     pub remote_addr: Option<String>,
     /// Trace context of the request.
     pub traceparent: Option<String>,
-}
-
-/// A rejected request, as listed.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct RejectionSummary {
-    /// Id.
-    pub id: i64,
-    /// Tenant, when the request named a configured one.
-    pub tenant: Option<String>,
-    /// Source, likewise.
-    pub source: Option<String>,
-    /// Reason (metric label).
-    pub reason: String,
-    /// Detail.
-    pub detail: String,
-    /// Status answered.
-    pub http_status: i32,
-    /// Peer address.
-    pub remote_addr: Option<String>,
-    /// Body size the request had (may exceed what was kept).
-    pub body_size: i64,
-    /// Bytes kept.
-    pub body_kept: i64,
-    /// The URL it was sent to.
-    pub request_url: Option<String>,
-    /// When.
-    pub received_at: DateTime<Utc>,
-    /// The notification it became when re-admitted.
-    pub readmitted_as: Option<i64>,
-    /// When it was re-admitted.
-    pub readmitted_at: Option<DateTime<Utc>>,
 }
 
 /// Which rejections.
@@ -258,31 +136,6 @@ pub struct RejectionFilter {
     pub since: Option<DateTime<Utc>>,
     /// Before.
     pub until: Option<DateTime<Utc>>,
-}
-
-/// One mutating admin call.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct AuditEntry {
-    /// Id.
-    pub id: i64,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Token name.
-    pub token: String,
-    /// Action, e.g. `replay.create`.
-    pub action: String,
-    /// Tenant concerned.
-    pub tenant: Option<String>,
-    /// Target (an id).
-    pub target: Option<String>,
-    /// The request (filter, options).
-    #[schema(value_type = Object)]
-    pub request: serde_json::Value,
-    /// Status answered.
-    pub status: i32,
-    /// Result.
-    #[schema(value_type = Object)]
-    pub result: serde_json::Value,
 }
 
 const REJECTION: &str = "id, tenant, source, reason, detail, http_status, remote_addr, body_size,
@@ -574,23 +427,4 @@ impl Store {
         };
         Ok(rows.iter().map(reg).collect::<Result<_, _>>()?)
     }
-}
-
-/// One registration at a provider.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Registration {
-    /// Source.
-    pub source: String,
-    /// Provider.
-    pub provider: String,
-    /// Event registered.
-    pub event: String,
-    /// Test set (Keeta).
-    pub is_test: bool,
-    /// The provider's status code, as returned.
-    pub status: Option<i32>,
-    /// URL registered.
-    pub url: String,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
 }

@@ -20,9 +20,8 @@
 
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+pub use hookgate_api_types::{DroppedPartition, Partition};
 use sqlx::Row;
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Ids per partition (2^40: a partition never fills).
@@ -35,39 +34,6 @@ const PARTITION_LOCK: i64 = 0x686f_6f6b_7061_7274;
 /// drawn before the commit, so a partition's newest row may be a little
 /// newer than the time its id was drawn.
 const SETTLE: chrono::Duration = chrono::Duration::hours(1);
-
-/// One partition of `notifications`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Partition {
-    /// Table name.
-    pub name: String,
-    /// First id it holds.
-    pub first_id: i64,
-    /// First id it does not hold.
-    pub end_id: i64,
-    /// When ids started to be drawn in it.
-    pub opened_at: DateTime<Utc>,
-    /// Ids are still drawn in it.
-    pub open: bool,
-    /// Rows, as estimated by the planner's statistics.
-    pub rows_estimate: i64,
-    /// Receipt time of its newest row (none: empty).
-    pub newest_received_at: Option<DateTime<Utc>>,
-    /// Rows still waiting for the relay or an operator (pending or parked):
-    /// they keep the partition.
-    pub held: i64,
-}
-
-/// A partition dropped (or that would be), with the rows it held by tenant.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct DroppedPartition {
-    /// Table name.
-    pub name: String,
-    /// First id it held.
-    pub first_id: i64,
-    /// Notifications it held, by tenant.
-    pub notifications: BTreeMap<String, i64>,
-}
 
 /// The table name of the partition starting at `first_id`, made from the
 /// number alone (never from stored text: it is written into DDL).

@@ -4,9 +4,8 @@
 use crate::ops::{NotificationFilter, Window};
 use crate::outbox::Claimed;
 use crate::{Store, StoreError};
-use chrono::{DateTime, Utc};
+pub use hookgate_api_types::ReplayJob;
 use hookgate_core::{SourceId, TenantId};
-use serde::Serialize;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 use std::time::Duration;
@@ -14,45 +13,6 @@ use uuid::Uuid;
 
 /// Channel the job trigger notifies.
 pub const REPLAY_CHANNEL: &str = "hookgate_replay";
-
-/// A replay job.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ReplayJob {
-    /// Id (named in every message it publishes).
-    pub id: i64,
-    /// Tenant.
-    pub tenant: String,
-    /// The notifications it replays.
-    pub filter: NotificationFilter,
-    /// Only this queue (else the tenant exchange).
-    pub target_queue: Option<String>,
-    /// Notifications per second at most.
-    pub rate_per_sec: i32,
-    /// `pending`, `running`, `done`, `cancelled` or `failed`.
-    pub status: String,
-    /// Notifications the plan counted.
-    pub planned: i64,
-    /// The highest id of the set (fixed when made).
-    pub max_id: i64,
-    /// The last id done.
-    pub cursor: i64,
-    /// Notifications replayed.
-    pub replayed: i64,
-    /// Messages confirmed by the broker.
-    pub events: i64,
-    /// Notifications that could not be replayed (normalization or publish failed).
-    pub failed: i64,
-    /// The last failure.
-    pub last_error: Option<String>,
-    /// Token that made it.
-    pub created_by: String,
-    /// Made.
-    pub created_at: DateTime<Utc>,
-    /// First run.
-    pub started_at: Option<DateTime<Utc>>,
-    /// Done, cancelled or failed.
-    pub finished_at: Option<DateTime<Utc>>,
-}
 
 const JOB: &str = "id, tenant, filter, target_queue, rate_per_sec, status, planned, max_id, cursor, replayed,
     events, failed, last_error, created_by, created_at, started_at, finished_at";

@@ -14,20 +14,8 @@
 
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+pub use hookgate_api_types::Erased;
 use sqlx::Row;
-
-/// What erasure removed (or would remove).
-#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
-pub struct Erased {
-    /// Notifications whose body and headers were removed.
-    pub notifications: i64,
-    /// Pending notifications left alone (their events are not published
-    /// yet; erase again once they are).
-    pub pending_skipped: i64,
-    /// Rejections whose body and headers were removed.
-    pub rejections: i64,
-}
 
 /// Which of a tenant's stored requests to erase.
 #[derive(Debug, Clone, Default)]

@@ -13,32 +13,12 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AdminState;
 use actix_web::HttpResponse;
+pub use hookgate_api_types::Page;
 use hookgate_store::Window;
-use serde::Serialize;
 
 /// Default and largest page size.
 pub(crate) const DEFAULT_LIMIT: i64 = 50;
 pub(crate) const MAX_LIMIT: i64 = 500;
-
-/// One page of a list, newest first; `next_cursor` continues it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Page<T> {
-    /// The items.
-    pub items: Vec<T>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
-impl<T> Page<T> {
-    /// A page whose last item has id `last` when it is full.
-    pub(crate) fn new(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Page<T> {
-        let next_cursor = (items.len() as i64 >= limit)
-            .then(|| items.last().map(|i| id(i).to_string()))
-            .flatten();
-        Page { items, next_cursor }
-    }
-}
 
 /// A page size from a query (default 50, at most 500).
 pub(crate) fn limit(given: Option<i64>) -> Result<i64, ApiError> {

@@ -7,8 +7,9 @@ use crate::AdminState;
 use actix_web::{get, web, HttpResponse};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use hookgate_store::{EventSummary, NotificationFilter, NotificationSummary, OutboxStatus};
-use serde::{Deserialize, Serialize};
+pub use hookgate_api_types::{NotificationDetail, Payload, Timeline, TimelineEntry};
+use hookgate_store::{NotificationFilter, NotificationSummary, OutboxStatus};
+use serde::Deserialize;
 
 /// Query of `GET /v1/notifications` (and, without `status`, `GET /v1/parked`).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -111,60 +112,21 @@ pub(crate) async fn parked(
     Ok(HttpResponse::Ok().json(page(&state, &caller, &query, filter).await?))
 }
 
-/// One stored header.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct StoredHeader {
-    /// Name, lowercase.
-    pub name: String,
-    /// Value (`<redacted>` for credential headers).
-    pub value: String,
-}
-
-/// The raw request of a notification (with the `read_payload` scope).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Payload {
-    /// Headers as stored (credential values redacted at receipt).
-    #[schema(value_type = Vec<StoredHeader>)]
-    pub headers: serde_json::Value,
-    /// The body, when it is UTF-8.
-    pub body_text: Option<String>,
-    /// The body, base64 (standard alphabet), byte-exact.
-    pub body_base64: String,
-    /// Peer address.
-    pub remote_addr: Option<String>,
-    /// Trace context of the request.
-    pub traceparent: Option<String>,
-}
-
-impl Payload {
-    /// Only a caller holding `read_payload` gets one.
-    pub(crate) fn new(
-        _allowed: &crate::auth::PayloadReader,
-        headers: serde_json::Value,
-        body: &[u8],
-        remote_addr: Option<String>,
-        traceparent: Option<String>,
-    ) -> Payload {
-        Payload {
-            headers,
-            body_text: std::str::from_utf8(body).ok().map(str::to_owned),
-            body_base64: base64::engine::general_purpose::STANDARD.encode(body),
-            remote_addr,
-            traceparent,
-        }
+/// The raw request as shown: only a caller holding `read_payload` gets one.
+pub(crate) fn payload(
+    _allowed: &crate::auth::PayloadReader,
+    headers: serde_json::Value,
+    body: &[u8],
+    remote_addr: Option<String>,
+    traceparent: Option<String>,
+) -> Payload {
+    Payload {
+        headers,
+        body_text: std::str::from_utf8(body).ok().map(str::to_owned),
+        body_base64: base64::engine::general_purpose::STANDARD.encode(body),
+        remote_addr,
+        traceparent,
     }
-}
-
-/// One notification in full.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct NotificationDetail {
-    /// Metadata, outbox state (attempts, last error, lease).
-    pub notification: NotificationSummary,
-    /// The events it produced, with routing keys and publish times.
-    pub events: Vec<EventSummary>,
-    /// The raw request; absent without the `read_payload` scope.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Payload>,
 }
 
 /// One notification in full: metadata, outbox state, events, and (with the
@@ -190,7 +152,7 @@ pub(crate) async fn show(
     let events = state.store.events_of(&[id]).await?;
     let payload = match caller.payload_reader() {
         Some(allowed) => (state.store.notification_payload(id).await?)
-            .map(|p| Payload::new(&allowed, p.headers, &p.body, p.remote_addr, p.traceparent)),
+            .map(|p| payload(&allowed, p.headers, &p.body, p.remote_addr, p.traceparent)),
         None => None,
     };
     Ok(HttpResponse::Ok().json(NotificationDetail {
@@ -208,26 +170,6 @@ pub(crate) struct TimelineQuery {
     pub tenant: String,
     /// Most notifications (default 500, at most 500).
     pub limit: Option<i64>,
-}
-
-/// One notification of a timeline and its events.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TimelineEntry {
-    /// The notification.
-    pub notification: NotificationSummary,
-    /// Its events.
-    pub events: Vec<EventSummary>,
-}
-
-/// What happened to a subject.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Timeline {
-    /// Tenant.
-    pub tenant: String,
-    /// Subject.
-    pub subject: String,
-    /// Every notification of the subject across sources, in commit order.
-    pub entries: Vec<TimelineEntry>,
 }
 
 /// Every notification and event of a subject (e.g. `order/553440887574627`)

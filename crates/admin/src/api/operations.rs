@@ -6,55 +6,14 @@ use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
 use actix_web::{get, post, web, HttpResponse};
-use hookgate_store::{NewReplayJob, NotificationFilter, NotificationSummary, ReplayJob, Window};
+pub use hookgate_api_types::{Plan, ReplayOne, ReplayRequest, RequeueAnswer, RequeueRequest, Requeued};
+use hookgate_store::{NewReplayJob, NotificationFilter, ReplayJob, Window};
 use serde::{Deserialize, Serialize};
 
 /// Notifications shown in a plan.
 const SAMPLE: i64 = 10;
 /// Most parked rows one requeue call moves.
 const REQUEUE_MAX: i64 = 10_000;
-
-/// Body of `POST /v1/notifications/{id}/replay`.
-#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReplayOne {
-    /// Publish only to this queue (through the default exchange) instead of
-    /// the tenant exchange and all its bindings.
-    #[serde(default)]
-    pub queue: Option<String>,
-}
-
-/// Body of `POST /v1/replays`.
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReplayRequest {
-    /// Which notifications; `tenant` is required.
-    pub filter: NotificationFilter,
-    /// Only this queue (else the tenant exchange).
-    #[serde(default)]
-    pub queue: Option<String>,
-    /// Notifications per second (default `admin.replay_rate_per_sec`).
-    #[serde(default)]
-    pub rate_per_sec: Option<i32>,
-    /// `true` (the default): answer the plan, change nothing.
-    #[serde(default = "yes")]
-    pub dry_run: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// What a replay or requeue would touch.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Plan {
-    /// Notifications it would touch.
-    pub count: i64,
-    /// The highest id among them (a job made now covers ids up to this).
-    pub max_id: Option<i64>,
-    /// The newest of them (at most 10).
-    pub sample: Vec<NotificationSummary>,
-}
 
 /// 400 unless `name` can be a queue name; 403 unless it is a queue of
 /// `tenant`'s own subscriptions. A replay to one queue publishes through
@@ -298,36 +257,6 @@ pub(crate) async fn cancel_replay(
         },
     )
     .await
-}
-
-/// Body of `POST /v1/parked/requeue`.
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequeueRequest {
-    /// Which parked notifications (`status` is implied); `ids` for some.
-    pub filter: NotificationFilter,
-    /// `true` (the default): answer the plan, change nothing.
-    #[serde(default = "yes")]
-    pub dry_run: bool,
-}
-
-/// What a requeue did.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Requeued {
-    /// How many rows went back to pending.
-    pub requeued: usize,
-    /// Their ids.
-    pub ids: Vec<i64>,
-}
-
-/// The answer of a requeue: its plan (dry run) or what it did.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(untagged)]
-pub enum RequeueAnswer {
-    /// The plan.
-    Plan(Plan),
-    /// What was requeued.
-    Done(Requeued),
 }
 
 /// Puts parked notifications back in the queue: pending, due now, attempts

@@ -1,15 +1,15 @@
 //! Rejected requests: search, one with its stored request, re-admission.
 
-use super::notifications::Payload;
 use super::{audited, Page};
 use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
+pub use hookgate_api_types::{ReadmitResult, RejectionDetail};
 use hookgate_ingress::readmit::{NotReadmitted, Readmitted, StoredRequest};
 use hookgate_store::{RejectionFilter, RejectionSummary};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// Query of `GET /v1/rejections`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -58,16 +58,6 @@ pub(crate) async fn list(
     Ok(HttpResponse::Ok().json(Page::new(items, window.limit, |r| r.id)))
 }
 
-/// One rejection in full.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RejectionDetail {
-    /// Metadata.
-    pub rejection: RejectionSummary,
-    /// The stored request; absent without the `read_payload` scope.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Payload>,
-}
-
 async fn rejection_of(
     state: &AdminState,
     caller: &crate::auth::Caller,
@@ -97,17 +87,8 @@ pub(crate) async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let (rejection, headers, body) = rejection_of(&state, &caller, id.into_inner()).await?;
     let payload = (caller.payload_reader())
-        .map(|allowed| Payload::new(&allowed, headers, &body, rejection.remote_addr.clone(), None));
+        .map(|allowed| super::notifications::payload(&allowed, headers, &body, rejection.remote_addr.clone(), None));
     Ok(HttpResponse::Ok().json(RejectionDetail { rejection, payload }))
-}
-
-/// What a re-admission did.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReadmitResult {
-    /// `stored`, or `already_stored` (the provider's retry got through meanwhile).
-    pub outcome: String,
-    /// The notification.
-    pub notification_id: i64,
 }
 
 /// Re-admits a rejected request after a configuration fix (e.g. a rotated

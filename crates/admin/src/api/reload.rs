@@ -5,26 +5,7 @@ use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-
-/// Where the running configuration came from and how its last reload went.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
-pub struct ReloadStatus {
-    /// Whether this process reloads at all (it was started from files).
-    pub enabled: bool,
-    /// Sets applied so far (1: the one loaded at start).
-    pub generation: u64,
-    /// Tenants in the running set.
-    pub tenants: usize,
-    /// The last reload attempt.
-    pub last_attempt_at: Option<DateTime<Utc>>,
-    /// The last time a changed set was applied.
-    pub last_applied_at: Option<DateTime<Utc>>,
-    /// Why the last attempt was refused (the running set was kept); absent
-    /// when it succeeded.
-    pub last_error: Option<String>,
-}
+pub use hookgate_api_types::ReloadStatus;
 
 /// What reloads the tenant files for the admin API (the composition root).
 pub trait Reload: Send + Sync + std::fmt::Debug {

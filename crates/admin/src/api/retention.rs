@@ -6,9 +6,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::retention::TenantRetention;
 use crate::AdminState;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
+pub use hookgate_api_types::ErasureRequest;
 use hookgate_store::{Erased, ErasureScope, Partition};
-use serde::{Deserialize, Serialize};
 
 /// What retention would remove now, per tenant (and for rejections naming
 /// no configured tenant). A token limited to tenants sees theirs only.
@@ -67,30 +66,6 @@ pub(crate) async fn run(caller: Operator, state: web::Data<AdminState>) -> Resul
         },
     )
     .await
-}
-
-/// Body of `POST /v1/erasures`.
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ErasureRequest {
-    /// Tenant.
-    pub tenant: String,
-    /// A subject, e.g. `order/553440887574627` (its notifications).
-    #[serde(default)]
-    pub subject: Option<String>,
-    /// Received at or after.
-    #[serde(default)]
-    pub since: Option<DateTime<Utc>>,
-    /// Received before.
-    #[serde(default)]
-    pub until: Option<DateTime<Utc>>,
-    /// `true` (the default): count only.
-    #[serde(default = "yes")]
-    pub dry_run: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Erases stored payloads for a data-protection request: the body and

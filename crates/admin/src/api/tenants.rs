@@ -5,54 +5,10 @@ use crate::auth::Reader;
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
 use actix_web::{get, web, HttpResponse};
+pub use hookgate_api_types::{SourceView, SubscriptionView, TenantView};
 use hookgate_config::Verification;
-use hookgate_store::{AuditEntry, Registration};
-use serde::{Deserialize, Serialize};
-
-/// A source, secrets never shown.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SourceView {
-    /// Id (the URL segment).
-    pub id: String,
-    /// Kind, e.g. `keeta`.
-    pub kind: String,
-    /// The URL providers push to.
-    pub url: String,
-    /// Fixed paths it also answers on the tenant's hosts.
-    pub paths: Vec<String>,
-    /// `enforce` or `observe`.
-    pub verification: String,
-    /// Largest body accepted.
-    pub body_limit_bytes: usize,
-}
-
-/// A queue bound to the tenant exchange.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SubscriptionView {
-    /// Queue.
-    pub queue: String,
-    /// Binding keys.
-    pub bindings: Vec<String>,
-}
-
-/// A tenant.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TenantView {
-    /// Id.
-    pub id: String,
-    /// Its exchange.
-    pub exchange: String,
-    /// Its virtual host (absent: the URL's).
-    pub vhost: Option<String>,
-    /// Host names its fixed paths answer on.
-    pub hosts: Vec<String>,
-    /// Its sources.
-    pub sources: Vec<SourceView>,
-    /// Its queues.
-    pub subscriptions: Vec<SubscriptionView>,
-    /// What `hookgate register` set up at the providers.
-    pub registrations: Vec<Registration>,
-}
+use hookgate_store::AuditEntry;
+use serde::Deserialize;
 
 /// Tenants and their sources as the gateway runs them now: URLs, kinds,
 /// verification, subscriptions and registrations; secrets never shown.

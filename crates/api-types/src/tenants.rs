@@ -1,0 +1,96 @@
+//! Tenants and sources as configured (never a secret), provider registrations, the audit log.
+
+#![allow(unused_imports)]
+
+use crate::*;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A source, secrets never shown.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SourceView {
+    /// Id (the URL segment).
+    pub id: String,
+    /// Kind, e.g. `keeta`.
+    pub kind: String,
+    /// The URL providers push to.
+    pub url: String,
+    /// Fixed paths it also answers on the tenant's hosts.
+    pub paths: Vec<String>,
+    /// `enforce` or `observe`.
+    pub verification: String,
+    /// Largest body accepted.
+    pub body_limit_bytes: usize,
+}
+
+/// A queue bound to the tenant exchange.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SubscriptionView {
+    /// Queue.
+    pub queue: String,
+    /// Binding keys.
+    pub bindings: Vec<String>,
+}
+
+/// A tenant.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TenantView {
+    /// Id.
+    pub id: String,
+    /// Its exchange.
+    pub exchange: String,
+    /// Its virtual host (absent: the URL's).
+    pub vhost: Option<String>,
+    /// Host names its fixed paths answer on.
+    pub hosts: Vec<String>,
+    /// Its sources.
+    pub sources: Vec<SourceView>,
+    /// Its queues.
+    pub subscriptions: Vec<SubscriptionView>,
+    /// What `hookgate register` set up at the providers.
+    pub registrations: Vec<Registration>,
+}
+
+/// One mutating admin call.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    /// Id.
+    pub id: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Token name.
+    pub token: String,
+    /// Action, e.g. `replay.create`.
+    pub action: String,
+    /// Tenant concerned.
+    pub tenant: Option<String>,
+    /// Target (an id).
+    pub target: Option<String>,
+    /// The request (filter, options).
+    #[schema(value_type = Object)]
+    pub request: serde_json::Value,
+    /// Status answered.
+    pub status: i32,
+    /// Result.
+    #[schema(value_type = Object)]
+    pub result: serde_json::Value,
+}
+
+/// One registration at a provider.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Registration {
+    /// Source.
+    pub source: String,
+    /// Provider.
+    pub provider: String,
+    /// Event registered.
+    pub event: String,
+    /// Test set (Keeta).
+    pub is_test: bool,
+    /// The provider's status code, as returned.
+    pub status: Option<i32>,
+    /// URL registered.
+    pub url: String,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
