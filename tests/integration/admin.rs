@@ -1190,3 +1190,55 @@ async fn erasure_keeps_tombstones_and_is_never_replayed() {
     assert_no_more(&mut sub, Duration::from_millis(500)).await;
     gw.stop().await;
 }
+
+/// The typed client speaks the API's own types both ways: a filtered list,
+/// one notification in full, a plan, and an error answer as a typed error.
+#[tokio::test]
+async fn the_typed_client_reads_and_plans_with_the_api_types() {
+    use hookgate_client::types::{NotificationFilter, OutboxStatus, ReplayRequest};
+    use hookgate_client::{Client, ClientError, Paging, ReplayAnswer};
+    let mut env = TestEnv::new().await;
+    let tenant = env.tenant.clone();
+    let token = env.admin_token("typed", &[Read, ReadPayload, Operate], None);
+    let reader = env.admin_token("reader", &[Read], None);
+    let gw = env.start(Role::All).await;
+    post_order(&env, &gw, 71).await;
+    published(&gw, &token, &tenant, 3).await;
+
+    let client = Client::new(&gw.admin_url, &token);
+    let filter = NotificationFilter {
+        tenant: Some(env.tenant_id()),
+        status: Some(OutboxStatus::Published),
+        ..NotificationFilter::default()
+    };
+    let page = client.notifications(&filter, &Paging::default()).await.unwrap();
+    assert_eq!(page.items.len(), 3);
+    assert!(page.items.iter().all(|n| n.status == "published"));
+    let detail = client.notification(page.items[0].id).await.unwrap();
+    assert!(detail.payload.is_some(), "read_payload shows the raw request");
+    let plan = client
+        .replay(&ReplayRequest {
+            filter: filter.clone(),
+            queue: None,
+            rate_per_sec: None,
+            dry_run: true,
+        })
+        .await
+        .unwrap();
+    assert!(matches!(plan, ReplayAnswer::Plan(ref p) if p.count == 3), "{plan:?}");
+
+    let refused = Client::new(&gw.admin_url, &reader)
+        .replay(&ReplayRequest {
+            filter,
+            queue: None,
+            rate_per_sec: None,
+            dry_run: true,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, ClientError::Api { status: 403, ref body } if body.error == "forbidden"),
+        "{refused:?}"
+    );
+    gw.stop().await;
+}

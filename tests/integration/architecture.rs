@@ -66,8 +66,8 @@ fn only_the_owning_crate_names_each_io_library() {
     );
     assert_eq!(
         users(&all, "reqwest"),
-        set(&["hookgate-provider-api", "hookgate-cli", "hookgate-testkit"]),
-        "provider calls only in provider-api (cli: the load generator and simulate; testkit: test clients)"
+        set(&["hookgate-provider-api", "hookgate-client", "hookgate-cli", "hookgate-testkit"]),
+        "provider calls only in provider-api (client: the admin API's; cli: the load generator and simulate; testkit: test clients)"
     );
     assert_eq!(
         users(&all, "hookgate-provider-api"),
@@ -91,6 +91,30 @@ fn pure_crates_have_no_io_dependency() {
             assert!(!deps.contains(lib), "{pure} depends on {lib}");
         }
     }
+}
+
+#[test]
+fn the_admin_client_knows_the_api_only_through_its_wire_types() {
+    let all = dependencies();
+    let client = &all["hookgate-client"];
+    assert!(client.contains("hookgate-api-types"));
+    for server in [
+        "hookgate-admin",
+        "hookgate-store",
+        "hookgate-config",
+        "sqlx",
+        "actix-web",
+    ] {
+        assert!(!client.contains(server), "the client depends on {server}");
+    }
+    let types = &all["hookgate-api-types"];
+    for io in ["tokio", "sqlx", "actix-web", "reqwest", "hookgate-store"] {
+        assert!(!types.contains(io), "the wire types depend on {io}");
+    }
+    assert!(
+        all["hookgate-cli"].contains("hookgate-client"),
+        "the CLI's operator commands use the client"
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use crate::*;
 use chrono::{DateTime, Utc};
+use hookgate_core::{SourceId, TenantId};
 use serde::{Deserialize, Serialize};
 
 /// Which notifications an operator means. Every field narrows; none: all.
@@ -12,13 +13,15 @@ use serde::{Deserialize, Serialize};
 pub struct NotificationFilter {
     /// Tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub tenant: Option<TenantId>,
     /// Source id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub source: Option<SourceId>,
     /// Outbox status: `pending`, `published` or `parked`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<OutboxStatus>,
     /// Delivery key (the provider's delivery or event id, else the body's sha256).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_key: Option<String>,
@@ -154,4 +157,40 @@ pub struct Timeline {
     pub subject: String,
     /// Every notification of the subject across sources, in commit order.
     pub entries: Vec<TimelineEntry>,
+}
+
+/// Where an outbox row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxStatus {
+    /// Waiting to be published (possibly leased or waiting for a retry).
+    Pending,
+    /// Every event confirmed by the broker (the row has left the outbox).
+    Published,
+    /// Given up on: waits for an operator.
+    Parked,
+}
+
+impl OutboxStatus {
+    /// The status as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Published => "published",
+            OutboxStatus::Parked => "parked",
+        }
+    }
+
+    /// A stored status (`None`: a value this build does not know).
+    pub fn from_stored(value: &str) -> Option<OutboxStatus> {
+        [OutboxStatus::Pending, OutboxStatus::Published, OutboxStatus::Parked]
+            .into_iter()
+            .find(|s| s.as_str() == value)
+    }
+}
+
+impl std::fmt::Display for OutboxStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

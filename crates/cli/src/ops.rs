@@ -1,12 +1,20 @@
 //! The operator commands over the admin API (`notifications`, `timeline`,
-//! `replay`, `jobs`, `parked`, `rejections`, `retention`, `erase`): each is one or two calls to a
-//! running gateway's `/v1` routes, never a second implementation. The admin
+//! `replay`, `jobs`, `parked`, `rejections`, `retention`, `erase`): each is one or two calls of the
+//! typed client (`hookgate-client`) to a running gateway's `/v1` routes, never a
+//! second implementation; flags are parsed into the API's types here. The admin
 //! URL and token come from flags or `HOOKGATE_ADMIN_URL` /
 //! `HOOKGATE_ADMIN_TOKEN`; `--output json` prints the API's answer as is.
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::{json, Value};
+use hookgate_client::types::{
+    ErasureRequest, NotificationFilter, OutboxStatus, ReplayOne, ReplayRequest, RequeueRequest,
+};
+use hookgate_client::{self as client, Client};
+use hookgate_core::{SourceId, TenantId};
+use serde::Serialize;
+use serde_json::Value;
 
 /// How answers are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -29,12 +37,12 @@ pub enum Status {
 }
 
 impl Status {
-    /// The API's name of the status.
-    pub fn as_str(self) -> &'static str {
+    /// The API's status.
+    pub fn to_api(self) -> OutboxStatus {
         match self {
-            Status::Pending => "pending",
-            Status::Published => "published",
-            Status::Parked => "parked",
+            Status::Pending => OutboxStatus::Pending,
+            Status::Published => OutboxStatus::Published,
+            Status::Parked => OutboxStatus::Parked,
         }
     }
 }
@@ -81,15 +89,15 @@ pub struct Admin {
     pub output: Output,
 }
 
-/// Which notifications (the API's filter).
+/// Which notifications (the API's filter), parsed here, at the edge.
 #[derive(Debug, Clone, Default, Args)]
 pub struct Filter {
     /// Tenant.
     #[arg(long)]
-    pub tenant: Option<String>,
+    pub tenant: Option<TenantId>,
     /// Source id.
     #[arg(long)]
-    pub source: Option<String>,
+    pub source: Option<SourceId>,
     /// Delivery key.
     #[arg(long)]
     pub delivery_key: Option<String>,
@@ -98,34 +106,25 @@ pub struct Filter {
     pub subject: Option<String>,
     /// Received at or after (RFC 3339).
     #[arg(long)]
-    pub since: Option<String>,
+    pub since: Option<DateTime<Utc>>,
     /// Received before (RFC 3339).
     #[arg(long)]
-    pub until: Option<String>,
+    pub until: Option<DateTime<Utc>>,
 }
 
 impl Filter {
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        [
-            ("tenant", &self.tenant),
-            ("source", &self.source),
-            ("delivery_key", &self.delivery_key),
-            ("subject", &self.subject),
-            ("since", &self.since),
-            ("until", &self.until),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
-        .collect()
-    }
-
-    fn json(&self) -> Value {
-        Value::Object(
-            self.pairs()
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), Value::String(v)))
-                .collect(),
-        )
+    /// The API's filter, with `status`.
+    fn to_api(&self, status: Option<Status>) -> NotificationFilter {
+        NotificationFilter {
+            tenant: self.tenant.clone(),
+            source: self.source.clone(),
+            status: status.map(Status::to_api),
+            delivery_key: self.delivery_key.clone(),
+            subject: self.subject.clone(),
+            since: self.since,
+            until: self.until,
+            ids: None,
+        }
     }
 }
 
@@ -141,15 +140,11 @@ pub struct Paging {
 }
 
 impl Paging {
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        let mut p = Vec::new();
-        if let Some(c) = &self.cursor {
-            p.push(("cursor", c.clone()));
+    fn to_api(&self) -> client::Paging {
+        client::Paging {
+            cursor: self.cursor.clone(),
+            limit: self.limit,
         }
-        if let Some(l) = self.limit {
-            p.push(("limit", l.to_string()));
-        }
-        p
     }
 }
 
@@ -203,19 +198,19 @@ pub enum RejectionsCommand {
     List {
         /// Tenant.
         #[arg(long)]
-        tenant: Option<String>,
+        tenant: Option<TenantId>,
         /// Source.
         #[arg(long)]
-        source: Option<String>,
+        source: Option<SourceId>,
         /// Reason, e.g. bad_signature.
         #[arg(long)]
         reason: Option<String>,
         /// At or after (RFC 3339).
         #[arg(long)]
-        since: Option<String>,
+        since: Option<DateTime<Utc>>,
         /// Before (RFC 3339).
         #[arg(long)]
-        until: Option<String>,
+        until: Option<DateTime<Utc>>,
         #[command(flatten)]
         paging: Paging,
     },
@@ -267,48 +262,18 @@ pub struct JobsArgs {
 }
 
 impl Admin {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
+    /// The typed client of the admin API these flags name.
+    fn client(&self) -> anyhow::Result<Client> {
         let token = self
             .token
             .as_deref()
             .context("no admin token: pass --admin-token or set HOOKGATE_ADMIN_TOKEN")?;
-        let url = format!("{}{path}", self.url.trim_end_matches('/'));
-        let mut req = reqwest::Client::new()
-            .request(method, &url)
-            .bearer_auth(token)
-            .query(query);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r = req.send().await.with_context(|| format!("calling {url}"))?;
-        let status = r.status();
-        let text = r.text().await.unwrap_or_default();
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        if !status.is_success() {
-            let message = value["message"]
-                .as_str()
-                .map_or_else(|| value.to_string(), str::to_owned);
-            anyhow::bail!("{url}: {status}: {message}");
-        }
-        Ok(value)
-    }
-
-    async fn get(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<Value> {
-        self.call(reqwest::Method::GET, path, query, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        self.call(reqwest::Method::POST, path, &[], Some(body)).await
+        Ok(Client::new(&self.url, token))
     }
 
     /// Prints an answer; `line` renders one list item in text mode.
-    fn print(&self, value: &Value, line: fn(&Value) -> String) {
+    fn print(&self, answer: &impl Serialize, line: fn(&Value) -> String) {
+        let value = &serde_json::to_value(answer).unwrap_or_default();
         match (self.output, value.get("items").and_then(Value::as_array)) {
             (Output::Json, _) => crate::outln!("{value}"),
             (Output::Text, Some(items)) => {
@@ -393,16 +358,13 @@ fn job_line(j: &Value) -> String {
 pub async fn notifications(admin: &Admin, command: NotificationsCommand) -> anyhow::Result<()> {
     match command {
         NotificationsCommand::List { filter, status, paging } => {
-            let mut q = filter.pairs();
-            q.extend(status.map(|s| ("status", s.as_str().to_owned())));
-            q.extend(paging.pairs());
-            admin.print(&admin.get("/v1/notifications", &q).await?, notification_line);
+            let page = (admin.client()?)
+                .notifications(&filter.to_api(status), &paging.to_api())
+                .await?;
+            admin.print(&page, notification_line);
         }
         NotificationsCommand::Show { id } => {
-            admin.print(
-                &admin.get(&format!("/v1/notifications/{id}"), &[]).await?,
-                notification_line,
-            );
+            admin.print(&admin.client()?.notification(id).await?, notification_line);
         }
     }
     Ok(())
@@ -411,12 +373,7 @@ pub async fn notifications(admin: &Admin, command: NotificationsCommand) -> anyh
 /// `hookgate timeline`.
 pub async fn timeline(admin: &Admin, args: &TimelineArgs) -> anyhow::Result<()> {
     let (tenant, subject) = (args.tenant.as_str(), args.subject.as_str());
-    let value = admin
-        .get(
-            &format!("/v1/subjects/{subject}/timeline"),
-            &[("tenant", tenant.to_owned())],
-        )
-        .await?;
+    let value = serde_json::to_value(admin.client()?.timeline(tenant, subject).await?)?;
     if admin.output == Output::Json {
         crate::outln!("{value}");
         return Ok(());
@@ -438,17 +395,18 @@ pub async fn timeline(admin: &Admin, args: &TimelineArgs) -> anyhow::Result<()> 
 /// `hookgate replay`.
 pub async fn replay(admin: &Admin, args: ReplayArgs) -> anyhow::Result<()> {
     if let Some(id) = args.id {
-        let body = json!({ "queue": args.queue });
-        let job = admin.post(&format!("/v1/notifications/{id}/replay"), body).await?;
+        let body = ReplayOne { queue: args.queue };
+        let job = admin.client()?.replay_one(id, &body).await?;
         admin.print(&job, job_line);
         return Ok(());
     }
-    let mut filter = args.filter.json();
-    if let (Some(status), Some(map)) = (args.status, filter.as_object_mut()) {
-        map.insert("status".into(), Value::String(status.as_str().to_owned()));
-    }
-    let body = json!({ "filter": filter, "queue": args.queue, "rate_per_sec": args.rate, "dry_run": !args.run });
-    let answer = admin.post("/v1/replays", body).await?;
+    let body = ReplayRequest {
+        filter: args.filter.to_api(args.status),
+        queue: args.queue,
+        rate_per_sec: args.rate,
+        dry_run: !args.run,
+    };
+    let answer = serde_json::to_value(admin.client()?.replay(&body).await?)?;
     if admin.output == Output::Text && !args.run {
         let headline = format!(
             "plan: {} notification(s), ids up to {}",
@@ -464,12 +422,12 @@ pub async fn replay(admin: &Admin, args: ReplayArgs) -> anyhow::Result<()> {
 
 /// `hookgate jobs`.
 pub async fn jobs(admin: &Admin, args: JobsArgs) -> anyhow::Result<()> {
-    let value = match (args.id, args.cancel) {
-        (Some(id), true) => admin.post(&format!("/v1/replays/{id}/cancel"), json!({})).await?,
-        (Some(id), false) => admin.get(&format!("/v1/replays/{id}"), &[]).await?,
-        (None, _) => admin.get("/v1/replays", &args.paging.pairs()).await?,
-    };
-    admin.print(&value, job_line);
+    let client = admin.client()?;
+    match (args.id, args.cancel) {
+        (Some(id), true) => admin.print(&client.cancel_job(id).await?, job_line),
+        (Some(id), false) => admin.print(&client.job(id).await?, job_line),
+        (None, _) => admin.print(&client.jobs(&args.paging.to_api()).await?, job_line),
+    }
     Ok(())
 }
 
@@ -477,18 +435,14 @@ pub async fn jobs(admin: &Admin, args: JobsArgs) -> anyhow::Result<()> {
 pub async fn parked(admin: &Admin, command: ParkedCommand) -> anyhow::Result<()> {
     match command {
         ParkedCommand::List { filter, paging } => {
-            let mut q = filter.pairs();
-            q.extend(paging.pairs());
-            admin.print(&admin.get("/v1/parked", &q).await?, notification_line);
+            let page = (admin.client()?).parked(&filter.to_api(None), &paging.to_api()).await?;
+            admin.print(&page, notification_line);
         }
         ParkedCommand::Requeue { filter, ids, run } => {
-            let mut f = filter.json();
-            if let (false, Some(map)) = (ids.is_empty(), f.as_object_mut()) {
-                map.insert("ids".into(), json!(ids));
-            }
-            let answer = admin
-                .post("/v1/parked/requeue", json!({ "filter": f, "dry_run": !run }))
-                .await?;
+            let mut filter = filter.to_api(None);
+            filter.ids = (!ids.is_empty()).then_some(ids);
+            let body = RequeueRequest { filter, dry_run: !run };
+            let answer = serde_json::to_value(admin.client()?.requeue(&body).await?)?;
             if admin.output == Output::Text && !run {
                 let headline = format!("plan: {} parked notification(s) would be requeued", s(&answer["count"]));
                 print_plan(&headline, &answer, "requeue them with --run");
@@ -511,27 +465,21 @@ pub async fn rejections(admin: &Admin, command: RejectionsCommand) -> anyhow::Re
             until,
             paging,
         } => {
-            let mut q: Vec<(&str, String)> = [
-                ("tenant", tenant),
-                ("source", source),
-                ("reason", reason),
-                ("since", since),
-                ("until", until),
-            ]
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k, v)))
-            .collect();
-            q.extend(paging.pairs());
-            admin.print(&admin.get("/v1/rejections", &q).await?, rejection_line);
+            let query = client::RejectionQuery {
+                tenant: tenant.map(|t| t.to_string()),
+                source: source.map(|s| s.to_string()),
+                reason,
+                since: since.map(|t| t.to_rfc3339()),
+                until: until.map(|t| t.to_rfc3339()),
+            };
+            let page = admin.client()?.rejections(&query, &paging.to_api()).await?;
+            admin.print(&page, rejection_line);
         }
         RejectionsCommand::Show { id } => {
-            admin.print(&admin.get(&format!("/v1/rejections/{id}"), &[]).await?, rejection_line);
+            admin.print(&admin.client()?.rejection(id).await?, rejection_line);
         }
         RejectionsCommand::Readmit { id } => {
-            admin.print(
-                &admin.post(&format!("/v1/rejections/{id}/readmit"), json!({})).await?,
-                rejection_line,
-            );
+            admin.print(&admin.client()?.readmit(id).await?, rejection_line);
         }
     }
     Ok(())
@@ -551,11 +499,12 @@ fn retention_line(r: &Value) -> String {
 
 /// `hookgate retention [--dry-run]`.
 pub async fn retention(admin: &Admin, dry_run: bool) -> anyhow::Result<()> {
-    let value = if dry_run {
-        admin.get("/v1/retention", &[]).await?
+    let client = admin.client()?;
+    let value = serde_json::to_value(if dry_run {
+        client.retention_plan().await?
     } else {
-        admin.post("/v1/retention/run", json!({})).await?
-    };
+        client.retention_run().await?
+    })?;
     match (admin.output, value.as_array()) {
         (Output::Text, Some(rows)) => {
             crate::outln!("{}", if dry_run { "would remove:" } else { "removed:" });
@@ -573,16 +522,16 @@ pub async fn retention(admin: &Admin, dry_run: bool) -> anyhow::Result<()> {
 pub struct EraseArgs {
     /// Tenant.
     #[arg(long)]
-    pub tenant: String,
+    pub tenant: TenantId,
     /// A subject, e.g. order/553440887574627.
     #[arg(long)]
     pub subject: Option<String>,
     /// Received at or after (RFC 3339).
     #[arg(long)]
-    pub since: Option<String>,
+    pub since: Option<DateTime<Utc>>,
     /// Received before (RFC 3339).
     #[arg(long)]
-    pub until: Option<String>,
+    pub until: Option<DateTime<Utc>>,
     /// Erase (without it: count).
     #[arg(long)]
     pub run: bool,
@@ -590,10 +539,14 @@ pub struct EraseArgs {
 
 /// `hookgate erase`.
 pub async fn erase(admin: &Admin, args: EraseArgs) -> anyhow::Result<()> {
-    let body = json!({
-        "tenant": args.tenant, "subject": args.subject, "since": args.since, "until": args.until, "dry_run": !args.run,
-    });
-    let value = admin.post("/v1/erasures", body).await?;
+    let body = ErasureRequest {
+        tenant: args.tenant.to_string(),
+        subject: args.subject,
+        since: args.since,
+        until: args.until,
+        dry_run: !args.run,
+    };
+    let value = serde_json::to_value(admin.client()?.erase(&body).await?)?;
     if admin.output == Output::Text {
         crate::outln!(
             "{} {} notification(s) and {} rejection(s); {} pending notification(s) skipped{}",

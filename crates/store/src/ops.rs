@@ -6,11 +6,12 @@
 //! count, replay and requeue) rather than checked at compile time: they are
 //! off the webhook path, and one clause cannot drift between its users.
 
-use crate::{Store, StoreError};
+use crate::{OutboxStatus, Store, StoreError};
 use chrono::{DateTime, Utc};
 pub use hookgate_api_types::{
     AuditEntry, EventSummary, NotificationFilter, NotificationSummary, Registration, RejectionSummary,
 };
+use hookgate_core::{SourceId, TenantId};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
@@ -69,9 +70,9 @@ pub(crate) fn bind_filter<'q>(
     w: &'q Window,
 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
     q.bind(&w.tenants)
-        .bind(&f.tenant)
-        .bind(&f.source)
-        .bind(&f.status)
+        .bind(f.tenant.as_ref().map(TenantId::as_str))
+        .bind(f.source.as_ref().map(SourceId::as_str))
+        .bind(f.status.map(OutboxStatus::as_str))
         .bind(&f.delivery_key)
         .bind(&f.subject)
         .bind(f.since)
@@ -265,7 +266,7 @@ impl Store {
     /// code it runs. Returns their ids.
     pub async fn requeue_parked(&self, filter: &NotificationFilter, window: &Window) -> Result<Vec<i64>, StoreError> {
         let mut parked = filter.clone();
-        parked.status = Some("parked".to_owned());
+        parked.status = Some(OutboxStatus::Parked);
         let sql = format!(
             "WITH chosen AS (
                 SELECT n.id FROM notifications n JOIN outbox o ON o.notification_id = n.id

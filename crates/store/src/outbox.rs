@@ -51,40 +51,7 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
-/// Where an outbox row is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OutboxStatus {
-    /// Waiting to be published (possibly leased or waiting for a retry).
-    Pending,
-    /// Every event confirmed by the broker (the row has left the outbox).
-    Published,
-    /// Given up on: waits for an operator.
-    Parked,
-}
-
-impl OutboxStatus {
-    /// The status as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxStatus::Pending => "pending",
-            OutboxStatus::Published => "published",
-            OutboxStatus::Parked => "parked",
-        }
-    }
-
-    /// A stored status (`None`: a value this build does not know).
-    pub fn from_stored(value: &str) -> Option<OutboxStatus> {
-        [OutboxStatus::Pending, OutboxStatus::Published, OutboxStatus::Parked]
-            .into_iter()
-            .find(|s| s.as_str() == value)
-    }
-}
-
-impl std::fmt::Display for OutboxStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use hookgate_api_types::OutboxStatus;
 
 /// Outbox depth for metrics.
 #[derive(Debug, Clone, Copy, Default)]

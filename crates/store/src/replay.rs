@@ -155,7 +155,7 @@ impl Store {
     /// the form the relay normalizes.
     pub async fn replay_batch(&self, job: &ReplayJob, limit: i64) -> Result<Vec<Claimed>, StoreError> {
         let mut filter = job.filter.clone();
-        filter.tenant = Some(job.tenant.clone());
+        filter.tenant = Some(hookgate_core::TenantId::from_stored(job.tenant.clone()));
         let window = Window {
             after: Some(job.cursor),
             max_id: Some(job.max_id),

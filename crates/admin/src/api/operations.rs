@@ -7,6 +7,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
 use actix_web::{get, post, web, HttpResponse};
 pub use hookgate_api_types::{Plan, ReplayOne, ReplayRequest, RequeueAnswer, RequeueRequest, Requeued};
+use hookgate_core::TenantId;
 use hookgate_store::{NewReplayJob, NotificationFilter, ReplayJob, Window};
 use serde::{Deserialize, Serialize};
 
@@ -141,41 +142,49 @@ pub(crate) async fn create_replay(
     let action = if body.dry_run { "replay.plan" } else { "replay.create" };
     let tenant = body.filter.tenant.clone();
     let request = json(&body);
-    audited(&state, &caller, action, tenant.as_deref(), None, request, || async {
-        let tenant = body
-            .filter
-            .tenant
-            .as_deref()
-            .ok_or_else(|| ApiError::bad_request("filter.tenant is required: a replay job is per tenant"))?;
-        caller.tenant(tenant)?;
-        super::notifications::check_filter(&body.filter)?;
-        check_queue(&state, tenant, body.queue.as_deref())?;
-        let rate = rate(&state, body.rate_per_sec)?;
-        let window = Window {
-            limit: SAMPLE,
-            ..Window::default()
-        };
-        let plan = plan(&state, &body.filter, &window).await?;
-        if body.dry_run {
-            return Ok((200, json(&plan)));
-        }
-        let Some(max_id) = plan.max_id else {
-            return Err(ApiError::unprocessable("the filter chooses no notification"));
-        };
-        let job = state
-            .store
-            .create_replay_job(&NewReplayJob {
-                tenant,
-                filter: &body.filter,
-                target_queue: body.queue.as_deref(),
-                rate_per_sec: rate,
-                planned: plan.count,
-                max_id,
-                created_by: &caller.name,
-            })
-            .await?;
-        Ok((202, json(&job)))
-    })
+    audited(
+        &state,
+        &caller,
+        action,
+        tenant.as_ref().map(TenantId::as_str),
+        None,
+        request,
+        || async {
+            let tenant = body
+                .filter
+                .tenant
+                .as_ref()
+                .map(TenantId::as_str)
+                .ok_or_else(|| ApiError::bad_request("filter.tenant is required: a replay job is per tenant"))?;
+            caller.tenant(tenant)?;
+            check_queue(&state, tenant, body.queue.as_deref())?;
+            let rate = rate(&state, body.rate_per_sec)?;
+            let window = Window {
+                limit: SAMPLE,
+                ..Window::default()
+            };
+            let plan = plan(&state, &body.filter, &window).await?;
+            if body.dry_run {
+                return Ok((200, json(&plan)));
+            }
+            let Some(max_id) = plan.max_id else {
+                return Err(ApiError::unprocessable("the filter chooses no notification"));
+            };
+            let job = state
+                .store
+                .create_replay_job(&NewReplayJob {
+                    tenant,
+                    filter: &body.filter,
+                    target_queue: body.queue.as_deref(),
+                    rate_per_sec: rate,
+                    planned: plan.count,
+                    max_id,
+                    created_by: &caller.name,
+                })
+                .await?;
+            Ok((202, json(&job)))
+        },
+    )
     .await
 }
 
@@ -281,29 +290,37 @@ pub(crate) async fn requeue(
     let action = if body.dry_run { "parked.plan" } else { "parked.requeue" };
     let tenant = body.filter.tenant.clone();
     let request = json(&body);
-    audited(&state, &caller, action, tenant.as_deref(), None, request, || async {
-        if let Some(t) = &tenant {
-            caller.tenant(t)?;
-        }
-        let mut filter = body.filter.clone();
-        filter.status = Some("parked".to_owned());
-        let window = Window {
-            tenants: caller.limit(),
-            limit: REQUEUE_MAX,
-            ..Window::default()
-        };
-        if body.dry_run {
-            return Ok((200, json(&RequeueAnswer::Plan(plan(&state, &filter, &window).await?))));
-        }
-        let ids = state.store.requeue_parked(&filter, &window).await?;
-        Ok((
-            200,
-            json(&RequeueAnswer::Done(Requeued {
-                requeued: ids.len(),
-                ids,
-            })),
-        ))
-    })
+    audited(
+        &state,
+        &caller,
+        action,
+        tenant.as_ref().map(TenantId::as_str),
+        None,
+        request,
+        || async {
+            if let Some(t) = &tenant {
+                caller.tenant(t.as_str())?;
+            }
+            let mut filter = body.filter.clone();
+            filter.status = Some(hookgate_store::OutboxStatus::Parked);
+            let window = Window {
+                tenants: caller.limit(),
+                limit: REQUEUE_MAX,
+                ..Window::default()
+            };
+            if body.dry_run {
+                return Ok((200, json(&RequeueAnswer::Plan(plan(&state, &filter, &window).await?))));
+            }
+            let ids = state.store.requeue_parked(&filter, &window).await?;
+            Ok((
+                200,
+                json(&RequeueAnswer::Done(Requeued {
+                    requeued: ids.len(),
+                    ids,
+                })),
+            ))
+        },
+    )
     .await
 }
 
