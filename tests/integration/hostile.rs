@@ -10,7 +10,7 @@ use hookgate_app::Role;
 use hookgate_config::HeaderToken;
 use hookgate_core::{DeliveryKey, RawNotification, SourceId, TenantId};
 use hookgate_dispatcher::amqp::Outgoing;
-use hookgate_dispatcher::{AmqpError, Publisher};
+use hookgate_dispatcher::AmqpError;
 use hookgate_providers::{Admitted, Inspected, Request};
 use hookgate_store::{GroupWriter, OutboxRow, Store};
 use hookgate_testkit::{http, keeta, post_sample, receive, unique, TestEnv, TestGateway, KEETA_APP_ID};
@@ -107,21 +107,10 @@ async fn oversized_event_type_neither_panics_nor_stops_the_relay() {
 async fn publisher_fails_an_oversized_short_string_alone() {
     let env = TestEnv::new().await;
     let mut sub = env.subscribe(&["#"]).await;
-    let svc = &env.settings.service;
-    let publisher = Publisher::new(
-        svc.rabbitmq.clone(),
-        env.settings.tenants.clone(),
-        Duration::from_secs(5),
-    );
+    let publisher = env.publisher();
     let message = |routing_key: String, id: &str| Outgoing {
-        exchange: env.exchange(),
-        routing_key: routing_key.clone(),
-        body: b"{}".to_vec(),
         message_id: id.to_owned(),
-        message_type: routing_key,
-        timestamp: 0,
-        headers: BTreeMap::new(),
-        vhost: None,
+        ..env.message(&routing_key)
     };
     let results = publisher
         .publish_all(&[

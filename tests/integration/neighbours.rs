@@ -6,7 +6,7 @@
 use crate::hostile::webhook_id;
 use hookgate_app::Role;
 use hookgate_dispatcher::amqp::Outgoing;
-use hookgate_dispatcher::{AmqpError, Publisher};
+use hookgate_dispatcher::AmqpError;
 use hookgate_store::{OutboxRow, Store};
 use hookgate_testkit::{assert_no_more, http, post_sample, receive, TestEnv};
 use serde_json::json;
@@ -91,21 +91,10 @@ async fn an_oversized_subject_harms_no_neighbour_and_never_retries() {
 async fn a_message_the_broker_cannot_take_fails_alone_and_permanently() {
     let env = TestEnv::new().await;
     let mut sub = env.subscribe(&["#"]).await;
-    let svc = &env.settings.service;
-    let publisher = Publisher::new(
-        svc.rabbitmq.clone(),
-        env.settings.tenants.clone(),
-        Duration::from_secs(5),
-    );
+    let publisher = env.publisher();
     let message = |key: &str, header: usize| Outgoing {
-        exchange: env.exchange(),
-        routing_key: key.to_owned(),
-        body: b"{}".to_vec(),
-        message_id: key.to_owned(),
-        message_type: key.to_owned(),
-        timestamp: 0,
         headers: BTreeMap::from([("x-big".to_owned(), "v".repeat(header))]),
-        vhost: None,
+        ..env.message(key)
     };
     for size in [140 * 1024, 300 * 1024] {
         let results = publisher
@@ -373,21 +362,10 @@ async fn a_broken_vhost_holds_only_its_own_tenants() {
 async fn a_vhost_failing_inside_a_batch_fails_only_its_own_messages() {
     let env = TestEnv::new().await;
     let mut sub = env.subscribe(&["#"]).await;
-    let svc = &env.settings.service;
-    let publisher = Publisher::new(
-        svc.rabbitmq.clone(),
-        env.settings.tenants.clone(),
-        Duration::from_secs(5),
-    );
+    let publisher = env.publisher();
     let message = |key: &str, vhost: Option<&str>| Outgoing {
-        exchange: env.exchange(),
-        routing_key: key.to_owned(),
-        body: b"{}".to_vec(),
-        message_id: key.to_owned(),
-        message_type: key.to_owned(),
-        timestamp: 0,
-        headers: BTreeMap::new(),
         vhost: vhost.map(str::to_owned),
+        ..env.message(key)
     };
     let results = publisher
         .publish_all(&[

@@ -166,6 +166,12 @@ impl Client {
         self.call(reqwest::Method::POST, path, &[], Some(body)).await
     }
 
+    /// A POST whose body is `{}` (the action is in the path).
+    async fn act<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let empty = serde_json::json!({});
+        self.post(path, &empty).await.map(|(_, v)| v)
+    }
+
     /// `GET /v1/notifications`.
     pub async fn notifications(
         &self,
@@ -236,10 +242,7 @@ impl Client {
 
     /// `POST /v1/replays/{id}/cancel`.
     pub async fn cancel_job(&self, id: i64) -> Result<ReplayJob, ClientError> {
-        let none = serde_json::json!({});
-        self.post(&format!("/v1/replays/{id}/cancel"), &none)
-            .await
-            .map(|(_, v)| v)
+        self.act(&format!("/v1/replays/{id}/cancel")).await
     }
 
     /// `POST /v1/parked/requeue`.
@@ -271,10 +274,7 @@ impl Client {
 
     /// `POST /v1/rejections/{id}/readmit`.
     pub async fn readmit(&self, id: i64) -> Result<ReadmitResult, ClientError> {
-        let none = serde_json::json!({});
-        self.post(&format!("/v1/rejections/{id}/readmit"), &none)
-            .await
-            .map(|(_, v)| v)
+        self.act(&format!("/v1/rejections/{id}/readmit")).await
     }
 
     /// `GET /v1/retention`: what retention would remove now.
@@ -284,8 +284,7 @@ impl Client {
 
     /// `POST /v1/retention/run`.
     pub async fn retention_run(&self) -> Result<Vec<TenantRetention>, ClientError> {
-        let none = serde_json::json!({});
-        self.post("/v1/retention/run", &none).await.map(|(_, v)| v)
+        self.act("/v1/retention/run").await
     }
 
     /// `POST /v1/erasures`.
@@ -310,8 +309,7 @@ impl Client {
 
     /// `POST /v1/config/reload`.
     pub async fn reload(&self) -> Result<ReloadStatus, ClientError> {
-        let none = serde_json::json!({});
-        self.post("/v1/config/reload", &none).await.map(|(_, v)| v)
+        self.act("/v1/config/reload").await
     }
 }
 

@@ -377,6 +377,31 @@ impl TestEnv {
         (dispatcher, metrics)
     }
 
+    /// A publisher on this test's broker settings and tenants (5 s confirms).
+    pub fn publisher(&self) -> Publisher {
+        let svc = &self.settings.service;
+        Publisher::new(
+            svc.rabbitmq.clone(),
+            self.settings.tenants.clone(),
+            Duration::from_secs(5),
+        )
+    }
+
+    /// A message `{}` to the tenant exchange under `key` (also its id and
+    /// type), no headers, the default vhost: tests change what they test.
+    pub fn message(&self, key: &str) -> hookgate_dispatcher::amqp::Outgoing {
+        hookgate_dispatcher::amqp::Outgoing {
+            exchange: self.exchange(),
+            routing_key: key.to_owned(),
+            body: b"{}".to_vec(),
+            message_id: key.to_owned(),
+            message_type: key.to_owned(),
+            timestamp: 0,
+            headers: BTreeMap::new(),
+            vhost: None,
+        }
+    }
+
     /// A temporary queue bound to the tenant exchange with `bindings`.
     pub async fn subscribe(&self, bindings: &[&str]) -> Subscription {
         let r = &self.settings.service.rabbitmq;
