@@ -40,6 +40,10 @@ gateway_start() {
   export HOOKGATE__DATABASE__URL="postgres://postgres@127.0.0.1:5432/$db"
   export HOOKGATE__TELEMETRY__LOG_FILTER=${GATEWAY_LOG:-warn}
   export HOOKGATE__REDIS__KEY_PREFIX="hookgate-bench-$(date +%s%N)"
+  # The load generator is one peer address: the per-peer budgets (which
+  # protect tenants from one client) would measure themselves, not the gateway.
+  export HOOKGATE__HTTP__MAX_IN_FLIGHT_PER_PEER=${PER_PEER_IN_FLIGHT:-0}
+  export HOOKGATE__HTTP__MAX_BODY_BYTES_PER_PEER=${PER_PEER_BYTES:-0}
   rabbitmqctl -q purge_queue hookgate.unrouted >/dev/null 2>&1 || true
   $bin serve --role "$1" >"${3:-/tmp/hookgate-bench.log}" 2>&1 & gw=$!
   [ -n "${GATEWAY_CPU:-}" ] && cpu_quota hookgate-bench "$GATEWAY_CPU" $gw
