@@ -180,8 +180,8 @@ async fn header_only_connections_cost_their_neighbours_nothing() {
 async fn stalled_bodies_of_one_peer_cannot_spend_the_whole_budget() {
     let mut env = TestEnv::new().await;
     env.settings.service.http.body_read_timeout_ms = 3_000;
+    // The default reserve (8 MiB) is held to a quarter of this small budget.
     env.settings.service.http.max_body_bytes_in_memory = 8 * 1024 * 1024;
-    env.settings.service.http.small_body_reserve_bytes = 1024 * 1024;
     let neighbour = env.add_tenant(|_| {});
     let gw = env.start(Role::Ingress).await;
     let port: u16 = gw.base_url.rsplit(':').next().unwrap().parse().unwrap();

@@ -28,9 +28,12 @@ pub(crate) fn check(tenants: &Tenants, service: &ServiceSettings) -> Result<(), 
     let budgets = [
         ("http.max_body_bytes_in_memory", http.max_body_bytes_in_memory, false),
         (
-            "http.max_body_bytes_in_memory minus http.small_body_reserve_bytes",
+            "http.max_body_bytes_in_memory minus the small-body reserve",
             http.max_body_bytes_in_memory
-                .saturating_sub(http.small_body_reserve_bytes),
+                .saturating_sub(hookgate_ingress::small_reserve(
+                    http.max_body_bytes_in_memory,
+                    http.small_body_reserve_bytes,
+                )),
             false,
         ),
         ("http.max_body_bytes_per_peer", http.max_body_bytes_per_peer, true),

@@ -20,6 +20,13 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// Largest body that may draw on the small-body reserve.
 pub const SMALL_BODY: usize = 64 * 1024;
 
+/// The bytes of a process budget of `process` kept for small bodies: as
+/// configured, but at most a quarter of the budget, so that a small budget
+/// still holds bodies of the full source limit.
+pub fn small_reserve(process: usize, configured: usize) -> usize {
+    configured.min(process / 4)
+}
+
 /// Which budget refused (the label of `hookgate_ingress_budget_refusals_total`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Spent {
@@ -117,7 +124,7 @@ pub(crate) struct BodyBudget {
 impl BodyBudget {
     pub(crate) fn new(s: Sizes) -> Self {
         let process = s.process.min(Semaphore::MAX_PERMITS);
-        let small = s.small_reserve.min(process);
+        let small = small_reserve(s.process, s.small_reserve).min(process);
         BodyBudget {
             shared: Arc::new(Semaphore::new(process - small)),
             small: Arc::new(Semaphore::new(small)),
@@ -293,6 +300,17 @@ mod tests {
         assert_eq!(small.grow(SMALL_BODY), Err(Spent::ProcessBytes));
         drop(large);
         assert_eq!(big.grow(100 * 1024), Ok(()));
+    }
+
+    #[test]
+    fn the_reserve_is_at_most_a_quarter_of_the_budget() {
+        let mib = 1024 * 1024;
+        assert_eq!(small_reserve(64 * mib, 8 * mib), 8 * mib);
+        assert_eq!(
+            small_reserve(8 * mib, 8 * mib),
+            2 * mib,
+            "a small budget still holds large bodies"
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! outbox table. No 2xx is sent for a webhook before its commit.
 
 mod budget;
+
+pub use budget::small_reserve;
 mod handler;
 pub mod keyring;
 mod kinds;
