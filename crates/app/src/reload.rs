@@ -112,21 +112,29 @@ impl Reloader {
         match loaded {
             Ok(tenants) => {
                 let count = tenants.len();
-                self.live.replace(tenants);
+                // The status and the set change together, before anything
+                // else is awaited: whoever sees the new tenants sees the
+                // reload that brought them.
+                let status = {
+                    let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+                    s.generation += 1;
+                    s.tenants = count;
+                    s.last_attempt_at = Some(attempt);
+                    s.last_applied_at = Some(attempt);
+                    s.last_error = None;
+                    self.live.replace(tenants);
+                    s.clone()
+                };
+                self.metrics.config_reload("applied");
+                tracing::info!(tenants = count, dir = %self.dir.display(), "tenant configuration reloaded");
+                // New tenants' exchanges and queues were declared before the
+                // swap (`check_broker`); this covers every open connection.
                 if let Some(p) = &self.publisher {
                     if let Err(e) = p.redeclare().await {
                         tracing::warn!(error = %hookgate_core::Chain(&e), "declaring the reloaded topology failed; the dispatcher declares it when it reconnects");
                     }
                 }
-                self.metrics.config_reload("applied");
-                tracing::info!(tenants = count, dir = %self.dir.display(), "tenant configuration reloaded");
-                let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
-                s.generation += 1;
-                s.tenants = count;
-                s.last_attempt_at = Some(attempt);
-                s.last_applied_at = Some(attempt);
-                s.last_error = None;
-                s.clone()
+                status
             }
             Err(e) => {
                 self.metrics.config_reload("invalid");
@@ -140,8 +148,9 @@ impl Reloader {
     }
 
     /// Before a swap, in a process that publishes: every vhost the new set
-    /// brings, and every new tenant exchange, is connected to and declared
-    /// on a connection of its own. A tenant whose vhost does not exist (or
+    /// brings, and every new or changed tenant's exchange and subscription
+    /// queues, is connected to and declared on a connection of its own (so
+    /// its queues exist before its first webhook is accepted). A tenant whose vhost does not exist (or
     /// whose exchange exists with another type) is refused with the running
     /// set kept, instead of being swapped in and holding its vhost's
     /// publishing back. While the broker is unreachable altogether nothing
@@ -159,7 +168,8 @@ impl Reloader {
         let mut by_vhost: std::collections::BTreeMap<String, Vec<Arc<hookgate_config::Tenant>>> = Default::default();
         for t in new.iter() {
             let old = running.get(t.id.as_str());
-            let same = old.is_some_and(|o| o.vhost == t.vhost && o.exchange == t.exchange);
+            let same = old
+                .is_some_and(|o| o.vhost == t.vhost && o.exchange == t.exchange && o.subscriptions == t.subscriptions);
             if !same {
                 by_vhost
                     .entry(t.vhost.clone().unwrap_or_default())

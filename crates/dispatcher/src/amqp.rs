@@ -521,8 +521,9 @@ impl Publisher {
     }
 
     /// Connects to `vhost` and declares the topology `tenants` would have
-    /// there, on a connection of its own, then closes it: what a reload
-    /// checks before it swaps a new tenant set in.
+    /// there (exchanges, then their subscription queues), on a connection
+    /// of its own, then closes it: what a reload checks, and prepares,
+    /// before it swaps a new tenant set in.
     pub async fn probe_vhost(&self, vhost: &str, tenants: &[std::sync::Arc<Tenant>]) -> Result<(), String> {
         let url = vhost_url(&self.rabbit.url, (!vhost.is_empty()).then_some(vhost));
         let result = async {
@@ -534,6 +535,13 @@ impl Publisher {
             let ch = conn.create_channel().await?;
             let exchanges: Vec<String> = tenants.iter().map(|t| t.exchange.clone()).collect();
             let declared = declare_topology(&ch, &self.rabbit, &exchanges).await;
+            if declared.is_ok() {
+                // A queue that exists with other arguments is reported, as at
+                // start, and does not refuse the reload.
+                for tenant in tenants {
+                    declare_subscriptions(&conn, tenant).await;
+                }
+            }
             let _ = conn.close(200, "checked".into()).await;
             declared
         }
