@@ -4,8 +4,11 @@
 //! The directory is read again and validated as a whole (every file, the
 //! checks `serve` makes at start); only then is the set swapped in, at once
 //! for every part of the process (they share one [`LiveTenants`]). A request
-//! in flight keeps the snapshot it started with. The broker topology of
-//! new tenants and subscriptions is declared right after the swap. An
+//! in flight keeps the snapshot it started with. In a process that
+//! publishes, the broker topology of new or changed tenants (their vhost,
+//! exchange and subscription queues) is declared before the swap, and a
+//! vhost or exchange the broker refuses refuses the reload; every open
+//! connection declares it again right after. An
 //! invalid change keeps the running set and is reported: the log, the
 //! `hookgate_config_reloads_total{reason="invalid"}` counter, and the admin
 //! API's reload status. A removed tenant answers 404 from the swap on.
