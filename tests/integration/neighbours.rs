@@ -99,8 +99,7 @@ async fn a_message_the_broker_cannot_take_fails_alone_and_permanently() {
     for size in [140 * 1024, 300 * 1024] {
         let results = publisher
             .publish_all(&[message("a.ok", 10), message("big", size), message("b.ok", 10)])
-            .await
-            .unwrap();
+            .await;
         assert!(results[0].is_ok(), "{size}: {:?}", results[0]);
         let e = results[1].as_ref().unwrap_err();
         assert!(e.is_permanent(), "{size}: {e:?} must park, not retry");
@@ -373,8 +372,7 @@ async fn a_vhost_failing_inside_a_batch_fails_only_its_own_messages() {
             message("lost", Some("hookgate-test-no-such-vhost")),
             message("b.ok", None),
         ])
-        .await
-        .unwrap();
+        .await;
     assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
     assert!(results[1].is_err(), "{results:?}");
     let got = receive(&mut sub, 2, Duration::from_secs(10)).await;

@@ -178,9 +178,7 @@ impl Client {
         filter: &NotificationFilter,
         paging: &Paging,
     ) -> Result<Page<NotificationSummary>, ClientError> {
-        let mut q = filter_pairs(filter);
-        q.extend(paging_pairs(paging));
-        self.get("/v1/notifications", &q).await
+        self.filtered("/v1/notifications", filter, paging).await
     }
 
     /// `GET /v1/parked`.
@@ -189,9 +187,19 @@ impl Client {
         filter: &NotificationFilter,
         paging: &Paging,
     ) -> Result<Page<NotificationSummary>, ClientError> {
+        self.filtered("/v1/parked", filter, paging).await
+    }
+
+    /// A page of `path` chosen by a notification filter.
+    async fn filtered(
+        &self,
+        path: &str,
+        filter: &NotificationFilter,
+        paging: &Paging,
+    ) -> Result<Page<NotificationSummary>, ClientError> {
         let mut q = filter_pairs(filter);
         q.extend(paging_pairs(paging));
-        self.get("/v1/parked", &q).await
+        self.get(path, &q).await
     }
 
     /// `GET /v1/notifications/{id}`.

@@ -616,14 +616,6 @@ impl Publisher {
         self.connect().await.map(|_| ())
     }
 
-    /// Forgets every connection after an error, so the next use reconnects.
-    pub async fn reset(&self) {
-        let old: Vec<_> = self.state.lock().await.drain().collect();
-        for (_, (conn, _)) in old {
-            let _ = conn.close(0, "reset".into()).await;
-        }
-    }
-
     /// Publishes a batch in order (one channel per vhost, so the broker keeps
     /// their order), then awaits every confirm. Returns one result per message.
     ///
@@ -632,7 +624,7 @@ impl Publisher {
     /// that cannot be connected, or whose channel breaks, fails only its own
     /// messages (those not sent: [`AmqpError::NotSent`]), and only its
     /// connection is reset; the other vhosts' messages go out.
-    pub async fn publish_all(&self, messages: &[Outgoing]) -> Result<Vec<Result<(), AmqpError>>, AmqpError> {
+    pub async fn publish_all(&self, messages: &[Outgoing]) -> Vec<Result<(), AmqpError>> {
         let mut results: Vec<Option<Result<(), AmqpError>>> = (0..messages.len()).map(|_| None).collect();
         // Per vhost: its channel, or `None` once it failed in this batch.
         let mut channels: HashMap<&str, Option<Channel>> = HashMap::new();
@@ -717,10 +709,10 @@ impl Publisher {
         if !broken.is_empty() {
             self.reset_vhosts(&broken).await;
         }
-        Ok(results
+        results
             .into_iter()
             .map(|r| r.unwrap_or(Err(AmqpError::NotSent)))
-            .collect())
+            .collect()
     }
 
     /// Forgets the connections of `vhosts` (after an error), so their next

@@ -352,14 +352,8 @@ impl Dispatcher {
         let results: Vec<Result<(), Arc<AmqpError>>> = if outgoing.is_empty() {
             Vec::new()
         } else {
-            match self.publisher.publish_all(&outgoing).await {
-                Ok(r) => r.into_iter().map(|r| r.map_err(Arc::new)).collect(),
-                Err(e) => {
-                    self.publisher.reset().await;
-                    let e = Arc::new(e);
-                    outgoing.iter().map(|_| Err(e.clone())).collect()
-                }
-            }
+            let results = self.publisher.publish_all(&outgoing).await;
+            results.into_iter().map(|r| r.map_err(Arc::new)).collect()
         };
         let confirm_secs = started.elapsed().as_secs_f64();
         for ((result, &owner), m) in results.into_iter().zip(&owners).zip(&outgoing) {

@@ -175,13 +175,7 @@ impl Dispatcher {
         let results = if outgoing.is_empty() {
             Vec::new()
         } else {
-            match self.publisher.publish_all(&outgoing).await {
-                Ok(r) => r,
-                Err(e) => {
-                    self.publisher.reset().await;
-                    return Err(e.into());
-                }
-            }
+            self.publisher.publish_all(&outgoing).await
         };
         let mut confirmed = 0;
         for (result, &i) in results.iter().zip(&owners) {
