@@ -17,6 +17,7 @@ mod api;
 mod auth;
 mod error;
 pub mod openapi;
+mod ops;
 pub mod retention;
 
 pub use api::reload::{Reload, ReloadStatus};

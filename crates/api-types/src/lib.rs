@@ -19,7 +19,7 @@ pub use config::ReloadStatus;
 pub use error::ErrorBody;
 pub use notifications::{
     EventSummary, NotificationDetail, NotificationFilter, NotificationSummary, OutboxStatus, Payload, StoredHeader,
-    Timeline, TimelineEntry,
+    ReplayMark, Timeline, TimelineEntry,
 };
 pub use page::Page;
 pub use rejections::{ReadmitResult, RejectionDetail, RejectionSummary};

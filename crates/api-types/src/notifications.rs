@@ -146,6 +146,28 @@ pub struct TimelineEntry {
     pub notification: NotificationSummary,
     /// Its events.
     pub events: Vec<EventSummary>,
+    /// Each time a replay job published it again, oldest first.
+    #[serde(default)]
+    pub replays: Vec<ReplayMark>,
+}
+
+/// One notification published again by a replay job.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReplayMark {
+    /// The job.
+    pub job_id: i64,
+    /// The notification.
+    pub notification_id: i64,
+    /// When its batch was confirmed.
+    pub at: DateTime<Utc>,
+    /// Messages confirmed for it.
+    pub events: i32,
+    /// False when it failed in that job.
+    pub ok: bool,
+    /// Only this queue (else the tenant exchange).
+    pub target_queue: Option<String>,
+    /// Token that made the job.
+    pub created_by: String,
 }
 
 /// What happened to a subject.

@@ -22,6 +22,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// How often a process adds its traffic tally to the console's rollup.
+const TRAFFIC_FLUSH: Duration = Duration::from_secs(5);
+
 /// Which parts of the gateway a process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -351,6 +354,13 @@ impl Gateway {
             let stop = shutdown.clone();
             tracker.spawn(async move { d.run_replays(stop).await });
         }
+        // The console's traffic rollup, from this process's tally.
+        tracker.spawn(hookgate_ingress::traffic::run(
+            self.store.clone(),
+            self.metrics.clone(),
+            TRAFFIC_FLUSH,
+            shutdown.clone(),
+        ));
         if let Some(settings) = self.retention.clone() {
             tracker.spawn(retain(
                 self.store.clone(),

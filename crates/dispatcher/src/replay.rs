@@ -178,9 +178,13 @@ impl Dispatcher {
             self.publisher.publish_all(&outgoing).await
         };
         let mut confirmed = 0;
+        let mut per_row = vec![0i32; work.len()];
         for (result, &i) in results.iter().zip(&owners) {
             match result {
-                Ok(()) => confirmed += 1,
+                Ok(()) => {
+                    confirmed += 1;
+                    per_row[i] += 1;
+                }
                 Err(e) => {
                     ok[i] = false;
                     error = Some(format!(
@@ -194,6 +198,13 @@ impl Dispatcher {
         progress.events = confirmed;
         progress.replayed = ok.iter().filter(|o| **o).count() as i64;
         progress.failed = ok.len() as i64 - progress.replayed;
+        // What a subject's timeline shows of this job.
+        let items: Vec<(i64, i32, bool)> = (work.iter().enumerate())
+            .map(|(i, w)| (w.row.notification_id, per_row[i], ok[i]))
+            .collect();
+        if let Err(e) = self.store.record_replay_items(job.id, &items).await {
+            tracing::warn!(job = job.id, error = %hookgate_core::Chain(&e), "could not record which notifications a replay published");
+        }
         if !outgoing.is_empty() && confirmed == 0 {
             // Nothing of the batch went out (e.g. the target queue does not
             // exist): going on would fail the same way for every batch.

@@ -21,6 +21,7 @@ pub mod readmit;
 mod reason;
 mod rejections;
 pub mod tls;
+pub mod traffic;
 
 pub use rejections::RejectionLimits;
 

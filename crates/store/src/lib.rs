@@ -17,6 +17,7 @@ mod providers;
 mod rejections;
 mod replay;
 mod retention;
+mod traffic;
 mod writer;
 
 pub use error::StoreError;
@@ -32,6 +33,7 @@ pub use providers::{NewProviderWebhook, ProviderKey, ProviderWebhook};
 pub use rejections::{Rejection, StoredRejection};
 pub use replay::{NewReplayJob, ReplayJob, ReplayProgress, REPLAY_CHANNEL};
 pub use retention::{Erased, ErasureScope};
+pub use traffic::{ReplayMark, SourceActivity, TenantOutbox, TrafficDelta, TrafficRow};
 pub use writer::GroupWriter;
 
 use sqlx::migrate::MigrateDatabase;

@@ -4,6 +4,7 @@
 //! trace from the HTTP request through the outbox to the published message.
 
 mod metrics;
+pub mod traffic;
 
 pub use metrics::{Metrics, Outcome};
 

@@ -106,6 +106,7 @@ pub struct Metrics {
     rejection_bytes: Family<SourceLabels, Counter>,
     vhost_up: Family<VhostLabels, Gauge>,
     admin_refusals: Family<ReasonLabels, Counter>,
+    traffic: crate::traffic::Traffic,
     routing_keys: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<String>>>,
 }
 
@@ -159,6 +160,7 @@ impl Metrics {
             rejection_bytes: Family::default(),
             vhost_up: Family::default(),
             admin_refusals: Family::default(),
+            traffic: crate::traffic::Traffic::default(),
             routing_keys: Default::default(),
             registry: Registry::default(),
         };
@@ -338,6 +340,10 @@ impl Metrics {
             .map_or(0, |c| c.get())
     }
 
+    /// The traffic tallied since the last flush (per source and hour).
+    pub fn traffic(&self) -> &crate::traffic::Traffic {
+        &self.traffic
+    }
     /// A request arrived for a source.
     pub fn received(&self, t: &str, s: &str) {
         self.received.get_or_create(&source(t, s)).inc();
@@ -348,10 +354,11 @@ impl Metrics {
     }
     /// A webhook was committed and acknowledged.
     pub fn accepted(&self, t: &str, s: &str, outcome: Outcome) {
-        let outcome = match outcome {
-            Outcome::New => "new",
-            Outcome::Duplicate => "duplicate",
+        let (outcome, tallied) = match outcome {
+            Outcome::New => ("new", "accepted"),
+            Outcome::Duplicate => ("duplicate", "duplicate"),
         };
+        self.traffic.add(t, s, tallied, "");
         self.accepted
             .get_or_create(&AcceptLabels {
                 tenant: t.into(),
@@ -362,6 +369,7 @@ impl Metrics {
     }
     /// A webhook was refused.
     pub fn rejected(&self, t: &str, s: &str, reason: &str) {
+        self.traffic.add(t, s, "rejected", reason);
         self.rejected
             .get_or_create(&RejectLabels {
                 tenant: t.into(),

@@ -57,9 +57,8 @@ pub(crate) fn cursor(given: Option<&str>) -> Result<Option<i64>, ApiError> {
 }
 
 /// Runs a mutating call as `caller` and records it in the audit log with
-/// its outcome (a refusal too). An audit row that cannot be written fails
-/// the call only if the call itself had not yet changed anything — it is
-/// logged either way.
+/// its outcome (a refusal too), answering JSON with the call's status. See
+/// [`crate::ops::audited`].
 pub(crate) async fn audited<F, Fut>(
     state: &AdminState,
     caller: &Caller,
@@ -73,31 +72,11 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<(u16, serde_json::Value), ApiError>>,
 {
-    let (status, result) = match call().await {
-        Ok((status, body)) => (status, Ok(body)),
-        Err(e) => (e.status(), Err(e)),
-    };
-    let shown = match &result {
-        Ok(body) => body.clone(),
-        Err(e) => serde_json::json!({ "error": e.message() }),
-    };
-    if let Err(e) = state
-        .store
-        .record_audit(
-            &caller.name,
-            action,
-            tenant,
-            target.as_deref(),
-            &request,
-            status,
-            &shown,
-        )
-        .await
-    {
-        tracing::error!(error = %hookgate_core::Chain(&e), action, token = %caller.name, "could not record an admin call in the audit log");
-    }
-    tracing::info!(action, token = %caller.name, tenant, target, status, "admin call");
-    let body = result?;
+    let (status, body) = crate::ops::audited(state, caller, action, tenant, target, request, || async {
+        let (status, body) = call().await?;
+        Ok((status, (status, body)))
+    })
+    .await?;
     let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK);
     Ok(HttpResponse::build(status).json(body))
 }

@@ -1,13 +1,13 @@
 //! Reading notifications: search, one in full, a subject's timeline, parked rows.
 
-use super::{limit, Page};
+use super::Page;
+use crate::ops;
 use crate::auth::Reader;
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
 use actix_web::{get, web, HttpResponse};
-use base64::Engine;
 use chrono::{DateTime, Utc};
-pub use hookgate_api_types::{NotificationDetail, Payload, Timeline, TimelineEntry};
+pub use hookgate_api_types::{NotificationDetail, Timeline};
 use hookgate_core::{SourceId, TenantId};
 use hookgate_store::{NotificationFilter, NotificationSummary, OutboxStatus};
 use serde::Deserialize;
@@ -55,21 +55,6 @@ impl NotificationQuery {
     }
 }
 
-/// A page of notifications the caller may see.
-async fn page(
-    state: &AdminState,
-    caller: &crate::auth::Caller,
-    query: &NotificationQuery,
-    filter: NotificationFilter,
-) -> Result<Page<NotificationSummary>, ApiError> {
-    if let Some(t) = &filter.tenant {
-        caller.tenant(t.as_str())?;
-    }
-    let window = super::page_window(caller, query.cursor.as_deref(), query.limit)?;
-    let items = state.store.notifications(&filter, &window).await?;
-    Ok(Page::new(items, window.limit, |n| n.id))
-}
-
 /// Search notifications, newest first.
 #[utoipa::path(operation_id = "listNotifications", tag = "notifications", params(NotificationQuery),
     security(("bearer" = [])),
@@ -82,7 +67,8 @@ pub(crate) async fn list(
     query: web::Query<NotificationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.filter()?;
-    Ok(HttpResponse::Ok().json(page(&state, &caller, &query, filter).await?))
+    let page = ops::notifications(&state, &caller, &filter, query.cursor.as_deref(), query.limit).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Parked notifications (given up on after their attempts, or unreadable),
@@ -99,24 +85,8 @@ pub(crate) async fn parked(
 ) -> Result<HttpResponse, ApiError> {
     let mut filter = query.filter()?;
     filter.status = Some(OutboxStatus::Parked);
-    Ok(HttpResponse::Ok().json(page(&state, &caller, &query, filter).await?))
-}
-
-/// The raw request as shown: only a caller holding `read_payload` gets one.
-pub(crate) fn payload(
-    _allowed: &crate::auth::PayloadReader,
-    headers: serde_json::Value,
-    body: &[u8],
-    remote_addr: Option<String>,
-    traceparent: Option<String>,
-) -> Payload {
-    Payload {
-        headers,
-        body_text: std::str::from_utf8(body).ok().map(str::to_owned),
-        body_base64: base64::engine::general_purpose::STANDARD.encode(body),
-        remote_addr,
-        traceparent,
-    }
+    let page = ops::notifications(&state, &caller, &filter, query.cursor.as_deref(), query.limit).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One notification in full: metadata, outbox state, events, and (with the
@@ -132,24 +102,7 @@ pub(crate) async fn show(
     state: web::Data<AdminState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let notification = state
-        .store
-        .notification_summary(id)
-        .await?
-        .filter(|n| caller.sees(&n.tenant))
-        .ok_or_else(|| ApiError::not_found(format!("no notification {id}")))?;
-    let events = state.store.events_of(&[id]).await?;
-    let payload = match caller.payload_reader() {
-        Some(allowed) => (state.store.notification_payload(id).await?)
-            .map(|p| payload(&allowed, p.headers, &p.body, p.remote_addr, p.traceparent)),
-        None => None,
-    };
-    Ok(HttpResponse::Ok().json(NotificationDetail {
-        notification,
-        events,
-        payload,
-    }))
+    Ok(HttpResponse::Ok().json(ops::notification(&state, &caller, id.into_inner()).await?))
 }
 
 /// Query of a timeline.
@@ -177,31 +130,8 @@ pub(crate) async fn timeline(
     subject: web::Path<String>,
     query: web::Query<TimelineQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.tenant(&query.tenant)?;
-    let limit = query.limit.map_or(Ok(super::MAX_LIMIT), |l| limit(Some(l)))?;
-    let subject = subject.into_inner();
-    let notifications = state
-        .store
-        .subject_notifications(&query.tenant, &subject, limit)
-        .await?;
-    let ids: Vec<i64> = notifications.iter().map(|n| n.id).collect();
-    let mut events = state.store.events_of(&ids).await?;
-    let entries = notifications
-        .into_iter()
-        .map(|notification| {
-            let (mine, rest): (Vec<_>, Vec<_>) = events.drain(..).partition(|e| e.notification_id == notification.id);
-            events = rest;
-            TimelineEntry {
-                notification,
-                events: mine,
-            }
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(Timeline {
-        tenant: query.tenant.clone(),
-        subject,
-        entries,
-    }))
+    let timeline = ops::timeline(&state, &caller, &query.tenant, subject.into_inner(), query.limit).await?;
+    Ok(HttpResponse::Ok().json(timeline))
 }
 
 /// Registers this module's routes (each also an OpenAPI operation).

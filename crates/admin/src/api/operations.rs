@@ -1,68 +1,15 @@
 //! Changing what hookgate holds: replay (one notification, or a job over a
 //! filter, planned first), cancelling a job, requeueing parked rows.
 
-use super::{audited, Page};
+use super::Page;
+use crate::ops::{self, ReplayAnswer};
 use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
 use actix_web::{get, post, web, HttpResponse};
-pub use hookgate_api_types::{Plan, ReplayOne, ReplayRequest, RequeueAnswer, RequeueRequest, Requeued};
-use hookgate_core::TenantId;
-use hookgate_store::{NewReplayJob, NotificationFilter, ReplayJob, Window};
-use serde::{Deserialize, Serialize};
-
-/// Notifications shown in a plan.
-const SAMPLE: i64 = 10;
-/// Most parked rows one requeue call moves.
-const REQUEUE_MAX: i64 = 10_000;
-
-/// 400 unless `name` can be a queue name; 403 unless it is a queue of
-/// `tenant`'s own subscriptions. A replay to one queue publishes through
-/// the default exchange, which reaches ANY queue of the vhost: another
-/// tenant's, or the shared unrouted queue. So only the queues the tenant's
-/// configuration declares may be targeted, whoever asks.
-fn check_queue(state: &AdminState, tenant: &str, name: Option<&str>) -> Result<(), ApiError> {
-    let Some(q) = name else { return Ok(()) };
-    if q.is_empty() || q.len() > 255 || q.contains('\0') {
-        return Err(ApiError::bad_request(format!(
-            "queue {q:?}: give the name of one of the tenant's subscription queues (1 to 255 bytes, no NUL)"
-        )));
-    }
-    let tenants = state.tenants();
-    let own = (tenants.get(tenant)).is_some_and(|t| t.subscriptions.iter().any(|s| s.queue == q));
-    if !own {
-        state.metrics.admin_refused("replay_queue");
-        return Err(ApiError::forbidden(format!(
-            "queue {q:?} is not a subscription queue of tenant {tenant:?}: a replay may only target the queues \
-             the tenant's configuration declares ([[subscriptions]])"
-        )));
-    }
-    Ok(())
-}
-
-async fn plan(state: &AdminState, filter: &NotificationFilter, window: &Window) -> Result<Plan, ApiError> {
-    let (count, max_id) = state.store.count_notifications_matching(filter, window).await?;
-    let sample_window = Window {
-        limit: SAMPLE,
-        ..window.clone()
-    };
-    let sample = state.store.notifications(filter, &sample_window).await?;
-    Ok(Plan { count, max_id, sample })
-}
-
-fn json<T: Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or_default()
-}
-
-fn rate(state: &AdminState, given: Option<i32>) -> Result<i32, ApiError> {
-    match given {
-        None => Ok(state.replay_rate_per_sec),
-        Some(r) if (1..=100_000).contains(&r) => Ok(r),
-        Some(r) => Err(ApiError::bad_request(format!(
-            "rate_per_sec {r} is not within 1..=100000"
-        ))),
-    }
-}
+pub use hookgate_api_types::{Plan, ReplayOne, ReplayRequest, RequeueAnswer, RequeueRequest};
+use hookgate_store::ReplayJob;
+use serde::Deserialize;
 
 /// Replays one notification: normalized again from its stored raw request
 /// with the current code and configuration, published again with the same
@@ -81,45 +28,9 @@ pub(crate) async fn replay_one(
     id: web::Path<i64>,
     body: Option<web::Json<ReplayOne>>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
     let body = body.map(web::Json::into_inner).unwrap_or_default();
-    let notification = state
-        .store
-        .notification_summary(id)
-        .await?
-        .filter(|n| caller.sees(&n.tenant))
-        .ok_or_else(|| ApiError::not_found(format!("no notification {id}")))?;
-    let tenant = notification.tenant.clone();
-    let request = json(&body);
-    audited(
-        &state,
-        &caller,
-        "notification.replay",
-        Some(&tenant),
-        Some(id.to_string()),
-        request,
-        || async {
-            check_queue(&state, &tenant, body.queue.as_deref())?;
-            let filter = NotificationFilter {
-                ids: Some(vec![id]),
-                ..NotificationFilter::default()
-            };
-            let job = state
-                .store
-                .create_replay_job(&NewReplayJob {
-                    tenant: &tenant,
-                    filter: &filter,
-                    target_queue: body.queue.as_deref(),
-                    rate_per_sec: state.replay_rate_per_sec,
-                    planned: 1,
-                    max_id: id,
-                    created_by: &caller.name,
-                })
-                .await?;
-            Ok((202, json(&job)))
-        },
-    )
-    .await
+    let job = ops::replay_notification(&state, &caller, id.into_inner(), &body).await?;
+    Ok(HttpResponse::Accepted().json(job))
 }
 
 /// Replays the notifications a filter chooses. With `dry_run` (the
@@ -138,54 +49,10 @@ pub(crate) async fn create_replay(
     state: web::Data<AdminState>,
     body: web::Json<ReplayRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let action = if body.dry_run { "replay.plan" } else { "replay.create" };
-    let tenant = body.filter.tenant.clone();
-    let request = json(&body);
-    audited(
-        &state,
-        &caller,
-        action,
-        tenant.as_ref().map(TenantId::as_str),
-        None,
-        request,
-        || async {
-            let tenant = body
-                .filter
-                .tenant
-                .as_ref()
-                .map(TenantId::as_str)
-                .ok_or_else(|| ApiError::bad_request("filter.tenant is required: a replay job is per tenant"))?;
-            caller.tenant(tenant)?;
-            check_queue(&state, tenant, body.queue.as_deref())?;
-            let rate = rate(&state, body.rate_per_sec)?;
-            let window = Window {
-                limit: SAMPLE,
-                ..Window::default()
-            };
-            let plan = plan(&state, &body.filter, &window).await?;
-            if body.dry_run {
-                return Ok((200, json(&plan)));
-            }
-            let Some(max_id) = plan.max_id else {
-                return Err(ApiError::unprocessable("the filter chooses no notification"));
-            };
-            let job = state
-                .store
-                .create_replay_job(&NewReplayJob {
-                    tenant,
-                    filter: &body.filter,
-                    target_queue: body.queue.as_deref(),
-                    rate_per_sec: rate,
-                    planned: plan.count,
-                    max_id,
-                    created_by: &caller.name,
-                })
-                .await?;
-            Ok((202, json(&job)))
-        },
-    )
-    .await
+    Ok(match ops::replay(&state, &caller, &body).await? {
+        ReplayAnswer::Plan(plan) => HttpResponse::Ok().json(plan),
+        ReplayAnswer::Job(job) => HttpResponse::Accepted().json(job),
+    })
 }
 
 /// Query of `GET /v1/replays`.
@@ -208,18 +75,7 @@ pub(crate) async fn list_replays(
     state: web::Data<AdminState>,
     query: web::Query<JobsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let window = super::page_window(&caller, query.cursor.as_deref(), query.limit)?;
-    let jobs = state.store.replay_jobs(&window).await?;
-    Ok(HttpResponse::Ok().json(Page::new(jobs, window.limit, |j| j.id)))
-}
-
-async fn job_of(state: &AdminState, caller: &crate::auth::Caller, id: i64) -> Result<ReplayJob, ApiError> {
-    state
-        .store
-        .replay_job(id)
-        .await?
-        .filter(|j| caller.sees(&j.tenant))
-        .ok_or_else(|| ApiError::not_found(format!("no replay job {id}")))
+    Ok(HttpResponse::Ok().json(ops::replay_jobs(&state, &caller, query.cursor.as_deref(), query.limit).await?))
 }
 
 /// One replay job and its progress.
@@ -233,7 +89,7 @@ pub(crate) async fn show_replay(
     state: web::Data<AdminState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(job_of(&state, &caller, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(ops::replay_job(&state, &caller, id.into_inner()).await?))
 }
 
 /// Cancels a job that has not finished (what it published stays published).
@@ -247,25 +103,7 @@ pub(crate) async fn cancel_replay(
     state: web::Data<AdminState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let job = job_of(&state, &caller, id).await?;
-    audited(
-        &state,
-        &caller,
-        "replay.cancel",
-        Some(&job.tenant),
-        Some(id.to_string()),
-        serde_json::json!({}),
-        || async {
-            let (cancelled, job) = state.store.cancel_replay_job(id).await?;
-            let job = job.ok_or_else(|| ApiError::not_found(format!("no replay job {id}")))?;
-            if !cancelled {
-                return Err(ApiError::conflict(format!("job {id} already ended: {}", job.status)));
-            }
-            Ok((200, json(&job)))
-        },
-    )
-    .await
+    Ok(HttpResponse::Ok().json(ops::cancel_replay(&state, &caller, id.into_inner()).await?))
 }
 
 /// Puts parked notifications back in the queue: pending, due now, attempts
@@ -286,42 +124,7 @@ pub(crate) async fn requeue(
     state: web::Data<AdminState>,
     body: web::Json<RequeueRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let action = if body.dry_run { "parked.plan" } else { "parked.requeue" };
-    let tenant = body.filter.tenant.clone();
-    let request = json(&body);
-    audited(
-        &state,
-        &caller,
-        action,
-        tenant.as_ref().map(TenantId::as_str),
-        None,
-        request,
-        || async {
-            if let Some(t) = &tenant {
-                caller.tenant(t.as_str())?;
-            }
-            let mut filter = body.filter.clone();
-            filter.status = Some(hookgate_store::OutboxStatus::Parked);
-            let window = Window {
-                tenants: caller.limit(),
-                limit: REQUEUE_MAX,
-                ..Window::default()
-            };
-            if body.dry_run {
-                return Ok((200, json(&RequeueAnswer::Plan(plan(&state, &filter, &window).await?))));
-            }
-            let ids = state.store.requeue_parked(&filter, &window).await?;
-            Ok((
-                200,
-                json(&RequeueAnswer::Done(Requeued {
-                    requeued: ids.len(),
-                    ids,
-                })),
-            ))
-        },
-    )
-    .await
+    Ok(HttpResponse::Ok().json(ops::requeue(&state, &caller, &body).await?))
 }
 
 /// Registers this module's routes (each also an OpenAPI operation).

@@ -1,13 +1,13 @@
 //! Rejected requests: search, one with its stored request, re-admission.
 
-use super::{audited, Page};
+use super::Page;
+use crate::ops;
 use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ErrorBody};
 use crate::AdminState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 pub use hookgate_api_types::{ReadmitResult, RejectionDetail};
-use hookgate_ingress::readmit::{NotReadmitted, Readmitted, StoredRequest};
 use hookgate_store::{RejectionFilter, RejectionSummary};
 use serde::Deserialize;
 
@@ -43,9 +43,6 @@ pub(crate) async fn list(
     state: web::Data<AdminState>,
     query: web::Query<RejectionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(t) = &query.tenant {
-        caller.tenant(t)?;
-    }
     let filter = RejectionFilter {
         tenant: query.tenant.clone(),
         source: query.source.clone(),
@@ -53,25 +50,8 @@ pub(crate) async fn list(
         since: query.since,
         until: query.until,
     };
-    let window = super::page_window(&caller, query.cursor.as_deref(), query.limit)?;
-    let items = state.store.rejections_matching(&filter, &window).await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, window.limit, |r| r.id)))
-}
-
-async fn rejection_of(
-    state: &AdminState,
-    caller: &crate::auth::Caller,
-    id: i64,
-) -> Result<(RejectionSummary, serde_json::Value, Vec<u8>), ApiError> {
-    state
-        .store
-        .rejection(id)
-        .await?
-        .filter(|(r, _, _)| match &r.tenant {
-            Some(t) => caller.sees(t),
-            None => caller.limit().is_none(),
-        })
-        .ok_or_else(|| ApiError::not_found(format!("no rejection {id}")))
+    let page = ops::rejections(&state, &caller, &filter, query.cursor.as_deref(), query.limit).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One rejection: why, and (with `read_payload`) the stored request.
@@ -85,10 +65,7 @@ pub(crate) async fn show(
     state: web::Data<AdminState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (rejection, headers, body) = rejection_of(&state, &caller, id.into_inner()).await?;
-    let payload = (caller.payload_reader())
-        .map(|allowed| super::notifications::payload(&allowed, headers, &body, rejection.remote_addr.clone(), None));
-    Ok(HttpResponse::Ok().json(RejectionDetail { rejection, payload }))
+    Ok(HttpResponse::Ok().json(ops::rejection(&state, &caller, id.into_inner()).await?))
 }
 
 /// Re-admits a rejected request after a configuration fix (e.g. a rotated
@@ -106,57 +83,7 @@ pub(crate) async fn readmit(
     state: web::Data<AdminState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (rejection, headers, body) = rejection_of(&state, &caller, id).await?;
-    let tenant = rejection.tenant.clone();
-    audited(
-        &state,
-        &caller,
-        "rejection.readmit",
-        tenant.as_deref(),
-        Some(id.to_string()),
-        serde_json::json!({}),
-        || async {
-            if let Some(n) = rejection.readmitted_as {
-                return Err(ApiError::conflict(format!(
-                    "rejection {id} was re-admitted already as notification {n}"
-                )));
-            }
-            let (Some(tenant), Some(source)) = (rejection.tenant.as_deref(), rejection.source.as_deref()) else {
-                return Err(ApiError::unprocessable(
-                    "the request named no configured tenant and source",
-                ));
-            };
-            let stored = StoredRequest {
-                tenant,
-                source,
-                headers: &headers,
-                body: &body,
-                body_size: rejection.body_size,
-                request_url: rejection.request_url.as_deref(),
-                remote_addr: rejection.remote_addr.as_deref(),
-                received_at: rejection.received_at,
-            };
-            let tenants = state.tenants();
-            let (outcome, notification_id) =
-                match hookgate_ingress::readmit::readmit(&tenants, &state.store, stored).await {
-                    Ok(Readmitted::Stored { id }) => ("stored", id),
-                    Ok(Readmitted::AlreadyStored { id }) => ("already_stored", id),
-                    Err(NotReadmitted::Store(e)) => return Err(e.into()),
-                    Err(e) => return Err(ApiError::unprocessable(e.to_string())),
-                };
-            state.store.mark_readmitted(id, notification_id).await?;
-            Ok((
-                200,
-                serde_json::to_value(ReadmitResult {
-                    outcome: outcome.to_owned(),
-                    notification_id,
-                })
-                .unwrap_or_default(),
-            ))
-        },
-    )
-    .await
+    Ok(HttpResponse::Ok().json(ops::readmit(&state, &caller, id.into_inner()).await?))
 }
 
 /// Registers this module's routes (each also an OpenAPI operation).
