@@ -18,13 +18,23 @@ use subtle::ConstantTimeEq;
 /// A configured token, kept as the digest of its secret.
 #[derive(Debug, Clone)]
 pub(crate) struct Key {
-    name: String,
-    digest: [u8; 32],
+    pub(crate) name: String,
+    pub(crate) digest: [u8; 32],
     scopes: Vec<AdminScope>,
     tenants: Option<Vec<String>>,
 }
 
 impl Key {
+    /// The caller this key names (`csrf`: the console session's token).
+    pub(crate) fn caller(&self, csrf: Option<String>) -> Caller {
+        Caller {
+            name: self.name.clone(),
+            scopes: self.scopes.clone(),
+            tenants: self.tenants.clone(),
+            csrf,
+        }
+    }
+
     pub(crate) fn new(token: &AdminToken) -> Key {
         Key {
             name: token.name.clone(),
@@ -42,6 +52,18 @@ pub(crate) struct Caller {
     pub name: String,
     scopes: Vec<AdminScope>,
     tenants: Option<Vec<String>>,
+    /// Signed in to the console: the CSRF token its forms must carry.
+    pub csrf: Option<String>,
+}
+
+/// Where the routes of a scope take their caller from, set as app data on
+/// the scope: the console's from its session cookie. Without it (the JSON
+/// API) the caller comes from `Authorization: Bearer <token>`. The
+/// extractors are the same for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Credentials {
+    /// The console's session cookie.
+    Session,
 }
 
 impl Caller {
@@ -96,7 +118,7 @@ fn state_of(req: &HttpRequest) -> Result<web::Data<AdminState>, ApiError> {
 /// The caller, holding `scope`.
 fn holding(req: &HttpRequest, scope: AdminScope) -> Result<Caller, ApiError> {
     let state = state_of(req)?;
-    let caller = caller(req, &state.keys)?;
+    let caller = identify(req, &state)?;
     caller.require(scope)?;
     Ok(caller)
 }
@@ -159,7 +181,7 @@ impl FromRequest for Operator {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let identified = state_of(req).and_then(|state| caller(req, &state.keys).map(|c| (state, c)));
+        let identified = state_of(req).and_then(|state| identify(req, &state).map(|c| (state, c)));
         // The route, as the audit log names a refused call.
         let action = format!(
             "{} {}",
@@ -185,6 +207,27 @@ impl FromRequest for Operator {
     }
 }
 
+/// The caller of a request, by the credentials its scope takes.
+pub(crate) fn identify(req: &HttpRequest, state: &AdminState) -> Result<Caller, ApiError> {
+    match req.app_data::<Credentials>() {
+        Some(Credentials::Session) => crate::console::session::caller(req, state),
+        None => caller(req, &state.keys),
+    }
+}
+
+/// The configured token whose secret is `presented`: every key is
+/// compared, in constant time.
+pub(crate) fn key_of<'a>(keys: &'a [Key], presented: &str) -> Option<&'a Key> {
+    let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+    let mut found: Option<&Key> = None;
+    for key in keys {
+        if bool::from(key.digest.ct_eq(&digest)) {
+            found = Some(key);
+        }
+    }
+    found
+}
+
 /// The caller of a request: 401 without a bearer token or with one that
 /// matches no configured token.
 pub(crate) fn caller(req: &HttpRequest, keys: &[Key]) -> Result<Caller, ApiError> {
@@ -196,19 +239,8 @@ pub(crate) fn caller(req: &HttpRequest, keys: &[Key]) -> Result<Caller, ApiError
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ApiError::unauthorized("a bearer token is required (Authorization: Bearer <token>)"))?;
-    let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-    let mut found: Option<&Key> = None;
-    for key in keys {
-        if bool::from(key.digest.ct_eq(&digest)) {
-            found = Some(key);
-        }
-    }
-    let key = found.ok_or_else(|| ApiError::unauthorized("unknown token"))?;
-    Ok(Caller {
-        name: key.name.clone(),
-        scopes: key.scopes.clone(),
-        tenants: key.tenants.clone(),
-    })
+    let key = key_of(keys, presented).ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+    Ok(key.caller(None))
 }
 
 #[cfg(test)]

@@ -52,6 +52,15 @@ impl ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", message)
     }
 
+    /// 500, with the opaque message (the cause is logged by the caller).
+    pub fn internal() -> ApiError {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error (the cause is in the gateway's log)",
+        )
+    }
+
     /// The status, as a number.
     pub fn status(&self) -> u16 {
         self.status.as_u16()

@@ -6,7 +6,10 @@
 //!   limits, see `auth.rs`): notifications and their events, a subject's
 //!   timeline, replay jobs, parked rows and their requeue, rejections and
 //!   their re-admission, tenants, the audit log of every mutating call;
-//! - `/openapi.json`, the API's document generated from the code.
+//! - `/openapi.json`, the API's document generated from the code;
+//! - the operator console at `/` (`console/`: server-rendered pages, a
+//!   session cookie from a token, CSRF-checked forms), standing on the
+//!   same operations layer (`ops.rs`) as the API.
 //!
 //! Architecture invariants: besides `ingress`, the only crate that names
 //! actix-web; it never takes webhooks and never publishes: a replay is a
@@ -15,6 +18,7 @@
 
 mod api;
 mod auth;
+mod console;
 mod error;
 pub mod openapi;
 mod ops;
@@ -49,6 +53,7 @@ pub struct AdminState {
     replay_rate_per_sec: i32,
     reload: Option<Arc<dyn Reload>>,
     retention: RetentionSettings,
+    signed_out: console::session::SignedOut,
 }
 
 /// What the admin API needs besides the store.
@@ -88,6 +93,7 @@ impl AdminState {
                 batch: 5000,
                 partition_hours: 24,
             },
+            signed_out: console::session::SignedOut::default(),
         }
     }
 
@@ -129,6 +135,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics))
         .route("/openapi.json", web::get().to(openapi_json));
     api::configure(&mut utoipa_actix_web::service_config::ServiceConfig::new(cfg));
+    // Last: the console's scope takes every path the API did not.
+    console::configure(cfg);
 }
 
 /// Every request of the operations listener runs in one root span
@@ -170,6 +178,47 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
+/// One dependency's state, as `/readyz` and the console show it.
+#[derive(Debug, Clone)]
+pub(crate) struct Dependency {
+    /// `postgres`, `rabbitmq`, `redis`, `relays`.
+    pub name: &'static str,
+    /// `Err`: why it is not ready.
+    pub result: Result<(), String>,
+    /// Up, but not wholly (e.g. one vhost down).
+    pub degraded: Option<String>,
+}
+
+/// PostgreSQL and every probe of this process's role, checked at once
+/// (each within two seconds).
+pub(crate) async fn dependencies(state: &AdminState) -> Vec<Dependency> {
+    let pg = match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".to_owned()),
+    };
+    let probes = futures_util::future::join_all(state.probes.iter().map(|p| async move {
+        let result = match tokio::time::timeout(CHECK_TIMEOUT, p.check()).await {
+            Ok(r) => r,
+            Err(_) => Err("timed out".to_owned()),
+        };
+        let degraded = tokio::time::timeout(CHECK_TIMEOUT, p.degraded()).await.ok().flatten();
+        Dependency {
+            name: p.name(),
+            result,
+            degraded,
+        }
+    }))
+    .await;
+    std::iter::once(Dependency {
+        name: "postgres",
+        result: pg,
+        degraded: None,
+    })
+    .chain(probes)
+    .collect()
+}
+
 /// `GET /readyz`: PostgreSQL and every probe of this process's role answer.
 async fn readyz(state: web::Data<AdminState>) -> HttpResponse {
     let mut checks = serde_json::Map::new();
@@ -177,26 +226,12 @@ async fn readyz(state: web::Data<AdminState>) -> HttpResponse {
     if !ready {
         checks.insert("shutdown".into(), "in progress".into());
     }
-    let pg = match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("timed out".to_owned()),
-    };
-    let probes = futures_util::future::join_all(state.probes.iter().map(|p| async move {
-        let r = match tokio::time::timeout(CHECK_TIMEOUT, p.check()).await {
-            Ok(r) => r,
-            Err(_) => Err("timed out".to_owned()),
-        };
-        let degraded = tokio::time::timeout(CHECK_TIMEOUT, p.degraded()).await.ok().flatten();
-        (p.name(), r, degraded)
-    }))
-    .await;
     let mut degraded = serde_json::Map::new();
-    for (name, result, part) in std::iter::once(("postgres", pg, None)).chain(probes) {
-        ready &= result.is_ok();
-        checks.insert(name.into(), result.err().unwrap_or_else(|| "ok".into()).into());
-        if let Some(part) = part {
-            degraded.insert(name.into(), part.into());
+    for d in dependencies(&state).await {
+        ready &= d.result.is_ok();
+        checks.insert(d.name.into(), d.result.err().unwrap_or_else(|| "ok".into()).into());
+        if let Some(part) = d.degraded {
+            degraded.insert(d.name.into(), part.into());
         }
     }
     let mut body = serde_json::json!({ "status": if ready { "ready" } else { "not ready" }, "checks": checks });

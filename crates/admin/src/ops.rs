@@ -23,8 +23,8 @@ use hookgate_config::Verification;
 use hookgate_core::TenantId;
 use hookgate_ingress::readmit::{NotReadmitted, Readmitted, StoredRequest};
 use hookgate_store::{
-    NewReplayJob, NotificationFilter, NotificationSummary, OutboxStatus, RejectionFilter, RejectionSummary,
-    ReplayJob, Window,
+    NewReplayJob, NotificationFilter, NotificationSummary, OutboxStatus, RejectionFilter, RejectionSummary, ReplayJob,
+    Window,
 };
 use serde::Serialize;
 
@@ -56,7 +56,15 @@ where
         Err(e) => (e.status(), serde_json::json!({ "error": e.message() })),
     };
     if let Err(e) = (state.store)
-        .record_audit(&caller.name, action, tenant, target.as_deref(), &request, status, &shown)
+        .record_audit(
+            &caller.name,
+            action,
+            tenant,
+            target.as_deref(),
+            &request,
+            status,
+            &shown,
+        )
         .await
     {
         tracing::error!(error = %hookgate_core::Chain(&e), action, token = %caller.name, "could not record an admin call in the audit log");
@@ -150,8 +158,16 @@ pub(crate) async fn timeline(
     let entries = notifications
         .into_iter()
         .map(|notification| TimelineEntry {
-            events: events.iter().filter(|e| e.notification_id == notification.id).cloned().collect(),
-            replays: replays.iter().filter(|r| r.notification_id == notification.id).cloned().collect(),
+            events: events
+                .iter()
+                .filter(|e| e.notification_id == notification.id)
+                .cloned()
+                .collect(),
+            replays: replays
+                .iter()
+                .filter(|r| r.notification_id == notification.id)
+                .cloned()
+                .collect(),
             notification,
         })
         .collect();
@@ -261,11 +277,15 @@ pub(crate) enum ReplayAnswer {
     /// The plan.
     Plan(Plan),
     /// The job made.
-    Job(ReplayJob),
+    Job(Box<ReplayJob>),
 }
 
 /// Plans (dry run) or starts a replay over a filter of one tenant.
-pub(crate) async fn replay(state: &AdminState, caller: &Operator, body: &ReplayRequest) -> Result<ReplayAnswer, ApiError> {
+pub(crate) async fn replay(
+    state: &AdminState,
+    caller: &Operator,
+    body: &ReplayRequest,
+) -> Result<ReplayAnswer, ApiError> {
     let action = if body.dry_run { "replay.plan" } else { "replay.create" };
     let tenant = body.filter.tenant.clone();
     audited(
@@ -306,7 +326,7 @@ pub(crate) async fn replay(state: &AdminState, caller: &Operator, body: &ReplayR
                     created_by: &caller.name,
                 })
                 .await?;
-            Ok((202, ReplayAnswer::Job(job)))
+            Ok((202, ReplayAnswer::Job(Box::new(job))))
         },
     )
     .await
@@ -357,7 +377,11 @@ pub(crate) async fn cancel_replay(state: &AdminState, caller: &Operator, id: i64
 }
 
 /// Plans (dry run) or does a requeue of parked notifications.
-pub(crate) async fn requeue(state: &AdminState, caller: &Operator, body: &RequeueRequest) -> Result<RequeueAnswer, ApiError> {
+pub(crate) async fn requeue(
+    state: &AdminState,
+    caller: &Operator,
+    body: &RequeueRequest,
+) -> Result<RequeueAnswer, ApiError> {
     let action = if body.dry_run { "parked.plan" } else { "parked.requeue" };
     let tenant = body.filter.tenant.clone();
     audited(
@@ -429,8 +453,8 @@ async fn rejection_of(
 /// One rejection (its stored request only for `read_payload`).
 pub(crate) async fn rejection(state: &AdminState, caller: &Reader, id: i64) -> Result<RejectionDetail, ApiError> {
     let (rejection, headers, body) = rejection_of(state, caller, id).await?;
-    let payload = (caller.payload_reader())
-        .map(|allowed| payload(&allowed, headers, &body, rejection.remote_addr.clone(), None));
+    let payload =
+        (caller.payload_reader()).map(|allowed| payload(&allowed, headers, &body, rejection.remote_addr.clone(), None));
     Ok(RejectionDetail { rejection, payload })
 }
 
@@ -542,4 +566,194 @@ pub(crate) async fn audit(
     let window = page_window(caller, cursor, limit)?;
     let items = state.store.audit(&window).await?;
     Ok(Page::new(items, window.limit, |a| a.id))
+}
+
+/// One hour of a source's traffic.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct HourCounts {
+    /// New notifications stored.
+    pub accepted: i64,
+    /// Redeliveries of stored ones (answered, not stored again).
+    pub duplicate: i64,
+    /// Refused.
+    pub rejected: i64,
+}
+
+/// A source's last 24 hours, from the rollup (never a count of
+/// notifications).
+#[derive(Debug, Clone)]
+pub(crate) struct SourceTraffic {
+    /// Tenant.
+    pub tenant: String,
+    /// Source.
+    pub source: String,
+    /// Kind.
+    pub kind: String,
+    /// The 24 hours up to now, oldest first.
+    pub hours: Vec<HourCounts>,
+    /// Refusals of those hours by reason, most first.
+    pub causes: Vec<(String, i64)>,
+    /// The last accepted request (any time).
+    pub last_accepted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The last refused request (any time).
+    pub last_rejected_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Hours a source's traffic covers.
+const HOURS: i64 = 24;
+
+/// Every configured source the caller may see, with its last 24 hours,
+/// and each tenant's outbox: a few hundred rows of rollup, whatever the
+/// number of stored notifications.
+pub(crate) async fn source_traffic(
+    state: &AdminState,
+    caller: &Caller,
+) -> Result<(Vec<SourceTraffic>, Vec<hookgate_store::TenantOutbox>), ApiError> {
+    use chrono::{DurationRound, Utc};
+    let limit = caller.limit();
+    let now = Utc::now();
+    let this_hour = now.duration_trunc(chrono::Duration::hours(1)).unwrap_or(now);
+    let first = this_hour - chrono::Duration::hours(HOURS - 1);
+    let (rows, activity, outbox) = futures_util::try_join!(
+        state.store.traffic_since(first, limit.as_deref()),
+        state.store.source_activity(limit.as_deref()),
+        state.store.outbox_by_tenant(limit.as_deref()),
+    )?;
+    let tenants = state.tenants();
+    let mut out = Vec::new();
+    for t in tenants.iter().filter(|t| caller.sees(t.id.as_str())) {
+        for s in t.sources.values() {
+            let (tenant, source) = (t.id.as_str(), s.id.as_str());
+            let mut hours = vec![HourCounts::default(); HOURS as usize];
+            let mut causes: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+            for r in rows.iter().filter(|r| r.tenant == tenant && r.source == source) {
+                let Ok(i) = usize::try_from((r.hour - first).num_hours()) else {
+                    continue;
+                };
+                let Some(h) = hours.get_mut(i) else { continue };
+                match r.outcome.as_str() {
+                    "accepted" => h.accepted += r.count,
+                    "duplicate" => h.duplicate += r.count,
+                    _ => {
+                        h.rejected += r.count;
+                        *causes.entry(r.reason.clone()).or_default() += r.count;
+                    }
+                }
+            }
+            let mut causes: Vec<(String, i64)> = causes.into_iter().collect();
+            causes.sort_by_key(|c| std::cmp::Reverse(c.1));
+            let seen = activity.iter().find(|a| a.tenant == tenant && a.source == source);
+            out.push(SourceTraffic {
+                tenant: tenant.to_owned(),
+                source: source.to_owned(),
+                kind: s.kind.as_str().to_owned(),
+                hours,
+                causes,
+                last_accepted_at: seen.and_then(|a| a.last_accepted_at),
+                last_rejected_at: seen.and_then(|a| a.last_rejected_at),
+            });
+        }
+    }
+    Ok((out, outbox))
+}
+
+/// One event as published the first time (recorded) or as it would be
+/// published now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EventLine {
+    /// Event type.
+    pub event_type: String,
+    /// Routing key.
+    pub routing_key: String,
+    /// Idempotency key.
+    pub idempotency_key: String,
+}
+
+/// A sample notification of a replay plan: what was published the first
+/// time beside what a replay would publish now.
+#[derive(Debug, Clone)]
+pub(crate) struct Preview {
+    /// The notification.
+    pub notification: NotificationSummary,
+    /// Recorded when it was first published (empty: never published).
+    pub first: Vec<EventLine>,
+    /// Normalized now from the stored raw request with the running code and
+    /// configuration: the events, each with its JSON body; or why it fails.
+    pub now: Result<Vec<(EventLine, String)>, String>,
+}
+
+impl Preview {
+    /// Whether a replay would publish something else than the first time.
+    pub(crate) fn changed(&self) -> bool {
+        match &self.now {
+            Ok(now) => now.len() != self.first.len() || now.iter().zip(&self.first).any(|((n, _), f)| n != f),
+            Err(_) => true,
+        }
+    }
+}
+
+/// The sample of a plan, each beside what it would become now.
+pub(crate) async fn preview(state: &AdminState, sample: &[NotificationSummary]) -> Result<Vec<Preview>, ApiError> {
+    let ids: Vec<i64> = sample.iter().map(|n| n.id).collect();
+    let recorded = state.store.events_of(&ids).await?;
+    let tenants = state.tenants();
+    let mut out = Vec::new();
+    for n in sample {
+        let first = recorded
+            .iter()
+            .filter(|e| e.notification_id == n.id)
+            .map(|e| EventLine {
+                event_type: e.event_type.clone(),
+                routing_key: e.routing_key.clone(),
+                idempotency_key: e.idempotency_key.clone(),
+            })
+            .collect();
+        let now = match state.store.notification_payload(n.id).await? {
+            None => Err("the notification's body was erased or expired".to_owned()),
+            Some(p) => match hookgate_providers::lookup(&n.kind) {
+                None => Err(format!("no provider of kind {:?}", n.kind)),
+                Some(provider) => {
+                    let options = (tenants.get(&n.tenant))
+                        .and_then(|t| t.source(&n.source))
+                        .map(|s| s.settings.options())
+                        .unwrap_or_default();
+                    let input = hookgate_providers::Input {
+                        tenant: &n.tenant,
+                        source: &n.source,
+                        kind: provider.kind(),
+                        notification_id: n.id,
+                        received_at: n.received_at,
+                        body: &p.body,
+                        delivery_key: &n.delivery_key,
+                        options,
+                    };
+                    match hookgate_providers::normalize(&input) {
+                        Err(e) => Err(hookgate_core::without_values(&e.to_string())),
+                        Ok(events) => Ok(events
+                            .iter()
+                            .map(|e| {
+                                let body = e
+                                    .to_json()
+                                    .ok()
+                                    .and_then(|b| String::from_utf8(b).ok())
+                                    .unwrap_or_default();
+                                let line = EventLine {
+                                    event_type: e.event.r#type.clone(),
+                                    routing_key: e.routing_key(),
+                                    idempotency_key: e.event.idempotency_key.clone(),
+                                };
+                                (line, body)
+                            })
+                            .collect()),
+                    }
+                }
+            },
+        };
+        out.push(Preview {
+            notification: n.clone(),
+            first,
+            now,
+        });
+    }
+    Ok(out)
 }

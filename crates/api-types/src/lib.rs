@@ -18,8 +18,8 @@ pub mod tenants;
 pub use config::ReloadStatus;
 pub use error::ErrorBody;
 pub use notifications::{
-    EventSummary, NotificationDetail, NotificationFilter, NotificationSummary, OutboxStatus, Payload, StoredHeader,
-    ReplayMark, Timeline, TimelineEntry,
+    EventSummary, NotificationDetail, NotificationFilter, NotificationSummary, OutboxStatus, Payload, ReplayMark,
+    StoredHeader, Timeline, TimelineEntry,
 };
 pub use page::Page;
 pub use rejections::{ReadmitResult, RejectionDetail, RejectionSummary};

@@ -63,7 +63,10 @@ pub async fn run(store: Store, metrics: Arc<Metrics>, every: Duration, shutdown:
         }
         if last_prune.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
             last_prune = Some(tokio::time::Instant::now());
-            if let Err(e) = store.prune_traffic(Utc::now() - chrono::Duration::days(KEEP_DAYS)).await {
+            if let Err(e) = store
+                .prune_traffic(Utc::now() - chrono::Duration::days(KEEP_DAYS))
+                .await
+            {
                 tracing::warn!(error = %hookgate_core::Chain(&e), "could not prune the traffic rollup");
             }
         }

@@ -73,6 +73,9 @@ pub struct TenantOutbox {
     pub oldest_pending_secs: f64,
 }
 
+/// The latest of a kind of request, if any.
+type Latest = Option<DateTime<Utc>>;
+
 impl Store {
     /// Adds one flush of tallied traffic (every key at most once) to the
     /// hourly rollup and the per-source activity, in one transaction.
@@ -100,7 +103,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         // One row per source: its latest accepted and refused.
-        let mut latest: HashMap<(&str, &str), (Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = HashMap::new();
+        let mut latest: HashMap<(&str, &str), (Latest, Latest)> = HashMap::new();
         for d in deltas {
             let e = latest.entry((&d.tenant, &d.source)).or_default();
             let slot = if d.outcome == "rejected" { &mut e.1 } else { &mut e.0 };

@@ -73,7 +73,10 @@ impl Traffic {
     pub fn restore(&self, taken: Vec<(TrafficKey, TrafficCount)>) {
         let Ok(mut counts) = self.counts.lock() else { return };
         for (key, back) in taken {
-            let c = counts.entry(key).or_insert(TrafficCount { count: 0, last_ms: back.last_ms });
+            let c = counts.entry(key).or_insert(TrafficCount {
+                count: 0,
+                last_ms: back.last_ms,
+            });
             c.count += back.count;
             c.last_ms = c.last_ms.max(back.last_ms);
         }

@@ -1,9 +1,9 @@
 //! Reading notifications: search, one in full, a subject's timeline, parked rows.
 
 use super::Page;
-use crate::ops;
 use crate::auth::Reader;
 use crate::error::{ApiError, ErrorBody};
+use crate::ops;
 use crate::AdminState;
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, Utc};

@@ -2,9 +2,9 @@
 //! filter, planned first), cancelling a job, requeueing parked rows.
 
 use super::Page;
-use crate::ops::{self, ReplayAnswer};
 use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ErrorBody};
+use crate::ops::{self, ReplayAnswer};
 use crate::AdminState;
 use actix_web::{get, post, web, HttpResponse};
 pub use hookgate_api_types::{Plan, ReplayOne, ReplayRequest, RequeueAnswer, RequeueRequest};

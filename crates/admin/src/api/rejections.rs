@@ -1,9 +1,9 @@
 //! Rejected requests: search, one with its stored request, re-admission.
 
 use super::Page;
-use crate::ops;
 use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ErrorBody};
+use crate::ops;
 use crate::AdminState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};

@@ -1,9 +1,9 @@
 //! The configured tenants as the gateway runs them, and the audit log.
 
 use super::Page;
-use crate::ops;
 use crate::auth::Reader;
 use crate::error::{ApiError, ErrorBody};
+use crate::ops;
 use crate::AdminState;
 use actix_web::{get, web, HttpResponse};
 pub use hookgate_api_types::TenantView;
