@@ -67,3 +67,13 @@ cpu_quota_undo() {
   [ -d "$cg" ] || return 0
   for p in $(cat "$cg/cgroup.procs"); do echo "$p" >/sys/fs/cgroup/cpu/cgroup.procs 2>/dev/null || true; done
 }
+
+# console_sign_in JAR: a console session of the running gateway in the curl
+# cookie jar JAR, signed in with $HOOKGATE_ADMIN_TOKEN (export it before
+# gateway_start: the demo configuration's token reads it).
+console_sign_in() {
+  local jar=$1 form
+  form=$(curl -sf -c "$jar" http://127.0.0.1:8081/sign-in | sed -n 's/.*name="sign_in" value="\([0-9a-f]*\)".*/\1/p')
+  curl -sf -b "$jar" -c "$jar" -o /dev/null -X POST http://127.0.0.1:8081/sign-in \
+    --data-urlencode "token=$HOOKGATE_ADMIN_TOKEN" --data-urlencode "sign_in=$form" --data "next=/"
+}

@@ -10,6 +10,7 @@
 #   BIN=/tmp/hookgate-before scripts/bench/wrk.sh   # a build made elsewhere
 #   BODY=16384 COUNT=100000 scripts/bench/wrk.sh   # bodies padded to 16 KiB
 #   PREFILL=10000000 scripts/bench/wrk.sh          # 10 M webhooks stored before the load
+#   CONSOLE_REFRESH=2 scripts/bench/wrk.sh         # a console overview open, refreshed every 2 s
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${SECS:-15}
@@ -19,6 +20,7 @@ kind=${KIND:-keeta}
 count=${COUNT:-250000}
 # BIN: another build to measure (e.g. the one before a change); else this tree's release build.
 . scripts/bench/lib.sh
+[ -n "${CONSOLE_REFRESH:-}" ] && export HOOKGATE_ADMIN_TOKEN=${HOOKGATE_ADMIN_TOKEN:-bench-$(date +%s%N)}
 bench_setup "$kind" "$count"
 gateway_start "$role" hookgate_wrk /tmp/hookgate-wrk.log
 if [ "${PREFILL:-0}" -gt 0 ]; then
@@ -26,6 +28,11 @@ if [ "${PREFILL:-0}" -gt 0 ]; then
   psql -q -h 127.0.0.1 -U postgres -d "$db" -v n="$PREFILL" -f scripts/bench/prefill.sql
   psql -q -h 127.0.0.1 -U postgres -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
   echo "prefilled $PREFILL webhooks in $(( $(date +%s) - t )) s; database $(psql -tA -h 127.0.0.1 -U postgres -c "SELECT pg_size_pretty(pg_database_size('$db'))")"
+fi
+if [ -n "${CONSOLE_REFRESH:-}" ]; then
+  jar=$(mktemp); console_sign_in "$jar"
+  ( while sleep "$CONSOLE_REFRESH"; do curl -sf -b "$jar" -o /dev/null http://127.0.0.1:8081/ || echo "console page failed" >&2; done ) & viewer=$!
+  trap 'kill $viewer 2>/dev/null || true; kill $gw 2>/dev/null || true; wait $gw 2>/dev/null || true; psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"' EXIT
 fi
 g0=$(cpu_of $gw); p0=$(cpu_named postgres); m0=$(cpu_named beam.smp); r0=$(cpu_named redis-server)
 threads=$(( conns < 2 ? 1 : 2 ))

@@ -307,6 +307,11 @@ async fn an_operator_signs_in_finds_replays_requeues_and_readmits_in_a_browser()
     .await
     .unwrap();
     assert!(text(&c, "#error-message").await.contains("CSRF"));
+    c.goto(&format!("{admin}/audit")).await.unwrap();
+    assert!(
+        text(&c, "#audit").await.contains("POST /notifications/{id}/replay"),
+        "the refusal is audited"
+    );
 
     // The rejection, re-admitted once the secret is rotated in the configuration.
     c.goto(&format!("{admin}/rejections?tenant={tenant}")).await.unwrap();

@@ -182,28 +182,65 @@ impl FromRequest for Operator {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let identified = state_of(req).and_then(|state| identify(req, &state).map(|c| (state, c)));
-        // The route, as the audit log names a refused call.
-        let action = format!(
-            "{} {}",
-            req.method(),
-            req.match_pattern().unwrap_or_else(|| req.path().to_owned())
-        );
-        let path = req.path().to_owned();
+        let refusal = Refusal::of(req);
         Box::pin(async move {
             let (state, caller) = identified?;
             if let Err(refused) = caller.require(AdminScope::Operate) {
-                let request = serde_json::json!({ "path": path });
-                let result = serde_json::json!({ "error": refused.message() });
-                if let Err(e) = (state.store)
-                    .record_audit(&caller.name, &action, None, None, &request, refused.status(), &result)
-                    .await
-                {
-                    tracing::error!(error = %hookgate_core::Chain(&e), action, "could not record a refused admin call");
-                }
-                return Err(refused);
+                return Err(refusal.record(&state, &caller, refused, serde_json::Value::Null).await);
             }
             Ok(Operator(caller))
         })
+    }
+}
+
+/// A refused call as the audit log names it: by its route.
+#[derive(Debug, Clone)]
+pub(crate) struct Refusal {
+    action: String,
+    path: String,
+}
+
+impl Refusal {
+    pub(crate) fn of(req: &HttpRequest) -> Refusal {
+        Refusal {
+            action: format!(
+                "{} {}",
+                req.method(),
+                req.match_pattern().unwrap_or_else(|| req.path().to_owned())
+            ),
+            path: req.path().to_owned(),
+        }
+    }
+
+    /// Records the refusal under the caller's token (a failure to record is
+    /// logged) and gives it back.
+    pub(crate) async fn record(
+        &self,
+        state: &AdminState,
+        caller: &Caller,
+        refused: ApiError,
+        why: serde_json::Value,
+    ) -> ApiError {
+        let mut request = serde_json::json!({ "path": self.path });
+        if !why.is_null() {
+            request["refused"] = why;
+        }
+        let result = serde_json::json!({ "error": refused.message() });
+        if let Err(e) = (state.store)
+            .record_audit(
+                &caller.name,
+                &self.action,
+                None,
+                None,
+                &request,
+                refused.status(),
+                &result,
+            )
+            .await
+        {
+            tracing::error!(error = %hookgate_core::Chain(&e), action = self.action, "could not record a refused admin call");
+        }
+        refused
     }
 }
 

@@ -1,9 +1,10 @@
 //! CSRF by construction: every console action takes a [`CsrfForm`], which
 //! reads the posted form and refuses it (403, counted) unless its `csrf`
-//! field is the CSRF token of the caller's session. A handler cannot take
-//! a form any other way.
+//! field is the CSRF token of the caller's session (the refusal is
+//! audited under the session's token). A handler cannot take a form any
+//! other way.
 
-use crate::auth::identify;
+use crate::auth::{identify, Refusal};
 use crate::error::ApiError;
 use crate::AdminState;
 use actix_web::dev::Payload;
@@ -66,9 +67,9 @@ impl FromRequest for CsrfForm {
             };
             if !ok {
                 state.metrics.admin_refused("console_csrf");
-                return Err(ApiError::forbidden(
-                    "the form carries no valid CSRF token: reload the page and submit it again",
-                ));
+                let refused =
+                    ApiError::forbidden("the form carries no valid CSRF token: reload the page and submit it again");
+                return Err(Refusal::of(&req).record(&state, &caller, refused, "csrf".into()).await);
             }
             Ok(CsrfForm { fields })
         })
