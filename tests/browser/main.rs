@@ -289,6 +289,11 @@ async fn an_operator_signs_in_finds_replays_requeues_and_readmits_in_a_browser()
     shot(&c, "overview").await;
     c.goto(&format!("{admin}/tenants")).await.unwrap();
     assert!(text(&c, "main").await.contains("/hooks/"));
+    let page = c.source().await.unwrap();
+    assert!(
+        !page.contains(&env.keeta_secret),
+        "the tenants page never shows a secret"
+    );
     shot(&c, "tenants").await;
     c.goto(&format!("{admin}/audit")).await.unwrap();
     let audit = text(&c, "#audit").await;
