@@ -190,7 +190,10 @@ struct Next {
 /// Only a path of this console may be where a sign-in returns to.
 fn local(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        // No control character either: it becomes a `Location` header.
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains(char::is_control) => {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -1035,4 +1038,24 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/replays/{id}/cancel", web::post().to(replay_cancel))
         .route("/tenants", web::get().to(tenants))
         .route("/audit", web::get().to(audit));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local;
+
+    #[test]
+    fn a_sign_in_returns_only_to_a_path_of_this_console() {
+        assert_eq!(local(Some("/notifications?tenant=a")), "/notifications?tenant=a");
+        for elsewhere in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil",
+            "/x\r\nSet-Cookie: a=b",
+            "x",
+        ] {
+            assert_eq!(local(Some(elsewhere)), "/", "{elsewhere:?}");
+        }
+        assert_eq!(local(None), "/");
+    }
 }
