@@ -120,8 +120,18 @@ async fn has(c: &Client, selector: &str) -> bool {
     !c.find_all(Locator::Css(selector)).await.unwrap().is_empty()
 }
 
+/// The text of `selector`; found again when a live region (htmx) replaced it
+/// between the finding and the reading.
 async fn text(c: &Client, selector: &str) -> String {
-    css(c, selector).await.text().await.unwrap()
+    let mut last = None;
+    for _ in 0..50 {
+        match css(c, selector).await.text().await {
+            Ok(t) => return t,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{selector} kept going stale: {last:?}");
 }
 
 /// Waits until `selector`'s text satisfies `ok`, reloading the page.
@@ -142,6 +152,8 @@ async fn sign_in(c: &Client, admin: &str, token: &str) {
     c.goto(&format!("{admin}/sign-in")).await.unwrap();
     css(c, "#token").await.send_keys(token).await.unwrap();
     css(c, "#sign-in").await.click().await.unwrap();
+    // A click does not wait for the navigation it starts: wait for a signed-in page.
+    css(c, "form.who").await;
 }
 
 async fn sign_out(c: &Client) {
@@ -149,11 +161,24 @@ async fn sign_out(c: &Client) {
     css(c, "#token").await;
 }
 
-/// Buttons marked "danger" ask for a confirmation: answer yes.
-async fn confirm_all(c: &Client) {
-    c.execute("window.confirm = function () { return true; };", vec![])
-        .await
-        .unwrap();
+/// Clicks a button marked "danger", answering yes to its confirmation. The
+/// button is found first, so the answer is given on the page that holds it (a
+/// page still loading would otherwise get the real dialog).
+/// Found again when a live region replaced it before the click.
+async fn click_confirmed(c: &Client, selector: &str) {
+    let mut last = None;
+    for _ in 0..50 {
+        let button = css(c, selector).await;
+        c.execute("window.confirm = function () { return true; };", vec![])
+            .await
+            .unwrap();
+        match button.click().await {
+            Ok(()) => return,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{selector} kept going stale: {last:?}");
 }
 
 async fn post_order(env: &TestEnv, gw: &TestGateway, seq: u64) {
@@ -241,8 +266,7 @@ async fn an_operator_signs_in_finds_replays_requeues_and_readmits_in_a_browser()
     assert_eq!(text(&c, "#plan-count").await, "3");
     assert!(has(&c, "section.preview").await);
     shot(&c, "replay-plan").await;
-    confirm_all(&c).await;
-    css(&c, "#run-replay").await.click().await.unwrap();
+    click_confirmed(&c, "#run-replay").await;
     until_text(&c, "#job-status", |s| s == "done").await;
     c.goto(&format!("{admin}/replays")).await.unwrap();
     css(&c, "#replay-filter select[name=tenant]")
@@ -256,11 +280,9 @@ async fn an_operator_signs_in_finds_replays_requeues_and_readmits_in_a_browser()
         .await
         .unwrap();
     css(&c, "#plan-replay").await.click().await.unwrap();
-    confirm_all(&c).await;
-    css(&c, "#run-replay").await.click().await.unwrap();
+    click_confirmed(&c, "#run-replay").await;
     css(&c, "#job-status").await;
-    confirm_all(&c).await;
-    css(&c, "#cancel").await.click().await.unwrap();
+    click_confirmed(&c, "#cancel").await;
     until_text(&c, "#job-status", |s| s == "cancelled").await;
 
     // Requeue a parked notification.
@@ -274,8 +296,7 @@ async fn an_operator_signs_in_finds_replays_requeues_and_readmits_in_a_browser()
     c.goto(&format!("{admin}/parked?tenant={tenant}")).await.unwrap();
     css(&c, "#plan-all").await.click().await.unwrap();
     assert_eq!(text(&c, "#plan-count").await, "1");
-    confirm_all(&c).await;
-    css(&c, "#requeue-all").await.click().await.unwrap();
+    click_confirmed(&c, "#requeue-all").await;
     assert!(text(&c, "#requeued").await.starts_with("1 parked"));
 
     // The overview shows the tenant's sources and their traffic.
