@@ -7,6 +7,7 @@
 //! test kit build gateways only through [`Gateway`].
 
 mod reload;
+pub mod watch;
 
 use anyhow::Context;
 use hookgate_admin::{AdminServer, AdminState, ApiSettings};
@@ -70,6 +71,8 @@ pub struct Gateway {
     hup: Option<tokio::signal::unix::Signal>,
     /// Background retention, in processes that relay.
     retention: Option<hookgate_config::RetentionSettings>,
+    /// The evaluator of source health and incidents (`watch.enabled`).
+    watcher: Option<(Arc<watch::Watcher>, Duration)>,
 }
 
 /// Already bound listeners (tests bind port 0); `None`: bind the configured
@@ -216,6 +219,17 @@ impl Gateway {
                 metrics.clone(),
             ))
         });
+        let watcher = svc.watch.enabled.then(|| {
+            let w = watch::Watcher::new(
+                store.clone(),
+                live.clone(),
+                svc.watch.clone(),
+                metrics.clone(),
+                (role != Role::Ingress).then(|| publisher.clone()),
+                chrono::Utc::now(),
+            );
+            (Arc::new(w), Duration::from_secs(svc.watch.interval_secs))
+        });
         let mut probes: Vec<Arc<dyn ReadinessProbe>> = Vec::new();
         if role != Role::Ingress {
             probes.push(Arc::new(RabbitProbe(publisher)));
@@ -323,6 +337,7 @@ impl Gateway {
             reloader,
             watch: svc.tenants_watch,
             retention: (loops > 0 && svc.retention.enabled).then(|| svc.retention.clone()),
+            watcher,
             live,
             #[cfg(unix)]
             hup,
@@ -332,6 +347,11 @@ impl Gateway {
     /// The HTTP port, when this gateway serves HTTP.
     pub fn port(&self) -> Option<u16> {
         self.server.as_ref().map(IngressServer::port)
+    }
+
+    /// The evaluator of source health and incidents (`None`: `watch.enabled` is off).
+    pub fn watcher(&self) -> Option<Arc<watch::Watcher>> {
+        self.watcher.as_ref().map(|w| w.0.clone())
     }
 
     /// The port of the operations listener.
@@ -361,6 +381,9 @@ impl Gateway {
             TRAFFIC_FLUSH,
             shutdown.clone(),
         ));
+        if let Some((w, every)) = self.watcher.clone() {
+            tracker.spawn(w.run(every, shutdown.clone()));
+        }
         if let Some(settings) = self.retention.clone() {
             tracker.spawn(retain(
                 self.store.clone(),

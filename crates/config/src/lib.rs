@@ -9,17 +9,19 @@
 mod secret;
 mod service;
 mod tenant;
+mod watch;
 
 pub use hookgate_core::{Secret, SecretBytes, SecretRef};
 pub(crate) use secret::Resolve;
 pub use service::{
     AdminScope, AdminSettings, AdminToken, DatabaseSettings, DispatcherSettings, HttpSettings, LogFormat,
-    RabbitSettings, RedisSettings, RetentionSettings, ServiceSettings, TelemetrySettings,
+    RabbitSettings, RedisSettings, RetentionSettings, ServiceSettings, TelemetrySettings, WatchSettings,
 };
 pub use tenant::{
     normalize_host, tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, HeaderToken, KeetaApi, LiveTenants, Providers,
     QueueType, Source, Subscription, Tenant, Tenants, Verification, DEFAULT_DLX, KEETA_GENERAL_EVENTS,
 };
+pub use watch::{parse_duration, ActiveHours, SourceWatch};
 
 use std::path::{Path, PathBuf};
 

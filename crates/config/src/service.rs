@@ -29,6 +29,8 @@ pub struct ServiceSettings {
     pub tenants_dir: PathBuf,
     /// Retention of stored requests.
     pub retention: RetentionSettings,
+    /// Source health and incidents.
+    pub watch: WatchSettings,
     /// Reload the tenant files when they change (polled every this many
     /// ms); `None`: only on `SIGHUP` or `POST /v1/config/reload`.
     pub tenants_watch: Option<Duration>,
@@ -232,6 +234,30 @@ pub struct RetentionSettings {
     pub partition_hours: u32,
 }
 
+/// `[watch]`: source health and incidents (see `defaults.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchSettings {
+    /// Evaluate conditions in the background.
+    pub enabled: bool,
+    /// Seconds between evaluations.
+    pub interval_secs: u64,
+    /// Weeks of history the baseline takes the median over.
+    pub baseline_weeks: u32,
+    /// Days of history a source needs before its baseline judges.
+    pub baseline_min_history_days: u32,
+    /// Accepted webhooks the baseline must have expected since the last one.
+    pub baseline_expected: f64,
+    /// Refusals of one cause that make a spike.
+    pub rejection_spike: i64,
+    /// How recent the latest refusal of a spike must be, seconds.
+    pub rejection_window_secs: u64,
+    /// Parked notifications of a tenant that open an incident.
+    pub parked_threshold: i64,
+    /// Age of a tenant's oldest pending notification that opens an incident, seconds.
+    pub outbox_age_secs: u64,
+}
+
 /// `[database]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -285,6 +311,8 @@ pub struct RabbitSettings {
     pub unrouted_queue: String,
     /// Prefix of default tenant exchange names.
     pub exchange_prefix: String,
+    /// Topic exchange of operator events (incident transitions).
+    pub ops_exchange: String,
 }
 
 /// `[dispatcher]`.
@@ -357,6 +385,7 @@ struct ServiceFile {
     dispatcher: DispatcherSettings,
     telemetry: TelemetrySettings,
     retention: RetentionSettings,
+    watch: WatchSettings,
     tenants: TenantsSection,
 }
 
@@ -464,6 +493,29 @@ impl ServiceSettings {
                 "days, interval_secs, batch and partition_hours must be greater than 0",
             ));
         }
+        let w = &raw.watch;
+        if w.interval_secs == 0
+            || w.baseline_weeks == 0
+            || w.baseline_weeks > 5
+            || !(w.baseline_expected > 0.0)
+            || w.rejection_spike <= 0
+            || w.rejection_window_secs == 0
+            || w.parked_threshold <= 0
+            || w.outbox_age_secs == 0
+        {
+            return Err(ConfigError::invalid(
+                file,
+                "watch",
+                "interval_secs, baseline_expected, rejection_spike, rejection_window_secs, parked_threshold and outbox_age_secs must be greater than 0; baseline_weeks 1 to 5 (the rollup keeps five weeks)",
+            ));
+        }
+        if raw.rabbitmq.ops_exchange.is_empty() || raw.rabbitmq.ops_exchange.starts_with("amq.") {
+            return Err(ConfigError::invalid(
+                file,
+                "rabbitmq.ops_exchange",
+                "must be non-empty and not start with amq.",
+            ));
+        }
         let d = &raw.dispatcher;
         if d.batch_size == 0 || d.max_attempts == 0 || d.lease_secs == 0 {
             return Err(ConfigError::invalid(
@@ -481,6 +533,7 @@ impl ServiceSettings {
             dispatcher: raw.dispatcher,
             telemetry: raw.telemetry,
             retention: raw.retention,
+            watch: raw.watch,
             tenants_watch: (raw.tenants.watch && raw.tenants.watch_interval_ms > 0)
                 .then(|| Duration::from_millis(raw.tenants.watch_interval_ms)),
             tenants_dir: raw.tenants.dir,

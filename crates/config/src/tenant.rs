@@ -114,6 +114,8 @@ pub struct Source {
     /// (`/webhook/authorization`: a provider that appends a fixed path to a
     /// configured host), besides `/hooks/<tenant>/<source>`.
     pub paths: Vec<String>,
+    /// How the source is watched for silence (`quiet_after`, `active_hours`).
+    pub watch: crate::SourceWatch,
 }
 
 impl Source {
@@ -598,6 +600,8 @@ struct CommonFile {
     allow_unauthenticated: bool,
     #[serde(default)]
     paths: Vec<String>,
+    quiet_after: Option<String>,
+    active_hours: Option<crate::watch::ActiveHoursFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -850,6 +854,8 @@ fn build_source(
         "access",
         "allow_unauthenticated",
         "paths",
+        "quiet_after",
+        "active_hours",
     ] {
         if let Some(v) = fields.remove(k) {
             common.insert(k.to_owned(), v);
@@ -869,6 +875,19 @@ fn build_source(
             ));
         }
     }
+    let watch = crate::SourceWatch {
+        quiet_after: common
+            .quiet_after
+            .as_deref()
+            .map(crate::watch::parse_duration)
+            .transpose()
+            .map_err(|m| ctx.invalid(format!("{key}.quiet_after"), m))?,
+        active_hours: common
+            .active_hours
+            .map(|a| a.build())
+            .transpose()
+            .map_err(|m| ctx.invalid(format!("{key}.active_hours"), m))?,
+    };
     let access = build_access(ctx, &format!("{key}.access"), common.access)?;
     let default_url = format!("{}/hooks/{}/{}", service.http.public_base_url, tenant, source_id);
     let settings_ctx = SettingsContext {
@@ -890,6 +909,7 @@ fn build_source(
         access,
         settings,
         paths: common.paths,
+        watch,
     })
 }
 

@@ -254,6 +254,24 @@ async fn declare_fanout_with_queue(channel: &Channel, exchange: &str, queue: &st
     Ok(())
 }
 
+/// Declares the durable topic exchange of operator events (in the URL's
+/// own vhost). It has no alternate exchange: an operator event nobody binds
+/// is not kept on the broker (the incident's transitions are in PostgreSQL).
+pub async fn declare_ops_exchange(channel: &Channel, exchange: &str) -> Result<(), AmqpError> {
+    channel
+        .exchange_declare(
+            exchange.into(),
+            ExchangeKind::Topic,
+            ExchangeDeclareOptions {
+                durable: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await?;
+    Ok(())
+}
+
 /// Declares a tenant's durable topic exchange with its alternate exchange.
 pub async fn declare_tenant_exchange(channel: &Channel, exchange: &str, alternate: &str) -> Result<(), AmqpError> {
     let mut args = FieldTable::default();
@@ -582,6 +600,9 @@ impl Publisher {
             .collect();
         let exchanges: Vec<String> = tenants.iter().map(|t| t.exchange.clone()).collect();
         declare_topology(&ch, &self.rabbit, &exchanges).await?;
+        if vhost.is_empty() {
+            declare_ops_exchange(&ch, &self.rabbit.ops_exchange).await?;
+        }
         for tenant in &tenants {
             declare_subscriptions(&conn, tenant).await;
         }
@@ -712,6 +733,38 @@ impl Publisher {
         results
             .into_iter()
             .map(|r| r.unwrap_or(Err(AmqpError::NotSent)))
+            .collect()
+    }
+
+    /// Publishes operator events (CloudEvents in structured mode) to the
+    /// operator exchange, with confirms: `(id, routing key, body)` each. An
+    /// event no queue is bound for counts as delivered (nobody listens; the
+    /// transition stays in PostgreSQL).
+    pub async fn publish_operator_events(&self, events: &[(String, String, Vec<u8>)]) -> Vec<Result<(), AmqpError>> {
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let messages: Vec<Outgoing> = events
+            .iter()
+            .map(|(id, routing_key, body)| Outgoing {
+                exchange: self.rabbit.ops_exchange.clone(),
+                routing_key: routing_key.clone(),
+                body: body.clone(),
+                message_id: id.clone(),
+                message_type: format!("hookgate.incident.{routing_key}"),
+                timestamp,
+                headers: BTreeMap::from([("content-type".to_owned(), "application/cloudevents+json".to_owned())]),
+                vhost: None,
+            })
+            .collect();
+        self.publish_all(&messages)
+            .await
+            .into_iter()
+            .map(|r| match r {
+                Err(AmqpError::Returned(_)) => Ok(()),
+                other => other,
+            })
             .collect()
     }
 

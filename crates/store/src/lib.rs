@@ -9,6 +9,7 @@
 
 mod error;
 mod events;
+mod incidents;
 mod notifications;
 mod ops;
 mod outbox;
@@ -22,6 +23,7 @@ mod writer;
 
 pub use error::StoreError;
 pub use events::{EventRecord, Reservation};
+pub use incidents::{Incident, IncidentChangeError, IncidentTransition, OperatorEvent};
 pub use notifications::{InsertOutcome, StoredNotification};
 pub use ops::{
     AuditEntry, EventSummary, NotificationFilter, NotificationPayload, NotificationSummary, Registration,

@@ -45,6 +45,17 @@ struct VhostLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransitionLabels {
+    kind: &'static str,
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: &'static str,
 }
@@ -106,6 +117,12 @@ pub struct Metrics {
     rejection_bytes: Family<SourceLabels, Counter>,
     vhost_up: Family<VhostLabels, Gauge>,
     admin_refusals: Family<ReasonLabels, Counter>,
+    source_since_accepted: Family<SourceLabels, Gauge<f64, AtomicU64>>,
+    source_quiet: Family<SourceLabels, Gauge>,
+    source_refused: Family<SourceLabels, Gauge>,
+    incidents_active: Family<KindLabels, Gauge>,
+    incident_transitions: Family<TransitionLabels, Counter>,
+    watch_rounds: Family<OutcomeLabels, Counter>,
     traffic: crate::traffic::Traffic,
     routing_keys: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<String>>>,
 }
@@ -158,6 +175,12 @@ impl Metrics {
             budget_refusals: Family::default(),
             rejections_unrecorded: Family::default(),
             rejection_bytes: Family::default(),
+            source_since_accepted: Family::default(),
+            source_quiet: Family::default(),
+            source_refused: Family::default(),
+            incidents_active: Family::default(),
+            incident_transitions: Family::default(),
+            watch_rounds: Family::default(),
             vhost_up: Family::default(),
             admin_refusals: Family::default(),
             traffic: crate::traffic::Traffic::default(),
@@ -276,7 +299,76 @@ impl Metrics {
             "Admin API requests refused for their caller's rights, by reason (e.g. replay_queue, global_route)",
             m.admin_refusals.clone(),
         );
+        registry.register(
+            "source_seconds_since_accepted",
+            "Seconds since the source's last accepted webhook (since the process start when none is known); every configured source has a series from the start",
+            m.source_since_accepted.clone(),
+        );
+        registry.register(
+            "source_quiet",
+            "Whether the source is quiet by its cadence (quiet_after) or its learned baseline (1) or not (0)",
+            m.source_quiet.clone(),
+        );
+        registry.register(
+            "source_refused",
+            "Whether everything the source sends is refused by one cause (1) or not (0)",
+            m.source_refused.clone(),
+        );
+        registry.register(
+            "incidents_active",
+            "Incidents open or acknowledged, by kind",
+            m.incidents_active.clone(),
+        );
+        registry.register(
+            "incident_transitions",
+            "Incident transitions this process's evaluator or operators made, by kind and state",
+            m.incident_transitions.clone(),
+        );
+        registry.register(
+            "watch_rounds",
+            "Evaluator rounds, by outcome (evaluated; skipped: another process held the lock; failed)",
+            m.watch_rounds.clone(),
+        );
         Metrics { registry, ..m }
+    }
+
+    /// A source's health as the last round judged it.
+    pub fn source_health(&self, t: &str, s: &str, since_accepted: f64, quiet: bool, refused: bool) {
+        let l = source(t, s);
+        self.source_since_accepted.get_or_create(&l).set(since_accepted);
+        self.source_quiet.get_or_create(&l).set(i64::from(quiet));
+        self.source_refused.get_or_create(&l).set(i64::from(refused));
+    }
+    /// A source is no longer configured: its series go.
+    pub fn forget_source(&self, t: &str, s: &str) {
+        let l = source(t, s);
+        self.source_since_accepted.remove(&l);
+        self.source_quiet.remove(&l);
+        self.source_refused.remove(&l);
+    }
+    /// `hookgate_source_quiet` of a source (`None`: no series).
+    pub fn source_quiet_value(&self, t: &str, s: &str) -> Option<i64> {
+        self.source_quiet.get(&source(t, s)).map(|g| g.get())
+    }
+    /// Active incidents of a kind.
+    pub fn incidents_active(&self, kind: &'static str, n: i64) {
+        self.incidents_active.get_or_create(&KindLabels { kind }).set(n);
+    }
+    /// An incident moved to `state`.
+    pub fn incident_transition(&self, kind: &'static str, state: &'static str) {
+        self.incident_transitions
+            .get_or_create(&TransitionLabels { kind, state })
+            .inc();
+    }
+    /// Transitions counted for a kind and state.
+    pub fn incident_transition_count(&self, kind: &'static str, state: &'static str) -> u64 {
+        self.incident_transitions
+            .get(&TransitionLabels { kind, state })
+            .map_or(0, |c| c.get())
+    }
+    /// One evaluator round, by outcome.
+    pub fn watch_round(&self, outcome: &'static str) {
+        self.watch_rounds.get_or_create(&OutcomeLabels { outcome }).inc();
     }
 
     /// A webhook request was shed because `budget` was spent.

@@ -75,6 +75,7 @@ fn source(id: &str, kind: SourceKind, verification: Verification, settings: Arc<
         access: Access::default(),
         settings,
         paths: Vec::new(),
+        watch: Default::default(),
     }
 }
 

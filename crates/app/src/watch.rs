@@ -1,0 +1,201 @@
+//! The evaluator: every `watch.interval_secs`, reads the stored facts,
+//! judges every configured source and the outbox (`hookgate_watch`), sets
+//! the source health gauges of this process, lets the incidents move (one
+//! process at a time: the store's advisory lock) and publishes their
+//! transitions to the operator exchange.
+
+use chrono::{DateTime, Duration as Span, DurationRound, Utc};
+use hookgate_config::{LiveTenants, WatchSettings};
+use hookgate_dispatcher::Publisher;
+use hookgate_store::{IncidentTransition, Store, StoreError};
+use hookgate_telemetry::Metrics;
+use hookgate_watch::{assess, Assessment, Kind};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Sample ids kept per incident.
+const SAMPLES: i64 = 5;
+/// Operator events published per round at most.
+const EVENTS_PER_ROUND: i64 = 500;
+
+/// What one round did.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// The judged state, whether or not this process held the lock.
+    pub assessment: Assessment,
+    /// Transitions made (`None`: another process evaluated this round).
+    pub transitions: Option<Vec<IncidentTransition>>,
+    /// Operator events published.
+    pub published: usize,
+}
+
+/// The evaluator of one process.
+#[derive(Debug)]
+pub struct Watcher {
+    store: Store,
+    tenants: LiveTenants,
+    settings: WatchSettings,
+    metrics: Arc<Metrics>,
+    publisher: Option<Arc<Publisher>>,
+    started: DateTime<Utc>,
+    /// Sources with gauges, to drop the series of removed ones.
+    shown: Mutex<HashSet<(String, String)>>,
+}
+
+impl Watcher {
+    /// An evaluator; `publisher` publishes operator events (processes that
+    /// do not publish leave them to one that does). Every configured
+    /// source's gauges exist from here, at zero.
+    pub fn new(
+        store: Store,
+        tenants: LiveTenants,
+        settings: WatchSettings,
+        metrics: Arc<Metrics>,
+        publisher: Option<Arc<Publisher>>,
+        started: DateTime<Utc>,
+    ) -> Watcher {
+        let w = Watcher {
+            store,
+            tenants,
+            settings,
+            metrics,
+            publisher,
+            started,
+            shown: Mutex::new(HashSet::new()),
+        };
+        w.show_configured();
+        w
+    }
+
+    /// Creates the series of every configured source (at zero) and removes
+    /// those of sources no longer configured.
+    fn show_configured(&self) {
+        let mut now = HashSet::new();
+        for t in self.tenants.load().iter() {
+            for s in t.sources.keys() {
+                now.insert((t.id.to_string(), s.to_string()));
+            }
+        }
+        let mut shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
+        for (t, s) in shown.difference(&now) {
+            self.metrics.forget_source(t, s);
+        }
+        for (t, s) in now.difference(&shown) {
+            self.metrics.source_health(t, s, 0.0, false, false);
+        }
+        *shown = now;
+    }
+
+    /// Reads the facts and judges them at `now`, without changing anything.
+    pub async fn assess(&self, now: DateTime<Utc>) -> Result<Assessment, StoreError> {
+        let hour = now.duration_trunc(Span::hours(1)).unwrap_or(now);
+        let weeks = Span::weeks(i64::from(self.settings.baseline_weeks));
+        let facts = self.store.watch_facts(hour - weeks, hour - Span::hours(1)).await?;
+        let mut tenants: Vec<_> = self.tenants.load().iter().cloned().collect();
+        tenants.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(assess(&tenants, &facts, &self.settings, self.started, now))
+    }
+
+    /// One round at `now` (tests pass their own clock).
+    pub async fn round(&self, now: DateTime<Utc>) -> Result<Round, StoreError> {
+        self.show_configured();
+        let mut assessment = self.assess(now).await?;
+        for s in &assessment.sources {
+            self.metrics.source_health(
+                &s.tenant,
+                &s.source,
+                s.silence.seconds_since_accepted,
+                s.silence.quiet,
+                s.refused_by.is_some(),
+            );
+        }
+        for c in &mut assessment.conditions {
+            c.samples = match c.key.kind {
+                Kind::RejectionSpike => {
+                    self.store
+                        .rejection_samples(&c.key.tenant, &c.key.source, &c.key.cause, SAMPLES)
+                        .await?
+                }
+                Kind::Parked => self.store.parked_samples(&c.key.tenant, SAMPLES).await?,
+                _ => Vec::new(),
+            };
+        }
+        let transitions = self.store.evaluate_incidents(&assessment.conditions, now).await?;
+        match &transitions {
+            Some(ts) => {
+                self.metrics.watch_round("evaluated");
+                for t in ts {
+                    self.metrics.incident_transition(t.kind.as_str(), t.state.as_str());
+                    tracing::info!(
+                        incident = t.incident_id,
+                        kind = t.kind.as_str(),
+                        state = t.state.as_str(),
+                        "incident transition"
+                    );
+                }
+            }
+            None => self.metrics.watch_round("skipped"),
+        }
+        let mut counts: Vec<(Kind, i64)> = Kind::ALL.iter().map(|k| (*k, 0)).collect();
+        for (k, n) in self.store.active_incident_counts().await? {
+            if let Some(slot) = counts.iter_mut().find(|c| c.0 == k) {
+                slot.1 = n;
+            }
+        }
+        for (k, n) in counts {
+            self.metrics.incidents_active(k.as_str(), n);
+        }
+        let published = self.publish().await?;
+        Ok(Round {
+            assessment,
+            transitions,
+            published,
+        })
+    }
+
+    /// Publishes the transitions not published yet (a lease keeps two
+    /// processes off the same ones; a crash between the confirm and the
+    /// mark publishes one again, with the same CloudEvent id).
+    pub async fn publish(&self) -> Result<usize, StoreError> {
+        let Some(publisher) = &self.publisher else { return Ok(0) };
+        let events = self.store.lease_operator_events(EVENTS_PER_ROUND, 30.0).await?;
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let messages: Vec<(String, String, Vec<u8>)> = events
+            .iter()
+            .map(|e| {
+                let id = e.event["id"].as_str().unwrap_or_default().to_owned();
+                (id, e.routing_key.clone(), e.event.to_string().into_bytes())
+            })
+            .collect();
+        let results = publisher.publish_operator_events(&messages).await;
+        let mut done = Vec::new();
+        for (e, r) in events.iter().zip(results) {
+            match r {
+                Ok(()) => done.push(e.id),
+                Err(err) => {
+                    tracing::warn!(event = e.id, error = %hookgate_core::Chain(&err), "operator event not published; retried after its lease");
+                }
+            }
+        }
+        self.store.operator_events_published(&done).await?;
+        Ok(done.len())
+    }
+
+    /// Runs rounds until `shutdown`.
+    pub async fn run(self: Arc<Self>, every: Duration, shutdown: CancellationToken) {
+        loop {
+            if let Err(e) = self.round(Utc::now()).await {
+                self.metrics.watch_round("failed");
+                tracing::warn!(error = %hookgate_core::Chain(&e), "watch round failed; retried at the next");
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+}

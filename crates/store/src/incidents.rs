@@ -1,0 +1,593 @@
+//! Incidents and their transitions. Every change takes one transaction-level
+//! advisory lock, so the evaluator of one process, an operator's
+//! acknowledgement and a reload's refusal never interleave, and the
+//! evaluators of several processes take turns (one decides per round; the
+//! others find the lock taken and skip). A transition and its operator
+//! event are written in the same transaction.
+
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use hookgate_watch::{decide, operator_event, routing_key, Active, Change, Condition, Facts, Key, Kind, Report, State};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, Row, Transaction};
+
+/// The advisory lock of incident changes ("hookgate" in ASCII, as a key).
+const LOCK: i64 = 0x686f_6f6b_6761_7465;
+
+/// One incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    /// Id.
+    pub id: i64,
+    /// Kind, tenant, source, cause.
+    pub key: Key,
+    /// State.
+    pub state: State,
+    /// Count (refusals, parked rows, seconds of age).
+    pub count: i64,
+    /// Sample ids (notifications or rejections).
+    pub samples: Vec<i64>,
+    /// One line.
+    pub summary: String,
+    /// Opened.
+    pub opened_at: DateTime<Utc>,
+    /// Last changed (count or state).
+    pub updated_at: DateTime<Utc>,
+    /// Closed (resolved, or an ignored one's condition ended).
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// One transition of an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentTransition {
+    /// Id (also in the operator event's id).
+    pub id: i64,
+    /// Incident.
+    pub incident_id: i64,
+    /// Kind of the incident.
+    pub kind: Kind,
+    /// The state it moved to.
+    pub state: State,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The admin token that moved it ('' for the evaluator).
+    pub actor: String,
+    /// Published to the operator exchange.
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// An operator event to publish.
+#[derive(Debug, Clone)]
+pub struct OperatorEvent {
+    /// Transition id.
+    pub id: i64,
+    /// `<kind>.<state>`.
+    pub routing_key: String,
+    /// The CloudEvent (structured mode).
+    pub event: serde_json::Value,
+}
+
+/// Why an operator's change was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum IncidentChangeError {
+    /// No such incident (or not one of the caller's tenants).
+    #[error("no such incident")]
+    NotFound,
+    /// The change is not one its state allows.
+    #[error("an incident that is {from} cannot become {to}")]
+    NotAllowed {
+        /// Current state.
+        from: &'static str,
+        /// Asked for.
+        to: &'static str,
+    },
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+const COLUMNS: &str =
+    "id, kind, tenant, source, cause, state, count, samples, summary, opened_at, updated_at, closed_at";
+
+fn incident(r: &PgRow) -> Result<Incident, StoreError> {
+    let kind: String = r.try_get("kind")?;
+    let state: String = r.try_get("state")?;
+    Ok(Incident {
+        id: r.try_get("id")?,
+        key: Key {
+            kind: Kind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("incident kind {kind:?}")))?,
+            tenant: r.try_get("tenant")?,
+            source: r.try_get("source")?,
+            cause: r.try_get("cause")?,
+        },
+        state: State::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("incident state {state:?}")))?,
+        count: r.try_get("count")?,
+        samples: r.try_get("samples")?,
+        summary: r.try_get("summary")?,
+        opened_at: r.try_get("opened_at")?,
+        updated_at: r.try_get("updated_at")?,
+        closed_at: r.try_get("closed_at")?,
+    })
+}
+
+/// Writes a transition and its operator event.
+async fn record(
+    tx: &mut Transaction<'_, Postgres>,
+    i: &Incident,
+    state: State,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<IncidentTransition, StoreError> {
+    let id: i64 = sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('incident_events', 'id'))")
+        .fetch_one(&mut **tx)
+        .await?;
+    let report = Report {
+        id: i.id,
+        key: &i.key,
+        state,
+        count: i.count,
+        samples: &i.samples,
+        summary: &i.summary,
+        opened_at: i.opened_at,
+        by: actor,
+    };
+    let event = operator_event(id, &report, at);
+    sqlx::query(
+        "INSERT INTO incident_events (id, incident_id, state, at, actor, routing_key, event)
+         OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(i.id)
+    .bind(state.as_str())
+    .bind(at)
+    .bind(crate::pg_text(actor).as_ref())
+    .bind(routing_key(i.key.kind, state))
+    .bind(event)
+    .execute(&mut **tx)
+    .await?;
+    Ok(IncidentTransition {
+        id,
+        incident_id: i.id,
+        kind: i.key.kind,
+        state,
+        at,
+        actor: actor.to_owned(),
+        published_at: None,
+    })
+}
+
+async fn active(tx: &mut Transaction<'_, Postgres>) -> Result<Vec<Incident>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM incidents WHERE closed_at IS NULL ORDER BY id FOR UPDATE"
+    ))
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter().map(incident).collect()
+}
+
+async fn open(
+    tx: &mut Transaction<'_, Postgres>,
+    c: &Condition,
+    at: DateTime<Utc>,
+) -> Result<IncidentTransition, StoreError> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO incidents (kind, tenant, source, cause, state, count, samples, summary, opened_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $8) RETURNING {COLUMNS}"
+    ))
+    .bind(c.key.kind.as_str())
+    .bind(crate::pg_text(&c.key.tenant).as_ref())
+    .bind(crate::pg_text(&c.key.source).as_ref())
+    .bind(crate::pg_text(&c.key.cause).as_ref())
+    .bind(c.count)
+    .bind(&c.samples)
+    .bind(crate::pg_text(&c.summary).as_ref())
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await?;
+    let i = incident(&row)?;
+    record(tx, &i, State::Open, "", at).await
+}
+
+async fn close(
+    tx: &mut Transaction<'_, Postgres>,
+    i: &Incident,
+    state: State,
+    actor: &str,
+    at: DateTime<Utc>,
+    transition: bool,
+) -> Result<Option<IncidentTransition>, StoreError> {
+    let closes = matches!(state, State::Resolved) || !transition;
+    sqlx::query(
+        "UPDATE incidents SET state = $2, updated_at = $3, closed_at = CASE WHEN $4 THEN $3 ELSE closed_at END
+         WHERE id = $1",
+    )
+    .bind(i.id)
+    .bind(state.as_str())
+    .bind(at)
+    .bind(closes)
+    .execute(&mut **tx)
+    .await?;
+    if !transition {
+        return Ok(None);
+    }
+    Ok(Some(record(tx, i, state, actor, at).await?))
+}
+
+impl Store {
+    /// One round of the evaluator: compares the conditions seen now with the
+    /// active incidents and writes what changed. `None` when another process
+    /// holds the lock (it evaluates this round).
+    pub async fn evaluate_incidents(
+        &self,
+        present: &[Condition],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<IncidentTransition>>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(LOCK)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !got {
+            return Ok(None);
+        }
+        let active_rows = active(&mut tx).await?;
+        let as_active: Vec<Active> = active_rows
+            .iter()
+            .map(|i| Active {
+                id: i.id,
+                key: i.key.clone(),
+                state: i.state,
+            })
+            .collect();
+        let by_id = |id: i64| active_rows.iter().find(|i| i.id == id);
+        let mut transitions = Vec::new();
+        for change in decide(&as_active, present) {
+            match change {
+                Change::Open(c) => transitions.push(open(&mut tx, &c, now).await?),
+                Change::Update(id, c) => {
+                    let same = by_id(id).is_some_and(|i| i.count == c.count && i.samples == c.samples);
+                    if !same {
+                        sqlx::query("UPDATE incidents SET count = $2, samples = $3, summary = $4, updated_at = $5 WHERE id = $1")
+                            .bind(id)
+                            .bind(c.count)
+                            .bind(&c.samples)
+                            .bind(crate::pg_text(&c.summary).as_ref())
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                Change::Resolve(id) => {
+                    if let Some(i) = by_id(id) {
+                        transitions.extend(close(&mut tx, i, State::Resolved, "", now, true).await?);
+                    }
+                }
+                Change::Close(id) => {
+                    if let Some(i) = by_id(id) {
+                        close(&mut tx, i, State::Ignored, "", now, false).await?;
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(transitions))
+    }
+
+    /// Opens an incident the evaluator does not judge (a refused reload),
+    /// or updates the open one of its key. Returns the transition, if any.
+    pub async fn raise_incident(
+        &self,
+        c: &Condition,
+        now: DateTime<Utc>,
+    ) -> Result<Option<IncidentTransition>, StoreError> {
+        let mut tx = self.locked().await?;
+        let existing = active(&mut tx).await?.into_iter().find(|i| i.key == c.key);
+        let t = match existing {
+            Some(i) => {
+                sqlx::query("UPDATE incidents SET count = count + 1, summary = $2, updated_at = $3 WHERE id = $1")
+                    .bind(i.id)
+                    .bind(crate::pg_text(&c.summary).as_ref())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                None
+            }
+            None => Some(open(&mut tx, c, now).await?),
+        };
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    /// Resolves the active incident of `key` (a reload that succeeded).
+    pub async fn clear_incident(
+        &self,
+        key: &Key,
+        now: DateTime<Utc>,
+    ) -> Result<Option<IncidentTransition>, StoreError> {
+        let mut tx = self.locked().await?;
+        let existing = active(&mut tx).await?.into_iter().find(|i| &i.key == key);
+        let t = match existing {
+            Some(i) if i.state == State::Ignored => close(&mut tx, &i, State::Ignored, "", now, false).await?,
+            Some(i) => close(&mut tx, &i, State::Resolved, "", now, true).await?,
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    /// An operator's change (acknowledge, resolve, ignore), limited to
+    /// `tenants` when the token is (an incident of the whole gateway is not
+    /// one of a limited token's).
+    pub async fn change_incident(
+        &self,
+        id: i64,
+        to: State,
+        actor: &str,
+        tenants: Option<&[String]>,
+        now: DateTime<Utc>,
+    ) -> Result<(Incident, IncidentTransition), IncidentChangeError> {
+        let mut tx = self.locked().await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM incidents WHERE id = $1 FOR UPDATE"))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        let Some(row) = row else {
+            return Err(IncidentChangeError::NotFound);
+        };
+        let i = incident(&row)?;
+        if tenants.is_some_and(|t| !t.contains(&i.key.tenant)) {
+            return Err(IncidentChangeError::NotFound);
+        }
+        if i.closed_at.is_some() || !i.state.can_become(to) {
+            return Err(IncidentChangeError::NotAllowed {
+                from: if i.closed_at.is_some() {
+                    "closed"
+                } else {
+                    i.state.as_str()
+                },
+                to: to.as_str(),
+            });
+        }
+        let t = match to {
+            State::Resolved => close(&mut tx, &i, to, actor, now, true).await?,
+            _ => {
+                sqlx::query("UPDATE incidents SET state = $2, updated_at = $3 WHERE id = $1")
+                    .bind(i.id)
+                    .bind(to.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from)?;
+                Some(record(&mut tx, &i, to, actor, now).await?)
+            }
+        };
+        tx.commit().await.map_err(StoreError::from)?;
+        let Some(t) = t else {
+            return Err(IncidentChangeError::NotFound);
+        };
+        let changed = self.incident(id).await?.ok_or(IncidentChangeError::NotFound)?;
+        Ok((changed.0, t))
+    }
+
+    async fn locked(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
+    /// Incidents, newest first: the active ones only, or all; of these
+    /// tenants (`None`: all, including those of the whole gateway).
+    pub async fn incidents(
+        &self,
+        active_only: bool,
+        kind: Option<Kind>,
+        tenants: Option<&[String]>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Incident>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM incidents
+             WHERE (NOT $1 OR closed_at IS NULL) AND ($2::text IS NULL OR kind = $2)
+               AND ($3::text[] IS NULL OR tenant = ANY($3)) AND ($4::bigint IS NULL OR id < $4)
+             ORDER BY id DESC LIMIT $5"
+        ))
+        .bind(active_only)
+        .bind(kind.map(Kind::as_str))
+        .bind(tenants)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(incident).collect()
+    }
+
+    /// One incident with its transitions, oldest first.
+    pub async fn incident(&self, id: i64) -> Result<Option<(Incident, Vec<IncidentTransition>)>, StoreError> {
+        let Some(row) = sqlx::query(&format!("SELECT {COLUMNS} FROM incidents WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let i = incident(&row)?;
+        let rows = sqlx::query(
+            "SELECT id, state, at, actor, published_at FROM incident_events WHERE incident_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut transitions = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let state: String = r.try_get("state")?;
+            transitions.push(IncidentTransition {
+                id: r.try_get("id")?,
+                incident_id: id,
+                kind: i.key.kind,
+                state: State::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("incident state {state:?}")))?,
+                at: r.try_get("at")?,
+                actor: r.try_get("actor")?,
+                published_at: r.try_get("published_at")?,
+            });
+        }
+        Ok(Some((i, transitions)))
+    }
+
+    /// Leases up to `limit` unpublished operator events, oldest first, for
+    /// `lease_secs` (another process skips them meanwhile).
+    pub async fn lease_operator_events(&self, limit: i64, lease_secs: f64) -> Result<Vec<OperatorEvent>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE incident_events SET leased_until = now() + make_interval(secs => $2)
+             WHERE id IN (SELECT id FROM incident_events
+                          WHERE published_at IS NULL AND (leased_until IS NULL OR leased_until < now())
+                          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+             RETURNING id, routing_key, event",
+        )
+        .bind(limit)
+        .bind(lease_secs)
+        .fetch_all(self.pool())
+        .await?;
+        let mut events = rows
+            .iter()
+            .map(|r| {
+                Ok(OperatorEvent {
+                    id: r.try_get("id")?,
+                    routing_key: r.try_get("routing_key")?,
+                    event: r.try_get("event")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        events.sort_by_key(|e| e.id);
+        Ok(events)
+    }
+
+    /// Marks operator events published.
+    pub async fn operator_events_published(&self, ids: &[i64]) -> Result<(), StoreError> {
+        sqlx::query("UPDATE incident_events SET published_at = now(), leased_until = NULL WHERE id = ANY($1)")
+            .bind(ids)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Active incidents per kind (for `hookgate_incidents_open`).
+    pub async fn active_incident_counts(&self) -> Result<Vec<(Kind, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, count(*) AS n FROM incidents WHERE closed_at IS NULL AND state <> 'ignored' GROUP BY kind",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let kind: String = r.try_get("kind")?;
+            if let Some(k) = Kind::parse(&kind) {
+                out.push((k, r.try_get("n")?));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// What the evaluator judges by: accepted traffic since
+    /// `accepted_since`, refusals since `refused_since`, the outbox per tenant.
+    pub async fn watch_facts(
+        &self,
+        accepted_since: DateTime<Utc>,
+        refused_since: DateTime<Utc>,
+    ) -> Result<Facts, StoreError> {
+        let mut facts = Facts::default();
+        let rows = sqlx::query(
+            "SELECT tenant, source, hour, sum(count)::bigint AS n FROM traffic_hourly
+             WHERE hour >= $1 AND outcome <> 'rejected' GROUP BY tenant, source, hour",
+        )
+        .bind(accepted_since)
+        .fetch_all(self.pool())
+        .await?;
+        for r in &rows {
+            facts.hourly_accepted.push((
+                r.try_get("tenant")?,
+                r.try_get("source")?,
+                r.try_get("hour")?,
+                r.try_get("n")?,
+            ));
+        }
+        let rows = sqlx::query("SELECT tenant, source, min(hour) AS first FROM traffic_hourly GROUP BY tenant, source")
+            .fetch_all(self.pool())
+            .await?;
+        for r in &rows {
+            facts
+                .first_seen
+                .push((r.try_get("tenant")?, r.try_get("source")?, r.try_get("first")?));
+        }
+        let rows = sqlx::query(
+            "SELECT tenant, source, last_accepted_at FROM source_activity WHERE last_accepted_at IS NOT NULL",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        for r in &rows {
+            facts.last_accepted.push((
+                r.try_get("tenant")?,
+                r.try_get("source")?,
+                r.try_get("last_accepted_at")?,
+            ));
+        }
+        let rows = sqlx::query(
+            "SELECT tenant, source, reason, sum(count)::bigint AS n, max(last_at) AS latest FROM traffic_hourly
+             WHERE hour >= $1 AND outcome = 'rejected' GROUP BY tenant, source, reason",
+        )
+        .bind(refused_since)
+        .fetch_all(self.pool())
+        .await?;
+        for r in &rows {
+            facts.refused.push((
+                r.try_get("tenant")?,
+                r.try_get("source")?,
+                r.try_get("reason")?,
+                r.try_get("n")?,
+                r.try_get("latest")?,
+            ));
+        }
+        for o in self.outbox_by_tenant(None).await? {
+            facts
+                .outbox
+                .push((o.tenant, o.parked, o.pending, o.oldest_pending_secs));
+        }
+        Ok(facts)
+    }
+
+    /// The newest rejection ids of a source and reason (an incident's samples).
+    pub async fn rejection_samples(
+        &self,
+        tenant: &str,
+        source: &str,
+        reason: &str,
+        limit: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM rejections WHERE tenant = $1 AND source = $2 AND reason = $3 ORDER BY id DESC LIMIT $4",
+        )
+        .bind(crate::pg_text(tenant).as_ref())
+        .bind(crate::pg_text(source).as_ref())
+        .bind(crate::pg_text(reason).as_ref())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The newest parked notification ids of a tenant.
+    pub async fn parked_samples(&self, tenant: &str, limit: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT notification_id FROM outbox WHERE tenant = $1 AND status = 'parked'
+             ORDER BY notification_id DESC LIMIT $2",
+        )
+        .bind(crate::pg_text(tenant).as_ref())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
