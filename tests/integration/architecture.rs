@@ -85,6 +85,7 @@ fn pure_crates_have_no_io_dependency() {
         "hookgate-providers",
         "hookgate-signature",
         "hookgate-proto",
+        "hookgate-watch",
     ] {
         let deps = &all[pure];
         for lib in io {

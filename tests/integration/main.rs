@@ -23,3 +23,4 @@ mod neighbours;
 mod providers;
 mod register;
 mod reload;
+mod watch;

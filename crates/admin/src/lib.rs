@@ -25,6 +25,7 @@ mod ops;
 pub mod retention;
 
 pub use api::reload::{Reload, ReloadStatus};
+pub use api::watch::Health;
 pub use error::{ApiError, ErrorBody};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -53,6 +54,7 @@ pub struct AdminState {
     replay_rate_per_sec: i32,
     reload: Option<Arc<dyn Reload>>,
     retention: RetentionSettings,
+    health: Option<Arc<dyn Health>>,
     signed_out: console::session::SignedOut,
 }
 
@@ -71,6 +73,8 @@ pub struct ApiSettings {
     pub reload: Option<Arc<dyn Reload>>,
     /// Retention settings (the service default).
     pub retention: RetentionSettings,
+    /// What assesses source health (`None`: the evaluator is not built).
+    pub health: Option<Arc<dyn Health>>,
 }
 
 impl AdminState {
@@ -93,6 +97,7 @@ impl AdminState {
                 batch: 5000,
                 partition_hours: 24,
             },
+            health: None,
             signed_out: console::session::SignedOut::default(),
         }
     }
@@ -105,6 +110,7 @@ impl AdminState {
         self.replay_rate_per_sec = api.replay_rate_per_sec;
         self.reload = api.reload;
         self.retention = api.retention;
+        self.health = api.health;
         self
     }
 

@@ -757,3 +757,168 @@ pub(crate) async fn preview(state: &AdminState, sample: &[NotificationSummary]) 
     }
     Ok(out)
 }
+
+/// Every configured source's health the caller may see (of `tenant` when
+/// given).
+pub(crate) async fn source_health(
+    state: &AdminState,
+    caller: &Caller,
+    tenant: Option<&str>,
+) -> Result<Vec<hookgate_api_types::SourceHealth>, ApiError> {
+    if let Some(t) = tenant {
+        caller.tenant(t)?;
+    }
+    let Some(health) = &state.health else {
+        return Err(ApiError::unavailable("source health is not evaluated in this process"));
+    };
+    let assessment = health.assess().await?;
+    Ok(assessment
+        .sources
+        .into_iter()
+        .filter(|s| caller.sees(&s.tenant) && tenant.is_none_or(|t| t == s.tenant))
+        .map(|s| hookgate_api_types::SourceHealth {
+            state: s.state.as_str().to_owned(),
+            quiet: s.silence.quiet,
+            judged_by: serde_json::to_value(s.silence.judged_by)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            rule: s.silence.rule,
+            seconds_since_accepted: s.silence.seconds_since_accepted,
+            expected_since_accepted: s.silence.expected,
+            last_accepted_at: s.last_accepted_at,
+            refused_by: s.refused_by,
+            refusals: (s.refusals.into_iter())
+                .map(|(cause, count)| hookgate_api_types::CauseCount { cause, count })
+                .collect(),
+            tenant: s.tenant,
+            source: s.source,
+        })
+        .collect())
+}
+
+fn incident_view(i: hookgate_store::Incident) -> hookgate_api_types::Incident {
+    hookgate_api_types::Incident {
+        id: i.id,
+        kind: i.key.kind.as_str().to_owned(),
+        tenant: i.key.tenant,
+        source: i.key.source,
+        cause: i.key.cause,
+        state: i.state.as_str().to_owned(),
+        count: i.count,
+        samples: i.samples,
+        summary: i.summary,
+        opened_at: i.opened_at,
+        updated_at: i.updated_at,
+        closed_at: i.closed_at,
+    }
+}
+
+/// A page of incidents the caller may see, newest first.
+pub(crate) async fn incidents(
+    state: &AdminState,
+    caller: &Caller,
+    active_only: bool,
+    kind: Option<&str>,
+    tenant: Option<&str>,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Page<hookgate_api_types::Incident>, ApiError> {
+    let kind = kind
+        .map(|k| {
+            hookgate_watch::Kind::parse(k).ok_or_else(|| {
+                let known: Vec<_> = hookgate_watch::Kind::ALL.iter().map(|k| k.as_str()).collect();
+                ApiError::bad_request(format!("kind {k:?}: expected one of {}", known.join(", ")))
+            })
+        })
+        .transpose()?;
+    let window = page_window(caller, cursor, limit)?;
+    let tenants = match tenant {
+        Some(t) => {
+            caller.tenant(t)?;
+            Some(vec![t.to_owned()])
+        }
+        None => window.tenants.clone(),
+    };
+    let rows = (state.store)
+        .incidents(active_only, kind, tenants.as_deref(), window.before, window.limit + 1)
+        .await?;
+    let more = rows.len() as i64 > window.limit;
+    let items: Vec<_> = rows
+        .into_iter()
+        .take(window.limit as usize)
+        .map(incident_view)
+        .collect();
+    let next_cursor = if more {
+        items.last().map(|i| i.id.to_string())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// One incident the caller may see, with its transitions.
+pub(crate) async fn incident(
+    state: &AdminState,
+    caller: &Caller,
+    id: i64,
+) -> Result<hookgate_api_types::IncidentDetail, ApiError> {
+    let not_found = || ApiError::not_found(format!("no incident {id}"));
+    let (i, transitions) = state.store.incident(id).await?.ok_or_else(not_found)?;
+    if caller.limit().is_some() && !caller.sees(&i.key.tenant) {
+        return Err(not_found());
+    }
+    Ok(hookgate_api_types::IncidentDetail {
+        incident: incident_view(i),
+        transitions: transitions
+            .into_iter()
+            .map(|t| hookgate_api_types::IncidentTransition {
+                id: t.id,
+                state: t.state.as_str().to_owned(),
+                at: t.at,
+                actor: t.actor,
+                published_at: t.published_at,
+            })
+            .collect(),
+    })
+}
+
+/// Moves an incident (acknowledge, resolve, ignore), audited.
+pub(crate) async fn change_incident(
+    state: &AdminState,
+    caller: &Operator,
+    id: i64,
+    to: hookgate_watch::State,
+) -> Result<hookgate_api_types::IncidentDetail, ApiError> {
+    let limit = caller.limit();
+    let action = format!("incident.{}", to.as_str());
+    let tenant = state.store.incident(id).await?.map(|(i, _)| i.key.tenant);
+    let shown_tenant = tenant.as_deref().filter(|t| caller.sees(t) && !t.is_empty());
+    audited(
+        state,
+        caller,
+        &action,
+        shown_tenant,
+        Some(id.to_string()),
+        serde_json::json!({}),
+        || async {
+            match (state.store)
+                .change_incident(id, to, &caller.name, limit.as_deref(), chrono::Utc::now())
+                .await
+            {
+                Ok((_, t)) => {
+                    state.metrics.incident_transition(t.kind.as_str(), t.state.as_str());
+                    Ok((200, incident(state, caller, id).await?))
+                }
+                Err(hookgate_store::IncidentChangeError::NotFound) => {
+                    Err(ApiError::not_found(format!("no incident {id}")))
+                }
+                Err(e @ hookgate_store::IncidentChangeError::NotAllowed { .. }) => {
+                    Err(ApiError::conflict(e.to_string()))
+                }
+                Err(hookgate_store::IncidentChangeError::Store(e)) => Err(e.into()),
+            }
+        },
+    )
+    .await
+}

@@ -14,6 +14,7 @@ pub mod rejections;
 pub mod replay;
 pub mod retention;
 pub mod tenants;
+pub mod watch;
 
 pub use config::ReloadStatus;
 pub use error::ErrorBody;
@@ -26,6 +27,7 @@ pub use rejections::{ReadmitResult, RejectionDetail, RejectionSummary};
 pub use replay::{Plan, ReplayJob, ReplayOne, ReplayRequest, RequeueAnswer, RequeueRequest, Requeued};
 pub use retention::{DroppedPartition, Erased, ErasureRequest, Partition, TenantRetention};
 pub use tenants::{AuditEntry, Registration, SourceView, SubscriptionView, TenantView};
+pub use watch::{CauseCount, Incident, IncidentDetail, IncidentTransition, SourceHealth};
 
 /// `true`: the default of every `dry_run` (plans first).
 pub(crate) fn yes() -> bool {

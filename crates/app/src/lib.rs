@@ -71,8 +71,10 @@ pub struct Gateway {
     hup: Option<tokio::signal::unix::Signal>,
     /// Background retention, in processes that relay.
     retention: Option<hookgate_config::RetentionSettings>,
-    /// The evaluator of source health and incidents (`watch.enabled`).
-    watcher: Option<(Arc<watch::Watcher>, Duration)>,
+    /// The evaluator of source health and incidents, and how often it runs
+    /// in the background (`None`: `watch.enabled` is off; the admin API
+    /// still assesses on request).
+    watcher: (Arc<watch::Watcher>, Option<Duration>),
 }
 
 /// Already bound listeners (tests bind port 0); `None`: bind the configured
@@ -219,17 +221,18 @@ impl Gateway {
                 metrics.clone(),
             ))
         });
-        let watcher = svc.watch.enabled.then(|| {
-            let w = watch::Watcher::new(
-                store.clone(),
-                live.clone(),
-                svc.watch.clone(),
-                metrics.clone(),
-                (role != Role::Ingress).then(|| publisher.clone()),
-                chrono::Utc::now(),
-            );
-            (Arc::new(w), Duration::from_secs(svc.watch.interval_secs))
-        });
+        let watcher = Arc::new(watch::Watcher::new(
+            store.clone(),
+            live.clone(),
+            svc.watch.clone(),
+            metrics.clone(),
+            (role != Role::Ingress).then(|| publisher.clone()),
+            chrono::Utc::now(),
+        ));
+        let watcher = (
+            watcher,
+            svc.watch.enabled.then(|| Duration::from_secs(svc.watch.interval_secs)),
+        );
         let mut probes: Vec<Arc<dyn ReadinessProbe>> = Vec::new();
         if role != Role::Ingress {
             probes.push(Arc::new(RabbitProbe(publisher)));
@@ -249,6 +252,7 @@ impl Gateway {
                 replay_rate_per_sec: svc.admin.replay_rate_per_sec,
                 reload: reloader.clone().map(|r| r as Arc<dyn hookgate_admin::Reload>),
                 retention: svc.retention.clone(),
+                health: Some(watcher.0.clone() as Arc<dyn hookgate_admin::Health>),
             }),
         );
         #[cfg(unix)]
@@ -349,9 +353,10 @@ impl Gateway {
         self.server.as_ref().map(IngressServer::port)
     }
 
-    /// The evaluator of source health and incidents (`None`: `watch.enabled` is off).
-    pub fn watcher(&self) -> Option<Arc<watch::Watcher>> {
-        self.watcher.as_ref().map(|w| w.0.clone())
+    /// The evaluator of source health and incidents (tests run its rounds
+    /// with their own clock when `watch.enabled` is off).
+    pub fn watcher(&self) -> Arc<watch::Watcher> {
+        self.watcher.0.clone()
     }
 
     /// The port of the operations listener.
@@ -381,7 +386,7 @@ impl Gateway {
             TRAFFIC_FLUSH,
             shutdown.clone(),
         ));
-        if let Some((w, every)) = self.watcher.clone() {
+        if let (w, Some(every)) = self.watcher.clone() {
             tracker.spawn(w.run(every, shutdown.clone()));
         }
         if let Some(settings) = self.retention.clone() {

@@ -199,3 +199,9 @@ impl Watcher {
         }
     }
 }
+
+impl hookgate_admin::Health for Watcher {
+    fn assess(&self) -> futures_util::future::BoxFuture<'_, Result<Assessment, StoreError>> {
+        Box::pin(Watcher::assess(self, Utc::now()))
+    }
+}

@@ -497,7 +497,8 @@ impl ServiceSettings {
         if w.interval_secs == 0
             || w.baseline_weeks == 0
             || w.baseline_weeks > 5
-            || !(w.baseline_expected > 0.0)
+            || w.baseline_expected.is_nan()
+            || w.baseline_expected <= 0.0
             || w.rejection_spike <= 0
             || w.rejection_window_secs == 0
             || w.parked_threshold <= 0

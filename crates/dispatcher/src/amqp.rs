@@ -825,6 +825,32 @@ impl Subscription {
         .await?;
         let ch = conn.create_channel().await?;
         declare_tenant_exchange(&ch, exchange, alternate).await?;
+        Self::bind_exclusive(conn, ch, exchange, bindings).await
+    }
+
+    /// A subscription to the operator exchange (incident transitions), its
+    /// queue exclusive to this connection.
+    pub async fn operator_events(
+        url: &str,
+        ops_exchange: &str,
+        bindings: &[String],
+    ) -> Result<Subscription, AmqpError> {
+        let conn = Connection::connect(
+            url,
+            ConnectionProperties::default().with_connection_name("hookgate-tail".into()),
+        )
+        .await?;
+        let ch = conn.create_channel().await?;
+        declare_ops_exchange(&ch, ops_exchange).await?;
+        Self::bind_exclusive(conn, ch, ops_exchange, bindings).await
+    }
+
+    async fn bind_exclusive(
+        conn: Connection,
+        ch: Channel,
+        exchange: &str,
+        bindings: &[String],
+    ) -> Result<Subscription, AmqpError> {
         let q = ch
             .queue_declare(
                 "".into(),

@@ -192,6 +192,7 @@ impl TestEnv {
         service.database.url = db_url.clone();
         service.rabbitmq.unrouted_exchange = format!("hookgate-test.unrouted.{tenant}");
         service.rabbitmq.unrouted_queue = format!("hookgate-test.unrouted.{tenant}");
+        service.rabbitmq.ops_exchange = format!("hookgate-test.ops.{tenant}");
         service.redis.key_prefix = format!("hookgate-test:{tenant}");
         let keeta_secret = unique("secret-");
         let callback_url = format!("https://hooks.example.test/hooks/{tenant}/keeta");
@@ -213,7 +214,11 @@ impl TestEnv {
             file: PathBuf::from("testkit"),
         };
         adjust(&mut t);
-        let exchanges = vec![t.exchange.clone(), service.rabbitmq.unrouted_exchange.clone()];
+        let exchanges = vec![
+            t.exchange.clone(),
+            service.rabbitmq.unrouted_exchange.clone(),
+            service.rabbitmq.ops_exchange.clone(),
+        ];
         let mut queues = vec![service.rabbitmq.unrouted_queue.clone()];
         queues.extend(t.subscriptions.iter().map(|s| s.queue.clone()));
         let settings = Settings::with_tenants(service, vec![t]).unwrap_or_else(|e| panic!("{e}"));
@@ -467,12 +472,14 @@ impl TestEnv {
         let admin_url = format!("http://127.0.0.1:{}", gateway.admin_port());
         let store = gateway.store.clone();
         let metrics = gateway.metrics.clone();
+        let watcher = gateway.watcher();
         let task = tokio::spawn(gateway.run(shutdown.clone()));
         TestGateway {
             base_url: format!("http://127.0.0.1:{port}"),
             admin_url,
             store,
             metrics,
+            watcher,
             relays: matches!(role, Role::All | Role::Dispatcher),
             allow_pending: std::sync::atomic::AtomicBool::new(false),
             shutdown,
@@ -564,6 +571,9 @@ pub struct TestGateway {
     pub store: Store,
     /// Its metrics.
     pub metrics: Arc<Metrics>,
+    /// Its evaluator of source health and incidents (a test that sets
+    /// `watch.enabled = false` runs rounds itself, with its own clock).
+    pub watcher: Arc<hookgate_app::watch::Watcher>,
     /// True when it runs relays (its outbox must drain).
     relays: bool,
     /// The test leaves rows pending on purpose.

@@ -8,6 +8,7 @@ pub(crate) mod rejections;
 pub mod reload;
 pub(crate) mod retention;
 pub(crate) mod tenants;
+pub mod watch;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -92,6 +93,7 @@ pub(crate) fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfi
             .configure(rejections::routes)
             .configure(tenants::routes)
             .configure(reload::routes)
-            .configure(retention::routes),
+            .configure(retention::routes)
+            .configure(watch::routes),
     );
 }

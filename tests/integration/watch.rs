@@ -1,0 +1,342 @@
+//! Watchfulness: source health from the start, quiet sources by cadence and
+//! by baseline, a storm of refusals as one incident, one evaluator at a
+//! time, operator events on the operator exchange, the incidents API.
+//! The evaluator's background loop is off in these tests: each runs rounds
+//! itself with its own clock.
+
+use chrono::{DateTime, Duration as Span, DurationRound, Utc};
+use hookgate_app::watch::Watcher;
+use hookgate_app::Role;
+use hookgate_config::AdminScope::{Operate, Read};
+use hookgate_config::LiveTenants;
+use hookgate_dispatcher::{Publisher, Subscription};
+use hookgate_store::TrafficDelta;
+use hookgate_testkit::{assert_no_more, receive, TestEnv, TestGateway};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A test world whose tenant's `keeta` source has `quiet_after = 15m`, with
+/// the background evaluator off.
+async fn env_with_cadence() -> TestEnv {
+    env_quiet_after(900).await
+}
+
+async fn env_quiet_after(secs: u64) -> TestEnv {
+    let mut env = TestEnv::with(|t| {
+        for (id, s) in t.sources.iter_mut() {
+            if id.as_str() == "keeta" {
+                s.watch.quiet_after = Some(Duration::from_secs(secs));
+            }
+        }
+    })
+    .await;
+    env.settings.service.watch.enabled = false;
+    env
+}
+
+/// An evaluator of its own on the test's database, started at `started`.
+async fn watcher(env: &TestEnv, started: DateTime<Utc>) -> Watcher {
+    let live = LiveTenants::new(env.settings.tenants.clone());
+    let publisher = Publisher::new(
+        env.settings.service.rabbitmq.clone(),
+        live.clone(),
+        Duration::from_secs(5),
+    );
+    Watcher::new(
+        env.store().await,
+        live,
+        env.settings.service.watch.clone(),
+        Arc::new(hookgate_telemetry::Metrics::new()),
+        Some(Arc::new(publisher)),
+        started,
+    )
+}
+
+async fn ops_events(env: &TestEnv) -> Subscription {
+    let r = &env.settings.service.rabbitmq;
+    Subscription::operator_events(&r.url, &r.ops_exchange, &["#".to_owned()])
+        .await
+        .unwrap()
+}
+
+async fn flush(gw: &TestGateway) {
+    hookgate_ingress::traffic::flush(&gw.store, &gw.metrics).await.unwrap();
+}
+
+fn states(t: &Option<Vec<hookgate_store::IncidentTransition>>) -> Vec<(String, String)> {
+    (t.as_deref().unwrap_or_default().iter())
+        .map(|t| (t.kind.as_str().to_owned(), t.state.as_str().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_configured_source_has_health_series_from_the_start() {
+    let env = TestEnv::new().await;
+    let gw = env.start(Role::All).await;
+    let text = hookgate_testkit::http()
+        .get(format!("{}/metrics", gw.admin_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for source in ["keeta", "bh", "pagsmile-issuing"] {
+        let quiet = format!(
+            "hookgate_source_quiet{{tenant=\"{}\",source=\"{source}\"}} 0",
+            env.tenant
+        );
+        assert!(text.contains(&quiet), "{quiet} missing before any traffic:\n{text}");
+        let since = format!(
+            "hookgate_source_seconds_since_accepted{{tenant=\"{}\",source=\"{source}\"}}",
+            env.tenant
+        );
+        assert!(text.contains(&since), "{since} missing");
+    }
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_quiet_source_opens_one_incident_and_resolves_when_it_pushes_again() {
+    let env = env_with_cadence().await;
+    let gw = env.start(Role::All).await;
+    let mut events = ops_events(&env).await;
+    let now = Utc::now();
+    // Started 20 minutes ago, nothing accepted since: quiet by its cadence.
+    let w = watcher(&env, now - Span::minutes(20)).await;
+    let round = w.round(now).await.unwrap();
+    let keeta = (round.assessment.sources.iter()).find(|s| s.source == "keeta").unwrap();
+    assert!(keeta.silence.quiet, "{keeta:?}");
+    assert_eq!(states(&round.transitions), vec![("source_quiet".into(), "open".into())]);
+    // Sources without a cadence and without history are learning, not quiet.
+    let bh = round.assessment.sources.iter().find(|s| s.source == "bh").unwrap();
+    assert_eq!(bh.state.as_str(), "learning");
+    // Still quiet a minute later: no new transition.
+    let again = w.round(now + Span::minutes(1)).await.unwrap();
+    assert_eq!(states(&again.transitions), vec![]);
+    // It pushes: the next round resolves it.
+    let (body, _) = env.keeta_webhook(1002, 1);
+    assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200);
+    flush(&gw).await;
+    let back = w.round(Utc::now() + Span::seconds(1)).await.unwrap();
+    assert_eq!(
+        states(&back.transitions),
+        vec![("source_quiet".into(), "resolved".into())]
+    );
+    // One operator event per transition, in order, as CloudEvents.
+    let got = receive(&mut events, 2, Duration::from_secs(10)).await;
+    let keys: Vec<&str> = got.iter().map(|m| m.routing_key.as_str()).collect();
+    assert_eq!(keys, ["source_quiet.open", "source_quiet.resolved"]);
+    let open: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(open["type"], "hookgate.incident.source_quiet.open");
+    assert_eq!(open["specversion"], "1.0");
+    assert_eq!(open["data"]["tenant"], env.tenant.as_str());
+    assert_eq!(open["data"]["source"], "keeta");
+    assert_eq!(got[0].message_id.as_deref(), open["id"].as_str());
+    assert_no_more(&mut events, Duration::from_millis(500)).await;
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_storm_of_bad_signatures_is_one_incident_with_one_event_per_transition() {
+    let mut env = env_with_cadence().await;
+    let gw = env.start(Role::All).await;
+    let mut events = ops_events(&env).await;
+    let real = env.keeta_secret.clone();
+    env.keeta_secret = "rotated-by-the-provider".into();
+    let bodies: Vec<Vec<u8>> = (0..1000).map(|i| env.keeta_webhook(1002, 10_000 + i).0).collect();
+    env.keeta_secret = real;
+    let tenant = env.tenant.clone();
+    let codes = futures_util::future::join_all(bodies.chunks(100).map(|chunk| {
+        let (gw, tenant) = (&gw, &tenant);
+        async move {
+            let mut codes = Vec::new();
+            for b in chunk {
+                codes.push(gw.post(tenant, "keeta", b.clone()).await);
+            }
+            codes
+        }
+    }))
+    .await;
+    assert!(codes.iter().flatten().all(|c| *c == 401));
+    flush(&gw).await;
+    let w = watcher(&env, Utc::now()).await;
+    let round = w.round(Utc::now()).await.unwrap();
+    assert_eq!(
+        states(&round.transitions),
+        vec![("rejection_spike".into(), "open".into())]
+    );
+    let keeta = (round.assessment.sources.iter()).find(|s| s.source == "keeta").unwrap();
+    assert_eq!(keeta.state.as_str(), "refused", "{keeta:?}");
+    assert_eq!(keeta.refused_by.as_deref(), Some("bad_signature"));
+    // The incident counts the storm and shows samples; more rounds add nothing.
+    for i in 1..5 {
+        let r = w.round(Utc::now() + Span::seconds(i)).await.unwrap();
+        assert_eq!(states(&r.transitions), vec![]);
+    }
+    let open = gw.store.incidents(true, None, None, None, 10).await.unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].key.cause, "bad_signature");
+    assert_eq!(open[0].count, 1000);
+    assert!(!open[0].samples.is_empty());
+    let got = receive(&mut events, 1, Duration::from_secs(10)).await;
+    assert_eq!(got[0].routing_key, "rejection_spike.open");
+    assert_no_more(&mut events, Duration::from_millis(500)).await;
+    // Once the cause has been quiet for the window, it resolves.
+    let later = Utc::now() + Span::seconds(env.settings.service.watch.rejection_window_secs as i64 + 60);
+    let r = w.round(later).await.unwrap();
+    assert!(states(&r.transitions).contains(&("rejection_spike".into(), "resolved".into())));
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn two_evaluators_at_once_make_each_transition_once() {
+    let env = env_with_cadence().await;
+    let now = Utc::now();
+    let a = watcher(&env, now - Span::minutes(20)).await;
+    let b = watcher(&env, now - Span::minutes(20)).await;
+    let mut made = 0;
+    let mut skipped = 0;
+    for i in 0..20 {
+        let at = now + Span::seconds(i);
+        let (ra, rb) = tokio::join!(a.round(at), b.round(at));
+        for r in [ra.unwrap(), rb.unwrap()] {
+            // Both judge (their gauges); one at a time decides.
+            assert!(r.assessment.sources.iter().any(|s| s.silence.quiet));
+            match r.transitions {
+                Some(t) => made += t.len(),
+                None => skipped += 1,
+            }
+        }
+    }
+    assert_eq!(
+        made, 1,
+        "one transition in all, whoever made it ({skipped} rounds found the lock taken)"
+    );
+    let store = env.store().await;
+    let open = store.incidents(false, None, None, None, 10).await.unwrap();
+    assert_eq!(open.len(), 1, "one quiet source, one incident: {open:?}");
+    let (_, transitions) = store.incident(open[0].id).await.unwrap().unwrap();
+    assert_eq!(transitions.len(), 1, "{transitions:?}");
+}
+
+#[tokio::test]
+async fn a_source_without_cadence_is_judged_by_its_baseline_from_stored_traffic() {
+    let mut env = TestEnv::new().await;
+    env.settings.service.watch.enabled = false;
+    let store = env.store().await;
+    let now = Utc::now();
+    let hour = now.duration_trunc(Span::hours(1)).unwrap();
+    // Three weeks of 30 accepted webhooks an hour, every hour; the last
+    // one 20 minutes ago: 10 were expected since, so it is quiet.
+    let deltas: Vec<TrafficDelta> = (1..=21 * 24)
+        .map(|h| TrafficDelta {
+            tenant: env.tenant.clone(),
+            source: "bh".into(),
+            hour: hour - Span::hours(h),
+            outcome: "accepted".into(),
+            reason: String::new(),
+            count: 30,
+            last_at: hour - Span::hours(h) + Span::minutes(59),
+        })
+        .collect();
+    store.add_traffic(&deltas).await.unwrap();
+    let last = vec![TrafficDelta {
+        tenant: env.tenant.clone(),
+        source: "bh".into(),
+        hour: (now - Span::minutes(20)).duration_trunc(Span::hours(1)).unwrap(),
+        outcome: "accepted".into(),
+        reason: String::new(),
+        count: 1,
+        last_at: now - Span::minutes(20),
+    }];
+    store.add_traffic(&last).await.unwrap();
+    let w = watcher(&env, now - Span::days(1)).await;
+    let health = w.assess(now).await.unwrap();
+    let bh = health.sources.iter().find(|s| s.source == "bh").unwrap();
+    assert_eq!(bh.silence.judged_by, hookgate_watch::Judge::Baseline, "{bh:?}");
+    assert!(bh.silence.quiet, "{bh:?}");
+    assert!((bh.silence.expected.unwrap() - 10.0).abs() < 1.0, "{bh:?}");
+    // Five minutes after the last: 2.5 expected, not quiet.
+    let soon = w.assess(now - Span::minutes(15)).await.unwrap();
+    let bh = soon.sources.iter().find(|s| s.source == "bh").unwrap();
+    assert!(!bh.silence.quiet, "{bh:?}");
+}
+
+#[tokio::test]
+async fn incidents_are_listed_acknowledged_and_resolved_through_the_api_within_scope() {
+    // Quiet after one second, so that the gateway's own judgement (over the
+    // API, on the real clock) sees it too.
+    let mut env = env_quiet_after(1).await;
+    let other = env.add_tenant(|_| {});
+    let ops = env.admin_token("ops", &[Read, Operate], None);
+    let reader = env.admin_token("reader", &[Read], None);
+    let limited = env.admin_token("other-team", &[Read, Operate], Some(&[other.as_str()]));
+    let gw = env.start(Role::All).await;
+    let mut events = ops_events(&env).await;
+    let now = Utc::now();
+    let w = watcher(&env, now - Span::minutes(20)).await;
+    w.round(now).await.unwrap();
+    let (status, page) = gw.admin_get("/v1/incidents", Some(&reader)).await;
+    assert_eq!(status, 200, "{page}");
+    let mine: Vec<&Value> = (page["items"].as_array().unwrap().iter())
+        .filter(|i| i["tenant"] == env.tenant.as_str())
+        .collect();
+    assert_eq!(mine.len(), 1, "{page}");
+    let id = mine[0]["id"].as_i64().unwrap();
+    assert_eq!(mine[0]["kind"], "source_quiet");
+    // Health over the API, the same judgement.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (status, health) = gw
+        .admin_get(&format!("/v1/sources/health?tenant={}", env.tenant), Some(&reader))
+        .await;
+    assert_eq!(status, 200, "{health}");
+    let keeta = (health.as_array().unwrap().iter())
+        .find(|s| s["source"] == "keeta")
+        .unwrap();
+    assert_eq!(keeta["state"], "quiet");
+    assert_eq!(keeta["judged_by"], "cadence");
+    // A reader cannot acknowledge; another tenant's token does not see it.
+    let path = format!("/v1/incidents/{id}/acknowledge");
+    let (status, _) = gw.admin_post(&path, Some(&reader), Value::Null).await;
+    assert_eq!(status, 403);
+    let (status, _) = gw.admin_post(&path, Some(&limited), Value::Null).await;
+    assert_eq!(status, 404);
+    let (status, _) = gw.admin_get(&format!("/v1/incidents/{id}"), Some(&limited)).await;
+    assert_eq!(status, 404);
+    let (status, page) = gw.admin_get("/v1/incidents", Some(&limited)).await;
+    assert_eq!(status, 200);
+    assert!(page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["tenant"] == other.as_str()));
+    // The operator acknowledges, then resolves; twice is a conflict.
+    let (status, detail) = gw.admin_post(&path, Some(&ops), Value::Null).await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["incident"]["state"], "acknowledged");
+    let (status, _) = gw.admin_post(&path, Some(&ops), Value::Null).await;
+    assert_eq!(status, 409);
+    let (status, detail) = gw
+        .admin_post(&format!("/v1/incidents/{id}/resolve"), Some(&ops), Value::Null)
+        .await;
+    assert_eq!(status, 200, "{detail}");
+    let states: Vec<&str> = (detail["transitions"].as_array().unwrap().iter())
+        .map(|t| t["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["open", "acknowledged", "resolved"]);
+    assert_eq!(detail["transitions"][1]["actor"], "ops");
+    // Audited, and every transition is an operator event.
+    let (_, audit) = gw.admin_get("/v1/audit", Some(&ops)).await;
+    let actions: Vec<&str> = (audit["items"].as_array().unwrap().iter())
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"incident.acknowledged"), "{actions:?}");
+    w.publish().await.unwrap();
+    let got = receive(&mut events, 3, Duration::from_secs(10)).await;
+    let mut keys: Vec<String> = got.iter().map(|m| m.routing_key.clone()).collect();
+    keys.retain(|k| k.starts_with("source_quiet"));
+    assert!(keys.len() >= 3, "{keys:?}");
+    gw.stop().await;
+}
