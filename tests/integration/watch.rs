@@ -340,3 +340,94 @@ async fn incidents_are_listed_acknowledged_and_resolved_through_the_api_within_s
     assert!(keys.len() >= 3, "{keys:?}");
     gw.stop().await;
 }
+
+/// The names `/metrics` exposes: each family's own name from its `# TYPE`
+/// line, with the sample names its type adds (`_total`, `_bucket`, ...).
+fn exposed(text: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("# TYPE ") else { continue };
+        let mut parts = rest.split_whitespace();
+        let (Some(name), Some(kind)) = (parts.next(), parts.next()) else { continue };
+        names.insert(name.to_owned());
+        match kind {
+            "counter" => {
+                names.insert(format!("{name}_total"));
+            }
+            "histogram" => {
+                for s in ["_bucket", "_sum", "_count"] {
+                    names.insert(format!("{name}{s}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// Every `hookgate_*` name in a file.
+fn queried(file: &str) -> std::collections::BTreeSet<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut names = std::collections::BTreeSet::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(at) = text[i..].find("hookgate_") {
+        let start = i + at;
+        let mut end = start + "hookgate_".len();
+        while end < bytes.len() && (bytes[end].is_ascii_lowercase() || bytes[end] == b'_') {
+            end += 1;
+        }
+        let before_ok = start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+        if before_ok {
+            names.insert(text[start..end].trim_end_matches('_').to_owned());
+        }
+        i = end;
+    }
+    assert!(!names.is_empty(), "no metric in {file}");
+    names
+}
+
+#[tokio::test]
+async fn every_metric_the_alert_rules_and_the_dashboard_query_is_exposed() {
+    let mut env = TestEnv::new().await;
+    let gw = env.start(Role::All).await;
+    // Families appear with their first sample: one webhook published, one
+    // refused, one parked (an issuing notification whose payload cannot be decrypted).
+    let (body, _) = env.keeta_webhook(1002, 1);
+    assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200);
+    let real = std::mem::replace(&mut env.keeta_secret, "rotated".into());
+    let (body, _) = env.keeta_webhook(1002, 2);
+    env.keeta_secret = real;
+    assert_eq!(gw.post(&env.tenant, "keeta", body).await, 401);
+    let mut payload = env.sample_json("pagsmile-issuing", "card-status", 3);
+    payload["biz_data"] = Value::String("q3F0bHp3c2l4ZmFzZGZhc2RmYXNkZmFzZGZhc2Rm".into());
+    payload["sign_type"] = Value::String("RSA".into());
+    let sample = env.sign("pagsmile-issuing", payload.to_string().into_bytes());
+    let (status, _, _) = hookgate_testkit::post_sample(&gw.hook_url(&env.tenant, "pagsmile-issuing"), &sample).await;
+    assert_eq!(status, 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let text = loop {
+        let text = hookgate_testkit::http()
+            .get(format!("{}/metrics", gw.admin_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let done = ["hookgate_events_published_total{", "hookgate_notifications_parked_total{"]
+            .iter()
+            .all(|n| text.contains(n));
+        if done || tokio::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let exposed = exposed(&text);
+    for file in ["deploy/prometheus/hookgate-rules.yml", "deploy/grafana/hookgate.json"] {
+        let missing: Vec<String> = queried(file).difference(&exposed).cloned().collect();
+        assert!(missing.is_empty(), "{file} queries metrics /metrics does not expose: {missing:?}");
+    }
+    gw.stop().await;
+}

@@ -9,7 +9,7 @@ use hookgate_config::{LiveTenants, WatchSettings};
 use hookgate_dispatcher::Publisher;
 use hookgate_store::{IncidentTransition, Store, StoreError};
 use hookgate_telemetry::Metrics;
-use hookgate_watch::{assess, Assessment, Kind};
+use hookgate_watch::{assess, Assessment, Kind, State};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -66,6 +66,12 @@ impl Watcher {
             shown: Mutex::new(HashSet::new()),
         };
         w.show_configured();
+        // Every transition's series exists from the start (rate() sees the first).
+        for kind in Kind::ALL {
+            for state in [State::Open, State::Acknowledged, State::Resolved, State::Ignored] {
+                w.metrics.incident_transition_seen(kind.as_str(), state.as_str());
+            }
+        }
         w
     }
 
