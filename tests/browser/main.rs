@@ -420,3 +420,43 @@ async fn read_only_and_tenant_limited_tokens_see_only_what_their_scopes_allow() 
     c.close().await.unwrap();
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn an_operator_sees_a_quiet_source_and_acknowledges_its_incident() {
+    let Some(driver) = driver() else { return };
+    // Quiet after one second of silence; this test runs the evaluator's rounds.
+    let mut env = TestEnv::with(|t| {
+        for (id, s) in t.sources.iter_mut() {
+            if id.as_str() == "keeta" {
+                s.watch.quiet_after = Some(Duration::from_secs(1));
+            }
+        }
+    })
+    .await;
+    env.settings.service.watch.enabled = false;
+    let tenant = env.tenant.clone();
+    let ops = env.admin_token("ops", &[Read, Operate], None);
+    let gw = env.start(Role::All).await;
+    let admin = gw.admin_url.clone();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let round = gw.watcher.round(chrono::Utc::now()).await.unwrap();
+    assert_eq!(round.transitions.map(|t| t.len()), Some(1));
+    let c = browser(&driver).await;
+    sign_in(&c, &admin, &ops).await;
+    c.goto(&format!("{admin}/")).await.unwrap();
+    let overview = text(&c, "main").await;
+    assert!(overview.contains("quiet after 1s"), "the rule is shown: {overview}");
+    let incidents = text(&c, "#active-incidents").await;
+    assert!(incidents.contains(&format!("{tenant}/keeta")), "{incidents}");
+    shot(&c, "overview-quiet").await;
+    css(&c, "#active-incidents a").await.click().await.unwrap();
+    assert_eq!(text(&c, "#incident-state").await, "open");
+    css(&c, "#acknowledge").await.click().await.unwrap();
+    until_text(&c, "#incident-state", |s| s == "acknowledged").await;
+    assert!(text(&c, "#transitions").await.contains("by ops"));
+    shot(&c, "incident").await;
+    c.goto(&format!("{admin}/incidents")).await.unwrap();
+    assert!(text(&c, "#incidents").await.contains("acknowledged"));
+    c.close().await.unwrap();
+    gw.stop().await;
+}

@@ -346,9 +346,13 @@ async fn incidents_are_listed_acknowledged_and_resolved_through_the_api_within_s
 fn exposed(text: &str) -> std::collections::BTreeSet<String> {
     let mut names = std::collections::BTreeSet::new();
     for line in text.lines() {
-        let Some(rest) = line.strip_prefix("# TYPE ") else { continue };
+        let Some(rest) = line.strip_prefix("# TYPE ") else {
+            continue;
+        };
         let mut parts = rest.split_whitespace();
-        let (Some(name), Some(kind)) = (parts.next(), parts.next()) else { continue };
+        let (Some(name), Some(kind)) = (parts.next(), parts.next()) else {
+            continue;
+        };
         names.insert(name.to_owned());
         match kind {
             "counter" => {
@@ -416,9 +420,12 @@ async fn every_metric_the_alert_rules_and_the_dashboard_query_is_exposed() {
             .text()
             .await
             .unwrap();
-        let done = ["hookgate_events_published_total{", "hookgate_notifications_parked_total{"]
-            .iter()
-            .all(|n| text.contains(n));
+        let done = [
+            "hookgate_events_published_total{",
+            "hookgate_notifications_parked_total{",
+        ]
+        .iter()
+        .all(|n| text.contains(n));
         if done || tokio::time::Instant::now() > deadline {
             break text;
         }
@@ -427,7 +434,10 @@ async fn every_metric_the_alert_rules_and_the_dashboard_query_is_exposed() {
     let exposed = exposed(&text);
     for file in ["deploy/prometheus/hookgate-rules.yml", "deploy/grafana/hookgate.json"] {
         let missing: Vec<String> = queried(file).difference(&exposed).cloned().collect();
-        assert!(missing.is_empty(), "{file} queries metrics /metrics does not expose: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "{file} queries metrics /metrics does not expose: {missing:?}"
+        );
     }
     gw.stop().await;
 }

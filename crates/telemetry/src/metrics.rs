@@ -362,7 +362,9 @@ impl Metrics {
     }
     /// Creates the series of a kind and state (at zero) without counting.
     pub fn incident_transition_seen(&self, kind: &'static str, state: &'static str) {
-        self.incident_transitions.get_or_create(&TransitionLabels { kind, state });
+        let _ = self
+            .incident_transitions
+            .get_or_create(&TransitionLabels { kind, state });
     }
     /// Transitions counted for a kind and state.
     pub fn incident_transition_count(&self, kind: &'static str, state: &'static str) -> u64 {

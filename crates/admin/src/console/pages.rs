@@ -293,7 +293,10 @@ struct SourceLine {
     last_accepted: String,
     last_rejected: String,
     causes: Vec<(String, i64)>,
-    quiet: bool,
+    /// `ok`, `quiet`, `refused`, `learning`, `outside_hours` (`-` unknown).
+    health: String,
+    rule: String,
+    refused_by: Option<String>,
 }
 
 struct TenantLine {
@@ -310,7 +313,28 @@ struct DependencyLine {
     detail: String,
 }
 
+struct IncidentLine {
+    i: hookgate_api_types::Incident,
+    place: String,
+    opened: String,
+    updated: String,
+}
+
+fn incident_line(i: hookgate_api_types::Incident) -> IncidentLine {
+    IncidentLine {
+        place: match (i.tenant.as_str(), i.source.as_str()) {
+            ("", _) => "the whole gateway".to_owned(),
+            (t, "") => t.to_owned(),
+            (t, s) => format!("{t} / {s}"),
+        },
+        opened: ago(Some(i.opened_at)),
+        updated: ago(Some(i.updated_at)),
+        i,
+    }
+}
+
 struct Live {
+    incidents: Vec<IncidentLine>,
     tenants: Vec<TenantLine>,
     dependencies: Vec<DependencyLine>,
     reload: String,
@@ -332,12 +356,24 @@ struct OverviewLive {
 }
 
 async fn live(state: &AdminState, caller: &Reader) -> Result<Live, ApiError> {
-    let (traffic, deps) = futures_util::join!(ops::source_traffic(state, caller), crate::dependencies(state));
+    let (traffic, deps, health, incidents) = futures_util::join!(
+        ops::source_traffic(state, caller),
+        crate::dependencies(state),
+        ops::source_health(state, caller, None),
+        ops::incidents(state, caller, true, None, None, None, Some(20)),
+    );
     let (traffic, outbox) = traffic?;
+    // The overview still shows traffic when the health cannot be judged.
+    let health = health.unwrap_or_else(|e| {
+        tracing::warn!(error = e.message(), "source health not available for the overview");
+        Vec::new()
+    });
+    let incidents = incidents.map(|p| p.items).unwrap_or_default();
     let mut tenants: Vec<TenantLine> = Vec::new();
     for s in traffic {
         let accepted: Vec<i64> = s.hours.iter().map(|h| h.accepted + h.duplicate).collect();
         let rejected: Vec<i64> = s.hours.iter().map(|h| h.rejected).collect();
+        let h = health.iter().find(|h| h.tenant == s.tenant && h.source == s.source);
         let line = SourceLine {
             accepted: s.hours.iter().map(|h| h.accepted).sum(),
             duplicate: s.hours.iter().map(|h| h.duplicate).sum(),
@@ -346,7 +382,9 @@ async fn live(state: &AdminState, caller: &Reader) -> Result<Live, ApiError> {
             spark_rejected: sparkline(&rejected, 120.0, 24.0),
             last_accepted: ago(s.last_accepted_at),
             last_rejected: ago(s.last_rejected_at),
-            quiet: accepted.iter().sum::<i64>() == 0,
+            health: h.map_or_else(|| "-".to_owned(), |h| h.state.clone()),
+            rule: h.map(|h| h.rule.clone()).unwrap_or_default(),
+            refused_by: h.and_then(|h| h.refused_by.clone()),
             causes: s.causes,
             tenant: s.tenant.clone(),
             source: s.source,
@@ -390,6 +428,7 @@ async fn live(state: &AdminState, caller: &Reader) -> Result<Live, ApiError> {
         )
     };
     Ok(Live {
+        incidents: incidents.into_iter().map(incident_line).collect(),
         tenants,
         dependencies,
         reload,
@@ -733,6 +772,100 @@ async fn readmit(caller: Operator, state: web::Data<AdminState>, id: web::Path<i
     })
 }
 
+// ---------------------------------------------------------------- incidents
+
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct IncidentsPage {
+    me: Me,
+    rows: Vec<IncidentLine>,
+    all: bool,
+    next: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct IncidentsQuery {
+    scope: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn incidents(caller: Reader, state: web::Data<AdminState>, q: web::Query<IncidentsQuery>) -> Page {
+    let all = q.scope.as_deref() == Some("all");
+    let page = ops::incidents(&state, &caller, !all, None, None, q.cursor.as_deref(), None).await?;
+    render(&IncidentsPage {
+        me: Me::of(&caller),
+        next: page
+            .next_cursor
+            .map(|c| format!("/incidents?{}cursor={c}", if all { "scope=all&" } else { "" })),
+        rows: page.items.into_iter().map(incident_line).collect(),
+        all,
+    })
+}
+
+struct TransitionLine {
+    state: String,
+    at: String,
+    actor: String,
+    published: bool,
+}
+
+#[derive(Template)]
+#[template(path = "incident.html")]
+struct IncidentPage {
+    me: Me,
+    d: hookgate_api_types::IncidentDetail,
+    place: String,
+    opened: String,
+    sample_base: &'static str,
+    transitions: Vec<TransitionLine>,
+}
+
+fn incident_page(me: Me, d: hookgate_api_types::IncidentDetail) -> Page {
+    let line = incident_line(d.incident.clone());
+    render(&IncidentPage {
+        me,
+        place: line.place,
+        opened: time(&d.incident.opened_at),
+        sample_base: if d.incident.kind == "rejection_spike" {
+            "/rejections/"
+        } else {
+            "/notifications/"
+        },
+        transitions: (d.transitions.iter())
+            .map(|t| TransitionLine {
+                state: t.state.clone(),
+                at: time(&t.at),
+                actor: t.actor.clone(),
+                published: t.published_at.is_some(),
+            })
+            .collect(),
+        d,
+    })
+}
+
+async fn incident(caller: Reader, state: web::Data<AdminState>, id: web::Path<i64>) -> Page {
+    let d = ops::incident(&state, &caller, id.into_inner()).await?;
+    incident_page(Me::of(&caller), d)
+}
+
+async fn incident_change(
+    caller: Operator,
+    state: web::Data<AdminState>,
+    path: web::Path<(i64, String)>,
+    _form: CsrfForm,
+) -> Page {
+    let (id, action) = path.into_inner();
+    let to = match action.as_str() {
+        "acknowledge" => hookgate_watch::State::Acknowledged,
+        "resolve" => hookgate_watch::State::Resolved,
+        "ignore" => hookgate_watch::State::Ignored,
+        _ => return Err(ApiError::not_found(format!("no action {action:?}"))),
+    };
+    ops::change_incident(&state, &caller, id, to).await?;
+    // Post, then redirect: a reload shows the incident, it does not post again.
+    Ok(see_other(&format!("/incidents/{id}")))
+}
+
 // ---------------------------------------------------------------- replay
 
 struct JobLine {
@@ -1036,6 +1169,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/replays/{id}", web::get().to(replay_job))
         .route("/replays/{id}/live", web::get().to(replay_job_live))
         .route("/replays/{id}/cancel", web::post().to(replay_cancel))
+        .route("/incidents", web::get().to(incidents))
+        .route("/incidents/{id}", web::get().to(incident))
+        .route("/incidents/{id}/{action}", web::post().to(incident_change))
         .route("/tenants", web::get().to(tenants))
         .route("/audit", web::get().to(audit));
 }
