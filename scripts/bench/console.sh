@@ -38,6 +38,11 @@ FROM unnest(ARRAY['keeta', 'keeta-auth', 'pagsmile-issuing', 'pagsmile-payin', '
 ON CONFLICT DO NOTHING;
 INSERT INTO source_activity (tenant, source, last_accepted_at)
 SELECT 'demo', s, now() FROM unnest(ARRAY['keeta', 'bh']) s ON CONFLICT DO NOTHING;
+-- A hundred parked notifications among the millions (what the parked
+-- page and a status filter look for).
+INSERT INTO outbox (notification_id, tenant, status, attempts, last_error)
+SELECT id, tenant, 'parked', 10, 'bench: parked' FROM notifications WHERE id % 100000 = 7
+ON CONFLICT DO NOTHING;
 VACUUM ANALYZE;
 SQL
 echo "database: $(psql -tA -h 127.0.0.1 -U postgres -c "SELECT pg_size_pretty(pg_database_size('$db'))"), notifications: $(psql -tA -h 127.0.0.1 -U postgres -d "$db" -c "SELECT reltuples::bigint FROM pg_class WHERE relname = 'notifications_p0'") (estimate)"

@@ -35,6 +35,21 @@ pub struct Window {
 /// is published (rows leave the outbox once published).
 pub(crate) const WITH_OUTBOX: &str = "notifications n LEFT JOIN outbox o ON o.notification_id = n.id";
 
+/// [`WITH_OUTBOX`] for a filter: one on a status the outbox holds (pending,
+/// parked) starts from the outbox, a few rows through its partial index,
+/// instead of every notification (with 10 M stored, `status=parked` took
+/// seconds through the left join). The status is one of the enum's own
+/// words, never request text.
+pub(crate) fn with_outbox(status: Option<OutboxStatus>) -> String {
+    match status {
+        Some(s @ (OutboxStatus::Pending | OutboxStatus::Parked)) => format!(
+            "outbox o JOIN notifications n ON n.id = o.notification_id AND o.status = '{}'",
+            s.as_str()
+        ),
+        _ => WITH_OUTBOX.to_owned(),
+    }
+}
+
 /// The shared filter clause; `n` is notifications, `o` its outbox row
 /// (from [`WITH_OUTBOX`]).
 pub(crate) const FILTER: &str = "($1::text[] IS NULL OR n.tenant = ANY($1))
@@ -50,7 +65,7 @@ pub(crate) const FILTER: &str = "($1::text[] IS NULL OR n.tenant = ANY($1))
     AND ($11::int8 IS NULL OR n.id > $11)
     AND ($12::int8 IS NULL OR n.id <= $12)";
 
-/// Columns of a [`NotificationSummary`], read from [`SUMMARY_FROM`].
+/// Columns of a [`NotificationSummary`], read from [`summary_from`].
 const SUMMARY: &str = "n.id, n.tenant, n.source, n.kind, n.delivery_key, n.received_at,
     COALESCE(d.last_received_at, n.received_at) AS last_received_at, COALESCE(d.delivery_count, 1) AS delivery_count,
     n.signature_recipe, n.verified, octet_length(n.body)::int8 AS body_size,
@@ -59,10 +74,14 @@ const SUMMARY: &str = "n.id, n.tenant, n.source, n.kind, n.delivery_key, n.recei
          THEN (SELECT max(e.published_at) FROM events e WHERE e.notification_id = n.id) END AS published_at,
     o.lease_owner, o.lease_until, n.erased_at";
 
-/// [`WITH_OUTBOX`] and the delivery counts.
-const SUMMARY_FROM: &str = "notifications n LEFT JOIN outbox o ON o.notification_id = n.id
-    LEFT JOIN deliveries d ON d.tenant = n.tenant AND d.source = n.source AND d.delivery_key = n.delivery_key
-        AND d.notification_id = n.id";
+/// [`with_outbox`] and the delivery counts.
+fn summary_from(status: Option<OutboxStatus>) -> String {
+    format!(
+        "{} LEFT JOIN deliveries d ON d.tenant = n.tenant AND d.source = n.source AND d.delivery_key = n.delivery_key
+            AND d.notification_id = n.id",
+        with_outbox(status)
+    )
+}
 
 pub(crate) fn bind_filter<'q>(
     q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
@@ -167,7 +186,8 @@ impl Store {
         filter: &NotificationFilter,
         window: &Window,
     ) -> Result<Vec<NotificationSummary>, StoreError> {
-        let sql = format!("SELECT {SUMMARY} FROM {SUMMARY_FROM} WHERE {FILTER} ORDER BY n.id DESC LIMIT $13");
+        let from = summary_from(filter.status);
+        let sql = format!("SELECT {SUMMARY} FROM {from} WHERE {FILTER} ORDER BY n.id DESC LIMIT $13");
         let rows = bind_filter(sqlx::query(&sql), filter, window)
             .bind(window.limit)
             .fetch_all(self.pool())
@@ -181,9 +201,10 @@ impl Store {
         filter: &NotificationFilter,
         window: &Window,
     ) -> Result<(i64, Option<i64>), StoreError> {
+        let from = with_outbox(filter.status);
         let sql = format!(
             "SELECT count(*)::int8 AS n, max(n.id) AS max_id
-             FROM {WITH_OUTBOX} WHERE {FILTER}"
+             FROM {from} WHERE {FILTER}"
         );
         let row = bind_filter(sqlx::query(&sql), filter, window)
             .fetch_one(self.pool())
@@ -252,7 +273,8 @@ impl Store {
         subject: &str,
         limit: i64,
     ) -> Result<Vec<NotificationSummary>, StoreError> {
-        let sql = format!("SELECT {SUMMARY} FROM {SUMMARY_FROM} WHERE n.ordering_key = $1 ORDER BY n.id LIMIT $2");
+        let from = summary_from(None);
+        let sql = format!("SELECT {SUMMARY} FROM {from} WHERE n.ordering_key = $1 ORDER BY n.id LIMIT $2");
         let rows = sqlx::query(&sql)
             .bind(format!("{tenant}:{subject}"))
             .bind(limit)
@@ -267,10 +289,10 @@ impl Store {
     pub async fn requeue_parked(&self, filter: &NotificationFilter, window: &Window) -> Result<Vec<i64>, StoreError> {
         let mut parked = filter.clone();
         parked.status = Some(OutboxStatus::Parked);
+        let from = with_outbox(parked.status);
         let sql = format!(
             "WITH chosen AS (
-                SELECT n.id FROM notifications n JOIN outbox o ON o.notification_id = n.id
-                WHERE {FILTER} ORDER BY n.id LIMIT $13 FOR UPDATE OF o
+                SELECT n.id FROM {from} WHERE {FILTER} ORDER BY n.id LIMIT $13 FOR UPDATE OF o
              )
              UPDATE outbox o SET status = 'pending', attempts = 0, available_at = now(), lease_owner = NULL,
                     lease_until = NULL, last_error = NULL

@@ -166,7 +166,7 @@ impl Store {
             "SELECT n.id, n.tenant, n.source, n.kind, n.delivery_key, n.body, n.received_at, n.traceparent,
                     n.ordering_key
              FROM {} WHERE {} AND n.erased_at IS NULL ORDER BY n.id LIMIT $13",
-            crate::ops::WITH_OUTBOX,
+            crate::ops::with_outbox(filter.status),
             crate::ops::FILTER
         );
         let rows = crate::ops::bind_filter(sqlx::query(&sql), &filter, &window)
