@@ -111,6 +111,14 @@ async fn tenants_are_added_refused_and_removed_without_a_restart() {
         .admin_post("/v1/config/reload", Some(&token), serde_json::json!({}))
         .await;
     assert_eq!(code, 422, "{refused}");
+    // Refused twice (the watch and the call): one incident, counted.
+    let refusals = gw.store.incidents(true, None, None, None, 10).await.unwrap();
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(refusals[0].key.kind, hookgate_watch::Kind::ReloadRefused);
+    assert!(
+        refusals[0].count >= 2 && refusals[0].summary.contains("b.toml"),
+        "{refusals:?}"
+    );
 
     // Removed: 404 from the swap on; the other tenant is untouched.
     std::fs::remove_file(dir.join("b.toml")).unwrap();
@@ -120,6 +128,8 @@ async fn tenants_are_added_refused_and_removed_without_a_restart() {
         .admin_post("/v1/config/reload", Some(&token), serde_json::json!({}))
         .await;
     assert_eq!((code, status["tenants"].as_u64()), (200, Some(1)), "{status}");
+    // Applied again: the incident is resolved.
+    assert!(gw.store.incidents(true, None, None, None, 10).await.unwrap().is_empty());
     let (_, audit) = gw.admin_get("/v1/audit", Some(&token)).await;
     assert_eq!(audit["items"][0]["action"], "config.reload");
     drop(orders);

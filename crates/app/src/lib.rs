@@ -219,6 +219,7 @@ impl Gateway {
                 live.clone(),
                 (role != Role::Ingress).then(|| publisher.clone()),
                 metrics.clone(),
+                store.clone(),
             ))
         });
         let watcher = Arc::new(watch::Watcher::new(

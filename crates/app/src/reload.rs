@@ -67,6 +67,8 @@ pub(crate) struct Reloader {
     /// Present when this process publishes (declares topology on reload).
     publisher: Option<Arc<Publisher>>,
     metrics: Arc<Metrics>,
+    /// Where a refused reload opens an incident (and an applied one resolves it).
+    store: hookgate_store::Store,
     status: Mutex<ReloadStatus>,
     /// One reload at a time.
     running: tokio::sync::Mutex<()>,
@@ -79,6 +81,7 @@ impl Reloader {
         live: LiveTenants,
         publisher: Option<Arc<Publisher>>,
         metrics: Arc<Metrics>,
+        store: hookgate_store::Store,
     ) -> Reloader {
         let status = ReloadStatus {
             enabled: true,
@@ -92,6 +95,7 @@ impl Reloader {
             live,
             publisher,
             metrics,
+            store,
             status: Mutex::new(status),
             running: tokio::sync::Mutex::new(()),
         }
@@ -130,6 +134,7 @@ impl Reloader {
                 };
                 self.metrics.config_reload("applied");
                 tracing::info!(tenants = count, dir = %self.dir.display(), "tenant configuration reloaded");
+                self.incident(None).await;
                 // New tenants' exchanges and queues were declared before the
                 // swap (`check_broker`); this covers every open connection.
                 if let Some(p) = &self.publisher {
@@ -142,11 +147,42 @@ impl Reloader {
             Err(e) => {
                 self.metrics.config_reload("invalid");
                 tracing::error!(error = %e, dir = %self.dir.display(), "tenant configuration refused; the running one is kept");
+                self.incident(Some(&e)).await;
                 let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
                 s.last_attempt_at = Some(attempt);
                 s.last_error = Some(e);
                 s.clone()
             }
+        }
+    }
+
+    /// A refused reload opens (or counts on) a `reload_refused` incident;
+    /// the next applied one resolves it. The incident cannot be written
+    /// (database down): logged, the reload's outcome stands.
+    async fn incident(&self, refused: Option<&str>) {
+        let key = hookgate_watch::Key {
+            kind: hookgate_watch::Kind::ReloadRefused,
+            tenant: String::new(),
+            source: String::new(),
+            cause: String::new(),
+        };
+        let now = Utc::now();
+        let done = match refused {
+            Some(e) => {
+                let c = hookgate_watch::Condition {
+                    key,
+                    count: 1,
+                    samples: Vec::new(),
+                    summary: format!("a tenant configuration change was refused (the previous one serves): {e}"),
+                };
+                self.store.raise_incident(&c, now).await
+            }
+            None => self.store.clear_incident(&key, now).await,
+        };
+        match done {
+            Ok(Some(t)) => self.metrics.incident_transition(t.kind.as_str(), t.state.as_str()),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %hookgate_core::Chain(&e), "could not record the reload's incident"),
         }
     }
 
