@@ -793,7 +793,7 @@ async fn tenants_are_listed_without_secrets_and_the_document_describes_the_api()
 
 /// Runs the `hookgate` binary (built by `cargo test --workspace` for the CLI's
 /// own tests) with `args` and the admin URL and token in its environment.
-async fn hookgate(admin_url: &str, token: Option<&str>, args: &[&str]) -> (bool, String, String) {
+pub(crate) async fn hookgate(admin_url: &str, token: Option<&str>, args: &[&str]) -> (bool, String, String) {
     let exe = std::env::current_exe().unwrap();
     let bin = exe.parent().and_then(|d| d.parent()).unwrap().join("hookgate");
     assert!(bin.exists(), "{} missing: cargo build -p hookgate-cli", bin.display());

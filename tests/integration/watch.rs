@@ -297,6 +297,18 @@ async fn incidents_are_listed_acknowledged_and_resolved_through_the_api_within_s
         .unwrap();
     assert_eq!(keeta["state"], "quiet");
     assert_eq!(keeta["judged_by"], "cadence");
+    // The CLI says the same, through the typed client.
+    let (ok, out, err) =
+        crate::admin::hookgate(&gw.admin_url, Some(&reader), &["health", "--tenant", &env.tenant]).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&format!("{}/keeta", env.tenant)) && l.contains("quiet")),
+        "{out}"
+    );
+    let (ok, out, err) = crate::admin::hookgate(&gw.admin_url, Some(&reader), &["incidents", "list"]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("source_quiet") && out.contains(&id.to_string()), "{out}");
     // A reader cannot acknowledge; another tenant's token does not see it.
     let path = format!("/v1/incidents/{id}/acknowledge");
     let (status, _) = gw.admin_post(&path, Some(&reader), Value::Null).await;

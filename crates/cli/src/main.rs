@@ -87,6 +87,21 @@ enum Command {
         #[command(subcommand)]
         command: ops::RejectionsCommand,
     },
+    /// Incidents: list, show, acknowledge, resolve, ignore (admin API).
+    Incidents {
+        #[command(flatten)]
+        admin: ops::Admin,
+        #[command(subcommand)]
+        command: ops::IncidentsCommand,
+    },
+    /// Every configured source's health: quiet, refused, learning (admin API).
+    Health {
+        #[command(flatten)]
+        admin: ops::Admin,
+        /// Only this tenant's sources.
+        #[arg(long)]
+        tenant: Option<hookgate_core::TenantId>,
+    },
     /// Apply retention now, or with --dry-run show what it would remove (admin API).
     Retention {
         #[command(flatten)]
@@ -140,6 +155,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs { admin, args } => ops::jobs(&admin, args).await,
         Command::Parked { admin, command } => ops::parked(&admin, command).await,
         Command::Rejections { admin, command } => ops::rejections(&admin, command).await,
+        Command::Incidents { admin, command } => ops::incidents(&admin, command).await,
+        Command::Health { admin, tenant } => ops::health(&admin, tenant).await,
         Command::Retention { admin, args } => ops::retention(&admin, args.dry_run).await,
         Command::Erase { admin, args } => ops::erase(&admin, args).await,
         Command::Tail(args) => tail::run_command(config, &args).await,

@@ -227,6 +227,100 @@ pub enum RejectionsCommand {
     },
 }
 
+/// `hookgate incidents …`.
+#[derive(Debug, Subcommand)]
+pub enum IncidentsCommand {
+    /// Incidents, newest first (active ones unless --all).
+    List {
+        /// Resolved ones too.
+        #[arg(long)]
+        all: bool,
+        /// Only this kind (source_quiet, rejection_spike, parked, outbox_age, reload_refused).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this tenant's.
+        #[arg(long)]
+        tenant: Option<TenantId>,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// One incident with its transitions.
+    Show {
+        /// Incident id.
+        id: i64,
+    },
+    /// Someone is on it.
+    Ack {
+        /// Incident id.
+        id: i64,
+    },
+    /// Over (a new one opens if the condition is still seen).
+    Resolve {
+        /// Incident id.
+        id: i64,
+    },
+    /// Not told again while it lasts.
+    Ignore {
+        /// Incident id.
+        id: i64,
+    },
+}
+
+/// `hookgate incidents`.
+pub async fn incidents(admin: &Admin, command: IncidentsCommand) -> anyhow::Result<()> {
+    let client = admin.client()?;
+    match command {
+        IncidentsCommand::List {
+            all,
+            kind,
+            tenant,
+            paging,
+        } => {
+            let tenant = tenant.map(|t| t.to_string());
+            let page = client
+                .incidents(all, kind.as_deref(), tenant.as_deref(), &paging.to_api())
+                .await?;
+            admin.print(&page, incident_line);
+        }
+        IncidentsCommand::Show { id } => admin.print(&client.incident(id).await?, incident_line),
+        IncidentsCommand::Ack { id } => admin.print(&client.change_incident(id, "acknowledge").await?, incident_line),
+        IncidentsCommand::Resolve { id } => admin.print(&client.change_incident(id, "resolve").await?, incident_line),
+        IncidentsCommand::Ignore { id } => admin.print(&client.change_incident(id, "ignore").await?, incident_line),
+    }
+    Ok(())
+}
+
+/// `hookgate health`: every configured source's health.
+pub async fn health(admin: &Admin, tenant: Option<TenantId>) -> anyhow::Result<()> {
+    let tenant = tenant.map(|t| t.to_string());
+    let sources = admin.client()?.source_health(tenant.as_deref()).await?;
+    admin.print(&sources, health_line);
+    Ok(())
+}
+
+fn incident_line(r: &Value) -> String {
+    let i = if r["incident"].is_object() { &r["incident"] } else { r };
+    format!(
+        "{:>6}  {:<12}  {:<16}  {}  {}",
+        s(&i["id"]),
+        s(&i["state"]),
+        s(&i["kind"]),
+        s(&i["opened_at"]),
+        s(&i["summary"]),
+    )
+}
+
+fn health_line(r: &Value) -> String {
+    format!(
+        "{}/{}  {:<13}  {:>8.0}s since accepted  {}",
+        s(&r["tenant"]),
+        s(&r["source"]),
+        s(&r["state"]),
+        r["seconds_since_accepted"].as_f64().unwrap_or_default(),
+        s(&r["rule"]),
+    )
+}
+
 /// `hookgate replay`.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
@@ -274,7 +368,8 @@ impl Admin {
     /// Prints an answer; `line` renders one list item in text mode.
     fn print(&self, answer: &impl Serialize, line: fn(&Value) -> String) {
         let value = &serde_json::to_value(answer).unwrap_or_default();
-        match (self.output, value.get("items").and_then(Value::as_array)) {
+        let items = value.get("items").and_then(Value::as_array).or(value.as_array());
+        match (self.output, items) {
             (Output::Json, _) => crate::outln!("{value}"),
             (Output::Text, Some(items)) => {
                 for item in items {

@@ -13,6 +13,7 @@ use hookgate_api_types::{
     Plan, ReadmitResult, RejectionDetail, RejectionSummary, ReloadStatus, ReplayJob, ReplayOne, ReplayRequest,
     RequeueAnswer, RequeueRequest, TenantRetention, TenantView, Timeline,
 };
+use hookgate_api_types::{Incident, IncidentDetail, SourceHealth};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -318,6 +319,39 @@ impl Client {
     /// `POST /v1/config/reload`.
     pub async fn reload(&self) -> Result<ReloadStatus, ClientError> {
         self.act("/v1/config/reload").await
+    }
+
+    /// `GET /v1/sources/health`.
+    pub async fn source_health(&self, tenant: Option<&str>) -> Result<Vec<SourceHealth>, ClientError> {
+        self.get("/v1/sources/health", &pairs(&[("tenant", tenant.map(str::to_owned))]))
+            .await
+    }
+
+    /// `GET /v1/incidents` (`all`: resolved ones too).
+    pub async fn incidents(
+        &self,
+        all: bool,
+        kind: Option<&str>,
+        tenant: Option<&str>,
+        paging: &Paging,
+    ) -> Result<Page<Incident>, ClientError> {
+        let mut q = pairs(&[
+            ("scope", Some(if all { "all" } else { "active" }.to_owned())),
+            ("kind", kind.map(str::to_owned)),
+            ("tenant", tenant.map(str::to_owned)),
+        ]);
+        q.extend(paging_pairs(paging));
+        self.get("/v1/incidents", &q).await
+    }
+
+    /// `GET /v1/incidents/{id}`.
+    pub async fn incident(&self, id: i64) -> Result<IncidentDetail, ClientError> {
+        self.get(&format!("/v1/incidents/{id}"), &[]).await
+    }
+
+    /// `POST /v1/incidents/{id}/{action}`: `acknowledge`, `resolve` or `ignore`.
+    pub async fn change_incident(&self, id: i64, action: &str) -> Result<IncidentDetail, ClientError> {
+        self.act(&format!("/v1/incidents/{id}/{action}")).await
     }
 }
 
