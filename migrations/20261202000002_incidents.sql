@@ -36,7 +36,14 @@ CREATE TABLE incident_events (
     routing_key    text        NOT NULL,
     event          jsonb       NOT NULL,
     published_at   timestamptz,
-    leased_until   timestamptz
+    leased_until   timestamptz,
+    -- The HTTP notification (watch.notify_url), when one is configured:
+    -- answered 2xx at, attempts so far, next attempt not before, lease.
+    notified_at       timestamptz,
+    notify_attempts   integer     NOT NULL DEFAULT 0,
+    notify_next_at    timestamptz,
+    notify_leased_until timestamptz
 );
 CREATE INDEX incident_events_of ON incident_events (incident_id, id);
 CREATE INDEX incident_events_unpublished ON incident_events (id) WHERE published_at IS NULL;
+CREATE INDEX incident_events_unnotified ON incident_events (id) WHERE notified_at IS NULL;

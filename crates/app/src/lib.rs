@@ -6,6 +6,7 @@
 //! files (`reload.rs`) swaps the one tenant set every part shares. The `hookgate` binary and the
 //! test kit build gateways only through [`Gateway`].
 
+pub mod notify;
 mod reload;
 pub mod watch;
 
@@ -75,6 +76,8 @@ pub struct Gateway {
     /// in the background (`None`: `watch.enabled` is off; the admin API
     /// still assesses on request).
     watcher: (Arc<watch::Watcher>, Option<Duration>),
+    /// The HTTP notifier of operator events (`watch.notify_url`).
+    notifier: Option<Arc<notify::Notifier>>,
 }
 
 /// Already bound listeners (tests bind port 0); `None`: bind the configured
@@ -332,6 +335,7 @@ impl Gateway {
                 tls,
             )?)
         };
+        let notifier = notify::Notifier::new(store.clone(), &svc.watch, metrics.clone()).map(Arc::new);
         Ok(Gateway {
             store,
             metrics,
@@ -343,6 +347,7 @@ impl Gateway {
             watch: svc.tenants_watch,
             retention: (loops > 0 && svc.retention.enabled).then(|| svc.retention.clone()),
             watcher,
+            notifier,
             live,
             #[cfg(unix)]
             hup,
@@ -389,6 +394,9 @@ impl Gateway {
         ));
         if let (w, Some(every)) = self.watcher.clone() {
             tracker.spawn(w.run(every, shutdown.clone()));
+        }
+        if let Some(n) = self.notifier.clone() {
+            tracker.spawn(n.run(Duration::from_secs(2), shutdown.clone()));
         }
         if let Some(settings) = self.retention.clone() {
             tracker.spawn(retain(

@@ -256,6 +256,16 @@ pub struct WatchSettings {
     pub parked_threshold: i64,
     /// Age of a tenant's oldest pending notification that opens an incident, seconds.
     pub outbox_age_secs: u64,
+    /// An HTTP endpoint every operator event is also POSTed to, signed with
+    /// Standard Webhooks ('' = none).
+    #[serde(default)]
+    pub notify_url: String,
+    /// Its `whsec_<base64>` secret, by reference (`{ env = "..." }` or `{ file = "..." }`).
+    #[serde(default)]
+    pub notify_secret: Option<SecretRef>,
+    /// The resolved key of `notify_secret` (set by the loader).
+    #[serde(skip)]
+    pub notify_key: Option<hookgate_core::SecretBytes>,
 }
 
 /// `[database]`.
@@ -510,6 +520,40 @@ impl ServiceSettings {
                 "interval_secs, baseline_expected, rejection_spike, rejection_window_secs, parked_threshold and outbox_age_secs must be greater than 0; baseline_weeks 1 to 5 (the rollup keeps five weeks)",
             ));
         }
+        let mut watch = raw.watch.clone();
+        if !watch.notify_url.is_empty() {
+            if !(watch.notify_url.starts_with("https://") || watch.notify_url.starts_with("http://")) {
+                return Err(ConfigError::invalid(
+                    file,
+                    "watch.notify_url",
+                    "expected an http:// or https:// URL",
+                ));
+            }
+            let secret = match &watch.notify_secret {
+                None => {
+                    return Err(ConfigError::invalid(
+                        file,
+                        "watch.notify_secret",
+                        "notify_url needs a secret: notify_secret = { env = \"VAR\" } holding whsec_<base64>",
+                    ))
+                }
+                Some(SecretRef::Demo(_)) => {
+                    return Err(ConfigError::invalid(
+                        file,
+                        "watch.notify_secret",
+                        "use { env = \"VAR\" } or { file = \"path\" }",
+                    ))
+                }
+                Some(r) => r
+                    .resolve(false, config_dir)
+                    .map_err(|m| ConfigError::invalid(file, "watch.notify_secret", m))?,
+            };
+            let text = secret.expose().trim();
+            let key = hookgate_signature::decode_base64(text.strip_prefix("whsec_").unwrap_or(text))
+                .filter(|k| !k.is_empty())
+                .ok_or_else(|| ConfigError::invalid(file, "watch.notify_secret", "expected whsec_<base64>"))?;
+            watch.notify_key = Some(hookgate_core::SecretBytes::new(key));
+        }
         if raw.rabbitmq.ops_exchange.is_empty() || raw.rabbitmq.ops_exchange.starts_with("amq.") {
             return Err(ConfigError::invalid(
                 file,
@@ -534,7 +578,7 @@ impl ServiceSettings {
             dispatcher: raw.dispatcher,
             telemetry: raw.telemetry,
             retention: raw.retention,
-            watch: raw.watch,
+            watch,
             tenants_watch: (raw.tenants.watch && raw.tenants.watch_interval_ms > 0)
                 .then(|| Duration::from_millis(raw.tenants.watch_interval_ms)),
             tenants_dir: raw.tenants.dir,

@@ -11,8 +11,11 @@ use hookgate_watch::{decide, operator_event, routing_key, Active, Change, Condit
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};
 
-/// The advisory lock of incident changes ("hookgate" in ASCII, as a key).
-const LOCK: i64 = 0x686f_6f6b_6761_7465;
+/// The advisory lock of incident changes ("hookwatc" in ASCII). Distinct
+/// from the relay's claim lock and the partitions' lock: sharing the claim's
+/// key made rounds skip while a relay claimed, and held claims back while an
+/// evaluator decided.
+pub(crate) const WATCH_LOCK: i64 = 0x686f_6f6b_7761_7463;
 
 /// One incident.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,7 +227,7 @@ impl Store {
     ) -> Result<Option<Vec<IncidentTransition>>, StoreError> {
         let mut tx = self.pool().begin().await?;
         let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-            .bind(LOCK)
+            .bind(WATCH_LOCK)
             .fetch_one(&mut *tx)
             .await?;
         if !got {
@@ -373,7 +376,7 @@ impl Store {
     async fn locked(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(LOCK)
+            .bind(WATCH_LOCK)
             .execute(&mut *tx)
             .await?;
         Ok(tx)
@@ -474,7 +477,60 @@ impl Store {
         Ok(())
     }
 
-    /// Active incidents per kind (for `hookgate_incidents_open`).
+    /// Leases up to `limit` operator events not yet notified over HTTP whose
+    /// next attempt is due, oldest first, for `lease_secs`; returns them with
+    /// their attempts so far.
+    pub async fn lease_notifications(
+        &self,
+        limit: i64,
+        lease_secs: f64,
+    ) -> Result<Vec<(OperatorEvent, i32)>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE incident_events SET notify_leased_until = now() + make_interval(secs => $2)
+             WHERE id IN (SELECT id FROM incident_events
+                          WHERE notified_at IS NULL AND (notify_next_at IS NULL OR notify_next_at <= now())
+                            AND (notify_leased_until IS NULL OR notify_leased_until < now())
+                          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+             RETURNING id, routing_key, event, notify_attempts",
+        )
+        .bind(limit)
+        .bind(lease_secs)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    OperatorEvent {
+                        id: r.try_get("id")?,
+                        routing_key: r.try_get("routing_key")?,
+                        event: r.try_get("event")?,
+                    },
+                    r.try_get("notify_attempts")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        out.sort_by_key(|(e, _)| e.id);
+        Ok(out)
+    }
+
+    /// Records an HTTP notification's outcome: delivered, or retried after `retry_in_secs`.
+    pub async fn notification_attempted(&self, id: i64, delivered: bool, retry_in_secs: f64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE incident_events SET notify_leased_until = NULL, notify_attempts = notify_attempts + 1,
+                    notified_at = CASE WHEN $2 THEN now() END,
+                    notify_next_at = CASE WHEN $2 THEN NULL ELSE now() + make_interval(secs => $3) END
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(delivered)
+        .bind(retry_in_secs)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Active incidents per kind (for `hookgate_incidents_active`).
     pub async fn active_incident_counts(&self) -> Result<Vec<(Kind, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT kind, count(*) AS n FROM incidents WHERE closed_at IS NULL AND state <> 'ignored' GROUP BY kind",
@@ -589,5 +645,22 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_advisory_lock_has_its_own_key() {
+        let keys = [
+            super::WATCH_LOCK,
+            crate::outbox::CLAIM_LOCK,
+            crate::partitions::PARTITION_LOCK,
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
     }
 }

@@ -36,7 +36,7 @@ pub struct Claimed {
 }
 
 /// Advisory lock key that serializes claims (`'hookgate'` as an integer).
-const CLAIM_LOCK: i64 = 0x686f_6f6b_6761_7465;
+pub(crate) const CLAIM_LOCK: i64 = 0x686f_6f6b_6761_7465;
 
 /// Outbox row as read back (operators, tests).
 #[derive(Debug, Clone)]

@@ -28,7 +28,7 @@ use std::time::Duration;
 pub const PARTITION_IDS: i64 = 1 << 40;
 
 /// Advisory lock key that serializes partition changes (`'hookpart'`).
-const PARTITION_LOCK: i64 = 0x686f_6f6b_7061_7274;
+pub(crate) const PARTITION_LOCK: i64 = 0x686f_6f6b_7061_7274;
 
 /// A row newer than this before the cutoff keeps its partition: ids are
 /// drawn before the commit, so a partition's newest row may be a little

@@ -279,6 +279,9 @@ mod tests {
             rejection_window_secs: 900,
             parked_threshold: 1,
             outbox_age_secs: 300,
+            notify_url: String::new(),
+            notify_secret: None,
+            notify_key: None,
         }
     }
 
