@@ -231,6 +231,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         if !got {
+            tx.rollback().await?;
             return Ok(None);
         }
         let active_rows = active(&mut tx).await?;
@@ -335,14 +336,18 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await
             .map_err(StoreError::from)?;
+        // A refusal ends the transaction at once: it holds the incident lock.
         let Some(row) = row else {
+            tx.rollback().await.map_err(StoreError::from)?;
             return Err(IncidentChangeError::NotFound);
         };
         let i = incident(&row)?;
         if tenants.is_some_and(|t| !t.contains(&i.key.tenant)) {
+            tx.rollback().await.map_err(StoreError::from)?;
             return Err(IncidentChangeError::NotFound);
         }
         if i.closed_at.is_some() || !i.state.can_become(to) {
+            tx.rollback().await.map_err(StoreError::from)?;
             return Err(IncidentChangeError::NotAllowed {
                 from: if i.closed_at.is_some() {
                     "closed"
