@@ -6,6 +6,7 @@ use crate::incidents::{Condition, Key, Kind};
 use chrono::{DateTime, Duration, Utc};
 use hookgate_config::{Tenant, WatchSettings};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What the store holds that the evaluator judges by (read in one go).
@@ -93,23 +94,31 @@ pub fn assess(
 ) -> Assessment {
     let mut out = Assessment::default();
     let window = Duration::seconds(i64::try_from(settings.rejection_window_secs).unwrap_or(i64::MAX / 1000));
+    // The facts by source, in one pass each (sources × rows would be
+    // quadratic in the number of sources).
+    let mut by_source: HashMap<(&str, &str), SourceFacts> = HashMap::new();
+    for (t, s, at) in &facts.last_accepted {
+        by_source.entry((t, s)).or_default().last_accepted = Some(*at);
+    }
+    for (t, s, at) in &facts.first_seen {
+        by_source.entry((t, s)).or_default().first_seen = Some(*at);
+    }
+    for (t, s, hour, n) in &facts.hourly_accepted {
+        by_source.entry((t, s)).or_default().hourly_accepted.insert(*hour, *n);
+    }
+    let mut refused: HashMap<(&str, &str), Vec<&(String, String, String, i64, DateTime<Utc>)>> = HashMap::new();
+    for r in &facts.refused {
+        refused.entry((&r.0, &r.1)).or_default().push(r);
+    }
     for tenant in tenants {
         let t = tenant.id.as_str();
         for source in tenant.sources.values() {
             let s = source.id.as_str();
-            let mine = |ft: &str, fs: &str| ft == t && fs == s;
-            let mut sf = SourceFacts {
-                last_accepted: facts.last_accepted.iter().find(|r| mine(&r.0, &r.1)).map(|r| r.2),
-                first_seen: facts.first_seen.iter().find(|r| mine(&r.0, &r.1)).map(|r| r.2),
-                ..Default::default()
-            };
-            for (_, _, hour, n) in facts.hourly_accepted.iter().filter(|r| mine(&r.0, &r.1)) {
-                sf.hourly_accepted.insert(*hour, *n);
-            }
+            let sf = by_source.remove(&(t, s)).unwrap_or_default();
             let silence = judge(&source.watch, &sf, settings, since, now);
             let mut refusals: Vec<(String, i64)> = Vec::new();
             let mut refused_by = None;
-            for (_, _, reason, n, latest) in facts.refused.iter().filter(|r| mine(&r.0, &r.1)) {
+            for (_, _, reason, n, latest) in refused.get(&(t, s)).into_iter().flatten().copied() {
                 refusals.push((reason.clone(), *n));
                 if *n >= settings.rejection_spike && *latest >= now - window {
                     out.conditions.push(Condition {
