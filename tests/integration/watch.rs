@@ -269,7 +269,8 @@ async fn a_source_without_cadence_is_judged_by_its_baseline_from_stored_traffic(
             outcome: "accepted".into(),
             reason: String::new(),
             count: 30,
-            last_at: hour - Span::hours(h) + Span::minutes(59),
+            // The start of each hour: all before the last one below, whatever the minute now.
+            last_at: hour - Span::hours(h),
         })
         .collect();
     store.add_traffic(&deltas).await.unwrap();
