@@ -104,6 +104,39 @@ schemas["CloudEventsHeaders"] = {"type": "object", "description": "CloudEvents A
     "properties": {h: {"type": "string"} for h in ["cloudEvents:specversion", "cloudEvents:id", "cloudEvents:source",
                    "cloudEvents:type", "cloudEvents:subject", "cloudEvents:time", "traceparent"]}}
 
+# Operator events (docs/watch.md): one CloudEvent per incident transition.
+messages["operator_event"] = {
+    "name": "operator_event",
+    "title": "Incident transition",
+    "summary": "An incident moved to a state (routing key <kind>.<state>, e.g. source_quiet.open).",
+    "contentType": "application/cloudevents+json",
+    "payload": {"$ref": "#/components/schemas/OperatorEvent"},
+    "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": "hookgate.incident.<kind>.<state>",
+                          "bindingVersion": "0.3.0"}},
+}
+schemas["OperatorEvent"] = {
+    "type": "object", "description": "A CloudEvent in structured mode; its id (incident-<incident>-<transition>) is stable",
+    "required": ["specversion", "id", "source", "type", "time", "data"],
+    "properties": {
+        "specversion": {"type": "string", "const": "1.0"},
+        "id": {"type": "string"},
+        "source": {"type": "string", "const": "hookgate"},
+        "type": {"type": "string", "description": "hookgate.incident.<kind>.<state>"},
+        "subject": {"type": "string", "description": "<tenant>/<source>, <tenant>, or empty for the whole gateway"},
+        "time": {"type": "string", "format": "date-time"},
+        "datacontenttype": {"type": "string", "const": "application/json"},
+        "data": {"type": "object", "properties": {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["source_quiet", "rejection_spike", "parked", "outbox_age", "reload_refused"]},
+            "tenant": {"type": "string"}, "source": {"type": "string"}, "cause": {"type": "string"},
+            "state": {"type": "string", "enum": ["open", "acknowledged", "resolved", "ignored"]},
+            "count": {"type": "integer"}, "samples": {"type": "array", "items": {"type": "integer"}},
+            "summary": {"type": "string"}, "opened_at": {"type": "string", "format": "date-time"},
+            "by": {"type": "string", "description": "the admin token that moved it; empty for the evaluator"}}},
+    },
+}
+event_messages = [k for k in messages if k != "operator_event"]
+
 doc = {
     "asyncapi": "3.0.0",
     "info": {"title": "hookgate canonical events", "version": "1.0.0",
@@ -118,23 +151,33 @@ doc = {
             "description": "A tenant's topic exchange. Bind a queue with routing keys such as `keeta.order.*` or `bh.#`. "
                            "Messages are persistent; message_id is the event id (dedupe on it).",
             "parameters": {"tenant": {"description": "Tenant id from configuration (exchange overridable per tenant)"}},
-            "messages": {k: {"$ref": f"#/components/messages/{k}"} for k in messages},
+            "messages": {k: {"$ref": f"#/components/messages/{k}"} for k in event_messages},
             "bindings": {"amqp": {"is": "routingKey", "exchange": {"name": "hookgate.{tenant}", "type": "topic",
                                   "durable": True, "autoDelete": False, "vhost": "/"}, "bindingVersion": "0.3.0"}},
         },
         "unrouted": {
             "address": "hookgate.unrouted",
             "description": "Alternate exchange (fanout) and durable queue receiving events no binding matched.",
-            "messages": {k: {"$ref": f"#/components/messages/{k}"} for k in messages},
+            "messages": {k: {"$ref": f"#/components/messages/{k}"} for k in event_messages},
             "bindings": {"amqp": {"is": "queue", "queue": {"name": "hookgate.unrouted", "durable": True,
                                   "exclusive": False, "autoDelete": False, "vhost": "/"}, "bindingVersion": "0.3.0"}},
+        },
+        "operatorEvents": {
+            "address": "hookgate.ops",
+            "description": "Operator events (rabbitmq.ops_exchange): every incident transition, routing key <kind>.<state>. "
+                           "Bind `#` for all, `*.open` for new incidents, `source_quiet.*` for one kind.",
+            "messages": {"operator_event": {"$ref": "#/components/messages/operator_event"}},
+            "bindings": {"amqp": {"is": "routingKey", "exchange": {"name": "hookgate.ops", "type": "topic",
+                                  "durable": True, "autoDelete": False, "vhost": "/"}, "bindingVersion": "0.3.0"}},
         },
     },
     "operations": {
         "consumeTenantEvents": {"action": "receive", "channel": {"$ref": "#/channels/tenantEvents"},
-                                "messages": [{"$ref": f"#/channels/tenantEvents/messages/{k}"} for k in messages]},
+                                "messages": [{"$ref": f"#/channels/tenantEvents/messages/{k}"} for k in event_messages]},
         "consumeUnrouted": {"action": "receive", "channel": {"$ref": "#/channels/unrouted"},
-                            "messages": [{"$ref": f"#/channels/unrouted/messages/{k}"} for k in messages]},
+                            "messages": [{"$ref": f"#/channels/unrouted/messages/{k}"} for k in event_messages]},
+        "consumeOperatorEvents": {"action": "receive", "channel": {"$ref": "#/channels/operatorEvents"},
+                                  "messages": [{"$ref": "#/channels/operatorEvents/messages/operator_event"}]},
     },
     "components": {"messages": messages, "schemas": schemas},
 }
