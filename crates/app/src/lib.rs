@@ -1,8 +1,11 @@
 //! The composition root: builds and runs a gateway (ingress, dispatcher, or
-//! both, and the operations listener) from settings. Every background task
-//! (group-commit writers, key-ring listener, relays, servers) is started here
-//! under one task tracker and stopped in order: servers, then relays, then
-//! the publisher and the pool, then telemetry. Hot reload of the tenant
+//! both, and the operations listener) from settings. The background tasks
+//! (relays, replays, the evaluator and the notifier of watchfulness,
+//! retention, the traffic flusher, reload listeners, servers) are started
+//! here under one task tracker and stopped in order: servers, then those
+//! tasks, then the publisher's connections, then the pool. The group-commit
+//! writers and the key-ring listener are still started by their own
+//! constructors (inside the ingress state) and end with it. Hot reload of the tenant
 //! files (`reload.rs`) swaps the one tenant set every part shares. The `hookgate` binary and the
 //! test kit build gateways only through [`Gateway`].
 
@@ -78,6 +81,8 @@ pub struct Gateway {
     watcher: (Arc<watch::Watcher>, Option<Duration>),
     /// The HTTP notifier of operator events (`watch.notify_url`).
     notifier: Option<Arc<notify::Notifier>>,
+    /// The publisher every relay and the evaluator share (closed before the pool).
+    publisher: Arc<Publisher>,
 }
 
 /// Already bound listeners (tests bind port 0); `None`: bind the configured
@@ -237,6 +242,7 @@ impl Gateway {
             watcher,
             svc.watch.enabled.then(|| Duration::from_secs(svc.watch.interval_secs)),
         );
+        let gateway_publisher = publisher.clone();
         let mut probes: Vec<Arc<dyn ReadinessProbe>> = Vec::new();
         if role != Role::Ingress {
             probes.push(Arc::new(RabbitProbe(publisher)));
@@ -348,6 +354,7 @@ impl Gateway {
             retention: (loops > 0 && svc.retention.enabled).then(|| svc.retention.clone()),
             watcher,
             notifier,
+            publisher: gateway_publisher,
             live,
             #[cfg(unix)]
             hup,
@@ -435,6 +442,9 @@ impl Gateway {
         tracker.wait().await;
         admin_handle.stop(true).await;
         let _ = admin.await;
+        // Relays and the evaluator have stopped: the broker connections
+        // close before the pool, so nothing is published after the last commit.
+        self.publisher.close().await;
         self.store.close().await;
         served
     }

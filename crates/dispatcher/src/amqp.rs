@@ -768,6 +768,16 @@ impl Publisher {
             .collect()
     }
 
+    /// Closes every connection (at shutdown, after the relays stopped and
+    /// before the database pool closes): the broker sees a clean close
+    /// instead of a dropped socket, and nothing publishes after it.
+    pub async fn close(&self) {
+        let all: Vec<_> = self.state.lock().await.drain().collect();
+        for (_, (conn, _)) in all {
+            let _ = conn.close(200, "shutdown".into()).await;
+        }
+    }
+
     /// Forgets the connections of `vhosts` (after an error), so their next
     /// use reconnects; the other vhosts' connections are kept.
     pub async fn reset_vhosts(&self, vhosts: &[String]) {
