@@ -9,6 +9,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Refusals of one source and cause: (tenant, source, reason, count, latest).
+pub type Refusals = (String, String, String, i64, DateTime<Utc>);
+
 /// What the store holds that the evaluator judges by (read in one go).
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
@@ -20,7 +23,7 @@ pub struct Facts {
     pub last_accepted: Vec<(String, String, DateTime<Utc>)>,
     /// Refusals in the current and the previous hour: (tenant, source,
     /// reason, count, latest).
-    pub refused: Vec<(String, String, String, i64, DateTime<Utc>)>,
+    pub refused: Vec<Refusals>,
     /// The outbox: (tenant, parked, pending, oldest pending age in seconds).
     pub outbox: Vec<(String, i64, i64, f64)>,
 }
@@ -106,7 +109,7 @@ pub fn assess(
     for (t, s, hour, n) in &facts.hourly_accepted {
         by_source.entry((t, s)).or_default().hourly_accepted.insert(*hour, *n);
     }
-    let mut refused: HashMap<(&str, &str), Vec<&(String, String, String, i64, DateTime<Utc>)>> = HashMap::new();
+    let mut refused: HashMap<(&str, &str), Vec<&Refusals>> = HashMap::new();
     for r in &facts.refused {
         refused.entry((&r.0, &r.1)).or_default().push(r);
     }
