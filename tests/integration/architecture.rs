@@ -66,8 +66,8 @@ fn only_the_owning_crate_names_each_io_library() {
     );
     assert_eq!(
         users(&all, "reqwest"),
-        set(&["hookgate-provider-api", "hookgate-client", "hookgate-cli", "hookgate-testkit"]),
-        "provider calls only in provider-api (client: the admin API's; cli: the load generator and simulate; testkit: test clients)"
+        set(&["hookgate-provider-api", "hookgate-client", "hookgate-cli", "hookgate-testkit", "hookgate-app"]),
+        "provider calls only in provider-api (client: the admin API's; cli: the load generator and simulate; testkit: test clients; app: the operator-event notifier, which calls the operators' own URL)"
     );
     assert_eq!(
         users(&all, "hookgate-provider-api"),
