@@ -15,7 +15,6 @@ use hookgate_app::Role;
 use hookgate_config::AdminScope::{Operate, Read, ReadPayload};
 use hookgate_config::Settings;
 use hookgate_testkit::{free_port, TestEnv, TestGateway};
-use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -286,12 +285,7 @@ async fn an_operator_signs_in_finds_replays_requeues_and_readmits_in_a_browser()
     until_text(&c, "#job-status", |s| s == "cancelled").await;
 
     // Requeue a parked notification.
-    let mut payload = env.sample_json("pagsmile-issuing", "card-status", 92);
-    payload["biz_data"] = Value::String("q3F0bHp3c2l4ZmFzZGZhc2RmYXNkZmFzZGZhc2Rm".into());
-    payload["sign_type"] = Value::String("RSA".into());
-    let sample = env.sign("pagsmile-issuing", payload.to_string().into_bytes());
-    let (status, _, _) = hookgate_testkit::post_sample(&gw.hook_url(&tenant, "pagsmile-issuing"), &sample).await;
-    assert_eq!(status, 200);
+    env.post_parking(&gw, 92).await;
     first_id(&gw, &ops, "/v1/parked").await;
     c.goto(&format!("{admin}/parked?tenant={tenant}")).await.unwrap();
     css(&c, "#plan-all").await.click().await.unwrap();
@@ -457,6 +451,7 @@ async fn an_operator_sees_a_quiet_source_and_acknowledges_its_incident() {
     shot(&c, "incident").await;
     c.goto(&format!("{admin}/incidents")).await.unwrap();
     assert!(text(&c, "#incidents").await.contains("acknowledged"));
+    shot(&c, "incidents").await;
     c.close().await.unwrap();
     gw.stop().await;
 }

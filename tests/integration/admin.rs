@@ -610,12 +610,7 @@ async fn an_encrypted_parked_notification_parks_again_when_requeued() {
     let mut env = TestEnv::new().await;
     let token = env.admin_token("ops", &[Read, Operate], None);
     let gw = env.start(Role::All).await;
-    let mut payload = env.sample_json("pagsmile-issuing", "card-status", 41);
-    payload["biz_data"] = Value::String("q3F0bHp3c2l4ZmFzZGZhc2RmYXNkZmFzZGZhc2Rm".into());
-    payload["sign_type"] = Value::String("RSA".into());
-    let sample = env.sign("pagsmile-issuing", payload.to_string().into_bytes());
-    let (status, _, _) = hookgate_testkit::post_sample(&gw.hook_url(&env.tenant, "pagsmile-issuing"), &sample).await;
-    assert_eq!(status, 200);
+    env.post_parking(&gw, 41).await;
     let id = loop {
         let (_, page) = gw.admin_get("/v1/parked", Some(&token)).await;
         if let Some(id) = page["items"][0]["id"].as_i64() {
@@ -879,12 +874,7 @@ fn tenant_row(report: &Value, tenant: &str) -> Value {
 /// Parks one Pagsmile notification (a payload the normalizer cannot read)
 /// and returns its id once the relay parked it.
 async fn park_one(env: &TestEnv, gw: &TestGateway, token: &str, seq: u64) -> i64 {
-    let mut payload = env.sample_json("pagsmile-issuing", "card-status", seq);
-    payload["biz_data"] = Value::String("q3F0bHp3c2l4ZmFzZGZhc2RmYXNkZmFzZGZhc2Rm".into());
-    payload["sign_type"] = Value::String("RSA".into());
-    let sample = env.sign("pagsmile-issuing", payload.to_string().into_bytes());
-    let (status, _, _) = hookgate_testkit::post_sample(&gw.hook_url(&env.tenant, "pagsmile-issuing"), &sample).await;
-    assert_eq!(status, 200);
+    env.post_parking(gw, seq).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let (_, page) = gw.admin_get("/v1/parked", Some(token)).await;
@@ -1044,12 +1034,7 @@ async fn retention_removes_old_published_rows_and_keeps_the_rest() {
     gw.store.backdate_notification(ids[0], 9).await.unwrap();
     gw.store.backdate_rejections(&tenant, 11).await.unwrap();
     // A parked one as old: never removed by retention.
-    let mut payload = env.sample_json("pagsmile-issuing", "card-status", 73);
-    payload["biz_data"] = Value::String("q3F0bHp3c2l4ZmFzZGZhc2RmYXNkZmFzZGZhc2Rm".into());
-    payload["sign_type"] = Value::String("RSA".into());
-    let sample = env.sign("pagsmile-issuing", payload.to_string().into_bytes());
-    let (status, _, _) = hookgate_testkit::post_sample(&gw.hook_url(&tenant, "pagsmile-issuing"), &sample).await;
-    assert_eq!(status, 200);
+    env.post_parking(&gw, 73).await;
     let parked = loop {
         let (_, page) = gw.admin_get("/v1/parked", Some(&token)).await;
         if let Some(id) = page["items"][0]["id"].as_i64() {

@@ -361,14 +361,7 @@ async fn health_readiness_and_metrics() {
     let (body, _) = env.keeta_webhook(1002, 9);
     post(&gw.hook_url(&env.tenant, "keeta"), body).await;
     post(&gw.hook_url(&env.tenant, "keeta"), "garbage".to_owned()).await;
-    let text = http()
-        .get(format!("{}/metrics", gw.admin_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = gw.metrics_text().await;
     let t = &env.tenant;
     for needle in [
         format!(r#"hookgate_webhooks_received_total{{tenant="{t}",source="keeta"}} 2"#),

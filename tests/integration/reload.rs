@@ -114,7 +114,7 @@ async fn tenants_are_added_refused_and_removed_without_a_restart() {
     // Refused twice (the watch and the call): one incident, counted.
     let refusals = gw.store.incidents(true, None, None, None, 10).await.unwrap();
     assert_eq!(refusals.len(), 1, "{refusals:?}");
-    assert_eq!(refusals[0].key.kind, hookgate_watch::Kind::ReloadRefused);
+    assert_eq!(refusals[0].kind, "reload_refused");
     assert!(
         refusals[0].count >= 2 && refusals[0].summary.contains("b.toml"),
         "{refusals:?}"

@@ -93,14 +93,7 @@ fn states(t: &Option<Vec<hookgate_store::IncidentTransition>>) -> Vec<(String, S
 async fn every_configured_source_has_health_series_from_the_start() {
     let env = TestEnv::new().await;
     let gw = env.start(Role::All).await;
-    let text = hookgate_testkit::http()
-        .get(format!("{}/metrics", gw.admin_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = gw.metrics_text().await;
     for source in ["keeta", "bh", "pagsmile-issuing"] {
         let quiet = format!(
             "hookgate_source_quiet{{tenant=\"{}\",source=\"{source}\"}} 0",
@@ -208,7 +201,7 @@ async fn a_storm_of_bad_signatures_is_one_incident_with_one_event_per_transition
     }
     let open = gw.store.incidents(true, None, None, None, 10).await.unwrap();
     assert_eq!(open.len(), 1, "{open:?}");
-    assert_eq!(open[0].key.cause, "bad_signature");
+    assert_eq!(open[0].cause, "bad_signature");
     assert_eq!(open[0].count, 1000);
     assert!(!open[0].samples.is_empty());
     let got = receive(&mut events, 1, Duration::from_secs(10)).await;
@@ -248,8 +241,8 @@ async fn two_evaluators_at_once_make_each_transition_once() {
     let store = env.store().await;
     let open = store.incidents(false, None, None, None, 10).await.unwrap();
     assert_eq!(open.len(), 1, "one quiet source, one incident: {open:?}");
-    let (_, transitions) = store.incident(open[0].id).await.unwrap().unwrap();
-    assert_eq!(transitions.len(), 1, "{transitions:?}");
+    let detail = store.incident(open[0].id).await.unwrap().unwrap();
+    assert_eq!(detail.transitions.len(), 1, "{detail:?}");
 }
 
 #[tokio::test]
@@ -453,22 +446,10 @@ async fn every_metric_the_alert_rules_and_the_dashboard_query_is_exposed() {
     let (body, _) = env.keeta_webhook(1002, 2);
     env.keeta_secret = real;
     assert_eq!(gw.post(&env.tenant, "keeta", body).await, 401);
-    let mut payload = env.sample_json("pagsmile-issuing", "card-status", 3);
-    payload["biz_data"] = Value::String("q3F0bHp3c2l4ZmFzZGZhc2RmYXNkZmFzZGZhc2Rm".into());
-    payload["sign_type"] = Value::String("RSA".into());
-    let sample = env.sign("pagsmile-issuing", payload.to_string().into_bytes());
-    let (status, _, _) = hookgate_testkit::post_sample(&gw.hook_url(&env.tenant, "pagsmile-issuing"), &sample).await;
-    assert_eq!(status, 200);
+    env.post_parking(&gw, 3).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let text = loop {
-        let text = hookgate_testkit::http()
-            .get(format!("{}/metrics", gw.admin_url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = gw.metrics_text().await;
         let done = [
             "hookgate_events_published_total{",
             "hookgate_notifications_parked_total{",

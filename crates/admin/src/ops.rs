@@ -797,23 +797,6 @@ pub(crate) async fn source_health(
         .collect())
 }
 
-fn incident_view(i: hookgate_store::Incident) -> hookgate_api_types::Incident {
-    hookgate_api_types::Incident {
-        id: i.id,
-        kind: i.key.kind.as_str().to_owned(),
-        tenant: i.key.tenant,
-        source: i.key.source,
-        cause: i.key.cause,
-        state: i.state.as_str().to_owned(),
-        count: i.count,
-        samples: i.samples,
-        summary: i.summary,
-        opened_at: i.opened_at,
-        updated_at: i.updated_at,
-        closed_at: i.closed_at,
-    }
-}
-
 /// A page of incidents the caller may see, newest first.
 pub(crate) async fn incidents(
     state: &AdminState,
@@ -844,11 +827,7 @@ pub(crate) async fn incidents(
         .incidents(active_only, kind, tenants.as_deref(), window.before, window.limit + 1)
         .await?;
     let more = rows.len() as i64 > window.limit;
-    let items: Vec<_> = rows
-        .into_iter()
-        .take(window.limit as usize)
-        .map(incident_view)
-        .collect();
+    let items: Vec<_> = rows.into_iter().take(window.limit as usize).collect();
     let next_cursor = if more {
         items.last().map(|i| i.id.to_string())
     } else {
@@ -864,23 +843,11 @@ pub(crate) async fn incident(
     id: i64,
 ) -> Result<hookgate_api_types::IncidentDetail, ApiError> {
     let not_found = || ApiError::not_found(format!("no incident {id}"));
-    let (i, transitions) = state.store.incident(id).await?.ok_or_else(not_found)?;
-    if caller.limit().is_some() && !caller.sees(&i.key.tenant) {
+    let detail = state.store.incident(id).await?.ok_or_else(not_found)?;
+    if caller.limit().is_some() && !caller.sees(&detail.incident.tenant) {
         return Err(not_found());
     }
-    Ok(hookgate_api_types::IncidentDetail {
-        incident: incident_view(i),
-        transitions: transitions
-            .into_iter()
-            .map(|t| hookgate_api_types::IncidentTransition {
-                id: t.id,
-                state: t.state.as_str().to_owned(),
-                at: t.at,
-                actor: t.actor,
-                published_at: t.published_at,
-            })
-            .collect(),
-    })
+    Ok(detail)
 }
 
 /// Moves an incident (acknowledge, resolve, ignore), audited.
@@ -892,7 +859,7 @@ pub(crate) async fn change_incident(
 ) -> Result<hookgate_api_types::IncidentDetail, ApiError> {
     let limit = caller.limit();
     let action = format!("incident.{}", to.as_str());
-    let tenant = state.store.incident(id).await?.map(|(i, _)| i.key.tenant);
+    let tenant = state.store.incident(id).await?.map(|d| d.incident.tenant);
     let shown_tenant = tenant.as_deref().filter(|t| caller.sees(t) && !t.is_empty());
     audited(
         state,
@@ -906,7 +873,7 @@ pub(crate) async fn change_incident(
                 .change_incident(id, to, &caller.name, limit.as_deref(), chrono::Utc::now())
                 .await
             {
-                Ok((_, t)) => {
+                Ok(t) => {
                     state.metrics.incident_transition(t.kind.as_str(), t.state.as_str());
                     Ok((200, incident(state, caller, id).await?))
                 }

@@ -54,11 +54,17 @@ impl Notifier {
         if settings.notify_url.is_empty() {
             return None;
         }
-        let http = reqwest::Client::builder()
+        let http = match reqwest::Client::builder()
             .timeout(TIMEOUT)
             .user_agent("hookgate")
             .build()
-            .ok()?;
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %hookgate_core::Chain(&e), "no HTTP client for watch.notify_url; operator events are not POSTed");
+                return None;
+            }
+        };
         Some(Notifier {
             store,
             url: settings.notify_url.clone(),

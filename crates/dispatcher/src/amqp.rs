@@ -828,12 +828,7 @@ impl Subscription {
         alternate: &str,
         bindings: &[String],
     ) -> Result<Subscription, AmqpError> {
-        let conn = Connection::connect(
-            url,
-            ConnectionProperties::default().with_connection_name("hookgate-tail".into()),
-        )
-        .await?;
-        let ch = conn.create_channel().await?;
+        let (conn, ch) = Self::connect(url).await?;
         declare_tenant_exchange(&ch, exchange, alternate).await?;
         Self::bind_exclusive(conn, ch, exchange, bindings).await
     }
@@ -845,14 +840,20 @@ impl Subscription {
         ops_exchange: &str,
         bindings: &[String],
     ) -> Result<Subscription, AmqpError> {
+        let (conn, ch) = Self::connect(url).await?;
+        declare_ops_exchange(&ch, ops_exchange).await?;
+        Self::bind_exclusive(conn, ch, ops_exchange, bindings).await
+    }
+
+    /// A connection of its own (named `hookgate-tail`) and its channel.
+    async fn connect(url: &str) -> Result<(Connection, Channel), AmqpError> {
         let conn = Connection::connect(
             url,
             ConnectionProperties::default().with_connection_name("hookgate-tail".into()),
         )
         .await?;
         let ch = conn.create_channel().await?;
-        declare_ops_exchange(&ch, ops_exchange).await?;
-        Self::bind_exclusive(conn, ch, ops_exchange, bindings).await
+        Ok((conn, ch))
     }
 
     async fn bind_exclusive(

@@ -17,9 +17,10 @@ use sqlx::{Postgres, Row, Transaction};
 /// evaluator decided.
 pub(crate) const WATCH_LOCK: i64 = 0x686f_6f6b_7761_7463;
 
-/// One incident.
+/// One incident as the evaluator and the changes see it (typed key and
+/// state); reads for the API answer [`hookgate_api_types::Incident`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Incident {
+pub(crate) struct Incident {
     /// Id.
     pub id: i64,
     /// Kind, tenant, source, cause.
@@ -40,7 +41,7 @@ pub struct Incident {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
-/// One transition of an incident.
+/// A transition just made (what the caller counts and logs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentTransition {
     /// Id (also in the operator event's id).
@@ -51,12 +52,6 @@ pub struct IncidentTransition {
     pub kind: Kind,
     /// The state it moved to.
     pub state: State,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// The admin token that moved it ('' for the evaluator).
-    pub actor: String,
-    /// Published to the operator exchange.
-    pub published_at: Option<DateTime<Utc>>,
 }
 
 /// An operator event to publish.
@@ -113,6 +108,24 @@ fn incident(r: &PgRow) -> Result<Incident, StoreError> {
     })
 }
 
+/// An incident as the API answers it.
+fn view(i: Incident) -> hookgate_api_types::Incident {
+    hookgate_api_types::Incident {
+        id: i.id,
+        kind: i.key.kind.as_str().to_owned(),
+        tenant: i.key.tenant,
+        source: i.key.source,
+        cause: i.key.cause,
+        state: i.state.as_str().to_owned(),
+        count: i.count,
+        samples: i.samples,
+        summary: i.summary,
+        opened_at: i.opened_at,
+        updated_at: i.updated_at,
+        closed_at: i.closed_at,
+    }
+}
+
 /// Writes a transition and its operator event.
 async fn record(
     tx: &mut Transaction<'_, Postgres>,
@@ -153,9 +166,6 @@ async fn record(
         incident_id: i.id,
         kind: i.key.kind,
         state,
-        at,
-        actor: actor.to_owned(),
-        published_at: None,
     })
 }
 
@@ -329,7 +339,7 @@ impl Store {
         actor: &str,
         tenants: Option<&[String]>,
         now: DateTime<Utc>,
-    ) -> Result<(Incident, IncidentTransition), IncidentChangeError> {
+    ) -> Result<IncidentTransition, IncidentChangeError> {
         let mut tx = self.locked().await?;
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM incidents WHERE id = $1 FOR UPDATE"))
             .bind(id)
@@ -371,11 +381,7 @@ impl Store {
             }
         };
         tx.commit().await.map_err(StoreError::from)?;
-        let Some(t) = t else {
-            return Err(IncidentChangeError::NotFound);
-        };
-        let changed = self.incident(id).await?.ok_or(IncidentChangeError::NotFound)?;
-        Ok((changed.0, t))
+        t.ok_or(IncidentChangeError::NotFound)
     }
 
     async fn locked(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
@@ -396,7 +402,7 @@ impl Store {
         tenants: Option<&[String]>,
         before: Option<i64>,
         limit: i64,
-    ) -> Result<Vec<Incident>, StoreError> {
+    ) -> Result<Vec<hookgate_api_types::Incident>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM incidents
              WHERE (NOT $1 OR closed_at IS NULL) AND ($2::text IS NULL OR kind = $2)
@@ -410,11 +416,11 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(incident).collect()
+        rows.iter().map(|r| incident(r).map(view)).collect()
     }
 
     /// One incident with its transitions, oldest first.
-    pub async fn incident(&self, id: i64) -> Result<Option<(Incident, Vec<IncidentTransition>)>, StoreError> {
+    pub async fn incident(&self, id: i64) -> Result<Option<hookgate_api_types::IncidentDetail>, StoreError> {
         let Some(row) = sqlx::query(&format!("SELECT {COLUMNS} FROM incidents WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
@@ -422,27 +428,26 @@ impl Store {
         else {
             return Ok(None);
         };
-        let i = incident(&row)?;
+        let incident = view(incident(&row)?);
         let rows = sqlx::query(
             "SELECT id, state, at, actor, published_at FROM incident_events WHERE incident_id = $1 ORDER BY id",
         )
         .bind(id)
         .fetch_all(self.pool())
         .await?;
-        let mut transitions = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let state: String = r.try_get("state")?;
-            transitions.push(IncidentTransition {
-                id: r.try_get("id")?,
-                incident_id: id,
-                kind: i.key.kind,
-                state: State::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("incident state {state:?}")))?,
-                at: r.try_get("at")?,
-                actor: r.try_get("actor")?,
-                published_at: r.try_get("published_at")?,
-            });
-        }
-        Ok(Some((i, transitions)))
+        let transitions = rows
+            .iter()
+            .map(|r| {
+                Ok(hookgate_api_types::IncidentTransition {
+                    id: r.try_get("id")?,
+                    state: r.try_get("state")?,
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    published_at: r.try_get("published_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok(Some(hookgate_api_types::IncidentDetail { incident, transitions }))
     }
 
     /// Leases up to `limit` unpublished operator events, oldest first, for

@@ -23,7 +23,7 @@ mod writer;
 
 pub use error::StoreError;
 pub use events::{EventRecord, Reservation};
-pub use incidents::{Incident, IncidentChangeError, IncidentTransition, OperatorEvent};
+pub use incidents::{IncidentChangeError, IncidentTransition, OperatorEvent};
 pub use notifications::{InsertOutcome, StoredNotification};
 pub use ops::{
     AuditEntry, EventSummary, NotificationFilter, NotificationPayload, NotificationSummary, Registration,

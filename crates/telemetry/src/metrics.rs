@@ -346,10 +346,6 @@ impl Metrics {
         self.source_quiet.remove(&l);
         self.source_refused.remove(&l);
     }
-    /// `hookgate_source_quiet` of a source (`None`: no series).
-    pub fn source_quiet_value(&self, t: &str, s: &str) -> Option<i64> {
-        self.source_quiet.get(&source(t, s)).map(|g| g.get())
-    }
     /// Active incidents of a kind.
     pub fn incidents_active(&self, kind: &'static str, n: i64) {
         self.incidents_active.get_or_create(&KindLabels { kind }).set(n);
@@ -365,12 +361,6 @@ impl Metrics {
         let _ = self
             .incident_transitions
             .get_or_create(&TransitionLabels { kind, state });
-    }
-    /// Transitions counted for a kind and state.
-    pub fn incident_transition_count(&self, kind: &'static str, state: &'static str) -> u64 {
-        self.incident_transitions
-            .get(&TransitionLabels { kind, state })
-            .map_or(0, |c| c.get())
     }
     /// One evaluator round, by outcome.
     pub fn watch_round(&self, outcome: &'static str) {

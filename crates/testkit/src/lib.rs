@@ -330,6 +330,18 @@ impl TestEnv {
         serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Posts to `gw` a correctly signed Pagsmile issuing notification whose
+    /// `biz_data` cannot be decrypted: accepted (200), then parked by the
+    /// relay. What tests of parked notifications start from.
+    pub async fn post_parking(&self, gw: &TestGateway, seq: u64) {
+        let mut payload = self.sample_json("pagsmile-issuing", "card-status", seq);
+        payload["biz_data"] = serde_json::Value::String("q3F0bHp3c2l4ZmFzZGZhc2RmYXNkZmFzZGZhc2Rm".into());
+        payload["sign_type"] = serde_json::Value::String("RSA".into());
+        let sample = self.sign("pagsmile-issuing", payload.to_string().into_bytes());
+        let (status, _, _) = post_sample(&gw.hook_url(&self.tenant, "pagsmile-issuing"), &sample).await;
+        assert_eq!(status, 200, "an issuing notification that parks is still accepted");
+    }
+
     /// Signs any body as the provider of `source_id` would (an attacker's
     /// or an unlucky provider's payload, correctly signed).
     pub fn sign(&self, source_id: &str, body: Vec<u8>) -> Sample {
@@ -696,6 +708,17 @@ impl TestGateway {
             req = req.bearer_auth(t);
         }
         answer(req).await
+    }
+
+    /// The text of `/metrics` (the Prometheus 0.0.4 format).
+    pub async fn metrics_text(&self) -> String {
+        let url = format!("{}/metrics", self.admin_url);
+        let r = http()
+            .get(&url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        r.text().await.unwrap_or_else(|e| panic!("GET {url}: {e}"))
     }
 
     /// `POST` of a JSON body on the admin listener with a bearer token.
