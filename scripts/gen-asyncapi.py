@@ -103,6 +103,12 @@ for key, member, summary in ROUTES:
 schemas["CloudEventsHeaders"] = {"type": "object", "description": "CloudEvents AMQP binding (binary mode) application properties",
     "properties": {h: {"type": "string"} for h in ["cloudEvents:specversion", "cloudEvents:id", "cloudEvents:source",
                    "cloudEvents:type", "cloudEvents:subject", "cloudEvents:time", "traceparent"]}}
+schemas["CloudEventsHeaders"]["properties"]["x-hookgate-stale"] = {"type": "string", "enum": ["true"],
+    "description": "Present on an event whose state comes before one its subject already published (the event's "
+                   "`stale` field; docs/events.md, Stale states). With stale_policy = route the routing key is "
+                   "`<routing key>.stale`."}
+schemas["CloudEventsHeaders"]["properties"]["x-hookgate-replay-job"] = {"type": "string",
+    "description": "Present on a message published again by a replay job: the job's id."}
 
 # Operator events (docs/watch.md): one CloudEvent per incident transition.
 messages["operator_event"] = {

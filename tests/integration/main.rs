@@ -23,4 +23,5 @@ mod neighbours;
 mod providers;
 mod register;
 mod reload;
+mod stale;
 mod watch;

@@ -98,6 +98,11 @@ pub async fn apply(
         let rejections = store
             .expire_rejections(tenant.as_deref(), &configured, cutoff, settings.batch)
             .await?;
+        // Subject states not advanced within the retention: their subject's
+        // notifications are gone too, so nothing can be judged against them.
+        if let Some(t) = &tenant {
+            store.expire_subject_states(t, cutoff, settings.batch).await?;
+        }
         if notifications + rejections > 0 {
             tracing::info!(
                 tenant = tenant.as_deref().unwrap_or("(none)"),

@@ -100,6 +100,10 @@ pub struct EventSummary {
     pub idempotency_key: String,
     /// Broker confirm time.
     pub published_at: Option<DateTime<Utc>>,
+    /// Published marked stale: the state (routing key) its subject had
+    /// already reached, in the provider's order (docs/events.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_behind: Option<String>,
 }
 
 /// One stored header.

@@ -23,6 +23,36 @@ pub enum Verification {
     Observe,
 }
 
+/// What the relay does with an event whose state comes before one its
+/// subject already published (docs/events.md, "Stale states").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StalePolicy {
+    /// Publish it marked stale (`stale` in the event, `x-hookgate-stale: true`
+    /// header) with its usual routing key (default).
+    #[default]
+    Mark,
+    /// Publish it marked stale with `<routing key>.stale`.
+    Route,
+    /// Park it (published only when an operator replays it).
+    Park,
+    /// Do not judge this source's events (a provider whose reordering is
+    /// known to be harmless); states are still recorded.
+    Off,
+}
+
+impl StalePolicy {
+    /// The policy's configuration word (also the metric label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StalePolicy::Mark => "mark",
+            StalePolicy::Route => "route",
+            StalePolicy::Park => "park",
+            StalePolicy::Off => "off",
+        }
+    }
+}
+
 /// HTTP basic credentials a source requires.
 #[derive(Debug, Clone)]
 pub struct BasicAuth {
@@ -116,6 +146,9 @@ pub struct Source {
     pub paths: Vec<String>,
     /// How the source is watched for silence (`quiet_after`, `active_hours`).
     pub watch: crate::SourceWatch,
+    /// What happens to an event that would move its subject backwards
+    /// (`stale_policy`).
+    pub stale_policy: StalePolicy,
 }
 
 impl Source {
@@ -602,6 +635,8 @@ struct CommonFile {
     paths: Vec<String>,
     quiet_after: Option<String>,
     active_hours: Option<crate::watch::ActiveHoursFile>,
+    #[serde(default)]
+    stale_policy: StalePolicy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -856,6 +891,7 @@ fn build_source(
         "paths",
         "quiet_after",
         "active_hours",
+        "stale_policy",
     ] {
         if let Some(v) = fields.remove(k) {
             common.insert(k.to_owned(), v);
@@ -910,6 +946,7 @@ fn build_source(
         settings,
         paths: common.paths,
         watch,
+        stale_policy: common.stale_policy,
     })
 }
 

@@ -40,6 +40,13 @@ pub enum RowFailure {
     /// The event cannot be expressed in AMQP (it was not sent).
     #[error("unpublishable event")]
     Unpublishable(#[source] Arc<AmqpError>),
+    /// An event's state comes before one its subject already published, and
+    /// the source's `stale_policy` is `park`.
+    #[error("stale: its subject already reached {behind}")]
+    Stale {
+        /// The state (routing key) the subject had reached.
+        behind: String,
+    },
     /// The broker did not confirm the event.
     #[error("publish {routing_key:?}")]
     Publish {
@@ -60,7 +67,8 @@ impl RowFailure {
             | RowFailure::UnknownKind(_)
             | RowFailure::Normalize(_)
             | RowFailure::Encode(_)
-            | RowFailure::Unpublishable(_) => Disposition::Park,
+            | RowFailure::Unpublishable(_)
+            | RowFailure::Stale { .. } => Disposition::Park,
         }
     }
 
@@ -73,6 +81,7 @@ impl RowFailure {
             RowFailure::UnknownTenant(_) => "unknown_tenant",
             RowFailure::Encode(_) => "unencodable",
             RowFailure::Unpublishable(_) => "unpublishable",
+            RowFailure::Stale { .. } => "stale",
             RowFailure::Publish { .. } => "publish_failed",
         }
     }

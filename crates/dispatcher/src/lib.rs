@@ -15,12 +15,17 @@ mod failure;
 mod probes;
 mod replay;
 mod rounds;
+mod stale;
 
 pub use amqp::{AmqpError, Publisher, Received, Subscription};
 pub use dedupe::{Decision, Dedupe};
 pub use failure::{Disposition, RowFailure};
 pub use probes::{RabbitProbe, RedisProbe, RelayProbe};
 pub use replay::REPLAY_HEADER;
+
+/// AMQP header of an event published marked stale (value `true`): its
+/// subject had already published a later state (docs/events.md).
+pub const STALE_HEADER: &str = "x-hookgate-stale";
 
 use futures_util::FutureExt;
 use hookgate_config::{DispatcherSettings, LiveTenants};
@@ -65,6 +70,8 @@ pub struct Outcome {
     /// Notifications given back untouched because an earlier event of their
     /// subject failed in this batch.
     pub released: usize,
+    /// Events judged stale (their subject already published a later state).
+    pub stale: usize,
 }
 
 /// Takes a relay loop off `hookgate_relay_loops` when it ends, also by a
@@ -108,6 +115,9 @@ struct Work {
     row: Claimed,
     events: Vec<(CanonicalEvent, EventRecord)>,
     failure: Option<RowFailure>,
+    /// Subject states its events reach (the stale-state guard), recorded
+    /// when the row is marked published.
+    advances: Vec<hookgate_store::StateAdvance>,
     /// `relay.row`: from claim to settlement, a child of the span of the
     /// request that stored the row (its `traceparent`); the published
     /// messages carry this span's context.
@@ -131,6 +141,7 @@ impl Work {
             row,
             events,
             failure,
+            advances: Vec::new(),
             span,
         }
     }
@@ -202,6 +213,7 @@ impl Dispatcher {
         let normalized_in = t1.elapsed();
         let t2 = Instant::now();
         self.dedupe_batch(&mut work, &mut outcome).await?;
+        outcome.stale = stale::guard(&self.store, &self.tenants, &self.metrics, &mut work).await?;
         let deduped_in = t2.elapsed();
         let t3 = Instant::now();
         let released = self.publish_rounds(&mut work, &mut outcome).await;
@@ -255,6 +267,7 @@ impl Dispatcher {
         let released: HashSet<usize> = released.iter().copied().collect();
         let mut done_ids = Vec::new();
         let mut done_events = Vec::new();
+        let mut done_rows = Vec::new();
         for w in work
             .iter()
             .enumerate()
@@ -265,6 +278,7 @@ impl Dispatcher {
                 w.span.record("outcome", "published");
                 done_ids.push(w.row.notification_id);
                 done_events.extend(w.events.iter().map(|(_, r)| r.clone()));
+                done_rows.push(w);
                 continue;
             };
             let error = failure.message();
@@ -287,7 +301,8 @@ impl Dispatcher {
             }
         }
         if !done_ids.is_empty() {
-            let marked = self.mark_published(work, &done_ids, &done_events).await?;
+            let states = stale::advances(done_rows.into_iter());
+            let marked = self.mark_published(work, &done_ids, &done_events, &states).await?;
             outcome.published = marked as usize;
             if (marked as usize) < done_ids.len() {
                 tracing::warn!(
@@ -426,6 +441,7 @@ impl Dispatcher {
                             notification_id: row.notification_id,
                             event_type: e.event.r#type.clone(),
                             routing_key: e.routing_key(),
+                            stale_behind: None,
                         };
                         (e, record)
                     })
@@ -460,7 +476,13 @@ impl Dispatcher {
             .ok_or_else(|| RowFailure::UnknownTenant(row.tenant.clone()))?;
         let body = event.to_json().map_err(|e| RowFailure::Encode(Arc::new(e)))?;
         let e = &event.event;
-        let mut headers = cloudevents::properties(event, &record.routing_key);
+        // The CloudEvents type is the event's own routing key, also when a
+        // stale event is routed to `<key>.stale`.
+        let event_type = event.routing_key();
+        let mut headers = cloudevents::properties(event, &event_type);
+        if e.stale {
+            headers.insert(STALE_HEADER.to_owned(), "true".to_owned());
+        }
         // The relay's span continues the request's trace to the consumer.
         if let Some(tp) = hookgate_telemetry::traceparent_of(&work.span).or_else(|| row.traceparent.clone()) {
             headers.insert("traceparent".to_owned(), tp);
@@ -470,7 +492,7 @@ impl Dispatcher {
             routing_key: record.routing_key.clone(),
             body,
             message_id: e.id.clone(),
-            message_type: record.routing_key.clone(),
+            message_type: event_type,
             timestamp: row.received_at.timestamp().max(0) as u64,
             headers,
             vhost: tenant.vhost.clone(),
@@ -485,8 +507,14 @@ impl Dispatcher {
     /// tenant) from completing and being published again and again; a row
     /// whose event records are still refused is marked without them (it was
     /// published: marking it is what prevents duplicates).
-    async fn mark_published(&self, work: &[Work], ids: &[i64], events: &[EventRecord]) -> Result<u64, StoreError> {
-        match self.store.mark_published(self.owner, ids, events).await {
+    async fn mark_published(
+        &self,
+        work: &[Work],
+        ids: &[i64],
+        events: &[EventRecord],
+        states: &[hookgate_store::StateAdvance],
+    ) -> Result<u64, StoreError> {
+        match self.store.mark_published(self.owner, ids, events, states).await {
             Ok(n) => Ok(n),
             Err(e) if e.is_unavailable() => Err(e),
             Err(e) => {
@@ -495,13 +523,13 @@ impl Dispatcher {
                 for w in work.iter().filter(|w| ids.contains(&w.row.notification_id)) {
                     let id = [w.row.notification_id];
                     let records: Vec<EventRecord> = w.events.iter().map(|(_, r)| r.clone()).collect();
-                    marked += match self.store.mark_published(self.owner, &id, &records).await {
+                    marked += match self.store.mark_published(self.owner, &id, &records, &w.advances).await {
                         Ok(n) => n,
                         Err(e) if e.is_unavailable() => return Err(e),
                         Err(e) => {
                             tracing::error!(notification.id = w.row.notification_id, error = %hookgate_core::Chain(&e), "event records refused; marking the row published without them");
                             self.metrics.relay_error("event_record_refused");
-                            self.store.mark_published(self.owner, &id, &[]).await?
+                            self.store.mark_published(self.owner, &id, &[], &[]).await?
                         }
                     };
                 }

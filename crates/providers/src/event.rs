@@ -269,6 +269,9 @@ impl Mapped {
             raw: None,
             warnings: Vec::new(),
             provider_utc_offset: None,
+            // Judged by the relay against what its subject already published.
+            stale: false,
+            stale_behind: None,
         };
         CanonicalEvent { event, raw }
     }

@@ -19,6 +19,7 @@ pub mod keeta_auth;
 pub(crate) mod lenient;
 mod money;
 pub mod pagsmile;
+mod progress;
 pub mod sample;
 pub mod standard_webhooks;
 mod value;
@@ -31,6 +32,7 @@ pub use inspect::{
     Unverified,
 };
 pub use money::{money_from_decimal, money_from_minor};
+pub use progress::{progress, Progress};
 pub use sample::{PrivateKey, Sample, SampleContext, SampleError};
 
 use hookgate_core::{DeliveryKey, SourceKind};

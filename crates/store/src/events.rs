@@ -20,6 +20,8 @@ pub struct EventRecord {
     pub event_type: String,
     /// Routing key it was published with.
     pub routing_key: String,
+    /// Published marked stale: the state its subject had already reached.
+    pub stale_behind: Option<String>,
 }
 
 /// Outcome of reserving an idempotency key in PostgreSQL.
@@ -92,24 +94,34 @@ pub(crate) async fn record_published(
     let notifications: Vec<i64> = events.iter().map(|e| e.notification_id).collect();
     let types: Vec<String> = events.iter().map(|e| e.event_type.clone()).collect();
     let routing: Vec<String> = events.iter().map(|e| e.routing_key.clone()).collect();
+    let stale: Vec<Option<String>> = events.iter().map(|e| e.stale_behind.clone()).collect();
     // A key another event already holds (e.g. Redis said "new" after its
     // window expired) keeps its first holder: DO NOTHING on either constraint.
     sqlx::query!(
-        r#"INSERT INTO events (event_id, tenant, idempotency_key, notification_id, type, routing_key, published_at)
-           SELECT *, now() FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[])
+        r#"INSERT INTO events (event_id, tenant, idempotency_key, notification_id, type, routing_key, stale_behind,
+                               published_at)
+           SELECT *, now() FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[],
+                                       $7::text[])
            ON CONFLICT DO NOTHING"#,
         &ids,
         &tenants,
         &keys,
         &notifications,
         &types,
-        &routing
+        &routing,
+        &stale as &[Option<String>]
     )
     .execute(&mut **tx)
     .await?;
+    // Reserved earlier (the PostgreSQL dedupe fallback): published now, as
+    // it went out.
     sqlx::query!(
-        "UPDATE events SET published_at = now() WHERE event_id = ANY($1) AND published_at IS NULL",
-        &ids
+        r#"UPDATE events e SET published_at = now(), routing_key = u.routing_key, stale_behind = u.stale_behind
+           FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS u(event_id, routing_key, stale_behind)
+           WHERE e.event_id = u.event_id AND e.published_at IS NULL"#,
+        &ids,
+        &routing,
+        &stale as &[Option<String>]
     )
     .execute(&mut **tx)
     .await?;

@@ -18,6 +18,7 @@ mod providers;
 mod rejections;
 mod replay;
 mod retention;
+mod states;
 mod traffic;
 mod writer;
 
@@ -35,6 +36,7 @@ pub use providers::{NewProviderWebhook, ProviderKey, ProviderWebhook};
 pub use rejections::{Rejection, StoredRejection};
 pub use replay::{NewReplayJob, ReplayJob, ReplayProgress, REPLAY_CHANNEL};
 pub use retention::{Erased, ErasureScope};
+pub use states::{StateAdvance, SubjectState, SubjectStates};
 pub use traffic::{ReplayMark, SourceActivity, TenantOutbox, TrafficDelta, TrafficRow};
 pub use writer::GroupWriter;
 

@@ -246,7 +246,7 @@ impl Store {
     /// The events recorded for these notifications, in publish order.
     pub async fn events_of(&self, ids: &[i64]) -> Result<Vec<EventSummary>, StoreError> {
         let rows = sqlx::query(
-            "SELECT event_id, notification_id, type, routing_key, idempotency_key, published_at
+            "SELECT event_id, notification_id, type, routing_key, idempotency_key, published_at, stale_behind
              FROM events WHERE notification_id = ANY($1) ORDER BY notification_id, published_at NULLS LAST, event_id",
         )
         .bind(ids)
@@ -260,6 +260,7 @@ impl Store {
                 routing_key: r.try_get("routing_key")?,
                 idempotency_key: r.try_get("idempotency_key")?,
                 published_at: r.try_get("published_at")?,
+                stale_behind: r.try_get("stale_behind")?,
             })
         };
         Ok(rows.iter().map(event).collect::<Result<_, _>>()?)

@@ -1,6 +1,6 @@
 //! The outbox: claims with leases, completion, retry and parking, depth.
 
-use crate::{EventRecord, Store, StoreError};
+use crate::{EventRecord, StateAdvance, Store, StoreError};
 use chrono::{DateTime, Utc};
 use hookgate_core::{SourceId, TenantId};
 use sqlx::postgres::PgListener;
@@ -194,10 +194,17 @@ impl Store {
         Ok(())
     }
 
-    /// Marks claimed rows published (they leave the outbox) and records
-    /// their events, in one transaction. Rows whose lease `owner` lost are
-    /// left alone; returns how many rows were marked.
-    pub async fn mark_published(&self, owner: Uuid, ids: &[i64], events: &[EventRecord]) -> Result<u64, StoreError> {
+    /// Marks claimed rows published (they leave the outbox), records their
+    /// events and the subject states they reached, in one transaction. Rows
+    /// whose lease `owner` lost are left alone; returns how many rows were
+    /// marked.
+    pub async fn mark_published(
+        &self,
+        owner: Uuid,
+        ids: &[i64],
+        events: &[EventRecord],
+        states: &[StateAdvance],
+    ) -> Result<u64, StoreError> {
         let mut tx = self.pool().begin().await?;
         let marked = sqlx::query!(
             r#"DELETE FROM outbox WHERE notification_id = ANY($1) AND lease_owner = $2 AND status = 'pending'"#,
@@ -210,6 +217,7 @@ impl Store {
         if !events.is_empty() {
             crate::events::record_published(&mut tx, events).await?;
         }
+        crate::states::advance(&mut tx, states).await?;
         tx.commit().await?;
         Ok(marked)
     }

@@ -16,6 +16,13 @@ struct SourceLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StaleLabels {
+    tenant: String,
+    source: String,
+    policy: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AcceptLabels {
     tenant: String,
     source: String,
@@ -109,6 +116,7 @@ pub struct Metrics {
     parked_reasons: Family<ReasonLabels, Counter>,
     config_reloads: Family<ReasonLabels, Counter>,
     normalization_warnings: Family<SourceLabels, Counter>,
+    stale_events: Family<StaleLabels, Counter>,
     relay_loops: Gauge,
     relay_claims: Family<OutcomeLabels, Counter>,
     relay_claim_rows: Histogram,
@@ -169,6 +177,7 @@ impl Metrics {
             parked_reasons: Family::default(),
             config_reloads: Family::default(),
             normalization_warnings: Family::default(),
+            stale_events: Family::default(),
             relay_loops: Gauge::default(),
             relay_claims: Family::default(),
             relay_claim_rows: Histogram::new([1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]),
@@ -257,6 +266,11 @@ impl Metrics {
             "normalization_warnings",
             "Payload values left out of typed event data because they did not fit (each also in the event's warnings)",
             m.normalization_warnings.clone(),
+        );
+        registry.register(
+            "stale_events",
+            "Events whose state came before one their subject had already published (the stale-state guard), by the source's policy",
+            m.stale_events.clone(),
         );
         registry.register("relay_loops", "Relay loops running", m.relay_loops.clone());
         registry.register(
@@ -587,6 +601,26 @@ impl Metrics {
                 source: source.into(),
             })
             .inc_by(n);
+    }
+    /// An event of a source judged stale, handled by `policy` (mark, route, park).
+    pub fn stale_event(&self, tenant: &str, source: &str, policy: &str) {
+        self.stale_events
+            .get_or_create(&StaleLabels {
+                tenant: tenant.into(),
+                source: source.into(),
+                policy: policy.into(),
+            })
+            .inc();
+    }
+    /// Stale events of a source so far under `policy`.
+    pub fn stale_count(&self, tenant: &str, source: &str, policy: &str) -> u64 {
+        self.stale_events
+            .get_or_create(&StaleLabels {
+                tenant: tenant.into(),
+                source: source.into(),
+                policy: policy.into(),
+            })
+            .get()
     }
     /// Values left out so far for a source.
     pub fn normalization_warning_count(&self, tenant: &str, source: &str) -> u64 {

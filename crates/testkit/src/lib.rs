@@ -76,6 +76,7 @@ fn source(id: &str, kind: SourceKind, verification: Verification, settings: Arc<
         settings,
         paths: Vec::new(),
         watch: Default::default(),
+        stale_policy: Default::default(),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod normalize;
 pub mod sample;
 pub mod signature;
+pub mod states;
 
 pub use normalize::*;
 

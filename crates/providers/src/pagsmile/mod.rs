@@ -7,6 +7,7 @@
 pub mod normalize;
 pub mod sample;
 pub mod signature;
+pub mod states;
 
 pub use normalize::*;
 
