@@ -296,6 +296,15 @@ async fn replay_one_and_by_filter_republishes_the_same_events_marked_with_the_jo
         (Some("done"), Some(1)),
         "{done}"
     );
+    // Its end is a notice: one `replay_finished` incident, resolved, naming the job.
+    let (_, notices) = gw
+        .admin_get("/v1/incidents?scope=all&kind=replay_finished", Some(&token))
+        .await;
+    let notices = notices["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0]["cause"], job_id.to_string());
+    assert_eq!(notices[0]["state"], "resolved");
+    assert_eq!(notices[0]["tenant"], tenant.as_str());
 
     // By filter: the plan first (nothing published), then the job it planned.
     let filter = json!({"tenant": tenant, "source": "keeta"});

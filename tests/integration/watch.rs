@@ -558,3 +558,129 @@ async fn operator_events_are_posted_signed_and_retried_until_taken() {
     server.stop(true).await;
     gw.stop().await;
 }
+
+/// A self-signed certificate for localhost expiring on `expires` (a day).
+fn certificate_expiring(expires: DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2024, 1, 1);
+    params.not_after = rcgen::date_time_ymd(expires.year(), expires.month() as u8, expires.day() as u8);
+    let key = rcgen::KeyPair::generate().unwrap();
+    params.self_signed(&key).unwrap().pem()
+}
+
+fn kinds(t: &Option<Vec<hookgate_store::IncidentTransition>>, kind: &str) -> Vec<String> {
+    states(t)
+        .into_iter()
+        .filter(|(k, _)| k == kind)
+        .map(|(_, s)| s)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_gateway_s_own_conditions_and_notices_are_incidents() {
+    let mut env = TestEnv::new().await;
+    env.settings.service.watch.enabled = false;
+    env.settings.service.watch.relay_stall_secs = 1;
+    env.settings.service.watch.tls_expiry_days = 14;
+    let gw = env.start(Role::Ingress).await;
+    let mut ops = ops_events(&env).await;
+
+    // Relay not publishing: a webhook due for more than relay_stall_secs and
+    // no relay running (an ingress-only gateway), resolved once one publishes.
+    let (body, _) = env.keeta_webhook(1002, 1);
+    assert_eq!(gw.post(&env.tenant, "keeta", body).await, 200);
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let dir = std::env::temp_dir().join(hookgate_testkit::unique("hookgate-cert-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = dir.join("cert.pem");
+    std::fs::write(&cert, certificate_expiring(Utc::now() + Span::days(3))).unwrap();
+    let broken_redis = {
+        let mut r = env.settings.service.redis.clone();
+        r.url = "redis://127.0.0.1:1".to_owned();
+        r.op_timeout_ms = 200;
+        r
+    };
+    let w = watcher(&env, Utc::now())
+        .await
+        .with_dependencies(vec![Arc::new(hookgate_dispatcher::RedisProbe(Arc::new(
+            hookgate_dispatcher::Dedupe::new(broken_redis),
+        )))])
+        .with_tls_certificate(Some(cert.clone()));
+    let round = w.round(Utc::now()).await.unwrap();
+    assert_eq!(kinds(&round.transitions, "relay_not_publishing"), ["open"]);
+    assert_eq!(kinds(&round.transitions, "dependency_down"), ["open"]);
+    assert_eq!(kinds(&round.transitions, "tls_expiry"), ["open"]);
+    let down = round
+        .assessment
+        .conditions
+        .iter()
+        .find(|c| c.key.kind.as_str() == "dependency_down")
+        .unwrap();
+    assert_eq!(down.key.cause, "redis");
+
+    // Each recovers: a relay publishes, Redis answers, the certificate is renewed.
+    let (relay, _) = env.dispatcher(env.settings.service.dispatcher.clone()).await;
+    assert_eq!(relay.try_once().await.unwrap().events, 1);
+    std::fs::write(&cert, certificate_expiring(Utc::now() + Span::days(90))).unwrap();
+    let healthy = watcher(&env, Utc::now())
+        .await
+        .with_dependencies(vec![Arc::new(hookgate_dispatcher::RedisProbe(Arc::new(
+            hookgate_dispatcher::Dedupe::new(env.settings.service.redis.clone()),
+        )))])
+        .with_tls_certificate(Some(cert.clone()));
+    let round = healthy.round(Utc::now()).await.unwrap();
+    for kind in ["relay_not_publishing", "dependency_down", "tls_expiry"] {
+        assert_eq!(kinds(&round.transitions, kind), ["resolved"], "{kind}");
+    }
+    // A process that cannot see a dependency (no probes) leaves its
+    // incidents alone instead of resolving them.
+    w.round(Utc::now()).await.unwrap();
+    let blind = watcher(&env, Utc::now()).await;
+    let round = blind.round(Utc::now()).await.unwrap();
+    assert!(
+        kinds(&round.transitions, "dependency_down").is_empty(),
+        "{:?}",
+        round.transitions
+    );
+
+    // A registered verification key added and removed: two notices, each
+    // recorded resolved with one operator event.
+    let (tenant, source) = (env.tenant_id(), hookgate_testkit::id::<hookgate_core::SourceId>("bh"));
+    assert!(gw
+        .store
+        .add_provider_key(&tenant, &source, "ab12cd34", "MIIB", None)
+        .await
+        .unwrap());
+    assert!(!gw
+        .store
+        .add_provider_key(&tenant, &source, "ab12cd34", "MIIB", None)
+        .await
+        .unwrap());
+    assert!(gw
+        .store
+        .remove_provider_key(&tenant, &source, "ab12cd34")
+        .await
+        .unwrap());
+    w.publish().await.unwrap();
+    let events = receive(&mut ops, 9, Duration::from_secs(10)).await;
+    let keys: Vec<&str> = events.iter().map(|m| m.routing_key.as_str()).collect();
+    for (key, n) in [
+        ("relay_not_publishing.open", 1),
+        // Opened again by the evaluator that still cannot reach its Redis.
+        ("dependency_down.open", 2),
+        ("tls_expiry.open", 1),
+        ("relay_not_publishing.resolved", 1),
+        ("dependency_down.resolved", 1),
+        ("tls_expiry.resolved", 1),
+        ("key_added.resolved", 1),
+        ("key_removed.resolved", 1),
+    ] {
+        assert_eq!(keys.iter().filter(|k| **k == key).count(), n, "{key} in {keys:?}");
+    }
+    let added = events.iter().find(|m| m.routing_key == "key_added.resolved").unwrap();
+    let event: Value = serde_json::from_slice(&added.body).unwrap();
+    assert_eq!(event["data"]["cause"], "ab12cd34");
+    assert_eq!(event["subject"], format!("{}/bh", env.tenant));
+    gw.stop().await;
+}

@@ -9,6 +9,7 @@
 //! files (`reload.rs`) swaps the one tenant set every part shares. The `hookgate` binary and the
 //! test kit build gateways only through [`Gateway`].
 
+mod certificate;
 pub mod notify;
 mod reload;
 pub mod watch;
@@ -230,14 +231,30 @@ impl Gateway {
                 store.clone(),
             ))
         });
-        let watcher = Arc::new(watch::Watcher::new(
-            store.clone(),
-            live.clone(),
-            svc.watch.clone(),
-            metrics.clone(),
-            (role != Role::Ingress).then(|| publisher.clone()),
-            chrono::Utc::now(),
-        ));
+        // What the evaluator probes itself: the dependencies this role uses
+        // (an ingress-only process judges none of them) and the certificate.
+        let dependencies: Vec<Arc<dyn ReadinessProbe>> = if role == Role::Ingress {
+            Vec::new()
+        } else {
+            vec![
+                Arc::new(RabbitProbe(publisher.clone())),
+                Arc::new(RedisProbe(dedupe.clone())),
+            ]
+        };
+        let tls_cert = (!svc.http.tls_cert_file.is_empty() && role != Role::Dispatcher)
+            .then(|| std::path::PathBuf::from(&svc.http.tls_cert_file));
+        let watcher = Arc::new(
+            watch::Watcher::new(
+                store.clone(),
+                live.clone(),
+                svc.watch.clone(),
+                metrics.clone(),
+                (role != Role::Ingress).then(|| publisher.clone()),
+                chrono::Utc::now(),
+            )
+            .with_dependencies(dependencies)
+            .with_tls_certificate(tls_cert),
+        );
         let watcher = (
             watcher,
             svc.watch.enabled.then(|| Duration::from_secs(svc.watch.interval_secs)),

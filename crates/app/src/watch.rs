@@ -6,17 +6,21 @@
 
 use chrono::{DateTime, Duration as Span, DurationRound, Utc};
 use hookgate_config::{LiveTenants, WatchSettings};
+use hookgate_core::ReadinessProbe;
 use hookgate_dispatcher::Publisher;
 use hookgate_store::{IncidentTransition, Store, StoreError};
 use hookgate_telemetry::Metrics;
-use hookgate_watch::{assess, Assessment, Kind, State};
+use hookgate_watch::{assess, Assessment, Condition, Key, Kind, State};
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Sample ids kept per incident.
 const SAMPLES: i64 = 5;
+/// How long a dependency probe may take before it counts as down.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Operator events published per round at most.
 const EVENTS_PER_ROUND: i64 = 500;
 
@@ -42,6 +46,11 @@ pub struct Watcher {
     started: DateTime<Utc>,
     /// Sources with gauges, to drop the series of removed ones.
     shown: Mutex<HashSet<(String, String)>>,
+    /// The dependencies this process uses (RabbitMQ, Redis): probed each
+    /// round for `dependency_down`. None: this process does not judge them.
+    dependencies: Vec<Arc<dyn ReadinessProbe>>,
+    /// `http.tls_cert_file`, read each round for `tls_expiry`.
+    tls_cert: Option<PathBuf>,
 }
 
 impl Watcher {
@@ -64,6 +73,8 @@ impl Watcher {
             publisher,
             started,
             shown: Mutex::new(HashSet::new()),
+            dependencies: Vec::new(),
+            tls_cert: None,
         };
         w.show_configured();
         // Every transition's series exists from the start (rate() sees the first).
@@ -73,6 +84,90 @@ impl Watcher {
             }
         }
         w
+    }
+
+    /// Probes these dependencies each round (`dependency_down`).
+    pub fn with_dependencies(mut self, probes: Vec<Arc<dyn ReadinessProbe>>) -> Watcher {
+        self.dependencies = probes;
+        self
+    }
+
+    /// Watches this certificate chain's expiry (`tls_expiry`).
+    pub fn with_tls_certificate(mut self, path: Option<PathBuf>) -> Watcher {
+        self.tls_cert = path;
+        self
+    }
+
+    /// The conditions this process sees itself (its dependencies, its
+    /// certificate), and the kinds it cannot judge.
+    async fn own_conditions(&self, now: DateTime<Utc>) -> (Vec<Condition>, Vec<Kind>) {
+        let mut found = Vec::new();
+        let mut unjudged = Vec::new();
+        let gateway = |kind: Kind, cause: String, count: i64, summary: String| Condition {
+            key: Key {
+                kind,
+                tenant: String::new(),
+                source: String::new(),
+                cause,
+            },
+            count,
+            samples: Vec::new(),
+            summary,
+        };
+        if self.dependencies.is_empty() {
+            unjudged.push(Kind::DependencyDown);
+        }
+        for p in &self.dependencies {
+            let checked = tokio::time::timeout(PROBE_TIMEOUT, p.check()).await;
+            match checked {
+                Ok(Ok(())) => {
+                    if let Ok(Some(degraded)) = tokio::time::timeout(PROBE_TIMEOUT, p.degraded()).await {
+                        let summary = format!("{} is degraded: {degraded}", p.name());
+                        found.push(gateway(
+                            Kind::DependencyDown,
+                            format!("{}:degraded", p.name()),
+                            1,
+                            summary,
+                        ));
+                    }
+                }
+                Ok(Err(e)) => {
+                    let summary = format!("{} is down: {e}", p.name());
+                    found.push(gateway(Kind::DependencyDown, p.name().to_owned(), 1, summary));
+                }
+                Err(_) => {
+                    let summary = format!("{} did not answer within {PROBE_TIMEOUT:?}", p.name());
+                    found.push(gateway(Kind::DependencyDown, p.name().to_owned(), 1, summary));
+                }
+            }
+        }
+        match &self.tls_cert {
+            None => unjudged.push(Kind::TlsExpiry),
+            Some(path) => match crate::certificate::file_expires_at(path) {
+                Ok(expires) => {
+                    let left = expires - now;
+                    if left < Span::days(i64::from(self.settings.tls_expiry_days)) {
+                        let summary = if left <= Span::zero() {
+                            format!("the TLS certificate {} expired at {expires}", path.display())
+                        } else {
+                            format!(
+                                "the TLS certificate {} expires in {} (at {expires})",
+                                path.display(),
+                                hookgate_watch::words(left.num_seconds().max(0) as u64)
+                            )
+                        };
+                        found.push(gateway(Kind::TlsExpiry, String::new(), left.num_days(), summary));
+                    }
+                }
+                Err(e) => {
+                    // The listener reports an unreadable certificate itself;
+                    // the incident stays as it was.
+                    tracing::warn!(error = %e, "cannot read the TLS certificate's expiry");
+                    unjudged.push(Kind::TlsExpiry);
+                }
+            },
+        }
+        (found, unjudged)
     }
 
     /// Creates the series of every configured source (at zero) and removes
@@ -128,7 +223,12 @@ impl Watcher {
                 _ => Vec::new(),
             };
         }
-        let transitions = self.store.evaluate_incidents(&assessment.conditions, now).await?;
+        let (own, unjudged) = self.own_conditions(now).await;
+        assessment.conditions.extend(own);
+        let transitions = self
+            .store
+            .evaluate_incidents(&assessment.conditions, &unjudged, now)
+            .await?;
         match &transitions {
             Some(ts) => {
                 self.metrics.watch_round("evaluated");

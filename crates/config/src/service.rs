@@ -256,6 +256,12 @@ pub struct WatchSettings {
     pub parked_threshold: i64,
     /// Age of a tenant's oldest pending notification that opens an incident, seconds.
     pub outbox_age_secs: u64,
+    /// Seconds notifications may be due while no relay publishes anything
+    /// before `relay_not_publishing` opens.
+    pub relay_stall_secs: u64,
+    /// Days before the TLS certificate (`http.tls_cert_file`) expires that
+    /// `tls_expiry` opens.
+    pub tls_expiry_days: u32,
     /// An HTTP endpoint every operator event is also POSTed to, signed with
     /// Standard Webhooks ('' = none).
     #[serde(default)]
@@ -513,11 +519,13 @@ impl ServiceSettings {
             || w.rejection_window_secs == 0
             || w.parked_threshold <= 0
             || w.outbox_age_secs == 0
+            || w.relay_stall_secs == 0
+            || w.tls_expiry_days == 0
         {
             return Err(ConfigError::invalid(
                 file,
                 "watch",
-                "interval_secs, baseline_expected, rejection_spike, rejection_window_secs, parked_threshold and outbox_age_secs must be greater than 0; baseline_weeks 1 to 5 (the rollup keeps five weeks)",
+                "interval_secs, baseline_expected, rejection_spike, rejection_window_secs, parked_threshold, outbox_age_secs, relay_stall_secs and tls_expiry_days must be greater than 0; baseline_weeks 1 to 5 (the rollup keeps five weeks)",
             ));
         }
         let mut watch = raw.watch.clone();

@@ -201,6 +201,63 @@ async fn open(
     record(tx, &i, State::Open, "", at).await
 }
 
+/// Takes the incidents' advisory lock for the transaction.
+pub(crate) async fn lock(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(WATCH_LOCK)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// [`Store::raise_incident`] inside a transaction holding [`lock`].
+pub(crate) async fn raise_in(
+    tx: &mut Transaction<'_, Postgres>,
+    c: &Condition,
+    now: DateTime<Utc>,
+) -> Result<Option<IncidentTransition>, StoreError> {
+    if c.key.kind.notice() {
+        return Ok(Some(notice(tx, c, now).await?));
+    }
+    let existing = active(tx).await?.into_iter().find(|i| i.key == c.key);
+    Ok(match existing {
+        Some(i) => {
+            sqlx::query("UPDATE incidents SET count = count + 1, summary = $2, updated_at = $3 WHERE id = $1")
+                .bind(i.id)
+                .bind(crate::pg_text(&c.summary).as_ref())
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            None
+        }
+        None => Some(open(tx, c, now).await?),
+    })
+}
+
+async fn notice(
+    tx: &mut Transaction<'_, Postgres>,
+    c: &Condition,
+    at: DateTime<Utc>,
+) -> Result<IncidentTransition, StoreError> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO incidents (kind, tenant, source, cause, state, count, samples, summary, opened_at, updated_at,
+                                closed_at)
+         VALUES ($1, $2, $3, $4, 'resolved', $5, $6, $7, $8, $8, $8) RETURNING {COLUMNS}"
+    ))
+    .bind(c.key.kind.as_str())
+    .bind(crate::pg_text(&c.key.tenant).as_ref())
+    .bind(crate::pg_text(&c.key.source).as_ref())
+    .bind(crate::pg_text(&c.key.cause).as_ref())
+    .bind(c.count)
+    .bind(&c.samples)
+    .bind(crate::pg_text(&c.summary).as_ref())
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await?;
+    let i = incident(&row)?;
+    record(tx, &i, State::Resolved, "", at).await
+}
+
 async fn close(
     tx: &mut Transaction<'_, Postgres>,
     i: &Incident,
@@ -233,6 +290,7 @@ impl Store {
     pub async fn evaluate_incidents(
         &self,
         present: &[Condition],
+        unjudged: &[Kind],
         now: DateTime<Utc>,
     ) -> Result<Option<Vec<IncidentTransition>>, StoreError> {
         let mut tx = self.pool().begin().await?;
@@ -255,7 +313,7 @@ impl Store {
             .collect();
         let by_id = |id: i64| active_rows.iter().find(|i| i.id == id);
         let mut transitions = Vec::new();
-        for change in decide(&as_active, present) {
+        for change in decide(&as_active, present, unjudged) {
             match change {
                 Change::Open(c) => transitions.push(open(&mut tx, &c, now).await?),
                 Change::Update(id, c) => {
@@ -287,27 +345,17 @@ impl Store {
         Ok(Some(transitions))
     }
 
-    /// Opens an incident the evaluator does not judge (a refused reload),
-    /// or updates the open one of its key. Returns the transition, if any.
+    /// Opens an incident the evaluator does not judge (a refused reload, a
+    /// failed replay), or updates the open one of its key; records a notice
+    /// ([`Kind::notice`]: a key added) resolved at once. Returns the
+    /// transition, if any.
     pub async fn raise_incident(
         &self,
         c: &Condition,
         now: DateTime<Utc>,
     ) -> Result<Option<IncidentTransition>, StoreError> {
         let mut tx = self.locked().await?;
-        let existing = active(&mut tx).await?.into_iter().find(|i| i.key == c.key);
-        let t = match existing {
-            Some(i) => {
-                sqlx::query("UPDATE incidents SET count = count + 1, summary = $2, updated_at = $3 WHERE id = $1")
-                    .bind(i.id)
-                    .bind(crate::pg_text(&c.summary).as_ref())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                None
-            }
-            None => Some(open(&mut tx, c, now).await?),
-        };
+        let t = raise_in(&mut tx, c, now).await?;
         tx.commit().await?;
         Ok(t)
     }
@@ -386,10 +434,7 @@ impl Store {
 
     async fn locked(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(WATCH_LOCK)
-            .execute(&mut *tx)
-            .await?;
+        lock(&mut tx).await?;
         Ok(tx)
     }
 
@@ -623,6 +668,22 @@ impl Store {
                 .outbox
                 .push((o.tenant, o.parked, o.pending, o.oldest_pending_secs));
         }
+        // Is any relay publishing? The longest a pending row has been due
+        // unclaimed, and the last publish (the newest notification's event:
+        // a backward walk of the events' notification index).
+        let due: f64 = sqlx::query_scalar(
+            "SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(available_at))::float8, 0) FROM outbox
+             WHERE status = 'pending' AND available_at <= now() AND (lease_until IS NULL OR lease_until < now())",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        let last: Option<f64> = sqlx::query_scalar(
+            "SELECT EXTRACT(EPOCH FROM now() - published_at)::float8 FROM events
+             WHERE published_at IS NOT NULL ORDER BY notification_id DESC LIMIT 1",
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        facts.relay = (due, last);
         Ok(facts)
     }
 

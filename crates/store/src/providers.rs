@@ -127,7 +127,8 @@ impl Store {
     }
 
     /// Adds a key unless it is already there; a removed key comes back.
-    /// Returns true when the key was not active before.
+    /// Returns true when the key was not active before (then a `key_added`
+    /// notice is recorded in the same transaction).
     pub async fn add_provider_key(
         &self,
         tenant: &TenantId,
@@ -136,6 +137,8 @@ impl Store {
         public_key: &str,
         remote_id: Option<&str>,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        crate::incidents::lock(&mut tx).await?;
         let previous = sqlx::query_scalar!(
             r#"SELECT removed_at IS NULL AS "active!" FROM provider_keys
                WHERE tenant = $1 AND source = $2 AND fingerprint = $3"#,
@@ -143,7 +146,7 @@ impl Store {
             source.as_str(),
             fingerprint
         )
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *tx)
         .await?;
         sqlx::query!(
             r#"INSERT INTO provider_keys (tenant, source, fingerprint, public_key, remote_id)
@@ -156,9 +159,14 @@ impl Store {
             public_key,
             remote_id
         )
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(previous != Some(true))
+        let added = previous != Some(true);
+        if added {
+            key_notice(&mut tx, hookgate_watch::Kind::KeyAdded, tenant, source, fingerprint).await?;
+        }
+        tx.commit().await?;
+        Ok(added)
     }
 
     /// Keys, optionally of one tenant; removed ones only when asked.
@@ -198,6 +206,8 @@ impl Store {
         source: &SourceId,
         fingerprint: &str,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        crate::incidents::lock(&mut tx).await?;
         let done = sqlx::query!(
             r#"UPDATE provider_keys SET removed_at = now()
                WHERE tenant = $1 AND source = $2 AND fingerprint = $3 AND removed_at IS NULL"#,
@@ -205,8 +215,41 @@ impl Store {
             source.as_str(),
             fingerprint
         )
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        let removed = done.rows_affected() > 0;
+        if removed {
+            key_notice(&mut tx, hookgate_watch::Kind::KeyRemoved, tenant, source, fingerprint).await?;
+        }
+        tx.commit().await?;
+        Ok(removed)
     }
+}
+
+/// A `key_added` or `key_removed` notice, in the transaction that made the change.
+async fn key_notice(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    kind: hookgate_watch::Kind,
+    tenant: &TenantId,
+    source: &SourceId,
+    fingerprint: &str,
+) -> Result<(), StoreError> {
+    let what = if kind == hookgate_watch::Kind::KeyAdded {
+        "now accepts"
+    } else {
+        "no longer accepts"
+    };
+    let c = hookgate_watch::Condition {
+        key: hookgate_watch::Key {
+            kind,
+            tenant: tenant.as_str().to_owned(),
+            source: source.as_str().to_owned(),
+            cause: fingerprint.to_owned(),
+        },
+        count: 1,
+        samples: Vec::new(),
+        summary: format!("{tenant}/{source} {what} the verification key {fingerprint}"),
+    };
+    crate::incidents::raise_in(tx, &c, chrono::Utc::now()).await?;
+    Ok(())
 }

@@ -6,6 +6,7 @@ use crate::outbox::Claimed;
 use crate::{Store, StoreError};
 pub use hookgate_api_types::ReplayJob;
 use hookgate_core::{SourceId, TenantId};
+use hookgate_watch::{Condition, Key, Kind};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 use std::time::Duration;
@@ -231,17 +232,51 @@ impl Store {
         error: Option<&str>,
     ) -> Result<(), StoreError> {
         let error = error.map(|e| crate::pg_text(e).chars().take(2000).collect::<String>());
-        sqlx::query(
+        let mut tx = self.pool().begin().await?;
+        // The end of a job is also an incident (a notice when it finished,
+        // open when it failed), in the same transaction: recorded once.
+        crate::incidents::lock(&mut tx).await?;
+        let ended = sqlx::query(
             "UPDATE replay_jobs SET status = $3, finished_at = now(), lease_owner = NULL, lease_until = NULL,
                     last_error = coalesce($4, last_error)
-             WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+             WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+             RETURNING tenant, replayed, events, failed, last_error",
         )
         .bind(id)
         .bind(owner)
         .bind(status)
         .bind(error)
-        .execute(self.pool())
+        .fetch_optional(&mut *tx)
         .await?;
+        if let Some(r) = ended {
+            let tenant: String = r.try_get("tenant")?;
+            let (replayed, events, failed): (i64, i64, i64) =
+                (r.try_get("replayed")?, r.try_get("events")?, r.try_get("failed")?);
+            let last_error: Option<String> = r.try_get("last_error")?;
+            let ok = status == "done";
+            let kind = if ok { Kind::ReplayFinished } else { Kind::ReplayFailed };
+            let summary = if ok {
+                format!("replay job {id} of {tenant} finished: {replayed} notification(s) published again ({events} message(s)), {failed} failed")
+            } else {
+                format!(
+                    "replay job {id} of {tenant} failed after {replayed} notification(s): {}",
+                    last_error.as_deref().unwrap_or("no error recorded")
+                )
+            };
+            let c = Condition {
+                key: Key {
+                    kind,
+                    tenant,
+                    source: String::new(),
+                    cause: id.to_string(),
+                },
+                count: replayed,
+                samples: Vec::new(),
+                summary,
+            };
+            crate::incidents::raise_in(&mut tx, &c, chrono::Utc::now()).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

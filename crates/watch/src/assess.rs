@@ -26,6 +26,9 @@ pub struct Facts {
     pub refused: Vec<Refusals>,
     /// The outbox: (tenant, parked, pending, oldest pending age in seconds).
     pub outbox: Vec<(String, i64, i64, f64)>,
+    /// Seconds the longest-due pending notification has been due (0: none
+    /// is due), and since the last publish of any relay (`None`: never).
+    pub relay: (f64, Option<f64>),
 }
 
 /// The state of a source, in one word.
@@ -207,6 +210,28 @@ pub fn assess(
                 });
             }
         }
+    }
+    let (due, last_publish) = facts.relay;
+    let stall = settings.relay_stall_secs as f64;
+    if due >= stall && last_publish.is_none_or(|p| p >= stall) {
+        let since = match last_publish {
+            Some(p) => format!("for {}", crate::health::words(p as u64)),
+            None => "ever".to_owned(),
+        };
+        out.conditions.push(Condition {
+            key: Key {
+                kind: Kind::RelayNotPublishing,
+                tenant: String::new(),
+                source: String::new(),
+                cause: String::new(),
+            },
+            count: due as i64,
+            samples: Vec::new(),
+            summary: format!(
+                "notifications have been due for {} and no relay has published {since}",
+                crate::health::words(due as u64)
+            ),
+        });
     }
     out
 }

@@ -279,6 +279,8 @@ mod tests {
             rejection_window_secs: 900,
             parked_threshold: 1,
             outbox_age_secs: 300,
+            relay_stall_secs: 120,
+            tls_expiry_days: 14,
             notify_url: String::new(),
             notify_secret: None,
             notify_key: None,

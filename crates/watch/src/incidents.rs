@@ -19,16 +19,38 @@ pub enum Kind {
     OutboxAge,
     /// A tenant file change was refused; the previous configuration serves.
     ReloadRefused,
+    /// Notifications are due and no relay has published for a while.
+    RelayNotPublishing,
+    /// RabbitMQ (or one of its vhosts) or Redis is unreachable from the
+    /// evaluating process (cause: the dependency).
+    DependencyDown,
+    /// The gateway's TLS certificate expires soon (or has expired).
+    TlsExpiry,
+    /// A replay job failed (cause: the job id); an operator resolves it.
+    ReplayFailed,
+    /// A replay job finished (a notice: recorded resolved, one event).
+    ReplayFinished,
+    /// A source gained a verification key (a notice; cause: its fingerprint).
+    KeyAdded,
+    /// A source lost a verification key (a notice; cause: its fingerprint).
+    KeyRemoved,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 12] = [
         Kind::SourceQuiet,
         Kind::RejectionSpike,
         Kind::Parked,
         Kind::OutboxAge,
         Kind::ReloadRefused,
+        Kind::RelayNotPublishing,
+        Kind::DependencyDown,
+        Kind::TlsExpiry,
+        Kind::ReplayFailed,
+        Kind::ReplayFinished,
+        Kind::KeyAdded,
+        Kind::KeyRemoved,
     ];
 
     /// The name in the API, the database and routing keys.
@@ -39,6 +61,13 @@ impl Kind {
             Kind::Parked => "parked",
             Kind::OutboxAge => "outbox_age",
             Kind::ReloadRefused => "reload_refused",
+            Kind::RelayNotPublishing => "relay_not_publishing",
+            Kind::DependencyDown => "dependency_down",
+            Kind::TlsExpiry => "tls_expiry",
+            Kind::ReplayFailed => "replay_failed",
+            Kind::ReplayFinished => "replay_finished",
+            Kind::KeyAdded => "key_added",
+            Kind::KeyRemoved => "key_removed",
         }
     }
 
@@ -51,7 +80,22 @@ impl Kind {
     /// condition is no longer seen); the others are raised and cleared by
     /// the part that knows (a reload).
     pub fn evaluated(self) -> bool {
-        !matches!(self, Kind::ReloadRefused)
+        matches!(
+            self,
+            Kind::SourceQuiet
+                | Kind::RejectionSpike
+                | Kind::Parked
+                | Kind::OutboxAge
+                | Kind::RelayNotPublishing
+                | Kind::DependencyDown
+                | Kind::TlsExpiry
+        )
+    }
+
+    /// A notice: something that happened rather than a condition that lasts.
+    /// It is recorded resolved at once, with one transition (`<kind>.resolved`).
+    pub fn notice(self) -> bool {
+        matches!(self, Kind::ReplayFinished | Kind::KeyAdded | Kind::KeyRemoved)
     }
 }
 
@@ -148,8 +192,10 @@ pub enum Change {
 }
 
 /// Compares the active incidents with the conditions seen now. Only
-/// [`Kind::evaluated`] incidents are resolved by absence.
-pub fn decide(active: &[Active], present: &[Condition]) -> Vec<Change> {
+/// [`Kind::evaluated`] incidents are resolved by absence, and only those of
+/// kinds this round judged (`unjudged`: kinds the evaluating process cannot
+/// see, e.g. its dependencies when it has none; their incidents stay).
+pub fn decide(active: &[Active], present: &[Condition], unjudged: &[Kind]) -> Vec<Change> {
     let mut changes = Vec::new();
     for c in present {
         match active.iter().find(|a| a.key == c.key) {
@@ -158,7 +204,7 @@ pub fn decide(active: &[Active], present: &[Condition]) -> Vec<Change> {
         }
     }
     for a in active {
-        if !a.key.kind.evaluated() || present.iter().any(|c| c.key == a.key) {
+        if !a.key.kind.evaluated() || unjudged.contains(&a.key.kind) || present.iter().any(|c| c.key == a.key) {
             continue;
         }
         changes.push(match a.state {
@@ -241,14 +287,14 @@ mod tests {
 
     #[test]
     fn a_storm_is_one_incident_and_recovery_resolves_it() {
-        let first = decide(&[], &[seen(Kind::RejectionSpike, "bad_signature", 20)]);
+        let first = decide(&[], &[seen(Kind::RejectionSpike, "bad_signature", 20)], &[]);
         assert!(matches!(first.as_slice(), [Change::Open(c)] if c.count == 20));
         let active = [Active {
             id: 7,
             key: key(Kind::RejectionSpike, "bad_signature"),
             state: State::Open,
         }];
-        let again = decide(&active, &[seen(Kind::RejectionSpike, "bad_signature", 1000)]);
+        let again = decide(&active, &[seen(Kind::RejectionSpike, "bad_signature", 1000)], &[]);
         assert!(matches!(again.as_slice(), [Change::Update(7, c)] if c.count == 1000));
         // Another cause is another incident.
         let other = decide(
@@ -257,9 +303,10 @@ mod tests {
                 seen(Kind::RejectionSpike, "bad_signature", 1000),
                 seen(Kind::RejectionSpike, "malformed", 30),
             ],
+            &[],
         );
         assert_eq!(other.len(), 2);
-        assert_eq!(decide(&active, &[]), vec![Change::Resolve(7)]);
+        assert_eq!(decide(&active, &[], &[]), vec![Change::Resolve(7)]);
     }
 
     #[test]
@@ -276,7 +323,21 @@ mod tests {
                 state: State::Open,
             },
         ];
-        assert_eq!(decide(&active, &[]), vec![Change::Close(1)]);
+        assert_eq!(decide(&active, &[], &[]), vec![Change::Close(1)]);
+    }
+
+    #[test]
+    fn kinds_a_round_did_not_judge_keep_their_incidents() {
+        let active = [Active {
+            id: 3,
+            key: key(Kind::DependencyDown, "redis"),
+            state: State::Open,
+        }];
+        // An evaluator without dependencies to probe says nothing of them.
+        assert_eq!(decide(&active, &[], &[Kind::DependencyDown]), vec![]);
+        assert_eq!(decide(&active, &[], &[]), vec![Change::Resolve(3)]);
+        assert!(Kind::KeyAdded.notice() && !Kind::KeyAdded.evaluated());
+        assert!(!Kind::ReplayFailed.notice() && !Kind::ReplayFailed.evaluated());
     }
 
     #[test]

@@ -9,5 +9,5 @@ pub mod health;
 pub mod incidents;
 
 pub use assess::{assess, Assessment, Facts, HealthState, SourceHealth};
-pub use health::{judge, Judge, Silence, SourceFacts};
+pub use health::{judge, words, Judge, Silence, SourceFacts};
 pub use incidents::{decide, operator_event, routing_key, Active, Change, Condition, Key, Kind, Report, State};
