@@ -133,7 +133,7 @@ schemas["OperatorEvent"] = {
         "datacontenttype": {"type": "string", "const": "application/json"},
         "data": {"type": "object", "properties": {
             "id": {"type": "integer"},
-            "kind": {"type": "string", "enum": ["source_quiet", "rejection_spike", "parked", "outbox_age", "reload_refused"]},
+            "kind": {"type": "string", "enum": ["source_quiet", "rejection_spike", "parked", "outbox_age", "reload_refused", "relay_not_publishing", "dependency_down", "tls_expiry", "replay_failed", "replay_finished", "key_added", "key_removed"]},
             "tenant": {"type": "string"}, "source": {"type": "string"}, "cause": {"type": "string"},
             "state": {"type": "string", "enum": ["open", "acknowledged", "resolved", "ignored"]},
             "count": {"type": "integer"}, "samples": {"type": "array", "items": {"type": "integer"}},

@@ -45,7 +45,9 @@ pub struct CauseCount {
 pub struct Incident {
     /// Id.
     pub id: i64,
-    /// `source_quiet`, `rejection_spike`, `parked`, `outbox_age` or `reload_refused`.
+    /// `source_quiet`, `rejection_spike`, `parked`, `outbox_age`, `reload_refused`,
+    /// `relay_not_publishing`, `dependency_down`, `tls_expiry`, `replay_failed`, or a
+    /// notice: `replay_finished`, `key_added`, `key_removed`.
     pub kind: String,
     /// Tenant ('' for the whole gateway).
     pub tenant: String,

@@ -235,7 +235,9 @@ pub enum IncidentsCommand {
         /// Resolved ones too.
         #[arg(long)]
         all: bool,
-        /// Only this kind (source_quiet, rejection_spike, parked, outbox_age, reload_refused).
+        /// Only this kind (source_quiet, rejection_spike, parked, outbox_age, reload_refused,
+        /// relay_not_publishing, dependency_down, tls_expiry, replay_failed, replay_finished,
+        /// key_added, key_removed).
         #[arg(long)]
         kind: Option<String>,
         /// Only this tenant's.
