@@ -684,3 +684,50 @@ async fn the_gateway_s_own_conditions_and_notices_are_incidents() {
     assert_eq!(event["subject"], format!("{}/bh", env.tenant));
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_tenant_s_own_endpoint_receives_its_incidents_and_no_one_else_s() {
+    let (url, got, server) = receiver();
+    let key = b"a-key-of-the-tenant-s-own-hook!!".to_vec();
+    let notify = hookgate_config::TenantNotify {
+        url,
+        key: hookgate_core::SecretBytes::new(key.clone()),
+    };
+    let mut env = TestEnv::with(|t| {
+        if let Some(s) = t.source_mut("keeta") {
+            s.watch.quiet_after = Some(Duration::from_secs(900));
+        }
+        t.notify = Some(notify);
+    })
+    .await;
+    env.settings.service.watch.enabled = false;
+    // Another tenant with the same quiet source and no endpoint of its own.
+    let other = env.add_tenant(|t| t.notify = None);
+    let gw = env.start(Role::All).await;
+    let now = Utc::now();
+    let w = watcher(&env, now - Span::minutes(20)).await;
+    let round = w.round(now).await.unwrap();
+    assert_eq!(states(&round.transitions).len(), 2, "{:?}", round.transitions);
+    // Refused once, then delivered; the other tenant's never comes.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while got.lock().unwrap().len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "not delivered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "one event, refused once and delivered once");
+    for (headers, body) in &got {
+        let (id, ts) = (&headers["webhook-id"], &headers["webhook-timestamp"]);
+        let mac = hookgate_signature::hmac_sha256(&key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+        assert_eq!(
+            headers["webhook-signature"],
+            format!("v1,{}", hookgate_signature::encode_base64(&mac)),
+            "signed with the tenant's key"
+        );
+        let event: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(event["subject"], format!("{}/keeta", env.tenant), "not {other}'s");
+    }
+    server.stop(true).await;
+    gw.stop().await;
+}

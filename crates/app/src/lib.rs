@@ -358,7 +358,7 @@ impl Gateway {
                 tls,
             )?)
         };
-        let notifier = notify::Notifier::new(store.clone(), &svc.watch, metrics.clone()).map(Arc::new);
+        let notifier = notify::Notifier::new(store.clone(), &svc.watch, live.clone(), metrics.clone()).map(Arc::new);
         Ok(Gateway {
             store,
             metrics,

@@ -1,12 +1,15 @@
-//! The HTTP notifier of operator events (`watch.notify_url`): every
-//! incident transition is POSTed as its CloudEvent, signed the Standard
+//! The HTTP notifier of operator events (`watch.notify_url`, and a
+//! tenant's own `[watch] notify_url` for its incidents): every incident
+//! transition is POSTed as its CloudEvent, signed the Standard
 //! Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature:
 //! v1,<base64 HMAC-SHA256 of id.timestamp.body>`), and retried with backoff
 //! until answered 2xx. A lease per event keeps two processes off the same one.
 
+use hookgate_config::{LiveTenants, TenantNotify};
 use hookgate_core::SecretBytes;
-use hookgate_store::Store;
+use hookgate_store::{OperatorEvent, Store};
 use hookgate_telemetry::Metrics;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -22,8 +25,10 @@ const MAX_BACKOFF: f64 = 600.0;
 #[derive(Debug)]
 pub struct Notifier {
     store: Store,
-    url: String,
-    key: SecretBytes,
+    /// The gateway's endpoint (`watch.notify_url`) and key.
+    global: Option<(String, SecretBytes)>,
+    /// Tenants' own endpoints (`[watch]` of a tenant file), read per round.
+    tenants: LiveTenants,
     http: reqwest::Client,
     metrics: Arc<Metrics>,
 }
@@ -48,12 +53,18 @@ pub fn backoff(attempts: i32) -> f64 {
 }
 
 impl Notifier {
-    /// A notifier, `None` when `watch.notify_url` is not set.
-    pub fn new(store: Store, settings: &hookgate_config::WatchSettings, metrics: Arc<Metrics>) -> Option<Notifier> {
-        let key = settings.notify_key.clone()?;
-        if settings.notify_url.is_empty() {
-            return None;
-        }
+    /// A notifier of the gateway's endpoint (when `watch.notify_url` is set)
+    /// and of every tenant's own; `None` only when no HTTP client can be made.
+    pub fn new(
+        store: Store,
+        settings: &hookgate_config::WatchSettings,
+        tenants: LiveTenants,
+        metrics: Arc<Metrics>,
+    ) -> Option<Notifier> {
+        let global = match (&settings.notify_key, settings.notify_url.as_str()) {
+            (Some(key), url) if !url.is_empty() => Some((url.to_owned(), key.clone())),
+            _ => None,
+        };
         let http = match reqwest::Client::builder()
             .timeout(TIMEOUT)
             .user_agent("hookgate")
@@ -61,55 +72,80 @@ impl Notifier {
         {
             Ok(c) => c,
             Err(e) => {
-                tracing::error!(error = %hookgate_core::Chain(&e), "no HTTP client for watch.notify_url; operator events are not POSTed");
+                tracing::error!(error = %hookgate_core::Chain(&e), "no HTTP client for operator event notifications; they are not POSTed");
                 return None;
             }
         };
         Some(Notifier {
             store,
-            url: settings.notify_url.clone(),
-            key,
+            global,
+            tenants,
             http,
             metrics,
         })
     }
 
-    /// Sends what is due; returns how many were delivered.
-    pub async fn round(&self) -> Result<usize, hookgate_store::StoreError> {
-        let due = self
-            .store
-            .lease_notifications(PER_ROUND, TIMEOUT.as_secs_f64() * 3.0)
-            .await?;
-        let mut delivered = 0;
-        for (event, attempts) in due {
-            let id = event.event["id"].as_str().unwrap_or_default().to_owned();
-            let body = event.event.to_string().into_bytes();
-            let now = chrono::Utc::now().timestamp();
-            let mut req = self
-                .http
-                .post(&self.url)
-                .header("content-type", "application/cloudevents+json");
-            for (name, value) in sign(self.key.expose(), &id, now, &body) {
-                req = req.header(name, value);
+    /// POSTs one event, signed; true when answered 2xx.
+    async fn post(&self, url: &str, key: &SecretBytes, event: &OperatorEvent) -> bool {
+        let id = event.event["id"].as_str().unwrap_or_default().to_owned();
+        let body = event.event.to_string().into_bytes();
+        let now = chrono::Utc::now().timestamp();
+        let mut req = self
+            .http
+            .post(url)
+            .header("content-type", "application/cloudevents+json");
+        for (name, value) in sign(key.expose(), &id, now, &body) {
+            req = req.header(name, value);
+        }
+        let ok = match req.body(body).send().await {
+            Ok(r) if r.status().is_success() => true,
+            Ok(r) => {
+                tracing::warn!(
+                    event = event.id,
+                    status = r.status().as_u16(),
+                    "operator event notification refused; retried"
+                );
+                false
             }
-            let ok = match req.body(body).send().await {
-                Ok(r) if r.status().is_success() => true,
-                Ok(r) => {
-                    tracing::warn!(
-                        event = event.id,
-                        status = r.status().as_u16(),
-                        "operator event notification refused; retried"
-                    );
-                    false
-                }
-                Err(e) => {
-                    tracing::warn!(event = event.id, error = %hookgate_core::Chain(&e), "operator event notification failed; retried");
-                    false
-                }
-            };
-            self.metrics.watch_round(if ok { "notified" } else { "notify_failed" });
+            Err(e) => {
+                tracing::warn!(event = event.id, error = %hookgate_core::Chain(&e), "operator event notification failed; retried");
+                false
+            }
+        };
+        self.metrics.watch_round(if ok { "notified" } else { "notify_failed" });
+        ok
+    }
+
+    /// Sends what is due, to the gateway's endpoint and to each tenant's;
+    /// returns how many were delivered.
+    pub async fn round(&self) -> Result<usize, hookgate_store::StoreError> {
+        let lease = TIMEOUT.as_secs_f64() * 3.0;
+        let mut delivered = 0;
+        if let Some((url, key)) = &self.global {
+            for (event, attempts) in self.store.lease_notifications(PER_ROUND, lease).await? {
+                let ok = self.post(url, key, &event).await;
+                self.store
+                    .notification_attempted(event.id, ok, backoff(attempts))
+                    .await?;
+                delivered += usize::from(ok);
+            }
+        }
+        let endpoints: HashMap<String, TenantNotify> = self
+            .tenants
+            .load()
+            .iter()
+            .filter_map(|t| Some((t.id.to_string(), t.notify.clone()?)))
+            .collect();
+        let with_url: Vec<String> = endpoints.keys().cloned().collect();
+        for (event, tenant, attempts) in self
+            .store
+            .lease_tenant_notifications(&with_url, PER_ROUND, lease)
+            .await?
+        {
+            let Some(to) = endpoints.get(&tenant) else { continue };
+            let ok = self.post(&to.url, &to.key, &event).await;
             self.store
-                .notification_attempted(event.id, ok, backoff(attempts))
+                .tenant_notification_attempted(event.id, &tenant, ok, backoff(attempts))
                 .await?;
             delivered += usize::from(ok);
         }

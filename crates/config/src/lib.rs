@@ -19,7 +19,8 @@ pub use service::{
 };
 pub use tenant::{
     normalize_host, tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, HeaderToken, KeetaApi, LiveTenants, Providers,
-    QueueType, Source, StalePolicy, Subscription, Tenant, Tenants, Verification, DEFAULT_DLX, KEETA_GENERAL_EVENTS,
+    QueueType, Source, StalePolicy, Subscription, Tenant, TenantNotify, Tenants, Verification, DEFAULT_DLX,
+    KEETA_GENERAL_EVENTS,
 };
 pub use watch::{parse_duration, ActiveHours, SourceWatch};
 

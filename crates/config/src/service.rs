@@ -556,11 +556,9 @@ impl ServiceSettings {
                     .resolve(false, config_dir)
                     .map_err(|m| ConfigError::invalid(file, "watch.notify_secret", m))?,
             };
-            let text = secret.expose().trim();
-            let key = hookgate_signature::decode_base64(text.strip_prefix("whsec_").unwrap_or(text))
-                .filter(|k| !k.is_empty())
+            let key = whsec_key(&secret)
                 .ok_or_else(|| ConfigError::invalid(file, "watch.notify_secret", "expected whsec_<base64>"))?;
-            watch.notify_key = Some(hookgate_core::SecretBytes::new(key));
+            watch.notify_key = Some(key);
         }
         if raw.rabbitmq.ops_exchange.is_empty() || raw.rabbitmq.ops_exchange.starts_with("amq.") {
             return Err(ConfigError::invalid(
@@ -701,4 +699,13 @@ mod tests {
         assert!(err.contains("hookgate.toml"), "{err}");
         assert!(err.contains("lisen"), "{err}");
     }
+}
+
+/// The key of a Standard Webhooks secret (`whsec_<base64>`, the prefix
+/// optional); `None` when it is not base64 or empty.
+pub(crate) fn whsec_key(secret: &hookgate_core::Secret) -> Option<hookgate_core::SecretBytes> {
+    let text = secret.expose().trim();
+    hookgate_signature::decode_base64(text.strip_prefix("whsec_").unwrap_or(text))
+        .filter(|k| !k.is_empty())
+        .map(hookgate_core::SecretBytes::new)
 }

@@ -327,6 +327,9 @@ pub struct Tenant {
     /// Days its notifications, events and rejections are kept (`None`: the
     /// service's `retention.days`).
     pub retention_days: Option<u32>,
+    /// Its own operator-event endpoint (`[watch] notify_url`), besides the
+    /// gateway's.
+    pub notify: Option<TenantNotify>,
     /// File it was loaded from (for messages).
     pub file: PathBuf,
 }
@@ -564,6 +567,25 @@ struct TenantFile {
     #[serde(default)]
     providers: ProvidersFile,
     retention_days: Option<u32>,
+    watch: Option<TenantWatchFile>,
+}
+
+/// `[watch]` of a tenant file: where this tenant's operator events are POSTed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenantWatchFile {
+    notify_url: String,
+    notify_secret: SecretRef,
+}
+
+/// Where a tenant's operator events (its incidents' transitions) are also
+/// POSTed, signed with Standard Webhooks (`[watch]` of the tenant file).
+#[derive(Debug, Clone)]
+pub struct TenantNotify {
+    /// The endpoint.
+    pub url: String,
+    /// The HMAC key of its `whsec_` secret.
+    pub key: hookgate_core::SecretBytes,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -779,6 +801,20 @@ fn build_tenant(
         retention_days: match raw.retention_days {
             Some(0) => return Err(ctx.invalid("retention_days", "must be at least 1")),
             days => days,
+        },
+        notify: match raw.watch {
+            None => None,
+            Some(w) => {
+                if !(w.notify_url.starts_with("https://") || w.notify_url.starts_with("http://")) {
+                    return Err(ctx.invalid("watch.notify_url", "expected an http(s) URL"));
+                }
+                let secret = ctx
+                    .secret(&w.notify_secret)
+                    .map_err(|m| ctx.invalid("watch.notify_secret", m))?;
+                let key = crate::service::whsec_key(&secret)
+                    .ok_or_else(|| ctx.invalid("watch.notify_secret", "expected whsec_<base64>"))?;
+                Some(TenantNotify { url: w.notify_url, key })
+            }
         },
         file: file.to_path_buf(),
     })

@@ -161,6 +161,15 @@ async fn record(
     .bind(event)
     .execute(&mut **tx)
     .await?;
+    // A tenant's own endpoint, if it has one when the notifier runs.
+    if !i.key.tenant.is_empty() {
+        sqlx::query("INSERT INTO incident_deliveries (event_id, tenant, at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(crate::pg_text(&i.key.tenant).as_ref())
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(IncidentTransition {
         id,
         incident_id: i.id,
@@ -529,6 +538,76 @@ impl Store {
             .bind(ids)
             .execute(self.pool())
             .await?;
+        Ok(())
+    }
+
+    /// Leases up to `limit` operator events of `tenants` (those with their
+    /// own endpoint) not yet delivered to it, due, of the last day, oldest
+    /// first, for `lease_secs`: (event, its tenant, attempts so far).
+    pub async fn lease_tenant_notifications(
+        &self,
+        tenants: &[String],
+        limit: i64,
+        lease_secs: f64,
+    ) -> Result<Vec<(OperatorEvent, String, i32)>, StoreError> {
+        if tenants.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "WITH leased AS (
+                 UPDATE incident_deliveries SET leased_until = now() + make_interval(secs => $3)
+                 WHERE (event_id, tenant) IN (
+                     SELECT event_id, tenant FROM incident_deliveries
+                     WHERE tenant = ANY($1) AND notified_at IS NULL AND at > now() - interval '1 day'
+                       AND (next_at IS NULL OR next_at <= now())
+                       AND (leased_until IS NULL OR leased_until < now())
+                     ORDER BY event_id LIMIT $2 FOR UPDATE SKIP LOCKED)
+                 RETURNING event_id, tenant, attempts)
+             SELECT e.id, e.routing_key, e.event, l.tenant, l.attempts
+             FROM leased l JOIN incident_events e ON e.id = l.event_id ORDER BY e.id",
+        )
+        .bind(tenants)
+        .bind(limit)
+        .bind(lease_secs)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    OperatorEvent {
+                        id: r.try_get("id")?,
+                        routing_key: r.try_get("routing_key")?,
+                        event: r.try_get("event")?,
+                    },
+                    r.try_get("tenant")?,
+                    r.try_get("attempts")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Records one attempt of a tenant's notification: delivered, or due
+    /// again in `retry_in_secs`.
+    pub async fn tenant_notification_attempted(
+        &self,
+        event_id: i64,
+        tenant: &str,
+        delivered: bool,
+        retry_in_secs: f64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE incident_deliveries SET attempts = attempts + 1, leased_until = NULL,
+                    notified_at = CASE WHEN $3 THEN now() END,
+                    next_at = CASE WHEN $3 THEN NULL ELSE now() + make_interval(secs => $4) END
+             WHERE event_id = $1 AND tenant = $2",
+        )
+        .bind(event_id)
+        .bind(tenant)
+        .bind(delivered)
+        .bind(retry_in_secs)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

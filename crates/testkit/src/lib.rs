@@ -212,6 +212,7 @@ impl TestEnv {
             sources,
             providers: Default::default(),
             retention_days: None,
+            notify: None,
             file: PathBuf::from("testkit"),
         };
         adjust(&mut t);
