@@ -3,9 +3,11 @@
 //! (relays, replays, the evaluator and the notifier of watchfulness,
 //! retention, the traffic flusher, reload listeners, servers) are started
 //! here under one task tracker and stopped in order: servers, then those
-//! tasks, then the publisher's connections, then the pool. The group-commit
-//! writers and the key-ring listener are still started by their own
-//! constructors (inside the ingress state) and end with it. Hot reload of the tenant
+//! tasks, then the publisher's connections, then the pool. The ingress
+//! state's group-commit writers and key-ring listener are built with it
+//! (`IngressState::build` hands them over) and run under the same tracker:
+//! the writers answer the last commits of the draining listener, then end
+//! with the state. Hot reload of the tenant
 //! files (`reload.rs`) swaps the one tenant set every part shares. The `hookgate` binary and the
 //! test kit build gateways only through [`Gateway`].
 
@@ -84,6 +86,9 @@ pub struct Gateway {
     notifier: Option<Arc<notify::Notifier>>,
     /// The publisher every relay and the evaluator share (closed before the pool).
     publisher: Arc<Publisher>,
+    /// The webhook listener's group-commit writers and key listener, run
+    /// under the tracker (the writers end once the listener drained).
+    ingress_tasks: Option<hookgate_ingress::IngressTasks>,
 }
 
 /// Already bound listeners (tests bind port 0); `None`: bind the configured
@@ -296,6 +301,7 @@ impl Gateway {
         let admin_listener = bind(listeners.admin, &svc.admin.listen, "admin.listen")?;
         check_admin_exposure(admin_listener.local_addr()?, &svc.admin)?;
         let admin = AdminServer::build(admin_listener, admin_state.clone())?;
+        let mut ingress_tasks = None;
         let server = if role == Role::Dispatcher {
             None
         } else {
@@ -310,33 +316,35 @@ impl Gateway {
                     tracing::info!("{warning}");
                 }
             }
+            let (state, tasks) = IngressState::build(
+                live.clone(),
+                store.clone(),
+                metrics.clone(),
+                svc.database.writers,
+                svc.database.max_batch,
+            );
+            ingress_tasks = Some(tasks);
             let state = Arc::new(
-                IngressState::new(
-                    live.clone(),
-                    store.clone(),
-                    metrics.clone(),
-                    svc.database.writers,
-                    svc.database.max_batch,
-                )
-                .with_registered_keys_refresh(Duration::from_millis(svc.http.registered_keys_refresh_ms))
-                .with_limits(Limits {
-                    header_read_timeout: Duration::from_millis(svc.http.header_read_timeout_ms),
-                    body_read_timeout: Duration::from_millis(svc.http.body_read_timeout_ms),
-                    max_body_bytes_in_memory: svc.http.max_body_bytes_in_memory,
-                    small_body_reserve_bytes: svc.http.small_body_reserve_bytes,
-                    max_body_bytes_per_peer: svc.http.max_body_bytes_per_peer,
-                    max_body_bytes_per_source: svc.http.max_body_bytes_per_source,
-                    max_in_flight_per_peer: svc.http.max_in_flight_per_peer,
-                    max_in_flight: svc.http.max_in_flight,
-                    max_in_flight_commits: svc.http.max_in_flight_commits,
-                    max_worker_lag: Duration::from_millis(svc.http.max_worker_lag_ms),
-                })
-                .with_rejection_limits(RejectionLimits {
-                    rows_per_sec: f64::from(svc.http.rejection_rows_per_sec),
-                    rows_burst: f64::from(svc.http.rejection_rows_burst.max(1)),
-                    body_prefix_bytes: svc.http.rejection_body_prefix_bytes,
-                    body_bytes_per_hour: svc.http.rejection_body_bytes_per_hour as f64,
-                }),
+                state
+                    .with_registered_keys_refresh(Duration::from_millis(svc.http.registered_keys_refresh_ms))
+                    .with_limits(Limits {
+                        header_read_timeout: Duration::from_millis(svc.http.header_read_timeout_ms),
+                        body_read_timeout: Duration::from_millis(svc.http.body_read_timeout_ms),
+                        max_body_bytes_in_memory: svc.http.max_body_bytes_in_memory,
+                        small_body_reserve_bytes: svc.http.small_body_reserve_bytes,
+                        max_body_bytes_per_peer: svc.http.max_body_bytes_per_peer,
+                        max_body_bytes_per_source: svc.http.max_body_bytes_per_source,
+                        max_in_flight_per_peer: svc.http.max_in_flight_per_peer,
+                        max_in_flight: svc.http.max_in_flight,
+                        max_in_flight_commits: svc.http.max_in_flight_commits,
+                        max_worker_lag: Duration::from_millis(svc.http.max_worker_lag_ms),
+                    })
+                    .with_rejection_limits(RejectionLimits {
+                        rows_per_sec: f64::from(svc.http.rejection_rows_per_sec),
+                        rows_burst: f64::from(svc.http.rejection_rows_burst.max(1)),
+                        body_prefix_bytes: svc.http.rejection_body_prefix_bytes,
+                        body_bytes_per_hour: svc.http.rejection_body_bytes_per_hour as f64,
+                    }),
             );
             let drain = Duration::from_secs(svc.http.shutdown_deadline_secs.max(1));
             let tls = if svc.http.tls_cert_file.is_empty() {
@@ -371,6 +379,7 @@ impl Gateway {
             retention: (loops > 0 && svc.retention.enabled).then(|| svc.retention.clone()),
             watcher,
             notifier,
+            ingress_tasks,
             publisher: gateway_publisher,
             live,
             #[cfg(unix)]
@@ -399,6 +408,9 @@ impl Gateway {
     /// the operations listener stops last, and the pool closes.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let tracker = TaskTracker::new();
+        if let Some(tasks) = self.ingress_tasks {
+            tracker.spawn(tasks.run(shutdown.clone()));
+        }
         let dispatchers: Vec<Arc<Dispatcher>> = self.dispatchers.into_iter().map(Arc::new).collect();
         for d in &dispatchers {
             tracker.spawn(supervise(d.clone(), self.metrics.clone(), shutdown.clone()));

@@ -48,16 +48,21 @@ pub(crate) struct KeyRing {
 
 impl KeyRing {
     /// An empty ring reloading every `refresh_every`, and at once after a
-    /// change is announced on `store`. Must be called inside a Tokio runtime.
-    pub fn new(store: &Store, refresh_every: Duration) -> KeyRing {
+    /// change is announced on `store` (by the listener returned with it,
+    /// which its owner runs).
+    pub fn new(store: &Store, refresh_every: Duration) -> (KeyRing, KeyListener) {
         let changed = Arc::new(AtomicBool::new(false));
-        tokio::spawn(listen(store.clone(), changed.clone()));
-        KeyRing {
+        let listener = KeyListener {
+            store: store.clone(),
+            changed: changed.clone(),
+        };
+        let ring = KeyRing {
             cache: RwLock::default(),
             reload: tokio::sync::Mutex::new(()),
             refresh_every,
             changed,
-        }
+        };
+        (ring, listener)
     }
 
     /// The same ring with another refresh period.
@@ -145,8 +150,26 @@ impl KeyRing {
     }
 }
 
-/// Marks the ring changed on every notification, and after any reconnect
-/// (notifications may have been missed meanwhile). Ends with the ring.
+/// Marks its ring changed on every change of the keys announced by
+/// PostgreSQL, and after any reconnect (notifications may have been missed
+/// meanwhile).
+#[derive(Debug)]
+pub struct KeyListener {
+    store: Store,
+    changed: Arc<AtomicBool>,
+}
+
+impl KeyListener {
+    /// Listens until `shutdown`, or until the ring is dropped.
+    pub async fn run(self, shutdown: tokio_util::sync::CancellationToken) {
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = listen(self.store, self.changed) => {}
+        }
+    }
+}
+
+/// The listening loop; ends with the ring.
 async fn listen(store: Store, changed: Arc<AtomicBool>) {
     const CHECK_EVERY: Duration = Duration::from_secs(5);
     let mut backoff = Duration::from_millis(200);

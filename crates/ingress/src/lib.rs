@@ -122,19 +122,38 @@ pub struct IngressState {
     rejections: rejections::RejectionGate,
 }
 
+/// The tasks an [`IngressState`] needs running: its group-commit writers
+/// and its registered-keys listener. Whoever owns the state runs them (the
+/// composition root, under its task tracker).
+#[derive(Debug)]
+pub struct IngressTasks {
+    writers: hookgate_store::Writers,
+    keys: keyring::KeyListener,
+}
+
+impl IngressTasks {
+    /// Runs the writers until the state is dropped (after the server drained
+    /// its requests, whose commits they answer) and the key listener until
+    /// `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) {
+        futures_util::future::join(self.writers.run(), self.keys.run(shutdown)).await;
+    }
+}
+
 impl IngressState {
-    /// Builds the state from its parts; starts the group-commit writers
-    /// (`writers` tasks, up to `max_batch` rows per commit) on the current runtime.
-    pub fn new(
+    /// Builds the state from its parts, with the tasks it needs (the
+    /// group-commit writers, `writers` of them, up to `max_batch` rows per
+    /// commit, and the key listener), for the caller to run.
+    pub fn build(
         tenants: impl Into<LiveTenants>,
         store: Store,
         metrics: Arc<Metrics>,
         writers: usize,
         max_batch: usize,
-    ) -> Self {
-        let writer = GroupWriter::start(store.clone(), writers, max_batch);
-        let keys = keyring::KeyRing::new(&store, keyring::DEFAULT_REFRESH_EVERY);
-        IngressState {
+    ) -> (Self, IngressTasks) {
+        let (writer, writers) = GroupWriter::new(store.clone(), writers, max_batch);
+        let (keys, listener) = keyring::KeyRing::new(&store, keyring::DEFAULT_REFRESH_EVERY);
+        let state = IngressState {
             tenants: tenants.into(),
             store,
             writer,
@@ -142,7 +161,28 @@ impl IngressState {
             keys,
             limits: Limits::default().into(),
             rejections: rejections::RejectionGate::new(RejectionLimits::default()),
-        }
+        };
+        (
+            state,
+            IngressTasks {
+                writers,
+                keys: listener,
+            },
+        )
+    }
+
+    /// [`IngressState::build`] with its tasks spawned on the current
+    /// runtime (tests; the gateway owns them).
+    pub fn new(
+        tenants: impl Into<LiveTenants>,
+        store: Store,
+        metrics: Arc<Metrics>,
+        writers: usize,
+        max_batch: usize,
+    ) -> Self {
+        let (state, tasks) = IngressState::build(tenants, store, metrics, writers, max_batch);
+        tokio::spawn(tasks.run(CancellationToken::new()));
+        state
     }
 
     /// Replaces the default [`RejectionLimits`].

@@ -31,34 +31,66 @@ impl std::fmt::Debug for Job {
     }
 }
 
+/// The writer loops of a [`GroupWriter`], for their owner to run (the
+/// composition root runs them under its task tracker). They end once every
+/// handle of their writer is dropped, after answering what was queued.
+pub struct Writers {
+    loops: Vec<futures_util::future::BoxFuture<'static, ()>>,
+}
+
+impl std::fmt::Debug for Writers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writers").field("loops", &self.loops.len()).finish()
+    }
+}
+
+impl Writers {
+    /// Runs every writer loop until its writer's handles are all dropped.
+    pub async fn run(self) {
+        futures_util::future::join_all(self.loops).await;
+    }
+}
+
 impl GroupWriter {
-    /// Starts `writers` writer tasks on the current runtime.
-    pub fn start(store: Store, writers: usize, max_batch: usize) -> GroupWriter {
+    /// A writer and its `writers` loops (up to `max_batch` rows per
+    /// commit), which the caller runs ([`Writers::run`]).
+    pub fn new(store: Store, writers: usize, max_batch: usize) -> (GroupWriter, Writers) {
         let (tx, rx) = mpsc::channel::<Job>(max_batch.max(1) * writers.max(1) * 4);
         let rx = Arc::new(Mutex::new(rx));
-        for _ in 0..writers.max(1) {
-            let (store, rx) = (store.clone(), rx.clone());
-            tokio::spawn(async move {
-                let mut batch = Vec::with_capacity(max_batch);
-                loop {
-                    {
-                        let mut rx = rx.lock().await;
-                        match rx.recv().await {
-                            Some(job) => batch.push(job),
-                            None => return,
-                        }
-                        while batch.len() < max_batch {
-                            match rx.try_recv() {
-                                Ok(job) => batch.push(job),
-                                Err(_) => break,
+        let loops = (0..writers.max(1))
+            .map(|_| {
+                let (store, rx) = (store.clone(), rx.clone());
+                let writer: futures_util::future::BoxFuture<'static, ()> = Box::pin(async move {
+                    let mut batch = Vec::with_capacity(max_batch);
+                    loop {
+                        {
+                            let mut rx = rx.lock().await;
+                            match rx.recv().await {
+                                Some(job) => batch.push(job),
+                                None => return,
+                            }
+                            while batch.len() < max_batch {
+                                match rx.try_recv() {
+                                    Ok(job) => batch.push(job),
+                                    Err(_) => break,
+                                }
                             }
                         }
+                        write_batch(&store, std::mem::take(&mut batch)).await;
                     }
-                    write_batch(&store, std::mem::take(&mut batch)).await;
-                }
-            });
-        }
-        GroupWriter { tx }
+                });
+                writer
+            })
+            .collect();
+        (GroupWriter { tx }, Writers { loops })
+    }
+
+    /// [`GroupWriter::new`] with its loops spawned on the current runtime
+    /// (tests and tools; the gateway owns its loops).
+    pub fn start(store: Store, writers: usize, max_batch: usize) -> GroupWriter {
+        let (writer, loops) = GroupWriter::new(store, writers, max_batch);
+        tokio::spawn(loops.run());
+        writer
     }
 
     /// Stores a verified notification (and its outbox row) in the next group
