@@ -6,6 +6,10 @@ use chrono::{DateTime, Utc};
 
 /// The earliest expiry of the PEM chain in `pem`.
 pub fn expires_at(pem: &[u8]) -> Result<DateTime<Utc>, String> {
+    // x509-cert's PEM reader indexes `len - 1`: never hand it nothing.
+    if pem.iter().all(u8::is_ascii_whitespace) {
+        return Err("the file is empty".to_owned());
+    }
     let chain = x509_cert::Certificate::load_pem_chain(pem).map_err(|e| format!("not a PEM certificate chain: {e}"))?;
     chain
         .iter()
@@ -29,6 +33,7 @@ mod tests {
     fn garbage_is_an_error_not_a_panic() {
         assert!(expires_at(b"not pem").is_err());
         assert!(expires_at(b"").is_err());
+        assert!(expires_at(b" \n").is_err());
         assert!(expires_at(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_err());
     }
 }
