@@ -455,3 +455,53 @@ async fn an_operator_sees_a_quiet_source_and_acknowledges_its_incident() {
     c.close().await.unwrap();
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_stale_event_is_shown_in_its_subject_s_timeline() {
+    let Some(driver) = driver() else { return };
+    let mut env = TestEnv::new().await;
+    let tenant = env.tenant.clone();
+    let reader = env.admin_token("reader", &[Read], None);
+    let gw = env.start(Role::All).await;
+    let admin = gw.admin_url.clone();
+    // Cancelled, then (once that is published) a late acceptance.
+    let (cancelled, _) = env.keeta_webhook(1004, 31);
+    assert_eq!(gw.post(&tenant, "keeta", cancelled).await, 200);
+    let first = first_id(
+        &gw,
+        &reader,
+        &format!("/v1/notifications?tenant={tenant}&status=published"),
+    )
+    .await;
+    let (accepted, _) = env.keeta_webhook(1002, 31);
+    assert_eq!(gw.post(&tenant, "keeta", accepted).await, 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, page) = gw
+            .admin_get(
+                &format!("/v1/notifications?tenant={tenant}&status=published"),
+                Some(&reader),
+            )
+            .await;
+        if page["items"].as_array().is_some_and(|i| i.len() == 2) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not published: {page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let c = browser(&driver).await;
+    sign_in(&c, &admin, &reader).await;
+    c.goto(&format!("{admin}/notifications/{first}")).await.unwrap();
+    let subject = text(&c, "body").await;
+    assert!(subject.contains("order/553440887574658"), "{subject}");
+    c.goto(&format!("{admin}/subjects/{tenant}/order/553440887574658"))
+        .await
+        .unwrap();
+    let mark = text(&c, ".timeline .stale").await;
+    assert!(mark.contains("stale: behind keeta.order.cancelled"), "{mark}");
+    let all = text(&c, ".timeline").await;
+    assert_eq!(all.matches("stale:").count(), 1, "only the late acceptance: {all}");
+    shot(&c, "timeline-stale").await;
+    c.close().await.unwrap();
+    gw.stop().await;
+}
