@@ -137,3 +137,93 @@ async fn tenants_are_added_refused_and_removed_without_a_restart() {
     let _ = hookgate_dispatcher::amqp::delete_topology(url, &[format!("hookgate-test.{b}")], &[queue]).await;
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A tenant file whose Keeta source accepts these app secrets (demo literals).
+fn tenant_with_secrets(env: &TestEnv, id: &str, secrets: &[&str]) -> String {
+    let list: Vec<String> = secrets.iter().map(|s| format!("{{ demo = \"{s}\" }}")).collect();
+    format!(
+        "id = \"{id}\"\ndemo = true\nexchange = \"hookgate-test.{id}\"\n\
+         [sources.keeta]\nkind = \"keeta\"\napp_id = {KEETA_APP_ID}\napp_secrets = [{}]\ncallback_url = \"{}\"\n",
+        list.join(", "),
+        env.callback_url,
+    )
+}
+
+#[tokio::test]
+async fn a_rotated_secret_is_a_key_added_then_a_key_removed_notice() {
+    let mut env = TestEnv::new().await;
+    let token = env.admin_token("ops", &[Read, Operate], None);
+    let dir = std::env::temp_dir().join(unique("hookgate-tenants-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = env.tenant.clone();
+    let old = env.keeta_secret.clone();
+    write(&dir, "a.toml", &tenant_with_secrets(&env, &a, &[&old]));
+    env.settings.tenants = Tenants::load_dir(&dir, &env.settings.service).unwrap();
+    env.settings.tenants_dir = Some(dir.clone());
+    env.settings.service.watch.enabled = false;
+    let gw = env.start(Role::All).await;
+    let reload = || async {
+        let (code, status) = gw
+            .admin_post("/v1/config/reload", Some(&token), serde_json::json!({}))
+            .await;
+        assert_eq!(code, 200, "{status}");
+    };
+    let notices = || async {
+        let (_, page) = gw.admin_get("/v1/incidents?scope=all", Some(&token)).await;
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        let mut got: Vec<(String, String, String)> = items
+            .iter()
+            .map(|i| {
+                let s = |k: &str| i[k].as_str().unwrap_or_default().to_owned();
+                (s("kind"), s("cause"), s("state"))
+            })
+            .collect();
+        got.sort();
+        got
+    };
+    // The rotation: the new secret first, the old one kept while the
+    // provider moves: one key added (the old one only moved).
+    write(
+        &dir,
+        "a.toml",
+        &tenant_with_secrets(&env, &a, &["new-secret-of-the-rotation", &old]),
+    );
+    reload().await;
+    assert_eq!(
+        notices().await,
+        vec![(
+            "key_added".to_owned(),
+            "sources.keeta.app_secrets[0] (demo)".to_owned(),
+            "resolved".to_owned()
+        )]
+    );
+    // Reloaded unchanged: nothing new.
+    reload().await;
+    assert_eq!(notices().await.len(), 1);
+    // The old one leaves: one key removed, named where it was.
+    write(
+        &dir,
+        "a.toml",
+        &tenant_with_secrets(&env, &a, &["new-secret-of-the-rotation"]),
+    );
+    reload().await;
+    let got = notices().await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(
+        got[1],
+        (
+            "key_removed".to_owned(),
+            "sources.keeta.app_secrets[1] (demo)".to_owned(),
+            "resolved".to_owned()
+        )
+    );
+    // No notice carries a secret.
+    let (_, page) = gw.admin_get("/v1/incidents?scope=all", Some(&token)).await;
+    let text = page.to_string();
+    assert!(
+        !text.contains(&old) && !text.contains("new-secret-of-the-rotation"),
+        "{text}"
+    );
+    gw.stop().await;
+    std::fs::remove_dir_all(&dir).ok();
+}

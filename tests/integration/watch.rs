@@ -601,7 +601,8 @@ async fn the_gateway_s_own_conditions_and_notices_are_incidents() {
         r.op_timeout_ms = 200;
         r
     };
-    let w = watcher(&env, Utc::now())
+    // Started a minute ago: past the grace in which dependencies are not judged.
+    let w = watcher(&env, Utc::now() - Span::minutes(1))
         .await
         .with_dependencies(vec![Arc::new(hookgate_dispatcher::RedisProbe(Arc::new(
             hookgate_dispatcher::Dedupe::new(broken_redis),
@@ -623,7 +624,7 @@ async fn the_gateway_s_own_conditions_and_notices_are_incidents() {
     let (relay, _) = env.dispatcher(env.settings.service.dispatcher.clone()).await;
     assert_eq!(relay.try_once().await.unwrap().events, 1);
     std::fs::write(&cert, certificate_expiring(Utc::now() + Span::days(90))).unwrap();
-    let healthy = watcher(&env, Utc::now())
+    let healthy = watcher(&env, Utc::now() - Span::minutes(1))
         .await
         .with_dependencies(vec![Arc::new(hookgate_dispatcher::RedisProbe(Arc::new(
             hookgate_dispatcher::Dedupe::new(env.settings.service.redis.clone()),

@@ -119,6 +119,7 @@ impl Reloader {
         match loaded {
             Ok(tenants) => {
                 let count = tenants.len();
+                let credentials = credential_changes(&self.live.load(), &tenants);
                 // The status and the set change together, before anything
                 // else is awaited: whoever sees the new tenants sees the
                 // reload that brought them.
@@ -135,6 +136,17 @@ impl Reloader {
                 self.metrics.config_reload("applied");
                 tracing::info!(tenants = count, dir = %self.dir.display(), "tenant configuration reloaded");
                 self.incident(None).await;
+                for c in credentials {
+                    tracing::info!(tenant = %c.key.tenant, source = %c.key.source, credential = %c.key.cause,
+                        change = c.key.kind.as_str(), "a source's credentials changed");
+                    match self.store.raise_incident(&c, Utc::now()).await {
+                        Ok(Some(t)) => self.metrics.incident_transition(t.kind.as_str(), t.state.as_str()),
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %hookgate_core::Chain(&e), "could not record a credential change")
+                        }
+                    }
+                }
                 // New tenants' exchanges and queues were declared before the
                 // swap (`check_broker`); this covers every open connection.
                 if let Some(p) = &self.publisher {
@@ -284,4 +296,66 @@ impl Reload for Reloader {
     fn reload(&self) -> futures_util::future::BoxFuture<'_, ReloadStatus> {
         Box::pin(self.reload_now())
     }
+}
+
+/// The credentials a reload adds to or removes from each source, told
+/// apart by value, as `key_added` / `key_removed` notices naming where each
+/// comes from (never the value); a source or tenant that comes or goes
+/// brings or takes all of its credentials.
+fn credential_changes(old: &Tenants, new: &Tenants) -> Vec<hookgate_watch::Condition> {
+    use hookgate_config::Credential;
+    use hookgate_watch::{Condition, Key, Kind};
+    let of = |ts: &Tenants| -> Vec<(String, String, Vec<Credential>)> {
+        ts.iter()
+            .flat_map(|t| {
+                t.sources
+                    .values()
+                    .map(|s| (t.id.to_string(), s.id.to_string(), s.credentials.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let (before, after) = (of(old), of(new));
+    let find = |all: &[(String, String, Vec<Credential>)], t: &str, s: &str| -> Vec<Credential> {
+        all.iter()
+            .find(|(at, aso, _)| at == t && aso == s)
+            .map(|(_, _, c)| c.clone())
+            .unwrap_or_default()
+    };
+    let notice = |kind: Kind, t: &str, s: &str, c: &Credential| {
+        let what = if kind == Kind::KeyAdded {
+            "now accepts"
+        } else {
+            "no longer accepts"
+        };
+        Condition {
+            key: Key {
+                kind,
+                tenant: t.to_owned(),
+                source: s.to_owned(),
+                cause: c.name.clone(),
+            },
+            count: 1,
+            samples: Vec::new(),
+            summary: format!("{t}/{s} {what} the credential {} (a tenant file reload)", c.name),
+        }
+    };
+    let mut out = Vec::new();
+    for (t, s, now) in &after {
+        // By value: a key that only moved (a rotation puts the new one
+        // first) or changed its reference is neither added nor removed.
+        let was = find(&before, t, s);
+        for c in now.iter().filter(|c| !was.iter().any(|w| w.same_value(c))) {
+            out.push(notice(Kind::KeyAdded, t, s, c));
+        }
+        for w in was.iter().filter(|w| !now.iter().any(|c| c.same_value(w))) {
+            out.push(notice(Kind::KeyRemoved, t, s, w));
+        }
+    }
+    for (t, s, was) in &before {
+        if !after.iter().any(|(at, aso, _)| at == t && aso == s) {
+            out.extend(was.iter().map(|w| notice(Kind::KeyRemoved, t, s, w)));
+        }
+    }
+    out
 }

@@ -19,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Sample ids kept per incident.
 const SAMPLES: i64 = 5;
+/// Seconds after the start before dependencies are judged.
+const DEPENDENCY_GRACE_SECS: i64 = 30;
 /// How long a dependency probe may take before it counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Operator events published per round at most.
@@ -114,11 +116,15 @@ impl Watcher {
             samples: Vec::new(),
             summary,
         };
-        if self.dependencies.is_empty() {
+        // Right after the start the relays are still connecting: a probe
+        // then would open (and soon resolve) an incident for nothing.
+        let settling = now - self.started < Span::seconds(DEPENDENCY_GRACE_SECS);
+        if self.dependencies.is_empty() || settling {
             unjudged.push(Kind::DependencyDown);
         }
-        for p in &self.dependencies {
+        for p in self.dependencies.iter().filter(|_| !settling) {
             let checked = tokio::time::timeout(PROBE_TIMEOUT, p.check()).await;
+            self.metrics.dependency_up(p.name(), matches!(checked, Ok(Ok(()))));
             match checked {
                 Ok(Ok(())) => {
                     if let Ok(Some(degraded)) = tokio::time::timeout(PROBE_TIMEOUT, p.degraded()).await {
@@ -202,7 +208,18 @@ impl Watcher {
     /// One round at `now` (tests pass their own clock).
     pub async fn round(&self, now: DateTime<Utc>) -> Result<Round, StoreError> {
         self.show_configured();
-        let mut assessment = self.assess(now).await?;
+        let mut assessment = match self.assess(now).await {
+            Ok(a) => {
+                self.metrics.dependency_up("postgresql", true);
+                a
+            }
+            Err(e) => {
+                if e.is_unavailable() {
+                    self.metrics.dependency_up("postgresql", false);
+                }
+                return Err(e);
+            }
+        };
         for s in &assessment.sources {
             self.metrics.source_health(
                 &s.tenant,

@@ -18,9 +18,9 @@ pub use service::{
     RabbitSettings, RedisSettings, RetentionSettings, ServiceSettings, TelemetrySettings, WatchSettings,
 };
 pub use tenant::{
-    normalize_host, tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, HeaderToken, KeetaApi, LiveTenants, Providers,
-    QueueType, Source, StalePolicy, Subscription, Tenant, TenantNotify, Tenants, Verification, DEFAULT_DLX,
-    KEETA_GENERAL_EVENTS,
+    normalize_host, tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, Credential, HeaderToken, KeetaApi,
+    LiveTenants, Providers, QueueType, Source, StalePolicy, Subscription, Tenant, TenantNotify, Tenants, Verification,
+    DEFAULT_DLX, KEETA_GENERAL_EVENTS,
 };
 pub use watch::{parse_duration, ActiveHours, SourceWatch};
 

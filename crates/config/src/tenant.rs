@@ -149,6 +149,67 @@ pub struct Source {
     /// What happens to an event that would move its subject backwards
     /// (`stale_policy`).
     pub stale_policy: StalePolicy,
+    /// Every credential of the source's table (secrets, keys, passwords,
+    /// tokens), named by where it comes from: what a reload compares
+    /// (`key_added` / `key_removed` notices).
+    pub credentials: Vec<Credential>,
+}
+
+/// One credential of a source: its place in the tenant file and where its
+/// value comes from (`sources.keeta.app_secrets[1] (env ACME_KEETA_NEW)`),
+/// never the value; the value is kept to tell a new one from a moved one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// Where it is and where its value comes from.
+    pub name: String,
+    value: Secret,
+}
+
+impl Credential {
+    /// A credential named `name` holding `value` (tests).
+    pub fn new(name: impl Into<String>, value: Secret) -> Credential {
+        Credential {
+            name: name.into(),
+            value,
+        }
+    }
+
+    /// True when both hold the same value (wherever it comes from).
+    pub fn same_value(&self, other: &Credential) -> bool {
+        self.value == other.value
+    }
+}
+
+/// The credentials (`{ env = ... }`, `{ file = ... }`, `{ demo = ... }`
+/// references) anywhere under `value`, resolved.
+fn credentials(ctx: &Ctx<'_>, at: &str, value: &Value, out: &mut Vec<Credential>) {
+    match value {
+        Value::Object(m) => {
+            if let (1, Some((kind, Value::String(from)))) = (m.len(), m.iter().next()) {
+                if matches!(kind.as_str(), "env" | "file" | "demo") {
+                    if let Ok(reference) = serde_json::from_value::<SecretRef>(value.clone()) {
+                        if let Ok(secret) = ctx.secret(&reference) {
+                            let name = match kind.as_str() {
+                                "demo" => format!("{at} (demo)"),
+                                _ => format!("{at} ({kind} {from})"),
+                            };
+                            out.push(Credential { name, value: secret });
+                        }
+                    }
+                    return;
+                }
+            }
+            for (k, v) in m {
+                credentials(ctx, &format!("{at}.{k}"), v, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                credentials(ctx, &format!("{at}[{i}]"), v, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 impl Source {
@@ -907,6 +968,10 @@ fn build_source(
     let Value::Object(mut fields) = value else {
         return Err(ctx.invalid(&key, "must be a table"));
     };
+    let mut found = Vec::new();
+    for (k, v) in &fields {
+        credentials(ctx, &format!("{key}.{k}"), v, &mut found);
+    }
     let kind_name = match fields.remove("kind") {
         Some(Value::String(k)) => k,
         _ => return Err(ctx.invalid(format!("{key}.kind"), "is required")),
@@ -983,6 +1048,7 @@ fn build_source(
         paths: common.paths,
         watch,
         stale_policy: common.stale_policy,
+        credentials: found,
     })
 }
 

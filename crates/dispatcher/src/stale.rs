@@ -111,7 +111,8 @@ pub(crate) async fn guard(
 }
 
 /// The advances of the published rows, one per key (the last: a row's
-/// advance never ranks below an earlier one of the batch).
+/// advance never ranks below an earlier one of the batch), in key order (two
+/// settle transactions that touch the same keys lock them in one order).
 pub(crate) fn advances<'a>(rows: impl Iterator<Item = &'a Work>) -> Vec<StateAdvance> {
     let mut out: Vec<StateAdvance> = Vec::new();
     let mut at = std::collections::HashMap::new();
@@ -125,5 +126,6 @@ pub(crate) fn advances<'a>(rows: impl Iterator<Item = &'a Work>) -> Vec<StateAdv
             }
         }
     }
+    out.sort_by(|a, b| (&a.tenant, &a.subject, &a.track).cmp(&(&b.tenant, &b.subject, &b.track)));
     out
 }

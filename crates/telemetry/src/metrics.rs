@@ -52,6 +52,11 @@ struct VhostLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DependencyLabels {
+    dependency: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabels {
     kind: &'static str,
 }
@@ -124,6 +129,7 @@ pub struct Metrics {
     rejections_unrecorded: Family<RejectLabels, Counter>,
     rejection_bytes: Family<SourceLabels, Counter>,
     vhost_up: Family<VhostLabels, Gauge>,
+    dependency_up: Family<DependencyLabels, Gauge>,
     admin_refusals: Family<ReasonLabels, Counter>,
     source_since_accepted: Family<SourceLabels, Gauge<f64, AtomicU64>>,
     source_quiet: Family<SourceLabels, Gauge>,
@@ -191,6 +197,7 @@ impl Metrics {
             incident_transitions: Family::default(),
             watch_rounds: Family::default(),
             vhost_up: Family::default(),
+            dependency_up: Family::default(),
             admin_refusals: Family::default(),
             traffic: crate::traffic::Traffic::default(),
             routing_keys: Default::default(),
@@ -309,6 +316,11 @@ impl Metrics {
             m.vhost_up.clone(),
         );
         registry.register(
+            "dependency_up",
+            "Whether the evaluator of watchfulness reached a dependency at its last round (postgresql, rabbitmq, redis: 1 up, 0 down)",
+            m.dependency_up.clone(),
+        );
+        registry.register(
             "admin_refusals",
             "Admin API requests refused for their caller's rights, by reason (e.g. replay_queue, global_route)",
             m.admin_refusals.clone(),
@@ -421,6 +433,14 @@ impl Metrics {
     pub fn vhost_connected(&self, vhost: &str, up: bool) {
         self.vhost_up
             .get_or_create(&VhostLabels { vhost: vhost.into() })
+            .set(i64::from(up));
+    }
+    /// Whether the evaluator reached `dependency` at its last round.
+    pub fn dependency_up(&self, dependency: &str, up: bool) {
+        self.dependency_up
+            .get_or_create(&DependencyLabels {
+                dependency: dependency.into(),
+            })
             .set(i64::from(up));
     }
     /// The last state set for `vhost` (`None`: never tried).

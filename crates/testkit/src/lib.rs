@@ -77,6 +77,7 @@ fn source(id: &str, kind: SourceKind, verification: Verification, settings: Arc<
         paths: Vec::new(),
         watch: Default::default(),
         stale_policy: Default::default(),
+        credentials: Vec::new(),
     }
 }
 
