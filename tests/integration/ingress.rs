@@ -441,6 +441,82 @@ async fn a_fixed_path_on_a_tenant_host_reaches_its_source() {
     gw.stop().await;
 }
 
+/// Keeta calls `https://<host>/webhook/authorization` and, for the recipes
+/// that sign a URL, signs that one: a source whose configured callback URL is
+/// another still verifies it, over the URL the request arrived at (its
+/// scheme from the proxy's `X-Forwarded-Proto`). A heartbeat (empty body or
+/// `{}`) is answered with the success body both documented schemas read.
+#[tokio::test]
+async fn keeta_authorizations_through_a_fixed_path_verify_over_the_url_keeta_called() {
+    use hookgate_providers::keeta_auth::{self, signature::Recipe};
+    let env = TestEnv::with(|t| {
+        t.hosts = vec!["hooks.acme.example".into()];
+        let source = t.source_mut("keeta-auth").unwrap();
+        source.paths = vec!["/webhook/authorization".into()];
+        let old = source.settings.downcast::<keeta_auth::Settings>().unwrap().clone();
+        source.settings = std::sync::Arc::new(keeta_auth::Settings {
+            callback_url: "https://gw.example/hooks/acme/keeta-auth".into(),
+            recipes: vec![Recipe::UrlBody],
+            ..old
+        });
+    })
+    .await;
+    let secret = (env.source("keeta-auth").settings.downcast::<keeta_auth::Settings>())
+        .map(|s| s.client_secrets[0].expose().to_owned())
+        .unwrap();
+    let gw = env.start(Role::Ingress).await;
+    let body = (env.source("keeta-auth").provider())
+        .sample_body("authorized", 5, 1_753_151_456_973)
+        .unwrap();
+    let called = "https://hooks.acme.example/webhook/authorization";
+    let mac = hookgate_signature::hmac_sha256(secret.as_bytes(), &[called.as_bytes(), b"&", &body]);
+    let url = format!("{}/webhook/authorization", gw.base_url);
+    let post = |body: Vec<u8>, sig: Option<String>| {
+        let mut r = http()
+            .post(&url)
+            .header("host", "hooks.acme.example")
+            .header("x-forwarded-proto", "https")
+            .header("content-type", "application/json");
+        if let Some(sig) = sig {
+            r = r.header("x-app-signature", sig);
+        }
+        r.body(body).send()
+    };
+    let r = post(body.clone(), Some(hookgate_signature::encode_base64(&mac)))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        answer,
+        serde_json::json!({"code": 0, "message": "success", "status": 0, "title": "success"})
+    );
+    let key = hookgate_providers::delivery_key(keeta_auth::KIND, &body, &Vec::new()).unwrap();
+    let stored = gw.stored(&env.tenant, "keeta-auth", key.as_str()).await;
+    assert!(stored.verified);
+    assert_eq!(
+        stored.signature_recipe.as_deref(),
+        Some("hmac(url&body)@request-url/base64")
+    );
+
+    // Signed over another URL: refused.
+    let wrong = hookgate_signature::hmac_sha256(secret.as_bytes(), &[b"https://elsewhere.example/x&", &body]);
+    let r = post(body.clone(), Some(hookgate_signature::encode_base64(&wrong)))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+
+    // Keeta's probe: answered with success, stored nowhere.
+    for probe in [&b""[..], b"{}", b" { } "] {
+        let r = post(probe.to_vec(), None).await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{:?}", String::from_utf8_lossy(probe));
+        let answer: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(answer["code"], 0);
+        assert_eq!(answer["title"], "success");
+    }
+    gw.stop().await;
+}
+
 /// Writes a self-signed certificate for 127.0.0.1 and its key as PEM files.
 fn write_certificate(dir: &std::path::Path) -> Vec<u8> {
     let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();

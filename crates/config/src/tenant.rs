@@ -840,7 +840,7 @@ fn build_tenant(
     }
     let mut sources = BTreeMap::new();
     for (sid, value) in raw.sources {
-        let source = build_source(&ctx, &id, &sid, value, service)?;
+        let source = build_source(&ctx, &id, &hosts, &sid, value, service)?;
         if !source.paths.is_empty() && hosts.is_empty() {
             return Err(ctx.invalid(
                 format!("sources.{sid}.paths"),
@@ -959,6 +959,7 @@ fn build_providers(ctx: &Ctx<'_>, raw: ProvidersFile) -> Result<Providers, Confi
 fn build_source(
     ctx: &Ctx<'_>,
     tenant: &TenantId,
+    hosts: &[String],
     sid: &str,
     value: Value,
     service: &ServiceSettings,
@@ -1026,7 +1027,13 @@ fn build_source(
             .map_err(|m| ctx.invalid(format!("{key}.active_hours"), m))?,
     };
     let access = build_access(ctx, &format!("{key}.access"), common.access)?;
-    let default_url = format!("{}/hooks/{}/{}", service.http.public_base_url, tenant, source_id);
+    // The URL the provider is told to call: with fixed paths, the first of
+    // them on the tenant's first host (what a provider that appends a fixed
+    // path to a host calls, and signs); else the gateway's own route.
+    let default_url = match (hosts.first(), common.paths.first()) {
+        (Some(host), Some(path)) => format!("https://{host}{path}"),
+        _ => format!("{}/hooks/{}/{}", service.http.public_base_url, tenant, source_id),
+    };
     let settings_ctx = SettingsContext {
         key: &key,
         default_callback_url: &default_url,
@@ -1165,6 +1172,40 @@ mod tests {
             !format!("{t:?}").contains("demo-keeta-secret"),
             "secret leaked into Debug"
         );
+    }
+
+    #[test]
+    fn a_source_with_fixed_paths_is_called_at_its_first_path_on_the_first_host() {
+        let t = parse(
+            r#"id = "acme"
+            demo = true
+            hosts = ["Hooks.Acme.Example", "hooks2.acme.example"]
+            [sources.auth]
+            kind = "keeta-auth"
+            client_secrets = [{ demo = "cs" }]
+            paths = ["/webhook/authorization", "/other"]
+            [sources.pinned]
+            kind = "keeta-auth"
+            client_secrets = [{ demo = "cs" }]
+            paths = ["/webhook/pinned"]
+            callback_url = "https://portal.example/registered""#,
+        )
+        .unwrap();
+        let url = |s: &str| t.source(s).and_then(|s| s.settings.callback_url()).map(str::to_owned);
+        assert_eq!(
+            url("auth").as_deref(),
+            Some("https://hooks.acme.example/webhook/authorization")
+        );
+        assert_eq!(url("pinned").as_deref(), Some("https://portal.example/registered"));
+        // Every credential is named by its place, never by its value.
+        let names: Vec<&str> = t
+            .source("auth")
+            .unwrap()
+            .credentials
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(names, ["sources.auth.client_secrets[0] (demo)"]);
     }
 
     #[test]

@@ -72,8 +72,11 @@ impl Provider for KeetaAuth {
         }))
     }
 
+    /// Both documented readings of success (seed 000 shows `{code, message}`
+    /// in one place and `{status, title}` in another): whichever schema Keeta
+    /// reads, it reads success.
     fn success(&self) -> Ack {
-        Ack::json(200, r#"{"code":0,"message":"success"}"#)
+        Ack::json(200, r#"{"code":0,"message":"success","status":0,"title":"success"}"#)
     }
 
     fn failure(&self, status: u16, message: &str) -> Ack {
@@ -110,6 +113,11 @@ impl SourceSettings for Settings {
     }
 
     fn inspect(&self, request: &Request<'_>, body: &[u8]) -> Result<Inspected, Refusal> {
+        // Keeta probes its webhooks with an empty packet (seed 001): an empty
+        // body or `{}`, unsigned, answered with success and stored nowhere.
+        if is_probe(body) {
+            return Ok(Inspected::Heartbeat);
+        }
         // One parse: the keys and the clientId.
         let (keys, client_id) =
             normalize::read(body).map_err(|e| Refusal::from_error(RefusalReason::BadRequest, &e))?;
@@ -155,17 +163,25 @@ impl Settings {
         signature::verify(
             request.header("x-app-signature"),
             body,
-            &self.callback_url,
+            &[&self.callback_url, request.url],
             &self.recipes,
             &secrets,
         )
         .map(|m| {
+            // The recipe as stored says over which URL it matched.
+            let over = if m.request_url { "@request-url" } else { "" };
             matched(
-                &format!("{}/{}", m.recipe.name(), m.encoding),
+                &format!("{}{over}/{}", m.recipe.name(), m.encoding),
                 m.secret_index,
                 secrets.len(),
             )
         })
         .map_err(|e| Refusal::signature(e == VerifyError::Missing, e))
     }
+}
+
+/// An empty body or an empty JSON object (whitespace aside).
+fn is_probe(body: &[u8]) -> bool {
+    let text: Vec<u8> = body.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    text.is_empty() || text == b"{}"
 }

@@ -61,6 +61,9 @@ pub struct Match {
     pub secret_index: usize,
     /// `base64` or `hex`.
     pub encoding: &'static str,
+    /// A URL recipe matched over the URL the request arrived at, not the
+    /// configured callback URL.
+    pub request_url: bool,
 }
 
 /// RFC 8785 canonical JSON (keys sorted, compact). Numbers are re-emitted by
@@ -75,11 +78,14 @@ pub fn sign(body: &[u8], secret: &str) -> String {
     hookgate_signature::encode_base64(&hookgate_signature::hmac_sha256(secret.as_bytes(), &[body]))
 }
 
-/// Verifies `header` against each recipe and secret.
+/// Verifies `header` against each recipe and secret; the URL recipes try
+/// each of `urls` (the configured callback URL first, then the URL the
+/// request arrived at, when it differs: Keeta may call a fixed path on the
+/// tenant's host rather than the configured one). The match says which URL.
 pub fn verify(
     header: Option<&str>,
     body: &[u8],
-    url: &str,
+    urls: &[&str],
     recipes: &[Recipe],
     secrets: &[&str],
 ) -> Result<Match, VerifyError> {
@@ -89,26 +95,39 @@ pub fn verify(
         .ok_or(VerifyError::Missing)?;
     let (expected, encoding) = hookgate_signature::decode_digest(header, 32).ok_or(VerifyError::Malformed)?;
     let canonical = jcs(body);
+    let mut distinct: Vec<&str> = Vec::with_capacity(urls.len());
+    for u in urls {
+        if !distinct.contains(u) {
+            distinct.push(u);
+        }
+    }
     for &recipe in recipes {
-        let message: Vec<&[u8]> = match recipe {
-            Recipe::Body => vec![body],
+        let candidates: Vec<(Option<usize>, Vec<&[u8]>)> = match recipe {
+            Recipe::Body => vec![(None, vec![body])],
             Recipe::BodyJcs => match &canonical {
-                Some(c) => vec![c.as_slice()],
+                Some(c) => vec![(None, vec![c.as_slice()])],
                 None => continue,
             },
-            Recipe::UrlBody => vec![url.as_bytes(), b"&", body],
+            Recipe::UrlBody => (distinct.iter().enumerate())
+                .map(|(i, u)| (Some(i), vec![u.as_bytes(), b"&", body]))
+                .collect(),
             Recipe::UrlBodyJcs => match &canonical {
-                Some(c) => vec![url.as_bytes(), b"&", c.as_slice()],
+                Some(c) => (distinct.iter().enumerate())
+                    .map(|(i, u)| (Some(i), vec![u.as_bytes(), b"&", c.as_slice()]))
+                    .collect(),
                 None => continue,
             },
         };
-        for (secret_index, secret) in secrets.iter().enumerate() {
-            if hookgate_signature::ct_eq(&hookgate_signature::hmac_sha256(secret.as_bytes(), &message), &expected) {
-                return Ok(Match {
-                    recipe,
-                    secret_index,
-                    encoding,
-                });
+        for (url, message) in candidates {
+            for (secret_index, secret) in secrets.iter().enumerate() {
+                if hookgate_signature::ct_eq(&hookgate_signature::hmac_sha256(secret.as_bytes(), &message), &expected) {
+                    return Ok(Match {
+                        recipe,
+                        secret_index,
+                        encoding,
+                        request_url: url.is_some_and(|i| i > 0),
+                    });
+                }
             }
         }
     }
@@ -138,43 +157,60 @@ mod tests {
                 (hookgate_signature::encode_base64(&mac), "base64"),
                 (hex::encode(mac), "hex"),
             ] {
-                let m = verify(Some(&sig), BODY, url, &Recipe::ALL, &["other", "cs"]).unwrap();
+                let m = verify(Some(&sig), BODY, &[url], &Recipe::ALL, &["other", "cs"]).unwrap();
                 assert_eq!((m.recipe, m.secret_index, m.encoding), (recipe, 1, enc));
             }
         }
     }
 
     #[test]
+    fn url_recipes_also_try_the_url_the_request_arrived_at() {
+        let configured = "https://gw.example/hooks/demo/keeta-auth";
+        let called = "https://hooks.acme.example/webhook/authorization";
+        let mac = hookgate_signature::hmac_sha256(b"cs", &[called.as_bytes(), b"&", BODY]);
+        let sig = hookgate_signature::encode_base64(&mac);
+        assert_eq!(
+            verify(Some(&sig), BODY, &[configured], &Recipe::ALL, &["cs"]),
+            Err(VerifyError::Mismatch),
+            "over the configured URL only, it cannot verify"
+        );
+        let m = verify(Some(&sig), BODY, &[configured, called], &Recipe::ALL, &["cs"]).unwrap();
+        assert_eq!((m.recipe, m.request_url), (Recipe::UrlBody, true));
+        let same = verify(Some(&sig), BODY, &[called, called], &Recipe::ALL, &["cs"]).unwrap();
+        assert!(!same.request_url, "the configured URL, tried once");
+    }
+
+    #[test]
     fn rejects_wrong_secret_tampering_and_garbage() {
         let sig = sign(BODY, "cs");
         assert_eq!(
-            verify(Some(&sig), BODY, "u", &Recipe::ALL, &["cs"]).unwrap().recipe,
+            verify(Some(&sig), BODY, &["u"], &Recipe::ALL, &["cs"]).unwrap().recipe,
             Recipe::Body
         );
         assert_eq!(
-            verify(Some(&sig), BODY, "u", &Recipe::ALL, &["nope"]),
+            verify(Some(&sig), BODY, &["u"], &Recipe::ALL, &["nope"]),
             Err(VerifyError::Mismatch)
         );
         let tampered = String::from_utf8(BODY.to_vec())
             .unwrap()
             .replace("\"opType\":1", "\"opType\":2");
         assert_eq!(
-            verify(Some(&sig), tampered.as_bytes(), "u", &Recipe::ALL, &["cs"]),
+            verify(Some(&sig), tampered.as_bytes(), &["u"], &Recipe::ALL, &["cs"]),
             Err(VerifyError::Mismatch)
         );
         assert_eq!(
-            verify(None, BODY, "u", &Recipe::ALL, &["cs"]),
+            verify(None, BODY, &["u"], &Recipe::ALL, &["cs"]),
             Err(VerifyError::Missing)
         );
         assert_eq!(
-            verify(Some("zz!"), BODY, "u", &Recipe::ALL, &["cs"]),
+            verify(Some("zz!"), BODY, &["u"], &Recipe::ALL, &["cs"]),
             Err(VerifyError::Malformed)
         );
         // Plain SHA-256 of body+secret is not an HMAC.
         use sha2::Digest;
         let plain = hex::encode(sha2::Sha256::digest([BODY, b"cs"].concat()));
         assert_eq!(
-            verify(Some(&plain), BODY, "u", &Recipe::ALL, &["cs"]),
+            verify(Some(&plain), BODY, &["u"], &Recipe::ALL, &["cs"]),
             Err(VerifyError::Mismatch)
         );
     }
