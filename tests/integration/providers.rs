@@ -18,7 +18,7 @@ const KINDS: &[(&str, &str, u16, &str, &str)] = &[
         "keeta-auth",
         "authorized",
         200,
-        r#"{"code":0,"message":"success"}"#,
+        r#"{"code":0,"message":"success","status":0,"title":"success"}"#,
         "application/json",
     ),
     ("pagsmile-issuing", "authorization", 200, "success", "text/plain"),
