@@ -4,6 +4,8 @@
 -- a URL now (transitions of the last day: a URL configured later does not
 -- receive the tenant's whole history) and records the answer here; the
 -- gateway's own URL keeps its columns on incident_events.
+-- Retention removes rows older than two days (sent or not, they are past
+-- their window).
 CREATE TABLE incident_deliveries (
     event_id      bigint      NOT NULL REFERENCES incident_events (id) ON DELETE CASCADE,
     tenant        text        NOT NULL,

@@ -82,6 +82,8 @@ pub async fn apply(
 ) -> Result<Vec<TenantRetention>, StoreError> {
     let configured: Vec<String> = tenants.iter().map(|t| t.id.to_string()).collect();
     let policies = policies(tenants, settings, Utc::now());
+    // Tenant notifications past their one-day window are never sent again.
+    store.expire_incident_deliveries().await?;
     // Whole partitions first: what is left is removed row by row.
     let partitions = match partition_cutoff(&policies) {
         Some(cutoff) => by_tenant(&store.drop_expired_partitions(cutoff, settings.batch).await?),

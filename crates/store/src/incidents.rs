@@ -587,6 +587,17 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// Removes tenant notification rows older than two days: past the
+    /// one-day window in which they are sent, delivered or not (retention).
+    pub async fn expire_incident_deliveries(&self) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM incident_deliveries WHERE at < now() - interval '2 days'")
+                .execute(self.pool())
+                .await?
+                .rows_affected(),
+        )
+    }
+
     /// Records one attempt of a tenant's notification: delivered, or due
     /// again in `retry_in_secs`.
     pub async fn tenant_notification_attempted(
