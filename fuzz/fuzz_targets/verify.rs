@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         };
         let _ = keeta::verify(&params, urls, &keeta::Recipe::ALL, &["secret"]);
     }
-    let _ = keeta_auth::verify(h, body, "https://h/cb", &keeta_auth::Recipe::ALL, &["secret"]);
+    let _ = keeta_auth::verify(h, body, &["https://h/cb", "https://h/webhook/authorization"], &keeta_auth::Recipe::ALL, &["secret"]);
     let _ = pagsmile::verify_payin(h, body, &["secret"], 1_700_000_000, 300);
     let _ = pagsmile::verify_payout(h, body, &["key"]);
     let _ = standard_webhooks::verify(h, h, h, body, &[b"key".to_vec()], 1_700_000_000, 300);

@@ -305,23 +305,18 @@ impl Reload for Reloader {
 fn credential_changes(old: &Tenants, new: &Tenants) -> Vec<hookgate_watch::Condition> {
     use hookgate_config::Credential;
     use hookgate_watch::{Condition, Key, Kind};
-    let of = |ts: &Tenants| -> Vec<(String, String, Vec<Credential>)> {
+    // By (tenant, source): a reload of 10,000 tenants stays linear.
+    let of = |ts: &Tenants| -> std::collections::BTreeMap<(String, String), Vec<Credential>> {
         ts.iter()
             .flat_map(|t| {
                 t.sources
                     .values()
-                    .map(|s| (t.id.to_string(), s.id.to_string(), s.credentials.clone()))
+                    .map(|s| ((t.id.to_string(), s.id.to_string()), s.credentials.clone()))
                     .collect::<Vec<_>>()
             })
             .collect()
     };
     let (before, after) = (of(old), of(new));
-    let find = |all: &[(String, String, Vec<Credential>)], t: &str, s: &str| -> Vec<Credential> {
-        all.iter()
-            .find(|(at, aso, _)| at == t && aso == s)
-            .map(|(_, _, c)| c.clone())
-            .unwrap_or_default()
-    };
     let notice = |kind: Kind, t: &str, s: &str, c: &Credential| {
         let what = if kind == Kind::KeyAdded {
             "now accepts"
@@ -341,10 +336,11 @@ fn credential_changes(old: &Tenants, new: &Tenants) -> Vec<hookgate_watch::Condi
         }
     };
     let mut out = Vec::new();
-    for (t, s, now) in &after {
+    let none = Vec::new();
+    for ((t, s), now) in &after {
         // By value: a key that only moved (a rotation puts the new one
         // first) or changed its reference is neither added nor removed.
-        let was = find(&before, t, s);
+        let was = before.get(&(t.clone(), s.clone())).unwrap_or(&none);
         for c in now.iter().filter(|c| !was.iter().any(|w| w.same_value(c))) {
             out.push(notice(Kind::KeyAdded, t, s, c));
         }
@@ -352,8 +348,8 @@ fn credential_changes(old: &Tenants, new: &Tenants) -> Vec<hookgate_watch::Condi
             out.push(notice(Kind::KeyRemoved, t, s, w));
         }
     }
-    for (t, s, was) in &before {
-        if !after.iter().any(|(at, aso, _)| at == t && aso == s) {
+    for ((t, s), was) in &before {
+        if !after.contains_key(&(t.clone(), s.clone())) {
             out.extend(was.iter().map(|w| notice(Kind::KeyRemoved, t, s, w)));
         }
     }

@@ -118,6 +118,9 @@ struct Work {
     /// Subject states its events reach (the stale-state guard), recorded
     /// when the row is marked published.
     advances: Vec<hookgate_store::StateAdvance>,
+    /// Its events judged stale, and the source's policy (counted when the
+    /// row is concluded).
+    stale: (u32, &'static str),
     /// `relay.row`: from claim to settlement, a child of the span of the
     /// request that stored the row (its `traceparent`); the published
     /// messages carry this span's context.
@@ -142,6 +145,7 @@ impl Work {
             events,
             failure,
             advances: Vec::new(),
+            stale: (0, ""),
             span,
         }
     }
@@ -213,7 +217,7 @@ impl Dispatcher {
         let normalized_in = t1.elapsed();
         let t2 = Instant::now();
         self.dedupe_batch(&mut work, &mut outcome).await?;
-        outcome.stale = stale::guard(&self.store, &self.tenants, &self.metrics, &mut work).await?;
+        outcome.stale = stale::guard(&self.store, &self.tenants, &mut work).await?;
         let deduped_in = t2.elapsed();
         let t3 = Instant::now();
         let released = self.publish_rounds(&mut work, &mut outcome).await;
@@ -279,6 +283,7 @@ impl Dispatcher {
                 done_ids.push(w.row.notification_id);
                 done_events.extend(w.events.iter().map(|(_, r)| r.clone()));
                 done_rows.push(w);
+                stale::count(&self.metrics, w);
                 continue;
             };
             let error = failure.message();
@@ -290,6 +295,7 @@ impl Dispatcher {
                 .await?;
             w.span.record("outcome", if park { "parked" } else { "retry" });
             if park {
+                stale::count(&self.metrics, w);
                 outcome.parked += 1;
                 self.metrics.parked(w.row.tenant.as_str());
                 self.metrics.parked_reason(failure.reason());

@@ -19,14 +19,10 @@ use hookgate_telemetry::Metrics;
 use std::collections::HashSet;
 
 /// Judges every event of the batch against its subject's recorded state,
-/// in commit order; records on each row what it advances, and counts the
-/// stale events. Returns how many were stale.
-pub(crate) async fn guard(
-    store: &Store,
-    tenants: &LiveTenants,
-    metrics: &Metrics,
-    work: &mut [Work],
-) -> Result<usize, StoreError> {
+/// in commit order; records on each row what it advances and how many of
+/// its events were stale (counted once the row is concluded: a row retried
+/// is judged again). Returns how many were stale.
+pub(crate) async fn guard(store: &Store, tenants: &LiveTenants, work: &mut [Work]) -> Result<usize, StoreError> {
     let mut seen = HashSet::new();
     let subjects: Vec<(String, String)> = work
         .iter()
@@ -64,8 +60,9 @@ pub(crate) async fn guard(
                     continue;
                 }
                 stale += 1;
+                w.stale.0 += 1;
+                w.stale.1 = policy.as_str();
                 let behind = r.state.clone();
-                metrics.stale_event(w.row.tenant.as_str(), w.row.source.as_str(), policy.as_str());
                 tracing::info!(
                     notification.id = w.row.notification_id,
                     subject = %event.event.subject,
@@ -128,4 +125,11 @@ pub(crate) fn advances<'a>(rows: impl Iterator<Item = &'a Work>) -> Vec<StateAdv
     }
     out.sort_by(|a, b| (&a.tenant, &a.subject, &a.track).cmp(&(&b.tenant, &b.subject, &b.track)));
     out
+}
+
+/// Counts the stale events of a concluded row (published or parked).
+pub(crate) fn count(metrics: &Metrics, w: &Work) {
+    for _ in 0..w.stale.0 {
+        metrics.stale_event(w.row.tenant.as_str(), w.row.source.as_str(), w.stale.1);
+    }
 }
