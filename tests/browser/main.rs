@@ -502,6 +502,19 @@ async fn a_stale_event_is_shown_in_its_subject_s_timeline() {
     let all = text(&c, ".timeline").await;
     assert_eq!(all.matches("stale:").count(), 1, "only the late acceptance: {all}");
     shot(&c, "timeline-stale").await;
+    // The late acceptance's own page marks its event too.
+    let (_, page) = gw
+        .admin_get(
+            &format!("/v1/notifications?tenant={tenant}&status=published"),
+            Some(&reader),
+        )
+        .await;
+    let late = page["items"][0]["id"].as_i64().unwrap();
+    assert_ne!(late, first);
+    c.goto(&format!("{admin}/notifications/{late}")).await.unwrap();
+    let mark = text(&c, "#events .stale").await;
+    assert!(mark.contains("stale: behind keeta.order.cancelled"), "{mark}");
+    shot(&c, "notification-stale").await;
     c.close().await.unwrap();
     gw.stop().await;
 }

@@ -192,9 +192,21 @@ async fn open(
     c: &Condition,
     at: DateTime<Utc>,
 ) -> Result<IncidentTransition, StoreError> {
+    insert(tx, c, State::Open, at).await
+}
+
+/// A new incident in `state` (`open`, or `resolved` for a notice, closed as
+/// it is made), with its transition.
+async fn insert(
+    tx: &mut Transaction<'_, Postgres>,
+    c: &Condition,
+    state: State,
+    at: DateTime<Utc>,
+) -> Result<IncidentTransition, StoreError> {
     let row = sqlx::query(&format!(
-        "INSERT INTO incidents (kind, tenant, source, cause, state, count, samples, summary, opened_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $8) RETURNING {COLUMNS}"
+        "INSERT INTO incidents (kind, tenant, source, cause, state, count, samples, summary, opened_at, updated_at,
+                                closed_at)
+         VALUES ($1, $2, $3, $4, $9, $5, $6, $7, $8, $8, CASE WHEN $9 = 'resolved' THEN $8 END) RETURNING {COLUMNS}"
     ))
     .bind(c.key.kind.as_str())
     .bind(crate::pg_text(&c.key.tenant).as_ref())
@@ -204,10 +216,11 @@ async fn open(
     .bind(&c.samples)
     .bind(crate::pg_text(&c.summary).as_ref())
     .bind(at)
+    .bind(state.as_str())
     .fetch_one(&mut **tx)
     .await?;
     let i = incident(&row)?;
-    record(tx, &i, State::Open, "", at).await
+    record(tx, &i, state, "", at).await
 }
 
 /// Takes the incidents' advisory lock for the transaction.
@@ -226,7 +239,7 @@ pub(crate) async fn raise_in(
     now: DateTime<Utc>,
 ) -> Result<Option<IncidentTransition>, StoreError> {
     if c.key.kind.notice() {
-        return Ok(Some(notice(tx, c, now).await?));
+        return Ok(Some(insert(tx, c, State::Resolved, now).await?));
     }
     let existing = active(tx).await?.into_iter().find(|i| i.key == c.key);
     Ok(match existing {
@@ -241,30 +254,6 @@ pub(crate) async fn raise_in(
         }
         None => Some(open(tx, c, now).await?),
     })
-}
-
-async fn notice(
-    tx: &mut Transaction<'_, Postgres>,
-    c: &Condition,
-    at: DateTime<Utc>,
-) -> Result<IncidentTransition, StoreError> {
-    let row = sqlx::query(&format!(
-        "INSERT INTO incidents (kind, tenant, source, cause, state, count, samples, summary, opened_at, updated_at,
-                                closed_at)
-         VALUES ($1, $2, $3, $4, 'resolved', $5, $6, $7, $8, $8, $8) RETURNING {COLUMNS}"
-    ))
-    .bind(c.key.kind.as_str())
-    .bind(crate::pg_text(&c.key.tenant).as_ref())
-    .bind(crate::pg_text(&c.key.source).as_ref())
-    .bind(crate::pg_text(&c.key.cause).as_ref())
-    .bind(c.count)
-    .bind(&c.samples)
-    .bind(crate::pg_text(&c.summary).as_ref())
-    .bind(at)
-    .fetch_one(&mut **tx)
-    .await?;
-    let i = incident(&row)?;
-    record(tx, &i, State::Resolved, "", at).await
 }
 
 async fn close(
