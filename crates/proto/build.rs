@@ -1,10 +1,12 @@
-//! Generates the canonical event types from `proto/` with protox (pure Rust,
-//! no system `protoc`), prost (structs) and pbjson (proto3 JSON mapping).
+//! Generates the canonical event types from `proto/` (inside this crate, so
+//! it packages on its own; the repository's `proto/` links here) with protox
+//! (pure Rust, no system `protoc`), prost (structs) and pbjson (proto3 JSON
+//! mapping).
 
 use std::{env, error::Error, fs, path::PathBuf};
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("proto");
     let file = root.join("hookgate/v1/event.proto");
     println!("cargo:rerun-if-changed={}", root.display());
 
@@ -25,6 +27,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         // Emit default values (0, false, "") too: consumers without protobuf
         // should not have to know that an absent field means its default.
         .emit_fields()
+        // A consumer built against 1.x reads any later 1.y: fields it does
+        // not know are skipped (docs/events.md, "Versioning").
+        .ignore_unknown_fields()
         .build(&[".hookgate"])?;
     Ok(())
 }

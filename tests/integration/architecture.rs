@@ -47,7 +47,14 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 fn only_the_owning_crate_names_each_io_library() {
     let all = dependencies();
     assert!(all.contains_key("hookgate-core"), "{:?}", all.keys());
-    assert_eq!(users(&all, "sqlx"), set(&["hookgate-store"]), "only store names sqlx");
+    // The consumer SDK is not part of the gateway: it is the library the
+    // services that bind hookgate's queues use (its PostgreSQL inbox, its
+    // RabbitMQ consumer).
+    assert_eq!(
+        users(&all, "sqlx"),
+        set(&["hookgate-store", "hookgate-consumer"]),
+        "only store (and the consumer SDK) names sqlx"
+    );
     // testkit serves the fake provider management APIs.
     assert_eq!(
         users(&all, "actix-web"),
@@ -56,8 +63,8 @@ fn only_the_owning_crate_names_each_io_library() {
     );
     assert_eq!(
         users(&all, "lapin"),
-        set(&["hookgate-dispatcher"]),
-        "only dispatcher names lapin"
+        set(&["hookgate-dispatcher", "hookgate-consumer"]),
+        "only dispatcher (and the consumer SDK) names lapin"
     );
     assert_eq!(
         users(&all, "redis"),
@@ -73,6 +80,26 @@ fn only_the_owning_crate_names_each_io_library() {
         users(&all, "hookgate-provider-api"),
         set(&["hookgate-onboarding"]),
         "only onboarding talks to providers' management APIs"
+    );
+}
+
+#[test]
+fn the_consumer_sdk_stands_apart_from_the_gateway() {
+    let all = dependencies();
+    let hookgate: BTreeSet<String> = all["hookgate-consumer"]
+        .iter()
+        .filter(|d| d.starts_with("hookgate-"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        hookgate,
+        set(&["hookgate-proto"]),
+        "the SDK depends on the wire types only"
+    );
+    assert_eq!(
+        users(&all, "hookgate-consumer"),
+        set(&[]),
+        "no gateway crate uses the SDK"
     );
 }
 

@@ -15,6 +15,7 @@
 
 mod admin;
 mod architecture;
+mod consumer;
 mod dispatcher;
 mod e2e;
 mod hostile;

@@ -17,7 +17,8 @@ use crate::AdminState;
 use base64::Engine;
 use hookgate_api_types::{
     AuditEntry, NotificationDetail, Payload, Plan, ReadmitResult, RejectionDetail, ReplayOne, ReplayRequest,
-    RequeueAnswer, RequeueRequest, Requeued, SourceView, SubscriptionView, TenantView, Timeline, TimelineEntry,
+    RequeueAnswer, RequeueRequest, Requeued, SigningKey, SigningKeys, SourceView, SubscriptionView, TenantView,
+    Timeline, TimelineEntry,
 };
 use hookgate_config::Verification;
 use hookgate_core::TenantId;
@@ -509,6 +510,38 @@ pub(crate) async fn readmit(state: &AdminState, caller: &Operator, id: i64) -> R
         },
     )
     .await
+}
+
+/// The keys that sign `tenant`'s published messages: public keys, and ids
+/// of the HMAC secrets (never a secret).
+pub(crate) fn signing_keys(state: &AdminState, caller: &Caller, tenant: &str) -> Result<SigningKeys, ApiError> {
+    caller.tenant(tenant)?;
+    let tenants = state.tenants();
+    let t = tenants
+        .get(tenant)
+        .ok_or_else(|| ApiError::not_found(format!("no tenant {tenant:?}")))?;
+    let mut keys = Vec::new();
+    if let Some(signer) = &t.signing {
+        keys.extend(signer.hmac_key_ids().into_iter().map(|id| SigningKey {
+            id,
+            scheme: "v1".into(),
+            algorithm: "hmac-sha256".into(),
+            public_key: None,
+            public_key_pem: None,
+        }));
+        keys.extend(signer.ed25519_keys().iter().map(|k| SigningKey {
+            id: k.id(),
+            scheme: "v1a".into(),
+            algorithm: "ed25519".into(),
+            public_key: Some(k.public_key()),
+            public_key_pem: Some(k.public_key_pem()),
+        }));
+    }
+    Ok(SigningKeys {
+        tenant: tenant.to_owned(),
+        signed: t.signing.is_some(),
+        keys,
+    })
 }
 
 /// The tenants the caller may see, as the gateway runs them; never a secret.

@@ -94,3 +94,33 @@ pub struct Registration {
     /// Last change.
     pub updated_at: DateTime<Utc>,
 }
+
+/// One key a tenant's published messages are signed with. An Ed25519 key
+/// (`v1a`) comes with its public half; an HMAC secret (`v1`) only with its
+/// id (a consumer holds the secret itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SigningKey {
+    /// Stable id that shows nothing of the key: `v1a:<hex>` (of the public
+    /// key) or `v1:<hex>` (of the secret), the first 8 bytes of its SHA-256.
+    pub id: String,
+    /// The `webhook-signature` entry it makes: `v1` or `v1a`.
+    pub scheme: String,
+    /// `hmac-sha256` or `ed25519`.
+    pub algorithm: String,
+    /// Ed25519 only: the public key, `whpk_<base64>` (Standard Webhooks).
+    pub public_key: Option<String>,
+    /// Ed25519 only: the public key as a PEM `PUBLIC KEY`.
+    pub public_key_pem: Option<String>,
+}
+
+/// The keys that sign one tenant's published messages (`[signing]` of its
+/// file), in the order its signatures list them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SigningKeys {
+    /// Tenant.
+    pub tenant: String,
+    /// False when its messages are not signed (no `[signing]`).
+    pub signed: bool,
+    /// Its keys; every one signs every message.
+    pub keys: Vec<SigningKey>,
+}

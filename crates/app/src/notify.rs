@@ -35,14 +35,12 @@ pub struct Notifier {
 
 /// The Standard Webhooks headers of one message.
 pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> [(String, String); 3] {
-    let ts = timestamp.to_string();
-    let mac = hookgate_signature::hmac_sha256(key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
     [
         ("webhook-id".to_owned(), id.to_owned()),
-        ("webhook-timestamp".to_owned(), ts),
+        ("webhook-timestamp".to_owned(), timestamp.to_string()),
         (
             "webhook-signature".to_owned(),
-            format!("v1,{}", hookgate_signature::encode_base64(&mac)),
+            hookgate_signature::standard_webhooks::sign_v1(key, id, timestamp, body),
         ),
     ]
 }

@@ -52,6 +52,14 @@ pub fn plan(settings: &Settings) -> String {
         if let Some(vhost) = &tenant.vhost {
             let _ = writeln!(out, "  vhost {vhost}");
         }
+        if let Some(signer) = &tenant.signing {
+            let ids: Vec<String> = signer
+                .hmac_key_ids()
+                .into_iter()
+                .chain(signer.ed25519_keys().iter().map(|k| k.id()))
+                .collect();
+            let _ = writeln!(out, "  messages signed (webhook-signature) by {}", ids.join(", "));
+        }
         for sub in &tenant.subscriptions {
             let _ = writeln!(
                 out,

@@ -13,7 +13,7 @@ use hookgate_api_types::{
     Plan, ReadmitResult, RejectionDetail, RejectionSummary, ReloadStatus, ReplayJob, ReplayOne, ReplayRequest,
     RequeueAnswer, RequeueRequest, TenantRetention, TenantView, Timeline,
 };
-use hookgate_api_types::{Incident, IncidentDetail, SourceHealth};
+use hookgate_api_types::{Incident, IncidentDetail, SigningKeys, SourceHealth};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -304,6 +304,12 @@ impl Client {
     /// `GET /v1/tenants`.
     pub async fn tenants(&self) -> Result<Vec<TenantView>, ClientError> {
         self.get("/v1/tenants", &[]).await
+    }
+
+    /// `GET /v1/signing-keys?tenant=T`.
+    pub async fn signing_keys(&self, tenant: &str) -> Result<SigningKeys, ClientError> {
+        self.get("/v1/signing-keys", &pairs(&[("tenant", Some(tenant.to_owned()))]))
+            .await
     }
 
     /// `GET /v1/audit`.

@@ -391,6 +391,9 @@ pub struct Tenant {
     /// Its own operator-event endpoint (`[watch] notify_url`), besides the
     /// gateway's.
     pub notify: Option<TenantNotify>,
+    /// The keys its published messages are signed with (`[signing]`);
+    /// `None`: unsigned.
+    pub signing: Option<Arc<hookgate_signature::standard_webhooks::Signer>>,
     /// File it was loaded from (for messages).
     pub file: PathBuf,
 }
@@ -629,6 +632,20 @@ struct TenantFile {
     providers: ProvidersFile,
     retention_days: Option<u32>,
     watch: Option<TenantWatchFile>,
+    signing: Option<SigningFile>,
+}
+
+/// `[signing]` of a tenant file: the keys every published message is signed
+/// with (Standard Webhooks headers; docs/events.md, "Verifying a message").
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SigningFile {
+    /// `whsec_<base64>` secrets: `v1` (HMAC-SHA256) signatures.
+    #[serde(default)]
+    secrets: Vec<SecretRef>,
+    /// PKCS#8 PEM Ed25519 private keys: `v1a` signatures.
+    #[serde(default)]
+    ed25519_keys: Vec<SecretRef>,
 }
 
 /// `[watch]` of a tenant file: where this tenant's operator events are POSTed.
@@ -877,8 +894,39 @@ fn build_tenant(
                 Some(TenantNotify { url: w.notify_url, key })
             }
         },
+        signing: match raw.signing {
+            None => None,
+            Some(signing) => Some(Arc::new(signer(&ctx, &signing)?)),
+        },
         file: file.to_path_buf(),
     })
+}
+
+/// The signer of `[signing]`: every secret and key resolved and read.
+fn signer(ctx: &Ctx<'_>, file: &SigningFile) -> Result<hookgate_signature::standard_webhooks::Signer, ConfigError> {
+    use hookgate_signature::standard_webhooks::{Ed25519Key, Signer};
+    if file.secrets.is_empty() && file.ed25519_keys.is_empty() {
+        return Err(ctx.invalid(
+            "signing",
+            "names no key: set secrets = [{ env = \"VAR\" }] (whsec_<base64>) and/or ed25519_keys = [{ file = \"key.pem\" }]",
+        ));
+    }
+    let mut hmac = Vec::new();
+    for (i, reference) in file.secrets.iter().enumerate() {
+        let key = format!("signing.secrets[{i}]");
+        let secret = ctx.secret(reference).map_err(|m| ctx.invalid(&key, m))?;
+        let bytes = crate::service::whsec_key(&secret)
+            .filter(|k| k.expose().len() >= 16)
+            .ok_or_else(|| ctx.invalid(&key, "expected whsec_<base64> of at least 16 bytes"))?;
+        hmac.push(bytes.expose().to_vec());
+    }
+    let mut ed25519 = Vec::new();
+    for (i, reference) in file.ed25519_keys.iter().enumerate() {
+        let key = format!("signing.ed25519_keys[{i}]");
+        let pem = ctx.secret(reference).map_err(|m| ctx.invalid(&key, m))?;
+        ed25519.push(Ed25519Key::from_pkcs8(pem.expose().as_bytes()).map_err(|m| ctx.invalid(&key, m))?);
+    }
+    Ok(Signer::new(hmac, ed25519))
 }
 
 /// A host name as routing compares it: lowercase, without port or final dot.

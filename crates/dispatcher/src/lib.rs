@@ -27,6 +27,11 @@ pub use replay::REPLAY_HEADER;
 /// subject had already published a later state (docs/events.md).
 pub const STALE_HEADER: &str = "x-hookgate-stale";
 
+/// Standard Webhooks headers of a signed message (a tenant with `[signing]`):
+/// the event id, the signing time (Unix seconds) and the signatures over
+/// `<id>.<timestamp>.<body>`.
+pub const SIGNATURE_HEADERS: [&str; 3] = ["webhook-id", "webhook-timestamp", "webhook-signature"];
+
 use futures_util::FutureExt;
 use hookgate_config::{DispatcherSettings, LiveTenants};
 use hookgate_proto::CanonicalEvent;
@@ -492,6 +497,15 @@ impl Dispatcher {
         // The relay's span continues the request's trace to the consumer.
         if let Some(tp) = hookgate_telemetry::traceparent_of(&work.span).or_else(|| row.traceparent.clone()) {
             headers.insert("traceparent".to_owned(), tp);
+        }
+        // Signed last, over the exact body, so any consumer can prove the
+        // message came from hookgate unaltered (a replay is signed anew).
+        if let Some(signer) = &tenant.signing {
+            let now = chrono::Utc::now().timestamp();
+            let [id, timestamp, signature] = SIGNATURE_HEADERS;
+            headers.insert(signature.to_owned(), signer.sign(&e.id, now, &body));
+            headers.insert(id.to_owned(), e.id.clone());
+            headers.insert(timestamp.to_owned(), now.to_string());
         }
         let message = amqp::Outgoing {
             exchange: tenant.exchange.clone(),

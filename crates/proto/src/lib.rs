@@ -5,7 +5,7 @@
 //! pairs a generated [`v1::Event`] with the provider payload kept as exact JSON
 //! text, so ids beyond 2^53 and decimal amounts never pass through `f64`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 /// Generated types of package `hookgate.v1`.
@@ -41,6 +41,25 @@ impl CanonicalEvent {
     /// The AMQP routing key: `<provider>.<type>`, e.g. `keeta.order.accepted`.
     pub fn routing_key(&self) -> String {
         format!("{}.{}", self.event.provider, self.event.r#type)
+    }
+
+    /// Reads a published message body (what [`CanonicalEvent::to_json`]
+    /// wrote): the typed event, and `raw` kept as exact JSON text. Fields
+    /// this version does not know are skipped, so a consumer built against
+    /// 1.x reads every 1.y.
+    pub fn from_json(body: &[u8]) -> Result<CanonicalEvent, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct RawOnly<'a> {
+            #[serde(borrow)]
+            raw: Option<&'a RawValue>,
+        }
+        let raw = match serde_json::from_slice::<RawOnly<'_>>(body)?.raw {
+            Some(r) => r.to_owned(),
+            None => RawValue::from_string("null".to_owned())?,
+        };
+        let mut event: v1::Event = serde_json::from_slice(body)?;
+        event.raw = None;
+        Ok(CanonicalEvent { event, raw })
     }
 
     /// Serialises to the proto3 JSON mapping, with `raw` spliced in verbatim.
@@ -108,6 +127,35 @@ mod tests {
             json.contains(r#""raw":{"orderId":473130522693193728123,"amount":1000.00}"#),
             "{json}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_body_reads_back_exactly_and_unknown_fields_are_skipped() -> Result<(), Box<dyn std::error::Error>> {
+        let event = v1::Event {
+            id: "0190".into(),
+            notification_id: 9_007_199_254_740_993,
+            stale: true,
+            data: Some(v1::event::Data::OrderStatus(v1::OrderStatusChange {
+                order_view_id: 553_440_887_574_627,
+                status: 30,
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let raw = RawValue::from_string(r#"{"orderId":473130522693193728123}"#.into())?;
+        let body = CanonicalEvent {
+            event: event.clone(),
+            raw,
+        }
+        .to_json()?;
+        let back = CanonicalEvent::from_json(&body)?;
+        assert_eq!(back.event, event);
+        assert_eq!(back.raw.get(), r#"{"orderId":473130522693193728123}"#);
+        // A later minor version's field: skipped.
+        let later = br#"{"id":"0190","specVersion":"1.1","someNewField":{"x":1},"raw":{}}"#;
+        assert_eq!(CanonicalEvent::from_json(later)?.event.spec_version, "1.1");
+        assert!(CanonicalEvent::from_json(b"[1]").is_err());
         Ok(())
     }
 

@@ -1,11 +1,13 @@
 //! Signature primitives, pure and provider-neutral: constant-time comparison,
-//! hex and Base64 decoding, HMAC-SHA256 and RSA (PKCS#1 v1.5, SHA-256) keys.
+//! hex and Base64 decoding, HMAC-SHA256, RSA (PKCS#1 v1.5, SHA-256) keys and
+//! Standard Webhooks signatures (`v1` HMAC, `v1a` Ed25519) of what hookgate publishes.
 //! Each provider's recipe is built from them in `hookgate-providers`. No IO,
 //! no clock.
 //!
 //! Every comparison of a received signature is constant time.
 
 pub mod rsa;
+pub mod standard_webhooks;
 
 use subtle::ConstantTimeEq;
 

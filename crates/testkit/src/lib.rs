@@ -214,6 +214,7 @@ impl TestEnv {
             providers: Default::default(),
             retention_days: None,
             notify: None,
+            signing: None,
             file: PathBuf::from("testkit"),
         };
         adjust(&mut t);
@@ -289,6 +290,16 @@ impl TestEnv {
         (self.settings.tenants.get(&self.tenant))
             .map(|t| t.exchange.clone())
             .unwrap_or_default()
+    }
+
+    /// The URL of this test's database.
+    pub fn db_url(&self) -> &str {
+        &self.db_url
+    }
+
+    /// Deletes `queue` with the test's other resources.
+    pub fn own_queue(&mut self, queue: &str) {
+        self.queues.push(queue.to_owned());
     }
 
     /// The tenant's id, typed (for store calls).

@@ -26,9 +26,7 @@ pub fn secret_bytes(secret: &str) -> Option<Vec<u8>> {
 
 /// The `webhook-signature` value for one key: `v1,<base64>`.
 pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
-    let ts = timestamp.to_string();
-    let mac = hookgate_signature::hmac_sha256(key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
-    format!("v1,{}", hookgate_signature::encode_base64(&mac))
+    hookgate_signature::standard_webhooks::sign_v1(key, id, timestamp, body)
 }
 
 /// Verifies the three headers; returns the index of the matching key.
