@@ -168,3 +168,48 @@ fn ingress_subjects_match_normalization_for_every_fixture() {
     }
     assert!(compared >= 39, "only {compared} fixtures compared");
 }
+
+/// The published JSON is a contract (docs/events.md, "Versioning"): the
+/// fixtures' expected events, digested, are recorded in
+/// `fixtures/CONTRACT.json` with the `specVersion` they were published at.
+/// Changing what any fixture publishes without changing
+/// `hookgate_proto::SPEC_VERSION` fails here; after a version change,
+/// `UPDATE_EXPECT=1` records the new digest.
+#[test]
+fn published_json_changes_only_with_the_schema_version() {
+    use sha2::Digest;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flat_map(|dir| std::fs::read_dir(dir.unwrap().path()).into_iter().flatten())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".expected.json"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 50, "the fixtures are found: {}", files.len());
+    let mut digest = sha2::Sha256::new();
+    for f in &files {
+        digest.update(f.strip_prefix(&root).unwrap().to_string_lossy().as_bytes());
+        digest.update([0]);
+        digest.update(std::fs::read(f).unwrap());
+        digest.update([0]);
+    }
+    let digest = hex::encode(digest.finalize());
+    let lock_path = root.join("CONTRACT.json");
+    let lock: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&lock_path).unwrap()).unwrap();
+    let (locked_version, locked_digest) = (lock["specVersion"].as_str().unwrap(), lock["digest"].as_str().unwrap());
+    let version = hookgate_proto::SPEC_VERSION;
+    if version == locked_version {
+        assert_eq!(
+            digest, locked_digest,
+            "the published JSON of the fixtures changed, but hookgate_proto::SPEC_VERSION is still {version}: \
+             an added field or value is a minor version (1.0 -> 1.1), a changed meaning a new package \
+             (docs/events.md, \"Versioning\"); bump it, regenerate with UPDATE_EXPECT=1 and review the diff"
+        );
+    } else if std::env::var_os("UPDATE_EXPECT").is_some() {
+        let text = serde_json::json!({ "specVersion": version, "digest": digest, "fixtures": files.len() });
+        std::fs::write(&lock_path, serde_json::to_string_pretty(&text).unwrap() + "\n").unwrap();
+    } else {
+        panic!("SPEC_VERSION is {version}, CONTRACT.json records {locked_version}: record it with UPDATE_EXPECT=1");
+    }
+}
