@@ -109,6 +109,13 @@ schemas["CloudEventsHeaders"]["properties"]["x-hookgate-stale"] = {"type": "stri
                    "`<routing key>.stale`."}
 schemas["CloudEventsHeaders"]["properties"]["x-hookgate-replay-job"] = {"type": "string",
     "description": "Present on a message published again by a replay job: the job's id."}
+schemas["CloudEventsHeaders"]["properties"]["webhook-id"] = {"type": "string",
+    "description": "Standard Webhooks: the event id (a tenant with [signing]; docs/consuming.md)."}
+schemas["CloudEventsHeaders"]["properties"]["webhook-timestamp"] = {"type": "string",
+    "description": "Standard Webhooks: when the message was signed, Unix seconds."}
+schemas["CloudEventsHeaders"]["properties"]["webhook-signature"] = {"type": "string",
+    "description": "Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256>` (one per secret) and "
+                   "`v1a,<base64 Ed25519>` (one per key) over `<webhook-id>.<webhook-timestamp>.<body>`."}
 
 # Operator events (docs/watch.md): one CloudEvent per incident transition.
 messages["operator_event"] = {
@@ -155,7 +162,7 @@ doc = {
         "tenantEvents": {
             "address": "hookgate.{tenant}",
             "description": "A tenant's topic exchange. Bind a queue with routing keys such as `keeta.order.*` or `bh.#`. "
-                           "Messages are persistent; message_id is the event id (dedupe on it).",
+                           "Messages are persistent; message_id is the event id; dedupe on the idempotencyKey (and the replay job on a replay: docs/consuming.md).",
             "parameters": {"tenant": {"description": "Tenant id from configuration (exchange overridable per tenant)"}},
             "messages": {k: {"$ref": f"#/components/messages/{k}"} for k in event_messages},
             "bindings": {"amqp": {"is": "routingKey", "exchange": {"name": "hookgate.{tenant}", "type": "topic",

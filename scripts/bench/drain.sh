@@ -7,9 +7,11 @@
 #
 #   scripts/bench/drain.sh                 # ~100,000 pending (FILL_SECS=16)
 #   BIN=/tmp/hookgate-before scripts/bench/drain.sh
+#   CONFIG=/tmp/unsigned scripts/bench/drain.sh   # another configuration directory
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 fill_secs=${FILL_SECS:-16}
+config=${CONFIG:-config}
 db=hookgate_drain
 . scripts/bench/lib.sh
 bench_setup keeta 250000
@@ -30,7 +32,7 @@ trap cleanup EXIT
 ready() { for _ in $(seq 100); do curl -sf http://127.0.0.1:8081/readyz >/dev/null && return; sleep 0.2; done; }
 q() { psql -tA -h 127.0.0.1 -U postgres -d $db -c "$1"; }
 
-$bin serve --role ingress >/tmp/hookgate-drain-ingress.log 2>&1 & gw=$!
+$bin --config "$config" serve --role ingress >/tmp/hookgate-drain-ingress.log 2>&1 & gw=$!
 ready
 REQUESTS=$file THREADS=2 wrk -t2 -c64 -d"${fill_secs}s" -s scripts/bench/requests.lua http://127.0.0.1:8080 >/dev/null
 kill "$gw"; wait "$gw" 2>/dev/null || true; gw=
@@ -38,7 +40,7 @@ backlog=$(q "SELECT count(*) FROM outbox WHERE status = 'pending'")
 echo "backlog: $backlog pending"
 q "VACUUM ANALYZE" >/dev/null
 
-HOOKGATE__TELEMETRY__LOG_FILTER=${DISPATCHER_LOG:-warn} $bin serve --role dispatcher >/tmp/hookgate-drain-dispatcher.log 2>&1 & gw=$!
+HOOKGATE__TELEMETRY__LOG_FILTER=${DISPATCHER_LOG:-warn} $bin --config "$config" serve --role dispatcher >/tmp/hookgate-drain-dispatcher.log 2>&1 & gw=$!
 ready
 g0=$(cpu_of $gw); p0=$(cpu_named postgres); m0=$(cpu_named beam.smp); r0=$(cpu_named redis-server)
 start=$(date +%s.%N)
