@@ -1223,6 +1223,54 @@ mod tests {
     }
 
     #[test]
+    fn signing_keys_are_read_and_a_bad_one_is_named() {
+        let pem = hookgate_signature::standard_webhooks::Ed25519Key::generate_pem().unwrap();
+        std::env::set_var("HOOKGATE_TEST_SIGNING_PEM", &pem);
+        let t = parse(
+            r#"id = "acme"
+            demo = true
+            [signing]
+            secrets = [{ demo = "whsec_ZGVtby1zaWduaW5nLXNlY3JldC1vZi1ob29rZ2F0ZSE=" }]
+            ed25519_keys = [{ env = "HOOKGATE_TEST_SIGNING_PEM" }]"#,
+        )
+        .unwrap();
+        let signer = t.signing.as_ref().unwrap();
+        assert_eq!(signer.hmac_key_ids().len(), 1);
+        assert_eq!(signer.ed25519_keys().len(), 1);
+        assert_eq!(signer.sign("e", 1, b"{}").split(' ').count(), 2);
+        assert!(!format!("{t:?}").contains("ZGVtby1zaWduaW5n"), "no secret in Debug");
+        assert!(
+            parse(r#"id = "acme""#).unwrap().signing.is_none(),
+            "unsigned by default"
+        );
+
+        for (table, key, says) in [
+            ("[signing]", "signing", "names no key"),
+            (
+                "[signing]\nsecrets = [{ demo = \"whsec_c2hvcnQ=\" }]",
+                "signing.secrets[0]",
+                "at least 16 bytes",
+            ),
+            (
+                "[signing]\nsecrets = [{ env = \"HOOKGATE_TEST_UNSET_SIGNING\" }]",
+                "signing.secrets[0]",
+                "not set",
+            ),
+            (
+                "[signing]\ned25519_keys = [{ demo = \"not a key\" }]",
+                "signing.ed25519_keys[0]",
+                "Ed25519",
+            ),
+            ("[signing]\nkeys = []", "signing", "unknown field"),
+        ] {
+            let e = parse(&format!("id = \"acme\"\ndemo = true\n{table}"))
+                .unwrap_err()
+                .with_causes();
+            assert!(e.contains(key) && e.contains(says), "{table}: {e}");
+        }
+    }
+
+    #[test]
     fn a_source_with_fixed_paths_is_called_at_its_first_path_on_the_first_host() {
         let t = parse(
             r#"id = "acme"
