@@ -102,6 +102,15 @@ enum Command {
         #[arg(long)]
         tenant: Option<hookgate_core::TenantId>,
     },
+    /// The keys a tenant's published messages are signed with: ids, and the
+    /// Ed25519 public keys consumers verify with (admin API).
+    SigningKeys {
+        #[command(flatten)]
+        admin: ops::Admin,
+        /// Tenant.
+        #[arg(long)]
+        tenant: String,
+    },
     /// Apply retention now, or with --dry-run show what it would remove (admin API).
     Retention {
         #[command(flatten)]
@@ -157,6 +166,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rejections { admin, command } => ops::rejections(&admin, command).await,
         Command::Incidents { admin, command } => ops::incidents(&admin, command).await,
         Command::Health { admin, tenant } => ops::health(&admin, tenant).await,
+        Command::SigningKeys { admin, tenant } => ops::signing_keys(&admin, &tenant).await,
         Command::Retention { admin, args } => ops::retention(&admin, args.dry_run).await,
         Command::Erase { admin, args } => ops::erase(&admin, args).await,
         Command::Tail(args) => tail::run_command(config, &args).await,

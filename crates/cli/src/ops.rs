@@ -468,6 +468,24 @@ pub async fn notifications(admin: &Admin, command: NotificationsCommand) -> anyh
 }
 
 /// `hookgate timeline`.
+/// `hookgate signing-keys --tenant T`.
+pub async fn signing_keys(admin: &Admin, tenant: &str) -> anyhow::Result<()> {
+    let keys = admin.client()?.signing_keys(tenant).await?;
+    if !keys.signed && admin.output == Output::Text {
+        crate::outln!("tenant {tenant}'s messages are not signed (no [signing] in its file)");
+        return Ok(());
+    }
+    admin.print(&keys.keys, |k| {
+        format!(
+            "{}  {}  {}",
+            s(&k["id"]),
+            s(&k["algorithm"]),
+            k["public_key"].as_str().unwrap_or("(a secret: consumers hold it)")
+        )
+    });
+    Ok(())
+}
+
 pub async fn timeline(admin: &Admin, args: &TimelineArgs) -> anyhow::Result<()> {
     let (tenant, subject) = (args.tenant.as_str(), args.subject.as_str());
     let value = serde_json::to_value(admin.client()?.timeline(tenant, subject).await?)?;

@@ -435,3 +435,37 @@ fn text_headers(table: Option<&FieldTable>) -> BTreeMap<String, String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NoInbox;
+
+    struct Nothing;
+
+    impl<Tx: Send> Handler<Tx> for Nothing {
+        async fn handle(&self, _m: &Message, _tx: &mut Tx) -> Result<(), HandlerError> {
+            Ok(())
+        }
+    }
+
+    fn is_send<T: Send>(_: &T) {}
+
+    /// `run` can be spawned on a multi-threaded runtime (its future is `Send`).
+    #[test]
+    fn the_loop_can_be_spawned() {
+        let consumer = Consumer::new(Config::reuse("amqp://127.0.0.1:1", "q"));
+        let run = consumer.run(&NoInbox, &Nothing, CancellationToken::new());
+        is_send(&run);
+    }
+
+    #[test]
+    fn numeric_headers_are_read_as_text() {
+        let mut table = FieldTable::default();
+        table.insert("x-delivery-count".into(), AMQPValue::LongLongInt(3));
+        table.insert("webhook-id".into(), AMQPValue::LongString(LongString::from("e")));
+        let h = text_headers(Some(&table));
+        assert_eq!(h["x-delivery-count"], "3");
+        assert_eq!(h["webhook-id"], "e");
+    }
+}
