@@ -100,7 +100,7 @@ mod tests {
                 assert!(op.responses.responses.contains_key("401"), "{path}: the shared answers");
             }
         }
-        assert_eq!(operations, 27);
+        assert_eq!(operations, 28);
         assert!(doc.paths.paths.contains_key("/v1/subjects/{subject}/timeline"));
     }
 }
