@@ -52,7 +52,7 @@ async fn every_keeta_event_arrives_once_as_a_typed_canonical_event() {
         assert_eq!(e["tenant"], env.tenant.as_str());
         assert_eq!(e["source"], "keeta");
         assert_eq!(e["provider"], "keeta");
-        assert_eq!(e["specVersion"], "1.0");
+        assert_eq!(e["specVersion"], hookgate_proto::SPEC_VERSION);
         assert_eq!(format!("keeta.{}", e["type"].as_str().unwrap()), m.routing_key);
         assert_eq!(m.message_id.as_deref(), e["id"].as_str());
         assert!(e["notificationId"].is_string(), "int64 travels as a string: {e}");

@@ -31,6 +31,27 @@ pub(crate) fn collecting<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
     (result, warnings)
 }
 
+/// A value the provider did not send (or that was left out as unreadable),
+/// which the event therefore leaves unset instead of guessing it: a warning
+/// `<path>: not sent; <field> left unset`.
+pub(crate) fn unset(path: &str, field: &str) {
+    warn(format!("{path}: not sent; {field} left unset"));
+}
+
+/// `value`, or a warning ([`unset`]) when it is `None`.
+pub(crate) fn said<T>(value: Option<T>, path: &str, field: &str) -> Option<T> {
+    if value.is_none() {
+        unset(path, field);
+    }
+    value
+}
+
+/// A warning of the caller's own wording (a value read but not
+/// understood, say), in the event's `warnings`.
+pub(crate) fn note(message: String) {
+    warn(message);
+}
+
 fn warn(message: String) {
     WARNINGS.with(|w| {
         if let Some(list) = w.borrow_mut().as_mut() {

@@ -4,6 +4,7 @@
 //! Sources: <https://api-docs.mykeeta.com/apis/standard/docs/webhook> and the
 //! per-event pages listed in PROVIDERS.md §1a.
 
+use crate::lenient::said;
 use crate::value::{Flag, Int, Text};
 use crate::{money_from_minor, Input, NormalizeError};
 use hookgate_core::DeliveryKey;
@@ -129,10 +130,10 @@ pub fn subject(env: &Envelope) -> Option<String> {
             let shop = ids()?.shop_id.map(|i| i.0).or(env.shop_id)?;
             Some(format!("store/{shop}"))
         }
-        1201 | 1202 => {
-            let shop = ids()?.shop_id.map(|i| i.0).or(env.shop_id).unwrap_or_default();
-            Some(format!("store/{shop}"))
-        }
+        1201 | 1202 => Some(match ids()?.shop_id.map(|i| i.0).or(env.shop_id) {
+            Some(shop) => format!("store/{shop}"),
+            None => format!("message/{}", env.message_id),
+        }),
         1301 | 1302 => crate::keeta_auth::normalize::Authorization::subject_in_message(&env.message, env.shop_id),
         _ => Some(match env.shop_id {
             Some(shop) => format!("store/{shop}"),
@@ -378,7 +379,7 @@ struct MenuTaskMsg {
     shop_id: Option<Int>,
     task_id: Option<Text>,
     #[serde(default, rename = "errorSpuDTOList", alias = "errorList", alias = "failList")]
-    error_spu_dto_list: Vec<MenuErrorMsg>,
+    error_spu_dto_list: Option<Vec<MenuErrorMsg>>,
 }
 
 #[derive(Deserialize)]
@@ -391,13 +392,20 @@ struct MenuErrorMsg {
     open_item_code: Option<String>,
 }
 
-fn ranges(list: Vec<RangeMsg>) -> Vec<v1::TimeRange> {
+fn ranges(list: Vec<RangeMsg>, at: &str) -> Vec<v1::TimeRange> {
     list.into_iter()
-        .map(|r| v1::TimeRange {
-            start_second: int32(r.start_time).unwrap_or(0),
-            end_second: int32(r.end_time).unwrap_or(0),
+        .enumerate()
+        .map(|(i, r)| v1::TimeRange {
+            start_second: said(int32(r.start_time), &format!("{at}[{i}].startTime"), "startSecond"),
+            end_second: said(int32(r.end_time), &format!("{at}[{i}].endTime"), "endSecond"),
         })
         .collect()
+}
+
+/// The store of an event: the payload's `shopId`, else the envelope's; a
+/// warning when neither says.
+fn shop(payload: Option<Int>, env: &Envelope) -> Option<i64> {
+    said(int(payload).or(env.shop_id), "shopId", "shopId")
 }
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -410,13 +418,18 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
             let info = required(msg.order_info, "orderInfo")?;
             let base = required(info.base_order, "orderInfo.baseOrder")?;
             let order_view_id = required(int(base.order_view_id), "orderInfo.baseOrder.orderViewId")?;
-            let shop_id = int(base.shop_id).or(env.shop_id).unwrap_or_default();
+            let shop_id = said(
+                int(base.shop_id).or(env.shop_id),
+                "orderInfo.baseOrder.shopId",
+                "shopId",
+            );
             let items = info
                 .products
                 .into_iter()
-                .map(|p| v1::OrderItem {
+                .enumerate()
+                .map(|(i, p)| v1::OrderItem {
                     name: p.name.or(p.spu_name),
-                    quantity: int(p.count).unwrap_or(1),
+                    quantity: said(int(p.count), &format!("orderInfo.products[{i}].count"), "quantity"),
                     spu_id: int(p.spu_id),
                     sku_id: int(p.sku_id),
                 })
@@ -457,7 +470,7 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                 occurred_ms: int(msg.op_time),
                 data: Some(Data::OrderStatus(v1::OrderStatusChange {
                     order_view_id,
-                    shop_id: int(msg.shop_id).or(env.shop_id).unwrap_or_default(),
+                    shop_id: shop(msg.shop_id, env),
                     status,
                     op_time: int(msg.op_time).and_then(timestamp_from_millis),
                     cancel_reason: msg.cancel_reason,
@@ -482,7 +495,7 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                 occurred_ms: int(msg.op_time),
                 data: Some(Data::Refund(v1::Refund {
                     order_view_id,
-                    shop_id: int(msg.shop_id).or(env.shop_id).unwrap_or_default(),
+                    shop_id: shop(msg.shop_id, env),
                     after_sale_order_id: after_sale,
                     status,
                     partial,
@@ -496,10 +509,11 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                     products: msg
                         .refund_products
                         .into_iter()
-                        .map(|p| v1::RefundProduct {
+                        .enumerate()
+                        .map(|(i, p)| v1::RefundProduct {
                             spu_id: int(p.spu_id),
                             sku_id: int(p.sku_id),
-                            count: int(p.count).unwrap_or(0),
+                            count: said(int(p.count), &format!("refundProducts[{i}].count"), "count"),
                             name: p.name.or(p.spu_name),
                         })
                         .collect(),
@@ -519,7 +533,7 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                 occurred_ms: op_time,
                 data: Some(Data::Delivery(v1::Delivery {
                     order_view_id,
-                    shop_id: int(msg.shop_id).or(env.shop_id).unwrap_or_default(),
+                    shop_id: shop(msg.shop_id, env),
                     logistics_status: status,
                     courier_name: msg.courier_name,
                     courier_phone: msg.courier_phone,
@@ -538,17 +552,18 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                 .filter_map(|day| {
                     week.remove(*day).map(|r| v1::DayHours {
                         day: (*day).to_owned(),
-                        ranges: ranges(r),
+                        ranges: ranges(r, &format!("businessHourOfTheWeek.{day}")),
                     })
                 })
                 .collect();
             let special = msg
                 .special_business_hour
                 .into_iter()
-                .map(|s| v1::SpecialHours {
+                .enumerate()
+                .map(|(i, s)| v1::SpecialHours {
                     start_date: int(s.start_date).and_then(timestamp_from_millis),
                     end_date: int(s.end_date).and_then(timestamp_from_millis),
-                    ranges: ranges(s.business_hour),
+                    ranges: ranges(s.business_hour, &format!("specialBusinessHour[{i}].businessHour")),
                 })
                 .collect();
             Ok(Mapped {
@@ -580,9 +595,18 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                 occurred_ms: None,
                 data: Some(Data::StoreStatus(v1::StoreStatus {
                     shop_id,
-                    from_status: int32(msg.from_status).unwrap_or_default(),
+                    from_status: said(int32(msg.from_status), "fromStatus", "fromStatus"),
                     to_status,
-                    operating: to_status == 3,
+                    operating: match to_status {
+                        3 => Some(true),
+                        4 => Some(false),
+                        other => {
+                            crate::lenient::note(format!(
+                                "toStatus: {other} is neither 3 (operating) nor 4 (suspended); operating left unset"
+                            ));
+                            None
+                        }
+                    },
                 })),
             })
         }
@@ -590,10 +614,14 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
             // 1201's schema is not published (PROVIDERS.md open question 8): read
             // it like 1202 and keep everything in `raw`.
             let msg: MenuTaskMsg = payload(env)?;
-            let shop_id = int(msg.shop_id).or(env.shop_id).unwrap_or_default();
+            let shop_id = shop(msg.shop_id, env);
             let task_id = msg.task_id.map(|t| t.0);
-            let errors: Vec<v1::MenuTaskError> = msg
-                .error_spu_dto_list
+            // Succeeded only when Keeta sent the list and it is empty: an
+            // unsent or unreadable list says nothing.
+            let listed = said(msg.error_spu_dto_list, "errorSpuDTOList", "succeeded");
+            let succeeded = listed.as_ref().map(Vec::is_empty);
+            let errors: Vec<v1::MenuTaskError> = listed
+                .unwrap_or_default()
                 .into_iter()
                 .map(|e| v1::MenuTaskError {
                     id: e.id.map(|t| t.0),
@@ -613,13 +641,16 @@ fn map_event(env: &Envelope) -> Result<Mapped, NormalizeError> {
                 } else {
                     "menu.sync_completed"
                 },
-                subject: format!("store/{shop_id}"),
+                subject: match shop_id {
+                    Some(shop) => format!("store/{shop}"),
+                    None => format!("message/{}", env.message_id),
+                },
                 idempotency_key: key,
                 occurred_ms: None,
                 data: Some(Data::MenuTask(v1::MenuTask {
                     shop_id,
                     task_id,
-                    succeeded: errors.is_empty(),
+                    succeeded,
                     errors,
                 })),
             })

@@ -41,14 +41,18 @@ pub fn read(body: &[u8]) -> Result<(Keys, Option<i64>), NormalizeError> {
     let (b, auth_id, op_type) = parse(body)?;
     let keys = Keys {
         delivery_key: delivery_key_or_hash(format!("{auth_id}:{op_type}"), body),
-        subject: Some(subject_of(&b)),
+        subject: Some(subject_of(&b, &auth_id)),
     };
     Ok((keys, b.client_id.map(|i| i.0)))
 }
 
-/// `store/<shopId>`: one definition for ingress and normalization.
-fn subject_of(b: &Body) -> String {
-    format!("store/{}", b.shop_id.map(|i| i.0).unwrap_or_default())
+/// `store/<shopId>`, or `authorization/<authId>` for a body that names no
+/// store (never `store/0`): one definition for ingress and normalization.
+fn subject_of(b: &Body, auth_id: &str) -> String {
+    match b.shop_id {
+        Some(shop) => format!("store/{}", shop.0),
+        None => format!("authorization/{auth_id}"),
+    }
 }
 
 /// A store authorization mapped: what both the `keeta-auth` endpoint and a
@@ -60,7 +64,7 @@ pub(crate) struct Authorization {
     pub kind: &'static str,
     /// Provider event type (`1301`, `1302`, or `authorization`).
     pub provider_event_type: &'static str,
-    /// `store/<shopId>`.
+    /// `store/<shopId>` (`authorization/<authId>` without one).
     pub subject: String,
     /// `keeta-auth:<authId>:<opType>`, the documented idempotency key.
     pub idempotency_key: String,
@@ -78,15 +82,15 @@ impl Authorization {
             2 => ("store.authorization_cancelled", "1302"),
             _ => ("unknown", "authorization"),
         };
-        let shop_id = b.shop_id.map(|i| i.0).unwrap_or_default();
+        let shop_id = crate::lenient::said(b.shop_id.map(|i| i.0), "shopId", "shopId");
         Authorization {
             kind,
             provider_event_type,
-            subject: subject_of(&b),
+            subject: subject_of(&b, &auth_id),
             idempotency_key: format!("keeta-auth:{auth_id}:{op_type}"),
             occurred_ms: b.create_time.map(|t| t.0),
             data: Data::StoreAuthorization(v1::StoreAuthorization {
-                client_id: b.client_id.map(|i| i.0).unwrap_or_default(),
+                client_id: crate::lenient::said(b.client_id.map(|i| i.0), "clientId", "clientId"),
                 auth_id,
                 shop_id,
                 shop_name: b.shop_name,
@@ -118,11 +122,11 @@ impl Authorization {
     /// [`Authorization::from_message`] names it (ingress's narrow parse).
     pub(crate) fn subject_in_message(message: &str, envelope_shop: Option<i64>) -> Option<String> {
         let mut b: Body = crate::lenient::parse(message).ok()?;
-        text_id(&b)?;
+        let auth_id = text_id(&b)?;
         if b.shop_id.is_none() {
             b.shop_id = envelope_shop.map(Int);
         }
-        Some(subject_of(&b))
+        Some(subject_of(&b, &auth_id))
     }
 }
 

@@ -53,11 +53,39 @@ fn local_time(s: &str, offset_minutes: i32) -> Option<Timestamp> {
 struct IssuingEnvelope<'a> {
     request_id: Option<Text>,
     notify_type: Option<Int>,
-    timestamp: Option<String>,
+    /// `yyyy-MM-dd HH:mm:ss` as documented, or Unix seconds as the pay-in and
+    /// payout families send them: read whatever it is, never refused for it.
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
     #[serde(borrow)]
     biz_data: Option<&'a RawValue>,
     /// Non-empty: `biz_data` is encrypted with `random_key` by this scheme.
-    sign_type: Option<String>,
+    sign_type: Option<Text>,
+}
+
+/// The push time of an issuing envelope: a local `yyyy-MM-dd HH:mm:ss`, or
+/// Unix seconds (milliseconds past 10^11), as a string or a number; an
+/// unreadable one is a warning, and the event's time falls back as if none
+/// had been sent.
+fn pushed_time(raw: &RawValue, offset_minutes: i32) -> Option<Timestamp> {
+    let text = match serde_json::from_str::<Text>(raw.get()) {
+        Ok(Text(t)) => t,
+        Err(_) if raw.get() == "null" => return None,
+        Err(_) => String::new(),
+    };
+    let t = text.trim();
+    let read = local_time(t, offset_minutes).or_else(|| match t.parse::<i64>() {
+        Ok(ms) if ms > 100_000_000_000 => hookgate_proto::timestamp_from_millis(ms),
+        Ok(secs) => timestamp_from_secs(secs),
+        Err(_) => None,
+    });
+    if read.is_none() {
+        crate::lenient::note(format!(
+            "timestamp: {} is neither yyyy-MM-dd HH:mm:ss nor Unix seconds; left out",
+            raw.get()
+        ));
+    }
+    read
 }
 
 /// The `biz_data` to read: as sent, or decrypted. Pagsmile marks an
@@ -68,7 +96,7 @@ struct IssuingEnvelope<'a> {
 /// A scheme goes here: decrypt `biz_data` with the source's key material and
 /// `random_key`, and return the plain JSON.
 fn readable_biz_data<'a>(env: &IssuingEnvelope<'a>) -> Result<Option<&'a RawValue>, NormalizeError> {
-    match env.sign_type.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    match env.sign_type.as_ref().map(|t| t.0.trim()).filter(|s| !s.is_empty()) {
         Some(scheme) => Err(NormalizeError::Encrypted {
             scheme: scheme.chars().take(40).collect(),
         }),
@@ -243,7 +271,7 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
     let notify_type = env.notify_type.map(|i| i.0).unwrap_or_default();
     let biz_raw = readable_biz_data(&env)?.ok_or(NormalizeError::MissingField("biz_data"))?;
     let offset = input.options.utc_offset_minutes;
-    let pushed_at = env.timestamp.as_deref().and_then(|t| local_time(t, offset));
+    let pushed_at = env.timestamp.and_then(|t| pushed_time(t, offset));
     let is_otp = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(biz_raw.get())
         .is_ok_and(|m| m.contains_key("validation_value"));
     let subject = issuing_subject(biz_raw, notify_type, &request_id);
