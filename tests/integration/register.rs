@@ -213,7 +213,7 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
     )
     .unwrap();
     let url = format!("{}/hooks/{}/bh", env.settings.service.http.public_base_url, env.tenant);
-    let existing = client.create("ORDER_WEBHOOK", &url).await.unwrap();
+    let existing = client.create("ORDER_WEBHOOK", &url).await.unwrap().unwrap();
     let out = bh::register(&env.settings, &store, &args).await.unwrap();
     assert_eq!(out[0].action, BhAction::Adopted);
     assert_eq!(out[0].webhook.as_ref().unwrap().webhook_id, existing.webhook_id);
@@ -415,4 +415,73 @@ async fn bh_without_any_key_is_flagged_and_refused_distinctly() {
     assert_eq!(rejections[0].reason, "no_verification_key");
     assert_eq!(gw.store.count_notifications(&env.tenant_id()).await.unwrap(), 0);
     gw.stop().await;
+}
+
+#[tokio::test]
+async fn bh_registration_creates_when_the_list_fails_and_reads_loose_answers() {
+    let fake = FakeBh::start(API_KEY, API_SECRET);
+    // No list at this account, and answers with a numeric id and a text status.
+    fake.remove_list();
+    fake.loose_answers();
+    let env = TestEnv::with(with_bh(&fake)).await;
+    let store = env.store().await;
+    let out = bh::register(&env.settings, &store, &bh_args(&env.tenant))
+        .await
+        .unwrap();
+    assert_eq!(out[0].action, BhAction::Created);
+    let webhook = out[0].webhook.as_ref().unwrap();
+    assert_eq!(fake.webhooks().len(), 1, "the documented create was sent");
+    assert_eq!(
+        webhook.webhook_id,
+        fake.webhooks()[0].webhook_id,
+        "a numeric webhookId read"
+    );
+    assert_eq!(webhook.status, 10, "a text status read");
+    let text = out[0].to_string();
+    assert!(
+        text.contains("NOTE") && text.contains("list of listeners failed"),
+        "{text}"
+    );
+    let recorded = store.provider_webhooks(Some(&env.tenant_id())).await.unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].remote_id.as_deref(), Some(webhook.webhook_id.as_str()));
+    assert_eq!(recorded[0].status, Some(10));
+    // The key BH returned verifies pushes as always.
+    assert!(out[0].key.as_ref().is_some_and(|k| k.added));
+
+    // Registered again: the record decides (an update), no list is needed.
+    let again = bh::register(&env.settings, &store, &bh_args(&env.tenant))
+        .await
+        .unwrap();
+    assert_eq!(again[0].action, BhAction::Updated);
+    assert_eq!(fake.webhooks().len(), 1);
+}
+
+#[tokio::test]
+async fn a_listener_bh_created_without_answering_its_id_is_recorded_and_adopted_next_time() {
+    let fake = FakeBh::start(API_KEY, API_SECRET);
+    fake.create_without_id();
+    let env = TestEnv::with(with_bh(&fake)).await;
+    let store = env.store().await;
+    let out = bh::register(&env.settings, &store, &bh_args(&env.tenant))
+        .await
+        .unwrap();
+    assert_eq!(out[0].action, BhAction::Created);
+    assert!(out[0].webhook.is_none());
+    assert!(out[0].to_string().contains("no webhookId"), "{}", out[0]);
+    let recorded = store.provider_webhooks(Some(&env.tenant_id())).await.unwrap();
+    assert_eq!(recorded.len(), 1, "what BH created is recorded");
+    assert_eq!(recorded[0].remote_id, None);
+
+    // The next registration finds it in BH's list and takes it over: still one listener.
+    let again = bh::register(&env.settings, &store, &bh_args(&env.tenant))
+        .await
+        .unwrap();
+    assert_eq!(again[0].action, BhAction::Adopted, "{}", again[0]);
+    assert_eq!(fake.webhooks().len(), 1);
+    let recorded = store.provider_webhooks(Some(&env.tenant_id())).await.unwrap();
+    assert_eq!(
+        recorded[0].remote_id.as_deref(),
+        Some(fake.webhooks()[0].webhook_id.as_str())
+    );
 }

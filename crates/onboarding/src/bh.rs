@@ -129,6 +129,9 @@ pub struct Outcome {
     /// True when no key verifies the source's pushes: BH returned none, and
     /// none is configured or stored (pushes are refused `no_verification_key`).
     pub unverifiable: bool,
+    /// What the operator should know: BH's list of listeners failed (nothing
+    /// was adopted), or BH's answer held no listener id.
+    pub note: Option<String>,
 }
 
 struct Target<'a> {
@@ -204,17 +207,32 @@ pub async fn register(settings: &Settings, store: &Store, reg: &Registration) ->
     let (tenant, source) = (&t.tenant.id, &t.source.id);
     let stored = store.provider_webhooks(Some(tenant)).await?;
     let mut listed: Option<Vec<Webhook>> = None;
+    let mut list_failed: Option<String> = None;
     let mut outcomes = Vec::new();
     for event_type in &t.event_types {
         let known = recorded_id(&stored, source, event_type);
         let mut step = decide(event_type, &t.url, reg.mode, known, listed.as_deref());
         if step == Step::List {
             // Not in our records: maybe registered before (another database,
-            // the dashboard). BH's list may hold a listener to take over.
-            let list = t.client.list(None).await?;
+            // the dashboard). BH's list may hold a listener to take over. The
+            // list is not documented as an API everyone has: when it fails,
+            // there is nothing to adopt, and the documented create goes on.
+            let list = match t.client.list(None).await {
+                Ok(list) => list,
+                Err(e) if reg.mode == Mode::Activate => {
+                    tracing::warn!(error = %e, "bh's list of listeners failed; nothing to adopt, creating");
+                    list_failed = Some(format!(
+                        "BH's list of listeners failed ({e}): nothing adopted, a new listener created; \
+                         check BH's dashboard for an older one at this URL"
+                    ));
+                    Vec::new()
+                }
+                Err(e) => return Err(e.into()),
+            };
             step = decide(event_type, &t.url, reg.mode, known, Some(&list));
             listed = Some(list);
         }
+        let mut note = list_failed.clone().filter(|_| step == Step::Create);
         let (webhook, action) = match step {
             Step::List => bail!("{event_type}: BH's list of listeners did not decide"),
             Step::Refuse(why) => bail!("{why} (tenant {tenant} source {source})"),
@@ -240,12 +258,34 @@ pub async fn register(settings: &Settings, store: &Store, reg: &Registration) ->
                     webhook: None,
                     key: None,
                     unverifiable: false,
+                    note: None,
                 });
                 continue;
             }
-            Step::Create => (t.client.create(event_type, &t.url).await?, Action::Created),
+            Step::Create => match t.client.create(event_type, &t.url).await? {
+                Some(w) => (w, Action::Created),
+                None => {
+                    outcomes.push(record_unidentified(store, &t, event_type).await?);
+                    continue;
+                }
+            },
             Step::Update { id, action } => match t.client.update(&id, &t.url, status(reg.mode)).await {
-                Ok(w) => (w, action),
+                Ok(Some(w)) => (w, action),
+                // Updated, but the answer holds no listener: it is the one
+                // asked for, as asked.
+                Ok(None) => {
+                    note = Some("BH's answer held no listener; recorded as requested".to_owned());
+                    (
+                        Webhook {
+                            webhook_id: id,
+                            event_type: event_type.clone(),
+                            url: t.url.clone(),
+                            status: status(reg.mode),
+                            public_key: None,
+                        },
+                        action,
+                    )
+                }
                 // Refused: if BH no longer lists it (deleted in the dashboard),
                 // the record is stale and a new listener replaces it.
                 Err(refusal @ ApiError::Provider { .. }) => {
@@ -259,7 +299,13 @@ pub async fn register(settings: &Settings, store: &Store, reg: &Registration) ->
                         return Err(refusal.into());
                     }
                     tracing::warn!(webhook_id = %id, "listener no longer exists at BH; creating a new one");
-                    (t.client.create(event_type, &t.url).await?, Action::Created)
+                    match t.client.create(event_type, &t.url).await? {
+                        Some(w) => (w, Action::Created),
+                        None => {
+                            outcomes.push(record_unidentified(store, &t, event_type).await?);
+                            continue;
+                        }
+                    }
                 }
                 Err(e) => return Err(e.into()),
             },
@@ -292,9 +338,42 @@ pub async fn register(settings: &Settings, store: &Store, reg: &Registration) ->
             webhook: Some(webhook),
             key,
             unverifiable,
+            note,
         });
     }
     Ok(outcomes)
+}
+
+/// A listener BH created without answering its id: recorded all the same
+/// (no id, no status), so the next registration adopts it from BH's list
+/// instead of creating another.
+async fn record_unidentified(store: &Store, t: &Target<'_>, event_type: &str) -> anyhow::Result<Outcome> {
+    let (tenant, source) = (&t.tenant.id, &t.source.id);
+    store
+        .upsert_provider_webhook(&NewProviderWebhook {
+            tenant,
+            source,
+            provider: PROVIDER,
+            event: event_type,
+            is_test: false,
+            remote_id: None,
+            url: &t.url,
+            status: None,
+            public_key: None,
+        })
+        .await?;
+    Ok(Outcome {
+        event_type: event_type.to_owned(),
+        action: Action::Created,
+        webhook: None,
+        key: None,
+        unverifiable: !has_keys(store, tenant, t.source).await?,
+        note: Some(
+            "BH accepted the listener but answered no webhookId: recorded without one; \
+             the next registration adopts it from BH's list"
+                .to_owned(),
+        ),
+    })
 }
 
 /// True when some key verifies the source's pushes: one in its
@@ -422,6 +501,9 @@ impl fmt::Display for Outcome {
                 "\n  still accepted (rotation): {}; remove with `hookgate register remove-key --fingerprint <fp>` once BH signs with the new key",
                 k.others.join(", ")
             )?;
+        }
+        if let Some(note) = &self.note {
+            write!(f, "\n  NOTE: {note}")?;
         }
         Ok(())
     }

@@ -37,9 +37,12 @@ pub const EVENT_TYPES: &[&str] = &[
     "MERCHANT_TRADE_WEBHOOK",
 ];
 
-/// A webhook listener as BH returns it.
+/// A webhook listener as BH returns it, read as leniently as its pushes:
+/// `webhookId` as a string or a number, `status` as a number or a string of
+/// digits, text fields absent or `null` as empty. Only a listener without
+/// an id cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(try_from = "RawWebhook")]
 pub struct Webhook {
     /// Listener id.
     pub webhook_id: String,
@@ -48,11 +51,48 @@ pub struct Webhook {
     /// Callback URL.
     pub url: String,
     /// 10 active, 20 disabled, 30 deleted (the docs' examples also show 1).
-    #[serde(default)]
     pub status: i32,
     /// Base64 DER SPKI that verifies pushes (documented as optional).
-    #[serde(default)]
     pub public_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawWebhook {
+    webhook_id: Option<Value>,
+    event_type: Option<Value>,
+    url: Option<Value>,
+    status: Option<Value>,
+    public_key: Option<Value>,
+}
+
+/// A string, or a number written out; `None` for anything else or empty.
+fn loose_text(v: Option<Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+    .filter(|s| !s.is_empty())
+}
+
+impl TryFrom<RawWebhook> for Webhook {
+    type Error = String;
+
+    fn try_from(raw: RawWebhook) -> Result<Webhook, String> {
+        let status = raw.status.as_ref().and_then(|v| match v {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        });
+        Ok(Webhook {
+            webhook_id: loose_text(raw.webhook_id).ok_or("a listener without a webhookId")?,
+            event_type: loose_text(raw.event_type).unwrap_or_default(),
+            url: loose_text(raw.url).unwrap_or_default(),
+            status: status.and_then(|s| i32::try_from(s).ok()).unwrap_or_default(),
+            public_key: loose_text(raw.public_key),
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -161,20 +201,45 @@ impl Client {
         }
     }
 
-    /// Creates a listener.
-    pub async fn create(&self, event_type: &str, url: &str) -> Result<Webhook, ApiError> {
-        self.call("create webhook", self.create_request(event_type, url)).await
+    /// Creates a listener. `Ok(None)`: BH accepted it (code 200) but its
+    /// answer holds no listener that can be read (no `webhookId`): it exists
+    /// at BH, and a later registration finds it in the list.
+    pub async fn create(&self, event_type: &str, url: &str) -> Result<Option<Webhook>, ApiError> {
+        let data: Option<Value> = self
+            .call("create webhook", self.create_request(event_type, url))
+            .await?;
+        Ok(listener(data, "create webhook"))
     }
 
-    /// Updates a listener's URL and status.
-    pub async fn update(&self, id: &str, url: &str, status: i32) -> Result<Webhook, ApiError> {
-        self.call("update webhook", self.update_request(id, url, status)).await
+    /// Updates a listener's URL and status; `Ok(None)` as for [`Client::create`].
+    pub async fn update(&self, id: &str, url: &str, status: i32) -> Result<Option<Webhook>, ApiError> {
+        let data: Option<Value> = self
+            .call("update webhook", self.update_request(id, url, status))
+            .await?;
+        Ok(listener(data, "update webhook"))
     }
 
-    /// Lists listeners.
+    /// Lists listeners; an entry that cannot be read is skipped (logged).
     pub async fn list(&self, status: Option<i32>) -> Result<Vec<Webhook>, ApiError> {
-        let data: Option<Vec<Webhook>> = self.call("list webhooks", self.list_request(status)).await?;
-        Ok(data.unwrap_or_default())
+        let data: Option<Value> = self.call("list webhooks", self.list_request(status)).await?;
+        let items = match data {
+            Some(Value::Array(items)) => items,
+            None | Some(Value::Null) => Vec::new(),
+            Some(other) => {
+                tracing::warn!(answer = %excerpt(other.to_string().as_bytes()), "bh's list of listeners is not a list; read as empty");
+                Vec::new()
+            }
+        };
+        Ok(items
+            .into_iter()
+            .filter_map(|item| match serde_json::from_value::<Webhook>(item.clone()) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    tracing::warn!(error = %e, item = %excerpt(item.to_string().as_bytes()), "skipping a listener bh listed that cannot be read");
+                    None
+                }
+            })
+            .collect())
     }
 
     /// Deletes a listener; true when BH reports it deleted.
@@ -280,6 +345,18 @@ impl Client {
     }
 }
 
+/// The listener of a create or update answer, when it can be read.
+fn listener(data: Option<Value>, op: &'static str) -> Option<Webhook> {
+    let data = data?;
+    match serde_json::from_value::<Webhook>(data.clone()) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!(op, error = %e, answer = %excerpt(data.to_string().as_bytes()), "bh accepted the call but its answer holds no listener that can be read");
+            None
+        }
+    }
+}
+
 fn unexpected(op: &'static str, status: u16, what: &str, body: &[u8]) -> ApiError {
     ApiError::Unexpected {
         provider: PROVIDER,
@@ -330,5 +407,25 @@ fn decode<T: serde::de::DeserializeOwned>(
                 body,
             )
         }),
+    }
+}
+
+#[cfg(test)]
+mod lenient_tests {
+    #![allow(clippy::unwrap_used)] // test code
+    use super::*;
+
+    #[test]
+    fn listeners_are_read_as_leniently_as_pushes() {
+        let w: Webhook = serde_json::from_str(
+            r#"{"webhookId":7000001,"eventType":"ORDER_WEBHOOK","url":null,"status":"10","publicKey":""}"#,
+        )
+        .unwrap();
+        assert_eq!(w.webhook_id, "7000001");
+        assert_eq!(w.status, 10);
+        assert_eq!(w.url, "");
+        assert_eq!(w.public_key, None);
+        assert!(serde_json::from_str::<Webhook>(r#"{"eventType":"ORDER_WEBHOOK","status":10}"#).is_err());
+        assert_eq!(listener(Some(serde_json::json!({})), "create webhook"), None);
     }
 }

@@ -73,6 +73,9 @@ struct BhState {
     omit_public_keys: bool,
     fail_next: Option<(i64, String)>,
     refuse_tokens_with_http_401: bool,
+    list_missing: bool,
+    loose_answers: bool,
+    create_without_id: bool,
 }
 
 /// A fake BH API: token issuance, webhook create/update/list/delete.
@@ -107,6 +110,9 @@ impl FakeBh {
             omit_public_keys: false,
             fail_next: None,
             refuse_tokens_with_http_401: false,
+            list_missing: false,
+            loose_answers: false,
+            create_without_id: false,
         }));
         let data = web::Data::from(state.clone());
         let (base_url, handle) = start_server(move |cfg| {
@@ -169,6 +175,23 @@ impl FakeBh {
         self.state().fail_next = Some((code, msg.to_owned()));
     }
 
+    /// From now on, `GET /v2/webhooks` answers 404 with an HTML page (an
+    /// account or API version without the undocumented list).
+    pub fn remove_list(&self) {
+        self.state().list_missing = true;
+    }
+
+    /// From now on, answers carry `webhookId` as a JSON number and `status`
+    /// as a string (`"10"`), as BH's pushes mix them.
+    pub fn loose_answers(&self) {
+        self.state().loose_answers = true;
+    }
+
+    /// From now on, a create is carried out but answered `{code: 200, data: {}}`.
+    pub fn create_without_id(&self) {
+        self.state().create_without_id = true;
+    }
+
     /// The listeners.
     pub fn webhooks(&self) -> Vec<FakeBhWebhook> {
         self.state().webhooks.values().cloned().collect()
@@ -207,6 +230,13 @@ fn bh_webhook_json(s: &BhState, w: &FakeBhWebhook) -> Value {
         "url": w.url,
         "status": w.status,
     });
+    if s.loose_answers {
+        v["webhookId"] = w
+            .webhook_id
+            .parse::<u64>()
+            .map_or_else(|_| json!(w.webhook_id), |n| json!(n));
+        v["status"] = json!(w.status.to_string());
+    }
     if !s.omit_public_keys {
         v["publicKey"] = json!(s.keys[w.key].public_key_b64());
     }
@@ -288,7 +318,12 @@ async fn bh_create(req: HttpRequest, body: web::Json<Value>, state: web::Data<Mu
     let (true, Some(url)) = (known.contains(&event_type), valid_url(body.get("url"))) else {
         return bh_answer(-4010, "PARAM_IS_INVALID", Value::Null);
     };
-    let webhook_id = format!("{:032x}", s.next_id);
+    // Loose answers carry numeric ids: make them digits.
+    let webhook_id = if s.loose_answers {
+        format!("{}", 7_000_000 + s.next_id)
+    } else {
+        format!("{:032x}", s.next_id)
+    };
     s.next_id += 1;
     let w = FakeBhWebhook {
         webhook_id: webhook_id.clone(),
@@ -297,7 +332,11 @@ async fn bh_create(req: HttpRequest, body: web::Json<Value>, state: web::Data<Mu
         status: 10,
         key: 0,
     };
-    let answer = bh_webhook_json(&s, &w);
+    let answer = if s.create_without_id {
+        json!({})
+    } else {
+        bh_webhook_json(&s, &w)
+    };
     s.webhooks.insert(webhook_id, w);
     bh_answer(200, "SUCCESS", answer)
 }
@@ -346,6 +385,11 @@ async fn bh_delete(req: HttpRequest, path: web::Path<String>, state: web::Data<M
 
 async fn bh_list(req: HttpRequest, state: web::Data<Mutex<BhState>>) -> HttpResponse {
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+    if s.list_missing {
+        return HttpResponse::NotFound()
+            .content_type("text/html")
+            .body("<html><body>404 Not Found</body></html>");
+    }
     if let Some(answer) = bh_refusal(&req, &mut s) {
         return answer;
     }
