@@ -517,6 +517,74 @@ async fn keeta_authorizations_through_a_fixed_path_verify_over_the_url_keeta_cal
     gw.stop().await;
 }
 
+/// The scheme of the URL a signature covers and a rejection stores comes
+/// from `X-Forwarded-Proto` only when a trusted proxy (`http.trusted_proxies`)
+/// sends it: from a loopback proxy (the default) the provider's `https` is
+/// believed; with no trusted proxy the listener's own `http` stands, and a
+/// signature over the https URL does not verify.
+#[tokio::test]
+async fn x_forwarded_proto_is_believed_from_trusted_proxies_only() {
+    use hookgate_providers::keeta_auth::{self, signature::Recipe};
+    let called = "https://hooks.acme.example/webhook/authorization";
+    for (trusted, status, stored_scheme) in [(true, 200, "https"), (false, 401, "http")] {
+        let mut env = TestEnv::with(|t| {
+            t.hosts = vec!["hooks.acme.example".into()];
+            let source = t.source_mut("keeta-auth").unwrap();
+            source.paths = vec!["/webhook/authorization".into()];
+            let old = source.settings.downcast::<keeta_auth::Settings>().unwrap().clone();
+            source.settings = std::sync::Arc::new(keeta_auth::Settings {
+                // Not the URL called: only the request's own URL can verify.
+                callback_url: "https://gw.example/hooks/acme/keeta-auth".into(),
+                recipes: vec![Recipe::UrlBody],
+                ..old
+            });
+        })
+        .await;
+        if !trusted {
+            env.settings.service.http.trusted_proxies.clear();
+        }
+        let token = env.admin_token("reader", &[hookgate_config::AdminScope::Read], None);
+        let secret = (env.source("keeta-auth").settings.downcast::<keeta_auth::Settings>())
+            .map(|s| s.client_secrets[0].expose().to_owned())
+            .unwrap();
+        let gw = env.start(Role::Ingress).await;
+        let body = (env.source("keeta-auth").provider())
+            .sample_body("authorized", 9, 1_753_151_456_973)
+            .unwrap();
+        let sign = |url: &str| {
+            hookgate_signature::encode_base64(&hookgate_signature::hmac_sha256(
+                secret.as_bytes(),
+                &[url.as_bytes(), b"&", &body],
+            ))
+        };
+        let post = |sig: String| {
+            http()
+                .post(format!("{}/webhook/authorization", gw.base_url))
+                .header("host", "hooks.acme.example")
+                .header("x-forwarded-proto", "https")
+                .header("content-type", "application/json")
+                .header("x-app-signature", sig)
+                .body(body.clone())
+                .send()
+        };
+        let r = post(sign(called)).await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "trusted proxy: {trusted}");
+        // A refused one (signed over another URL) is stored with the URL as read.
+        let r = post(sign("https://elsewhere.example/x")).await.unwrap();
+        assert_eq!(r.status().as_u16(), 401);
+        let (code, page) = gw
+            .admin_get(&format!("/v1/rejections?tenant={}", env.tenant), Some(&token))
+            .await;
+        assert_eq!(code, 200, "{page}");
+        let url = page["items"][0]["request_url"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(
+            url,
+            format!("{stored_scheme}://hooks.acme.example/webhook/authorization")
+        );
+        gw.stop().await;
+    }
+}
+
 /// Writes a self-signed certificate for 127.0.0.1 and its key as PEM files.
 fn write_certificate(dir: &std::path::Path) -> Vec<u8> {
     let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();

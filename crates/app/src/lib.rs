@@ -327,6 +327,7 @@ impl Gateway {
             let state = Arc::new(
                 state
                     .with_registered_keys_refresh(Duration::from_millis(svc.http.registered_keys_refresh_ms))
+                    .with_trusted_proxies(svc.http.trusted_proxy_networks())
                     .with_limits(Limits {
                         header_read_timeout: Duration::from_millis(svc.http.header_read_timeout_ms),
                         body_read_timeout: Duration::from_millis(svc.http.body_read_timeout_ms),

@@ -163,6 +163,17 @@ impl AdminSection {
     }
 }
 
+impl HttpSettings {
+    /// [`HttpSettings::trusted_proxies`], parsed (checked at load: an
+    /// unparsable entry never gets here, and is skipped if it does).
+    pub fn trusted_proxy_networks(&self) -> Vec<hookgate_core::Cidr> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|c| hookgate_core::Cidr::parse(c).ok())
+            .collect()
+    }
+}
+
 /// `[http]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -210,6 +221,9 @@ pub struct HttpSettings {
     pub max_worker_lag_ms: u64,
     /// PEM certificate chain to serve TLS with (empty: plain HTTP).
     pub tls_cert_file: String,
+    /// Peers whose `X-Forwarded-Proto` / `Forwarded: proto=` is believed
+    /// (CIDRs; checked at load).
+    pub trusted_proxies: Vec<String>,
     /// PEM private key of `tls_cert_file`.
     pub tls_key_file: String,
     /// Longest time a renewed certificate or key file goes unnoticed, ms.
@@ -490,6 +504,10 @@ impl ServiceSettings {
                 "http.body_limit_bytes",
                 "must be greater than 0",
             ));
+        }
+        for (i, cidr) in http.trusted_proxies.iter().enumerate() {
+            hookgate_core::Cidr::parse(cidr)
+                .map_err(|e| ConfigError::invalid(file, format!("http.trusted_proxies[{i}]"), e))?;
         }
         if http.tls_cert_file.is_empty() != http.tls_key_file.is_empty() {
             return Err(ConfigError::invalid(

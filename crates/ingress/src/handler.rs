@@ -74,7 +74,7 @@ async fn receive_inner(
     let tenants = state.tenants.load();
     let headers = capture_headers(req.headers(), &tenants);
     let remote_addr = req.peer_addr().map(|a| a.to_string());
-    let request_url = request_url(req);
+    let request_url = request_url(req, &state.trusted_proxies);
     let request = RequestCtx {
         state,
         headers: &headers,
@@ -342,7 +342,7 @@ async fn refuse_outside_route(
     let tenants = state.tenants.load();
     let headers = capture_headers(req.headers(), &tenants);
     let remote_addr = req.peer_addr().map(|a| a.to_string());
-    let request_url = request_url(req);
+    let request_url = request_url(req, &state.trusted_proxies);
     let ctx = RequestCtx {
         state,
         headers: &headers,
@@ -547,12 +547,42 @@ fn capture_headers(map: &HeaderMap, tenants: &Tenants) -> Vec<Header> {
         .collect()
 }
 
-fn request_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
+/// The URL the provider called: the scheme of this listener, or the one a
+/// trusted proxy (`http.trusted_proxies`) says in `X-Forwarded-Proto` or
+/// `Forwarded: proto=` (from any other peer those are ignored: a client
+/// does not choose the URL its signature is checked over or that is stored
+/// with its rejection); the `Host` the client sent; path and query.
+fn request_url(req: &HttpRequest, trusted: &[hookgate_core::Cidr]) -> String {
+    let own = if req.app_config().secure() { "https" } else { "http" };
+    let from_proxy = req
+        .peer_addr()
+        .is_some_and(|peer| trusted.iter().any(|c| c.contains(peer.ip())));
+    let forwarded = || {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let proto = header("forwarded")
+            .and_then(|f| {
+                f.split([';', ',']).find_map(|pair| {
+                    let (k, v) = pair.split_once('=')?;
+                    k.trim()
+                        .eq_ignore_ascii_case("proto")
+                        .then(|| v.trim().trim_matches('"'))
+                })
+            })
+            .or_else(|| header("x-forwarded-proto").and_then(|v| v.split(',').next()))?
+            .trim()
+            .to_ascii_lowercase();
+        matches!(proto.as_str(), "http" | "https").then_some(proto)
+    };
+    let scheme = from_proxy.then(forwarded).flatten().unwrap_or_else(|| own.to_owned());
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| req.app_config().host().to_owned());
     format!(
-        "{}://{}{}",
-        info.scheme(),
-        info.host(),
+        "{scheme}://{host}{}",
         req.uri().path_and_query().map_or("", |p| p.as_str())
     )
 }

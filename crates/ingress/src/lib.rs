@@ -120,6 +120,8 @@ pub struct IngressState {
     keys: keyring::KeyRing,
     limits: Budgets,
     rejections: rejections::RejectionGate,
+    /// Peers whose `X-Forwarded-Proto` names the scheme of the request URL.
+    trusted_proxies: Arc<[hookgate_core::Cidr]>,
 }
 
 /// The tasks an [`IngressState`] needs running: its group-commit writers
@@ -138,6 +140,14 @@ impl IngressTasks {
     pub async fn run(self, shutdown: CancellationToken) {
         futures_util::future::join(self.writers.run(), self.keys.run(shutdown)).await;
     }
+}
+
+/// A proxy on this host: `http.trusted_proxies`' default.
+fn default_trusted_proxies() -> Arc<[hookgate_core::Cidr]> {
+    ["127.0.0.1/32", "::1/128"]
+        .iter()
+        .filter_map(|c| hookgate_core::Cidr::parse(c).ok())
+        .collect()
 }
 
 impl IngressState {
@@ -161,6 +171,7 @@ impl IngressState {
             keys,
             limits: Limits::default().into(),
             rejections: rejections::RejectionGate::new(RejectionLimits::default()),
+            trusted_proxies: default_trusted_proxies(),
         };
         (
             state,
@@ -183,6 +194,13 @@ impl IngressState {
         let (state, tasks) = IngressState::build(tenants, store, metrics, writers, max_batch);
         tokio::spawn(tasks.run(CancellationToken::new()));
         state
+    }
+
+    /// The proxies whose `X-Forwarded-Proto` / `Forwarded: proto=` says the
+    /// scheme a provider called with (`http.trusted_proxies`; default: loopback).
+    pub fn with_trusted_proxies(mut self, proxies: Vec<hookgate_core::Cidr>) -> Self {
+        self.trusted_proxies = proxies.into();
+        self
     }
 
     /// Replaces the default [`RejectionLimits`].

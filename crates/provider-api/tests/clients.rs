@@ -77,7 +77,11 @@ async fn bh_expired_token_is_renewed_and_the_call_retried_once() {
     let client = bh::Client::new(&bh_api(&fake, "s")).unwrap();
     client.list(None).await.unwrap();
     fake.expire_tokens();
-    let w = client.create("FUNDING_WEBHOOK", "https://h.example/x").await.unwrap().unwrap();
+    let w = client
+        .create("FUNDING_WEBHOOK", "https://h.example/x")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(w.event_type, "FUNDING_WEBHOOK");
     assert_eq!((fake.refused_tokens(), client.token_fetches()), (1, 2));
     assert_eq!(fake.webhooks().len(), 1, "the refused create did not happen twice");
