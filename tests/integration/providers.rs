@@ -174,6 +174,43 @@ async fn keeta_auth_accepts_hex_and_records_the_recipe() {
     gw.stop().await;
 }
 
+/// A Pagsmile issuing source pinned to its account (`partner_id`, like
+/// Keeta's `app_id`) refuses another account's push with a distinct reason,
+/// and takes its own and one that names none.
+#[tokio::test]
+async fn a_pinned_pagsmile_partner_id_refuses_another_account() {
+    let env = TestEnv::with(|t| {
+        let src = t.source_mut("pagsmile-issuing").unwrap();
+        src.settings = std::sync::Arc::new(hookgate_providers::pagsmile::IssuingSettings {
+            timestamp_utc_offset_minutes: 0,
+            access_configured: true,
+            partner_id: Some("100000".into()),
+        });
+    })
+    .await;
+    let gw = env.start(Role::Ingress).await;
+    let url = gw.hook_url(&env.tenant, "pagsmile-issuing");
+    // The samples are account 100000's.
+    let own = env.sample("pagsmile-issuing", "card-status", 1);
+    assert_eq!(post_sample(&url, &own).await.0, 200);
+    let mut other = env.sample_json("pagsmile-issuing", "card-status", 2);
+    other["partner_id"] = serde_json::json!("100999");
+    let (status, body, _) = post_sample(&url, &env.sign("pagsmile-issuing", other.to_string().into_bytes())).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(
+        gw.metrics
+            .rejected_count(&env.tenant, "pagsmile-issuing", "partner_id_mismatch"),
+        1
+    );
+    let stored = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
+    assert_eq!(stored[0].reason, "partner_id_mismatch");
+    let mut unnamed = env.sample_json("pagsmile-issuing", "card-status", 3);
+    unnamed.as_object_mut().unwrap().remove("partner_id");
+    let unnamed = env.sign("pagsmile-issuing", unnamed.to_string().into_bytes());
+    assert_eq!(post_sample(&url, &unnamed).await.0, 200, "a push naming no account");
+    gw.stop().await;
+}
+
 #[tokio::test]
 async fn pagsmile_issuing_access_controls() {
     // Allowlist that excludes loopback, with a trusted proxy header.

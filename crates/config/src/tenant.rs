@@ -1223,6 +1223,26 @@ mod tests {
     }
 
     #[test]
+    fn a_pagsmile_partner_id_is_pinned_as_text_or_number() {
+        for value in ["\"100000\"", "100000"] {
+            let t = parse(&format!(
+                "id = \"acme\"\n[sources.cards]\nkind = \"pagsmile-issuing\"\nallow_unauthenticated = true\npartner_id = {value}"
+            ))
+            .unwrap();
+            let s = t.source("cards").unwrap();
+            let settings = s
+                .settings
+                .downcast::<hookgate_providers::pagsmile::IssuingSettings>()
+                .unwrap();
+            assert_eq!(settings.partner_id.as_deref(), Some("100000"), "{value}");
+        }
+        let e = parse("id = \"acme\"\n[sources.cards]\nkind = \"pagsmile-issuing\"\nallow_unauthenticated = true\npartner_id = \" \"")
+            .unwrap_err()
+            .with_causes();
+        assert!(e.contains("partner_id"), "{e}");
+    }
+
+    #[test]
     fn signing_keys_are_read_and_a_bad_one_is_named() {
         let pem = hookgate_signature::standard_webhooks::Ed25519Key::generate_pem().unwrap();
         std::env::set_var("HOOKGATE_TEST_SIGNING_PEM", &pem);

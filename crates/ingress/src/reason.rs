@@ -106,7 +106,7 @@ mod tests {
     use super::Reason::{self, *};
     use std::collections::HashSet;
 
-    const ALL: [Reason; 21] = [
+    const ALL: [Reason; 22] = [
         UnknownTenant,
         UnknownSource,
         MethodNotAllowed,
@@ -124,6 +124,7 @@ mod tests {
         StaleTimestamp,
         AccountMismatch("app_id_mismatch"),
         AccountMismatch("client_id_mismatch"),
+        AccountMismatch("partner_id_mismatch"),
         NoVerificationKey,
         StorageRefused,
         StorageUnavailable,

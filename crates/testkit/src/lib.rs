@@ -101,6 +101,7 @@ fn other_sources(tenant: &str, base_url: &str) -> Vec<Source> {
         Arc::new(hookgate_providers::pagsmile::IssuingSettings {
             timestamp_utc_offset_minutes: 0,
             access_configured: true,
+            partner_id: None,
         }),
     );
     issuing.access.basic_auth = Some(BasicAuth {

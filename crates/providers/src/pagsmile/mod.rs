@@ -56,6 +56,9 @@ pub struct IssuingSettings {
     pub timestamp_utc_offset_minutes: i32,
     /// True when the source has access controls (else the operator allowed it unauthenticated).
     pub access_configured: bool,
+    /// The Pagsmile account (`partner_id`) this source takes pushes of; a
+    /// push naming another is refused (`partner_id_mismatch`). `None`: any.
+    pub partner_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +66,7 @@ pub struct IssuingSettings {
 struct IssuingFile {
     #[serde(default = "utc")]
     timestamp_utc_offset: String,
+    partner_id: Option<crate::value::Text>,
 }
 
 /// The offset Pagsmile issuing times are read at unless a source sets
@@ -116,9 +120,14 @@ impl Provider for Issuing {
         }
         let offset = parse_offset(&f.timestamp_utc_offset)
             .ok_or_else(|| ctx.invalid("timestamp_utc_offset", "expected +HH:MM or -HH:MM"))?;
+        let partner_id = f.partner_id.map(|p| p.0.trim().to_owned());
+        if partner_id.as_deref() == Some("") {
+            return Err(ctx.invalid("partner_id", "must not be empty (leave it out to take any account)"));
+        }
         Ok(Arc::new(IssuingSettings {
             timestamp_utc_offset_minutes: offset,
             access_configured: ctx.access_configured,
+            partner_id,
         }))
     }
 
@@ -158,6 +167,19 @@ impl SourceSettings for IssuingSettings {
 
     fn inspect(&self, request: &Request<'_>, body: &[u8]) -> Result<Inspected, Refusal> {
         let delivery = delivery_of(&Issuing, request, body)?;
+        if let Some(expected) = &self.partner_id {
+            #[derive(Deserialize)]
+            struct Partner {
+                partner_id: Option<crate::value::Text>,
+            }
+            let sent = serde_json::from_slice::<Partner>(body).ok().and_then(|p| p.partner_id);
+            if sent.is_some_and(|p| p.0.trim() != expected) {
+                return Err(Refusal::new(
+                    RefusalReason::AccountMismatch("partner_id_mismatch"),
+                    "partner_id does not match this source",
+                ));
+            }
+        }
         // Pagsmile does not sign issuing webhooks; access controls ran already.
         let by = if self.access_configured {
             "access-controls"
@@ -178,8 +200,9 @@ impl SourceSettings for IssuingSettings {
 
     fn summary(&self) -> String {
         format!(
-            "unsigned by Pagsmile; local times at UTC{:+} min",
-            self.timestamp_utc_offset_minutes
+            "unsigned by Pagsmile; local times at UTC{:+} min; partner_id={}",
+            self.timestamp_utc_offset_minutes,
+            self.partner_id.as_deref().unwrap_or("any")
         )
     }
 
