@@ -183,8 +183,8 @@ async fn bh_registration_adopts_disables_deletes_and_dry_runs_without_secrets() 
     assert!(err.to_string().contains("is not https"), "{err}");
     assert!(fake.webhooks().is_empty());
 
-    // A refusal is reported with BH's code and nothing is recorded.
-    fake.fail_next(-5046, "COMMON_ERROR");
+    // A refusal of the create is reported with BH's code and nothing is recorded.
+    fake.fail_next_create(-5046, "COMMON_ERROR");
     let err = bh::register(&env.settings, &store, &args).await.unwrap_err();
     assert!(format!("{err:#}").contains("-5046"), "{err:#}");
     assert!(store.provider_webhooks(None).await.unwrap().is_empty());

@@ -76,6 +76,7 @@ struct BhState {
     list_missing: bool,
     loose_answers: bool,
     create_without_id: bool,
+    fail_create: Option<(i64, String)>,
 }
 
 /// A fake BH API: token issuance, webhook create/update/list/delete.
@@ -113,6 +114,7 @@ impl FakeBh {
             list_missing: false,
             loose_answers: false,
             create_without_id: false,
+            fail_create: None,
         }));
         let data = web::Data::from(state.clone());
         let (base_url, handle) = start_server(move |cfg| {
@@ -190,6 +192,12 @@ impl FakeBh {
     /// From now on, a create is carried out but answered `{code: 200, data: {}}`.
     pub fn create_without_id(&self) {
         self.state().create_without_id = true;
+    }
+
+    /// The next create is refused with this code and message (the calls
+    /// before it, a list say, are answered).
+    pub fn fail_next_create(&self, code: i64, msg: &str) {
+        self.state().fail_create = Some((code, msg.to_owned()));
     }
 
     /// The listeners.
@@ -305,6 +313,9 @@ async fn bh_create(req: HttpRequest, body: web::Json<Value>, state: web::Data<Mu
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(answer) = bh_refusal(&req, &mut s) {
         return answer;
+    }
+    if let Some((code, msg)) = s.fail_create.take() {
+        return bh_answer(code, &msg, Value::Null);
     }
     let event_type = body.get("eventType").and_then(Value::as_str).unwrap_or("");
     let known = [
