@@ -215,6 +215,9 @@ struct ChildGateway {
     child: Child,
     base_url: String,
     admin_url: String,
+    /// Where the child's stdout and stderr go (appended: a restart adds to it),
+    /// printed when it does not get ready.
+    log: std::path::PathBuf,
 }
 
 impl ChildGateway {
@@ -226,29 +229,60 @@ impl ChildGateway {
             "{} not built: run `cargo test --workspace` (it builds the binary)",
             bin.display()
         );
+        let log = dir.join("gateway.log");
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        use std::io::Write;
+        writeln!(file, "--- hookgate serve on port {port} ---").unwrap();
         let child = Command::new(bin)
             .args(["--config", dir.to_str().unwrap(), "serve"])
             .env("HOOKGATE_TEST_KEETA_SECRET", &env.keeta_secret)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(Stdio::from(file.try_clone().unwrap()))
+            .stderr(Stdio::from(file))
             .spawn()
             .unwrap();
         ChildGateway {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
             admin_url: format!("http://127.0.0.1:{}", hookgate_testkit::admin_port(dir)),
+            log,
         }
     }
 
-    async fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+    /// The last lines of the child's log.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(60)..].join("\n")
+    }
+
+    /// Waits until `/readyz` answers 200: every dependency of the role
+    /// (PostgreSQL, RabbitMQ, Redis, the relay) is up and the migrations
+    /// ran. A loaded 2-core machine can take a while: up to 90 s; a child
+    /// that exits, or one not ready by then, fails with what `/readyz` said
+    /// last and the child's own log.
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(90);
         loop {
-            if let Ok(r) = http().get(format!("{}/readyz", self.admin_url)).send().await {
-                if r.status().is_success() {
-                    return;
-                }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "gateway exited ({status}) before it was ready; its log:\n{}",
+                    self.log_tail()
+                );
             }
-            assert!(Instant::now() < deadline, "gateway not ready");
+            let last = match http().get(format!("{}/readyz", self.admin_url)).send().await {
+                Ok(r) if r.status().is_success() => return,
+                Ok(r) => format!("{}: {}", r.status(), r.text().await.unwrap_or_default()),
+                Err(e) => format!("no answer ({e})"),
+            };
+            assert!(
+                Instant::now() < deadline,
+                "gateway not ready within 90 s; /readyz said {last}; its log:\n{}",
+                self.log_tail()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -308,7 +342,7 @@ async fn sigkill_under_load_loses_no_acked_webhook() {
     let queue = unique("hookgate-test.fault-kill.");
     let port = free_port();
     let dir = env.write_config_dir(port, &queue);
-    let gw = ChildGateway::spawn(&env, &dir, port);
+    let mut gw = ChildGateway::spawn(&env, &dir, port);
     gw.wait_ready().await;
     let url = format!("{}/hooks/{}/keeta", gw.base_url, env.tenant);
     let bodies = webhooks(&env, 3000, 0);
@@ -321,7 +355,7 @@ async fn sigkill_under_load_loses_no_acked_webhook() {
     let (acked_first, statuses) = load_task.await.unwrap();
 
     // Restart; the provider retries what it did not get a 2xx for.
-    let gw = ChildGateway::spawn(&env, &dir, port);
+    let mut gw = ChildGateway::spawn(&env, &dir, port);
     gw.wait_ready().await;
     let retry: Vec<_> = bodies
         .iter()
