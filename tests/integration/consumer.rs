@@ -447,3 +447,73 @@ async fn a_shutdown_mid_message_finishes_it_and_loses_nothing() {
     assert_eq!(rows(&side.pool).await, 3, "every event once");
     gw.stop().await;
 }
+
+/// Closes the broker connection named `name` (`rabbitmqctl close_connection`),
+/// as a broker restart or a network cut would.
+fn close_connection(name: &str) -> bool {
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(["list_connections", "-q", "pid", "client_properties"])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+    let pids: Vec<&str> = listing
+        .lines()
+        .filter(|l| l.contains(&format!("\"{name}\"")))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for pid in &pids {
+        let _ = std::process::Command::new("rabbitmqctl")
+            .args(["close_connection", pid, "closed by the test"])
+            .output();
+    }
+    !pids.is_empty()
+}
+
+#[tokio::test]
+async fn a_lost_broker_connection_is_made_again_and_nothing_is_missed() {
+    let (mut env, public) = signing_env().await;
+    let mut side = side(&mut env, Keys::none().public_key(&public).unwrap()).await;
+    side.config.tag = unique("hookgate-test-consumer-");
+    let gw = env.start(Role::All).await;
+    let consumer = Consumer::new(side.config.clone());
+    let orders = Orders::default();
+    // Declare the queue before the first publish.
+    run_until(&consumer, &side.inbox, &orders, |_| true).await;
+    let shutdown = CancellationToken::new();
+    let stats = consumer.stats();
+    let stop = shutdown.clone();
+    let tag = side.config.tag.clone();
+    let steps = async {
+        // Connected and declared: the first event is handled.
+        post(&env, &gw, 1002, 1).await;
+        wait_for("the first event handled", || stats.snapshot().handled >= 1).await;
+        // The connection is cut; events published meanwhile wait in the queue.
+        let closed = tokio::task::spawn_blocking(move || close_connection(&tag))
+            .await
+            .unwrap();
+        assert!(closed, "the consumer's connection was found and closed");
+        post(&env, &gw, 1002, 2).await;
+        post(&env, &gw, 1002, 3).await;
+        wait_for("the events of the cut handled", || stats.snapshot().handled >= 3).await;
+        stop.cancel();
+    };
+    let (result, ()) = tokio::join!(consumer.run(&side.inbox, &orders, shutdown), steps);
+    result.unwrap();
+    let counts = consumer.stats().snapshot();
+    assert!(counts.reconnects >= 1, "{counts:?}");
+    assert_eq!(counts.handled, 3, "{counts:?}");
+    assert_eq!(rows(&side.pool).await, 3, "every event once");
+    drop(side.dead);
+    gw.stop().await;
+}
+
+/// Polls `done` for up to 30 s.
+async fn wait_for(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..600 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("not within 30 s: {what}");
+}

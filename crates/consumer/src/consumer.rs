@@ -148,6 +148,7 @@ pub struct Stats {
     duplicates: AtomicU64,
     refused: AtomicU64,
     failed: AtomicU64,
+    reconnects: AtomicU64,
 }
 
 /// One reading of [`Stats`].
@@ -162,6 +163,8 @@ pub struct Counts {
     pub refused: u64,
     /// Handler (or inbox) failures: requeued or dead-lettered.
     pub failed: u64,
+    /// Broker connections lost and made again.
+    pub reconnects: u64,
 }
 
 impl Stats {
@@ -172,6 +175,7 @@ impl Stats {
             duplicates: self.duplicates.load(Ordering::Relaxed),
             refused: self.refused.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
+            reconnects: self.reconnects.load(Ordering::Relaxed),
         }
     }
 }
@@ -204,12 +208,46 @@ impl Consumer {
         self.stats.clone()
     }
 
-    /// Connects, declares, and handles messages until `shutdown` is
-    /// cancelled: then it takes no new message, finishes (commits and
-    /// acknowledges) the one in hand, and closes; what was prefetched and
-    /// not handled goes back to the queue. Returns an error when the broker
-    /// connection fails (run it again: unacknowledged messages are redelivered).
+    /// Handles messages until `shutdown` is cancelled, connecting again
+    /// whenever the broker connection or channel is lost (after 0.5 s,
+    /// doubling to 30 s; each loss is logged and counted in
+    /// [`Counts::reconnects`]): what was not acknowledged when it broke is
+    /// redelivered, and the inbox drops what was already handled. On
+    /// shutdown it takes no new message, finishes (commits and acknowledges)
+    /// the one in hand, and closes; what was prefetched and not handled goes
+    /// back to the queue. [`Consumer::run_once`] returns the first error instead.
     pub async fn run<I, H>(&self, inbox: &I, handler: &H, shutdown: CancellationToken) -> Result<(), ConsumerError>
+    where
+        I: Inbox,
+        H: Handler<I::Tx>,
+    {
+        const FIRST: Duration = Duration::from_millis(500);
+        let mut wait = FIRST;
+        loop {
+            let started = std::time::Instant::now();
+            let Err(e) = self.run_once(inbox, handler, shutdown.clone()).await else {
+                return Ok(());
+            };
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            // A session that lasted starts the back-off afresh.
+            if started.elapsed() > Duration::from_secs(30) {
+                wait = FIRST;
+            }
+            self.stats.reconnects.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(queue = %self.config.queue, error = %e, retry_in_ms = wait.as_millis() as u64, "consumer lost its broker; connecting again");
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(Duration::from_secs(30));
+        }
+    }
+
+    /// One session: connects, declares, and handles messages until
+    /// `shutdown` (then `Ok`) or until the connection fails (the error).
+    pub async fn run_once<I, H>(&self, inbox: &I, handler: &H, shutdown: CancellationToken) -> Result<(), ConsumerError>
     where
         I: Inbox,
         H: Handler<I::Tx>,

@@ -10,7 +10,9 @@
 //! [`OnError`]); a message that does not verify or is not an event is
 //! dead-lettered without reaching the handler. The replay marker
 //! ([`Message::replay_job`]) and the stale flag ([`Message::is_stale`]) are
-//! the handler's to read. Cancelling the shutdown token stops it after the
+//! the handler's to read. A lost broker connection is made again (the
+//! unacknowledged messages come back; the inbox drops what was handled).
+//! Cancelling the shutdown token stops it after the
 //! message in hand.
 //!
 //! ```no_run
