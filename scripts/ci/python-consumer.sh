@@ -15,48 +15,23 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import pika, standard
 fi
 PY=$VENV/bin/python
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() { local p; for _ in $(seq 50); do p=$((20000 + RANDOM % 20000)); if port_free "$p"; then echo "$p"; return; fi; done; return 1; }
-HTTP_PORT=$(pick_port)
-ADMIN_PORT=$(pick_port)
-DB=hookgate_python_consumer_$$
-TOKEN=python-consumer-$RANDOM$RANDOM
 QUEUE=hookgate-ci.python-consumer.$$
-
-export HOOKGATE__DATABASE__URL="postgres://postgres@127.0.0.1:5432/$DB"
-export HOOKGATE__HTTP__LISTEN="127.0.0.1:$HTTP_PORT"
-export HOOKGATE__HTTP__PUBLIC_BASE_URL="http://127.0.0.1:$HTTP_PORT"
-export HOOKGATE__ADMIN__LISTEN="127.0.0.1:$ADMIN_PORT"
-export HOOKGATE__REDIS__KEY_PREFIX="hookgate-python-consumer-$$"
-export HOOKGATE__TELEMETRY__LOG_FILTER=warn
-export HOOKGATE_ADMIN_TOKEN=$TOKEN
-
-cargo build -q -p hookgate-cli
-BIN=target/debug/hookgate
-LOG=$(mktemp)
 OUT=$(mktemp)
-"$BIN" serve >"$LOG" 2>&1 &
-PID=$!
 CONSUMER=""
 cleanup() {
   [ -n "$CONSUMER" ] && kill "$CONSUMER" 2>/dev/null || true
-  kill "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
+  gateway_stop
   "$PY" - "$QUEUE" <<'PYEOF' || true
 import sys, pika
 c = pika.BlockingConnection(pika.URLParameters("amqp://guest:guest@127.0.0.1:5672/%2f"))
 c.channel().queue_delete(sys.argv[1])
 c.close()
 PYEOF
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -f "$LOG" "$OUT"
+  rm -f "$OUT"
 }
+. scripts/ci/gateway.sh
 trap cleanup EXIT
-for _ in $(seq 60); do
-  curl -fs "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1 && break
-  sleep 1
-done
-curl -fs "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null || { cat "$LOG"; exit 1; }
+gateway_start python-consumer
 
 # The consumer holds the demo tenant's secret and the public key the admin API serves.
 SECRET=$(sed -n 's/^secrets = \[{ demo = "\(whsec_[^"]*\)" }\]$/\1/p' config/tenants.d/demo.toml | head -n1)
@@ -80,7 +55,7 @@ c.channel().basic_publish("", sys.argv[1], b'{"id":"forged"}', pika.BasicPropert
 c.close()
 PYEOF
 "$BIN" simulate keeta order-accepted --count "$COUNT" >/dev/null
-wait "$CONSUMER" || { echo "the Python consumer failed:"; cat "$OUT"; cat "$LOG"; exit 1; }
+wait "$CONSUMER" || { echo "the Python consumer failed:"; cat "$OUT"; cat "$GATEWAY_LOG"; exit 1; }
 CONSUMER=""
 cat "$OUT"
 "$PY" - "$OUT" "$COUNT" <<'PYEOF'

@@ -19,38 +19,9 @@ if [ ! -x "$VENV/bin/openapi-spec-validator" ]; then
   "$VENV/bin/pip" install -q "openapi-spec-validator>=0.7,<0.8"
 fi
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() { local p; for _ in $(seq 50); do p=$((20000 + RANDOM % 20000)); if port_free "$p"; then echo "$p"; return; fi; done; return 1; }
-HTTP_PORT=$(pick_port)
-ADMIN_PORT=$(pick_port)
-DB=hookgate_schemathesis_$$
-TOKEN=schemathesis-$RANDOM$RANDOM
-
-export HOOKGATE__DATABASE__URL="postgres://postgres@127.0.0.1:5432/$DB"
-export HOOKGATE__HTTP__LISTEN="127.0.0.1:$HTTP_PORT"
-export HOOKGATE__HTTP__PUBLIC_BASE_URL="http://127.0.0.1:$HTTP_PORT"
-export HOOKGATE__ADMIN__LISTEN="127.0.0.1:$ADMIN_PORT"
-export HOOKGATE__REDIS__KEY_PREFIX="hookgate-schemathesis-$$"
-export HOOKGATE__TELEMETRY__LOG_FILTER=warn
-export HOOKGATE_ADMIN_TOKEN=$TOKEN
-
-cargo build -q -p hookgate-cli
-BIN=target/debug/hookgate
-LOG=$(mktemp)
-"$BIN" serve >"$LOG" 2>&1 &
-PID=$!
-cleanup() {
-  kill "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -f "$LOG"
-}
-trap cleanup EXIT
-for _ in $(seq 60); do
-  curl -fs "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1 && break
-  sleep 1
-done
-curl -fs "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null || { cat "$LOG"; exit 1; }
+. scripts/ci/gateway.sh
+trap gateway_stop EXIT
+gateway_start schemathesis
 
 # The document itself passes a strict OpenAPI validator (unique operation
 # ids, resolvable references, valid schemas).
