@@ -441,13 +441,11 @@ async fn a_fixed_path_on_a_tenant_host_reaches_its_source() {
     gw.stop().await;
 }
 
-/// Keeta calls `https://<host>/webhook/authorization` and, for the recipes
-/// that sign a URL, signs that one: a source whose configured callback URL is
-/// another still verifies it, over the URL the request arrived at (its
-/// scheme from the proxy's `X-Forwarded-Proto`). A heartbeat (empty body or
-/// `{}`) is answered with the success body both documented schemas read.
-#[tokio::test]
-async fn keeta_authorizations_through_a_fixed_path_verify_over_the_url_keeta_called() {
+/// A tenant whose `keeta-auth` source answers the fixed path
+/// `/webhook/authorization` on `hooks.acme.example` and verifies only the
+/// URL-covering recipe, with a configured callback URL that is not the one
+/// called (so only the request's own URL can verify); and its client secret.
+async fn fixed_path_env() -> (TestEnv, String) {
     use hookgate_providers::keeta_auth::{self, signature::Recipe};
     let env = TestEnv::with(|t| {
         t.hosts = vec!["hooks.acme.example".into()];
@@ -464,6 +462,18 @@ async fn keeta_authorizations_through_a_fixed_path_verify_over_the_url_keeta_cal
     let secret = (env.source("keeta-auth").settings.downcast::<keeta_auth::Settings>())
         .map(|s| s.client_secrets[0].expose().to_owned())
         .unwrap();
+    (env, secret)
+}
+
+/// Keeta calls `https://<host>/webhook/authorization` and, for the recipes
+/// that sign a URL, signs that one: a source whose configured callback URL is
+/// another still verifies it, over the URL the request arrived at (its
+/// scheme from the proxy's `X-Forwarded-Proto`). A heartbeat (empty body or
+/// `{}`) is answered with the success body both documented schemas read.
+#[tokio::test]
+async fn keeta_authorizations_through_a_fixed_path_verify_over_the_url_keeta_called() {
+    use hookgate_providers::keeta_auth;
+    let (env, secret) = fixed_path_env().await;
     let gw = env.start(Role::Ingress).await;
     let body = (env.source("keeta-auth").provider())
         .sample_body("authorized", 5, 1_753_151_456_973)
@@ -524,29 +534,13 @@ async fn keeta_authorizations_through_a_fixed_path_verify_over_the_url_keeta_cal
 /// signature over the https URL does not verify.
 #[tokio::test]
 async fn x_forwarded_proto_is_believed_from_trusted_proxies_only() {
-    use hookgate_providers::keeta_auth::{self, signature::Recipe};
     let called = "https://hooks.acme.example/webhook/authorization";
     for (trusted, status, stored_scheme) in [(true, 200, "https"), (false, 401, "http")] {
-        let mut env = TestEnv::with(|t| {
-            t.hosts = vec!["hooks.acme.example".into()];
-            let source = t.source_mut("keeta-auth").unwrap();
-            source.paths = vec!["/webhook/authorization".into()];
-            let old = source.settings.downcast::<keeta_auth::Settings>().unwrap().clone();
-            source.settings = std::sync::Arc::new(keeta_auth::Settings {
-                // Not the URL called: only the request's own URL can verify.
-                callback_url: "https://gw.example/hooks/acme/keeta-auth".into(),
-                recipes: vec![Recipe::UrlBody],
-                ..old
-            });
-        })
-        .await;
+        let (mut env, secret) = fixed_path_env().await;
         if !trusted {
             env.settings.service.http.trusted_proxies.clear();
         }
         let token = env.admin_token("reader", &[hookgate_config::AdminScope::Read], None);
-        let secret = (env.source("keeta-auth").settings.downcast::<keeta_auth::Settings>())
-            .map(|s| s.client_secrets[0].expose().to_owned())
-            .unwrap();
         let gw = env.start(Role::Ingress).await;
         let body = (env.source("keeta-auth").provider())
             .sample_body("authorized", 9, 1_753_151_456_973)
