@@ -182,6 +182,34 @@ fn target<'a>(settings: &'a Settings, reg: &Registration) -> anyhow::Result<Targ
     })
 }
 
+impl Target<'_> {
+    /// Records the listener of `event_type` as BH now has it.
+    async fn record(
+        &self,
+        store: &Store,
+        event_type: &str,
+        remote_id: Option<&str>,
+        url: &str,
+        status: Option<i32>,
+        public_key: Option<&str>,
+    ) -> anyhow::Result<()> {
+        store
+            .upsert_provider_webhook(&NewProviderWebhook {
+                tenant: &self.tenant.id,
+                source: &self.source.id,
+                provider: PROVIDER,
+                event: event_type,
+                is_test: false,
+                remote_id,
+                url,
+                status,
+                public_key,
+            })
+            .await?;
+        Ok(())
+    }
+}
+
 fn recorded<'a>(rows: &'a [ProviderWebhook], source: &SourceId, event_type: &str) -> Option<&'a ProviderWebhook> {
     rows.iter()
         .find(|r| &r.source == source && r.provider == PROVIDER && r.event == event_type && !r.is_test)
@@ -239,18 +267,7 @@ pub async fn register(settings: &Settings, store: &Store, reg: &Registration) ->
             Step::Delete { id } => {
                 t.client.delete(&id).await?;
                 let url = recorded(&stored, source, event_type).map_or(t.url.as_str(), |r| r.url.as_str());
-                store
-                    .upsert_provider_webhook(&NewProviderWebhook {
-                        tenant,
-                        source,
-                        provider: PROVIDER,
-                        event: event_type,
-                        is_test: false,
-                        remote_id: Some(&id),
-                        url,
-                        status: Some(STATUS_DELETED),
-                        public_key: None,
-                    })
+                t.record(store, event_type, Some(&id), url, Some(STATUS_DELETED), None)
                     .await?;
                 outcomes.push(Outcome {
                     event_type: event_type.clone(),
@@ -311,19 +328,15 @@ pub async fn register(settings: &Settings, store: &Store, reg: &Registration) ->
             },
         };
         // The listener first: it exists at BH now, whatever its key turns out to be.
-        store
-            .upsert_provider_webhook(&NewProviderWebhook {
-                tenant,
-                source,
-                provider: PROVIDER,
-                event: event_type,
-                is_test: false,
-                remote_id: Some(&webhook.webhook_id),
-                url: &webhook.url,
-                status: Some(webhook.status),
-                public_key: webhook.public_key.as_deref(),
-            })
-            .await?;
+        t.record(
+            store,
+            event_type,
+            Some(&webhook.webhook_id),
+            &webhook.url,
+            Some(webhook.status),
+            webhook.public_key.as_deref(),
+        )
+        .await?;
         let key = match webhook.public_key.as_deref().filter(|k| !k.trim().is_empty()) {
             Some(text) => Some(keep_key(store, tenant, source, event_type, &webhook.webhook_id, text).await?),
             None => None,
@@ -348,20 +361,8 @@ pub async fn register(settings: &Settings, store: &Store, reg: &Registration) ->
 /// (no id, no status), so the next registration adopts it from BH's list
 /// instead of creating another.
 async fn record_unidentified(store: &Store, t: &Target<'_>, event_type: &str) -> anyhow::Result<Outcome> {
-    let (tenant, source) = (&t.tenant.id, &t.source.id);
-    store
-        .upsert_provider_webhook(&NewProviderWebhook {
-            tenant,
-            source,
-            provider: PROVIDER,
-            event: event_type,
-            is_test: false,
-            remote_id: None,
-            url: &t.url,
-            status: None,
-            public_key: None,
-        })
-        .await?;
+    t.record(store, event_type, None, &t.url, None, None).await?;
+    let tenant = &t.tenant.id;
     Ok(Outcome {
         event_type: event_type.to_owned(),
         action: Action::Created,
