@@ -298,12 +298,18 @@ async fn an_operator_signs_in_finds_replays_requeues_and_readmits_in_a_browser()
     c.goto(&format!("{admin}/")).await.unwrap();
     let overview = text(&c, "main").await;
     assert!(
-        overview.contains(&tenant) && overview.contains("bad_signature"),
+        overview.contains(&tenant) && overview.contains("no_recipe_matched_yet"),
         "{overview}"
     );
     shot(&c, "overview").await;
     c.goto(&format!("{admin}/tenants")).await.unwrap();
-    assert!(text(&c, "main").await.contains("/hooks/"));
+    let tenants_page = text(&c, "main").await;
+    assert!(tenants_page.contains("/hooks/"));
+    // Keeta's deliveries proved a recipe; the sources nothing was sent to are onboarding.
+    assert!(
+        tenants_page.contains("callback_url") && tenants_page.contains("never matched"),
+        "{tenants_page}"
+    );
     let page = c.source().await.unwrap();
     assert!(
         !page.contains(&env.keeta_secret),
@@ -337,7 +343,7 @@ async fn an_operator_signs_in_finds_replays_requeues_and_readmits_in_a_browser()
     c.goto(&format!("{admin}/rejections?tenant={tenant}")).await.unwrap();
     css(&c, "a.rid").await.click().await.unwrap();
     let rejection_url = c.current_url().await.unwrap();
-    assert!(text(&c, "main").await.contains("bad_signature"));
+    assert!(text(&c, "main").await.contains("no_recipe_matched_yet"));
     gw.stop().await;
     let mut tenant_cfg = env.settings.tenants.iter().next().unwrap().as_ref().clone();
     let source = hookgate_testkit::keeta_source(

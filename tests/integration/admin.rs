@@ -668,9 +668,10 @@ async fn a_rejected_request_is_kept_whole_and_readmitted_only_once_it_verifies()
     env.keeta_secret = real_secret;
     let gw = env.start(Role::All).await;
     assert_eq!(gw.post(&tenant, "keeta", body.clone()).await, 401);
+    // No delivery of the source has verified yet: its candidate recipes are unproven.
     let (_, page) = gw
         .admin_get(
-            &format!("/v1/rejections?tenant={tenant}&reason=bad_signature"),
+            &format!("/v1/rejections?tenant={tenant}&reason=no_recipe_matched_yet"),
             Some(&token),
         )
         .await;
@@ -726,6 +727,86 @@ async fn a_rejected_request_is_kept_whole_and_readmitted_only_once_it_verifies()
         .admin_post(&format!("/v1/rejections/{rid}/readmit"), Some(&token), json!({}))
         .await;
     assert_eq!(status, 409, "{again}");
+    gw.stop().await;
+}
+
+/// The recipe state of `source` in `GET /v1/tenants`.
+async fn recipe_of(gw: &TestGateway, token: &str, source: &str) -> Value {
+    let (status, tenants) = gw.admin_get("/v1/tenants", Some(token)).await;
+    assert_eq!(status, 200, "{tenants}");
+    (tenants[0]["sources"].as_array().into_iter().flatten())
+        .find(|s| s["id"] == source)
+        .map(|s| s["recipe"].clone())
+        .unwrap_or_else(|| panic!("no source {source}: {tenants}"))
+}
+
+#[tokio::test]
+async fn a_source_onboards_until_a_delivery_proves_its_recipe() {
+    let mut env = TestEnv::new().await;
+    let tenant = env.tenant.clone();
+    let token = env.admin_token("ops", &[Read, ReadPayload, Operate], None);
+    // Outside onboarding, no refused body would be kept whole.
+    env.settings.service.http.rejection_body_bytes_per_hour = 1;
+    env.settings.service.http.rejection_body_prefix_bytes = 64;
+    let wrong = |env: &mut TestEnv, seq: u64| {
+        let real = std::mem::replace(&mut env.keeta_secret, hookgate_testkit::unique("wrong-"));
+        let signed = env.keeta_webhook(1002, seq).0;
+        env.keeta_secret = real;
+        signed
+    };
+    let gw = env.start(Role::All).await;
+    let before = recipe_of(&gw, &token, "keeta").await;
+    assert_eq!(before["state"], "never_matched", "{before}");
+    assert!(before["candidates"].as_array().is_some_and(|c| c.len() > 1), "{before}");
+    assert_eq!(before["proven"], json!([]));
+
+    // Onboarding: every refusal is kept whole, with its own reason and metric.
+    for seq in 1..=3 {
+        assert_eq!(gw.post(&tenant, "keeta", wrong(&mut env, seq)).await, 401);
+    }
+    let (_, page) = gw
+        .admin_get(&format!("/v1/rejections?tenant={tenant}"), Some(&token))
+        .await;
+    let items = page["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 3, "{page}");
+    for r in &items {
+        assert_eq!(r["reason"], "no_recipe_matched_yet", "{r}");
+        assert_eq!(r["body_kept"], r["body_size"], "kept whole: {r}");
+        assert!(r["detail"].as_str().unwrap_or_default().contains("callback_url"), "{r}");
+    }
+    assert_eq!(gw.metrics.refused_onboarding_count(&tenant, "keeta"), 3);
+
+    // A delivery verifies: the recipe is proven, and shown.
+    let (body, message_id) = env.keeta_webhook(1002, 4);
+    assert_eq!(gw.post(&tenant, "keeta", body).await, 200);
+    let stored = gw.stored(&tenant, "keeta", &message_id).await;
+    let after = recipe_of(&gw, &token, "keeta").await;
+    assert_eq!(after["state"], "matched", "{after}");
+    assert_eq!(
+        after["proven"][0]["recipe"].as_str(),
+        stored.signature_recipe.as_deref()
+    );
+    assert_eq!(after["proven"][0]["notification_id"].as_i64(), Some(stored.id));
+
+    // Proven: a bad signature is a bad signature, under the usual bounds.
+    assert_eq!(gw.post(&tenant, "keeta", wrong(&mut env, 5)).await, 401);
+    let (_, page) = gw
+        .admin_get(
+            &format!("/v1/rejections?tenant={tenant}&reason=bad_signature"),
+            Some(&token),
+        )
+        .await;
+    let r = &page["items"][0];
+    assert_eq!(r["body_kept"], 64, "only the prefix: {r}");
+    assert_eq!(gw.metrics.refused_onboarding_count(&tenant, "keeta"), 3);
+    // Another source of the tenant is still onboarding.
+    assert_eq!(recipe_of(&gw, &token, "pagsmile-payin").await["state"], "never_matched");
+    gw.stop().await;
+
+    // Another gateway process on the same database knows the proof.
+    let gw = env.start(Role::Ingress).await;
+    assert_eq!(gw.post(&tenant, "keeta", wrong(&mut env, 6)).await, 401);
+    assert_eq!(gw.metrics.refused_onboarding_count(&tenant, "keeta"), 0);
     gw.stop().await;
 }
 

@@ -94,11 +94,13 @@ async fn bad_missing_and_foreign_signatures_are_401_and_recorded() {
         .replace("\\\"status\\\":30", "\\\"status\\\":50");
     assert_ne!(tampered.as_bytes(), good.as_slice());
 
+    // No delivery of the source has verified yet: a signature the
+    // candidate recipes do not reproduce says so.
     for (body, reason) in [
-        (corrupted, "bad_signature"),
+        (corrupted, "no_recipe_matched_yet"),
         (unsigned.into_bytes(), "missing_signature"),
-        (foreign, "bad_signature"),
-        (tampered.into_bytes(), "bad_signature"),
+        (foreign, "no_recipe_matched_yet"),
+        (tampered.into_bytes(), "no_recipe_matched_yet"),
     ] {
         let (status, text, _) = post(&url, body).await;
         assert_eq!(status, 401, "{reason}: {text}");
@@ -110,7 +112,7 @@ async fn bad_missing_and_foreign_signatures_are_401_and_recorded() {
     let rejections = gw.store.rejections(Some(&env.tenant_id())).await.unwrap();
     let reasons: Vec<_> = rejections.iter().map(|r| r.reason.as_str()).collect();
     assert_eq!(
-        reasons.iter().filter(|r| **r == "bad_signature").count(),
+        reasons.iter().filter(|r| **r == "no_recipe_matched_yet").count(),
         3,
         "{reasons:?}"
     );
@@ -125,7 +127,11 @@ async fn bad_missing_and_foreign_signatures_are_401_and_recorded() {
         0,
         "nothing unverified is stored"
     );
-    assert_eq!(gw.metrics.rejected_count(&env.tenant, "keeta", "bad_signature"), 3);
+    assert_eq!(
+        gw.metrics.rejected_count(&env.tenant, "keeta", "no_recipe_matched_yet"),
+        3
+    );
+    assert_eq!(gw.metrics.refused_onboarding_count(&env.tenant, "keeta"), 4);
     gw.stop().await;
 }
 

@@ -440,6 +440,9 @@ async fn a_rejection_flood_grows_the_database_by_a_bounded_amount() {
     http_settings.rejection_body_prefix_bytes = 1024;
     http_settings.rejection_body_bytes_per_hour = 1024 * 1024;
     let gw = env.start(Role::Ingress).await;
+    // A live source (an onboarding one keeps refusals whole within its own
+    // budget: rejections.rs).
+    gw.prove_recipe(&env.tenant, "keeta").await;
     let keeta = gw.hook_url(&env.tenant, "keeta");
     let nowhere = format!("{}/hooks/no-such-tenant/keeta", gw.base_url);
     // Badly signed 32 KiB bodies: JSON with a wrong `sig`.

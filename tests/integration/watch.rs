@@ -155,6 +155,8 @@ async fn a_quiet_source_opens_one_incident_and_resolves_when_it_pushes_again() {
 async fn a_storm_of_bad_signatures_is_one_incident_with_one_event_per_transition() {
     let mut env = env_with_cadence().await;
     let gw = env.start(Role::All).await;
+    // A live source (not onboarding), whose provider rotates its secret.
+    gw.prove_recipe(&env.tenant, "keeta").await;
     let mut events = ops_events(&env).await;
     let real = env.keeta_secret.clone();
     env.keeta_secret = "rotated-by-the-provider".into();

@@ -16,9 +16,9 @@ use crate::error::ApiError;
 use crate::AdminState;
 use base64::Engine;
 use hookgate_api_types::{
-    AuditEntry, NotificationDetail, Payload, Plan, ReadmitResult, RejectionDetail, ReplayOne, ReplayRequest,
-    RequeueAnswer, RequeueRequest, Requeued, SigningKey, SigningKeys, SourceView, SubscriptionView, TenantView,
-    Timeline, TimelineEntry,
+    AuditEntry, NotificationDetail, Payload, Plan, ProvenRecipe, ReadmitResult, RecipeState, RejectionDetail,
+    ReplayOne, ReplayRequest, RequeueAnswer, RequeueRequest, Requeued, SigningKey, SigningKeys, SourceView,
+    SubscriptionView, TenantView, Timeline, TimelineEntry,
 };
 use hookgate_config::Verification;
 use hookgate_core::TenantId;
@@ -550,10 +550,12 @@ pub(crate) async fn tenants(state: &AdminState, caller: &Caller) -> Result<Vec<T
     let mut views = Vec::new();
     for t in tenants.iter().filter(|t| caller.sees(t.id.as_str())) {
         let registrations = state.store.registrations(t.id.as_str()).await?;
+        let proven = state.store.proven_recipes(Some(t.id.as_str())).await?;
         let sources = t
             .sources
             .values()
             .map(|s| SourceView {
+                recipe: recipe_state(s.settings.as_ref(), &proven, s.id.as_str()),
                 id: s.id.to_string(),
                 kind: s.kind.as_str().to_owned(),
                 url: s.settings.callback_url().map_or_else(
@@ -587,6 +589,28 @@ pub(crate) async fn tenants(state: &AdminState, caller: &Caller) -> Result<Vec<T
         });
     }
     Ok(views)
+}
+
+/// A source's recipe state from its settings and the recipes its tenant's
+/// sources proved.
+pub(crate) fn recipe_state(
+    settings: &dyn hookgate_providers::SourceSettings,
+    proven: &[hookgate_store::ProvenRecipe],
+    source: &str,
+) -> RecipeState {
+    let proven: Vec<ProvenRecipe> = (proven.iter())
+        .filter(|p| p.source == source)
+        .map(|p| ProvenRecipe {
+            recipe: p.recipe.clone(),
+            first_verified_at: p.first_verified_at,
+            notification_id: p.notification_id,
+        })
+        .collect();
+    RecipeState {
+        state: settings.recipe_state(!proven.is_empty()).to_owned(),
+        candidates: (settings.candidate_recipes()).map(|c| c.into_iter().map(str::to_owned).collect()),
+        proven,
+    }
 }
 
 /// A page of the audit log the caller may see.

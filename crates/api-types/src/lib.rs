@@ -26,7 +26,10 @@ pub use page::Page;
 pub use rejections::{ReadmitResult, RejectionDetail, RejectionSummary};
 pub use replay::{Plan, ReplayJob, ReplayOne, ReplayRequest, RequeueAnswer, RequeueRequest, Requeued};
 pub use retention::{DroppedPartition, Erased, ErasureRequest, Partition, TenantRetention};
-pub use tenants::{AuditEntry, Registration, SigningKey, SigningKeys, SourceView, SubscriptionView, TenantView};
+pub use tenants::{
+    AuditEntry, ProvenRecipe, RecipeState, Registration, SigningKey, SigningKeys, SourceView, SubscriptionView,
+    TenantView,
+};
 pub use watch::{CauseCount, Incident, IncidentDetail, IncidentTransition, SourceHealth};
 
 /// `true`: the default of every `dry_run` (plans first).

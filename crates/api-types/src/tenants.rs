@@ -21,6 +21,33 @@ pub struct SourceView {
     pub verification: String,
     /// Largest body accepted.
     pub body_limit_bytes: usize,
+    /// Which signature recipe its deliveries have proven.
+    pub recipe: RecipeState,
+}
+
+/// A source's signature recipe: candidates until a delivery proves one.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RecipeState {
+    /// `pinned` (one candidate configured), `matched` (a delivery verified:
+    /// see `proven`) or `never_matched` (onboarding: refusals are kept whole
+    /// and a refused signature says `no_recipe_matched_yet`).
+    pub state: String,
+    /// The candidate recipes the source tries, in order (absent: the
+    /// provider documents one scheme).
+    pub candidates: Option<Vec<String>>,
+    /// The recipes deliveries verified with, the first first.
+    pub proven: Vec<ProvenRecipe>,
+}
+
+/// A recipe a source's deliveries verified with.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProvenRecipe {
+    /// As stored with notifications (`signature_recipe`).
+    pub recipe: String,
+    /// When a delivery first verified with it.
+    pub first_verified_at: DateTime<Utc>,
+    /// That delivery's notification.
+    pub notification_id: i64,
 }
 
 /// A queue bound to the tenant exchange.

@@ -345,6 +345,7 @@ impl Gateway {
                         rows_burst: f64::from(svc.http.rejection_rows_burst.max(1)),
                         body_prefix_bytes: svc.http.rejection_body_prefix_bytes,
                         body_bytes_per_hour: svc.http.rejection_body_bytes_per_hour as f64,
+                        onboarding_body_bytes: svc.http.rejection_onboarding_body_bytes as f64,
                     }),
             );
             let drain = Duration::from_secs(svc.http.shutdown_deadline_secs.max(1));

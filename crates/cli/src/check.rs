@@ -8,15 +8,55 @@ use std::fmt::Write;
 #[derive(Debug, Clone, Copy, clap::Subcommand)]
 pub enum ConfigCommand {
     /// Validate the configuration and print the routing plan.
-    Check,
+    Check {
+        /// Also read, from the database, which recipe each source's
+        /// deliveries have proven (otherwise nothing is touched).
+        #[arg(long)]
+        proven: bool,
+    },
 }
 
 /// Runs a `config` command.
-pub fn run(config: &std::path::Path, command: ConfigCommand) -> anyhow::Result<()> {
+pub async fn run(config: &std::path::Path, command: ConfigCommand) -> anyhow::Result<()> {
     match command {
-        ConfigCommand::Check => crate::out!("{}", plan(&crate::settings::load_with_tenants(config)?)),
+        ConfigCommand::Check { proven } => {
+            let settings = crate::settings::load_with_tenants(config)?;
+            let mut text = plan(&settings);
+            if proven {
+                text.push_str(&proven_recipes(&settings).await?);
+            }
+            crate::out!("{text}");
+        }
     }
     Ok(())
+}
+
+/// Each source's recipe state as the database knows it.
+async fn proven_recipes(settings: &Settings) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    let db = &settings.service.database;
+    let store = hookgate_store::Store::connect(&db.url, &hookgate_store::PoolConfig::default(), false)
+        .await
+        .context("database.url")?;
+    let proven = store.proven_recipes(None).await?;
+    let mut out = String::from("\nrecipes proven by deliveries (database):\n");
+    for tenant in settings.tenants.iter() {
+        for source in tenant.sources.values() {
+            let mine: Vec<_> = (proven.iter())
+                .filter(|p| p.tenant == tenant.id.as_str() && p.source == source.id.as_str())
+                .collect();
+            let state = match source.settings.recipe_state(!mine.is_empty()) {
+                "never_matched" => "never matched (onboarding: refusals are kept whole for re-admission)",
+                state => state,
+            };
+            let _ = writeln!(out, "  {}/{}: {state}", tenant.id, source.id);
+            for p in mine {
+                let _ = writeln!(out, "    {} since {}", p.recipe, p.first_verified_at.to_rfc3339());
+            }
+        }
+    }
+    store.close().await;
+    Ok(out)
 }
 
 /// The plan as text.
@@ -83,6 +123,19 @@ pub fn plan(settings: &Settings) -> String {
                 access_summary(&source.access)
             );
             let _ = writeln!(out, "    {}", source.settings.summary());
+            match source.settings.candidate_recipes() {
+                Some(c) if c.len() == 1 => {
+                    let _ = writeln!(out, "    recipe pinned: {}", c[0]);
+                }
+                Some(c) => {
+                    let _ = writeln!(
+                        out,
+                        "    recipe unproven: {} candidates until a delivery verifies; `hookgate sources` shows which matched (then pin it)",
+                        c.len()
+                    );
+                }
+                None => {}
+            }
             let _ = writeln!(out, "    events → routing keys {}.<type>", source.provider().family());
         }
         for line in hookgate_onboarding::api_summary(tenant) {

@@ -102,6 +102,15 @@ enum Command {
         #[arg(long)]
         tenant: Option<hookgate_core::TenantId>,
     },
+    /// Every configured source with its signature recipe state: pinned,
+    /// matched (by which recipe, since when) or never matched (admin API).
+    Sources {
+        #[command(flatten)]
+        admin: ops::Admin,
+        /// Only this tenant's sources.
+        #[arg(long)]
+        tenant: Option<hookgate_core::TenantId>,
+    },
     /// The keys a tenant's published messages are signed with: ids, and the
     /// Ed25519 public keys consumers verify with (admin API).
     SigningKeys {
@@ -154,11 +163,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(config, args).await,
         Command::Migrate => serve::migrate(config).await,
-        Command::Config { command } => check::run(config, command),
+        Command::Config { command } => check::run(config, command).await,
         Command::Simulate(args) => simulate::run_command(config, &args).await,
         Command::Bench(args) => bench::run_command(config, &args).await,
         Command::Register { command } => register::run(config, command).await,
         Command::Notifications { admin, command } => ops::notifications(&admin, command).await,
+        Command::Sources { admin, tenant } => ops::sources(&admin, tenant).await,
         Command::Timeline { admin, args } => ops::timeline(&admin, &args).await,
         Command::Replay { admin, args } => ops::replay(&admin, args).await,
         Command::Jobs { admin, args } => ops::jobs(&admin, args).await,

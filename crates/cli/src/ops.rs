@@ -467,7 +467,47 @@ pub async fn notifications(admin: &Admin, command: NotificationsCommand) -> anyh
     Ok(())
 }
 
-/// `hookgate timeline`.
+/// `hookgate sources [--tenant T]`: each source with its recipe state.
+pub async fn sources(admin: &Admin, tenant: Option<TenantId>) -> anyhow::Result<()> {
+    let tenants = admin.client()?.tenants().await?;
+    let rows: Vec<Value> = (tenants.iter())
+        .filter(|t| tenant.as_ref().is_none_or(|want| want.as_str() == t.id))
+        .flat_map(|t| {
+            t.sources.iter().map(|src| {
+                let mut row = serde_json::to_value(src).unwrap_or_default();
+                row["tenant"] = Value::String(t.id.clone());
+                row
+            })
+        })
+        .collect();
+    admin.print(&rows, source_line);
+    Ok(())
+}
+
+fn source_line(r: &Value) -> String {
+    let recipe = &r["recipe"];
+    let proven: Vec<String> = (recipe["proven"].as_array().into_iter().flatten())
+        .map(|p| format!("{} since {}", s(&p["recipe"]), s(&p["first_verified_at"])))
+        .collect();
+    let detail = if !proven.is_empty() {
+        proven.join("; ")
+    } else if let Some(c) = recipe["candidates"].as_array() {
+        let names: Vec<String> = c.iter().map(s).collect();
+        format!("candidates: {}", names.join(", "))
+    } else {
+        "no delivery verified yet".to_owned()
+    };
+    format!(
+        "{}/{}  {:<18}  {:<8}  {:<13}  {}",
+        s(&r["tenant"]),
+        s(&r["id"]),
+        s(&r["kind"]),
+        s(&r["verification"]),
+        s(&recipe["state"]),
+        detail
+    )
+}
+
 /// `hookgate signing-keys --tenant T`.
 pub async fn signing_keys(admin: &Admin, tenant: &str) -> anyhow::Result<()> {
     let keys = admin.client()?.signing_keys(tenant).await?;
@@ -486,6 +526,7 @@ pub async fn signing_keys(admin: &Admin, tenant: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `hookgate timeline`.
 pub async fn timeline(admin: &Admin, args: &TimelineArgs) -> anyhow::Result<()> {
     let (tenant, subject) = (args.tenant.as_str(), args.subject.as_str());
     let value = serde_json::to_value(admin.client()?.timeline(tenant, subject).await?)?;

@@ -212,6 +212,8 @@ pub struct HttpSettings {
     pub rejection_body_prefix_bytes: usize,
     /// Bytes of whole refused bodies one source may store per hour.
     pub rejection_body_bytes_per_hour: usize,
+    /// Bytes of refused bodies one onboarding source may keep whole per day.
+    pub rejection_onboarding_body_bytes: usize,
     /// Webhook requests handled at once (beyond → 503 + Retry-After at once).
     pub max_in_flight: usize,
     /// Webhooks waiting for or inside a group commit at once: beyond, 503

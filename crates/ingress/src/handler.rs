@@ -228,6 +228,13 @@ async fn receive_inner(
         traceparent: hookgate_telemetry::current_traceparent(),
         ordering_key: d.ordering_key,
     };
+    // The recipe this delivery proves, the first time this process sees it.
+    let proves = match &admitted {
+        Admitted::Authenticated(a) => (a.check().recipe())
+            .filter(|r| !state.proofs.recorded(tenant.id.as_str(), source.id.as_str(), r))
+            .map(str::to_owned),
+        Admitted::Observed(_) => None,
+    };
     let notification = match admitted {
         Admitted::Authenticated(a) => Admitted::Authenticated(a.map(to_notification)),
         Admitted::Observed(u) => Admitted::Observed(u.map(to_notification)),
@@ -253,6 +260,10 @@ async fn receive_inner(
                 }
             };
             tracing::Span::current().record("notification.id", id);
+            if let Some(recipe) = proves {
+                let proofs = &state.proofs;
+                (proofs.verified(&state.store, tenant.id.as_str(), source.id.as_str(), &recipe, id)).await;
+            }
             state.metrics.accepted(tenant.id.as_str(), source.id.as_str(), outcome);
             kinds::success(source)
         }
@@ -406,12 +417,32 @@ impl RequestCtx<'_> {
         &self,
         tenant: Option<&Tenant>,
         source: Option<&Source>,
-        refusal: Refusal,
+        mut refusal: Refusal,
         body: Bytes,
         size: i64,
     ) -> HttpResponse {
         let tenant_id = tenant.map(|t| t.id.as_str());
         let source_id = source.map(|s| s.id.as_str());
+        // A source none of whose deliveries has verified yet is onboarding:
+        // what it refuses is kept whole, and a signature its candidate
+        // recipes do not reproduce says so.
+        let onboarding = match (tenant_id, source) {
+            (Some(t), Some(s)) => self.state.proofs.onboarding(&self.state.store, t, s.id.as_str()).await,
+            _ => false,
+        };
+        if onboarding {
+            let (t, s) = (tenant_id.unwrap_or(UNKNOWN), source_id.unwrap_or(UNKNOWN));
+            self.state.metrics.refused_onboarding(t, s);
+            let candidates = source.and_then(|s| s.settings.candidate_recipes());
+            if let (Reason::BadSignature, Some(candidates)) = (refusal.reason, candidates) {
+                refusal.reason = Reason::NoRecipeMatchedYet;
+                refusal.detail = format!(
+                    "no candidate recipe matched yet ({}): {}",
+                    candidates.join(", "),
+                    refusal.detail
+                );
+            }
+        }
         self.state.metrics.rejected(
             tenant_id.unwrap_or(UNKNOWN),
             source_id.unwrap_or(UNKNOWN),
@@ -419,7 +450,7 @@ impl RequestCtx<'_> {
         );
         tracing::warn!(reason = refusal.reason.as_str(), detail = ?refusal.detail, status = refusal.status().as_u16(), "webhook refused");
         // What the row may cost is bounded (see `rejections.rs`).
-        let kept = match (self.state.rejections).keep(tenant_id, source_id, refusal.reason, body.len()) {
+        let kept = match (self.state.rejections).keep(tenant_id, source_id, refusal.reason, body.len(), onboarding) {
             Keep::Nothing => None,
             Keep::Prefix(n) => Some(body.slice(..n.min(body.len()))),
             Keep::Whole => Some(body),

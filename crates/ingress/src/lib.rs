@@ -17,6 +17,7 @@ pub mod keyring;
 mod kinds;
 mod lag;
 mod ops;
+mod proofs;
 pub mod readmit;
 mod reason;
 mod rejections;
@@ -120,6 +121,8 @@ pub struct IngressState {
     keys: keyring::KeyRing,
     limits: Budgets,
     rejections: rejections::RejectionGate,
+    /// Which sources have proven their recipe (onboarding otherwise).
+    proofs: proofs::Proofs,
     /// Peers whose `X-Forwarded-Proto` names the scheme of the request URL.
     trusted_proxies: Arc<[hookgate_core::Cidr]>,
 }
@@ -171,6 +174,7 @@ impl IngressState {
             keys,
             limits: Limits::default().into(),
             rejections: rejections::RejectionGate::new(RejectionLimits::default()),
+            proofs: proofs::Proofs::default(),
             trusted_proxies: default_trusted_proxies(),
         };
         (

@@ -157,16 +157,25 @@ pub async fn readmit(tenants: &Tenants, store: &Store, req: StoredRequest<'_>) -
         traceparent: None,
         ordering_key: d.ordering_key,
     });
+    let recipe = notification.check().recipe().map(str::to_owned);
     let admitted = Admitted::Authenticated(notification);
     let outcome = store
         .insert_batch(&[(&admitted, 1)])
         .await
         .map_err(NotReadmitted::Store)?;
-    match outcome.first() {
-        Some(InsertOutcome::Inserted { id }) => Ok(Readmitted::Stored { id: *id }),
-        Some(InsertOutcome::Duplicate { id, .. }) => Ok(Readmitted::AlreadyStored { id: *id }),
-        None => Err(NotReadmitted::Incomplete("the database returned no outcome".into())),
+    let readmitted = match outcome.first() {
+        Some(InsertOutcome::Inserted { id }) => Readmitted::Stored { id: *id },
+        Some(InsertOutcome::Duplicate { id, .. }) => Readmitted::AlreadyStored { id: *id },
+        None => return Err(NotReadmitted::Incomplete("the database returned no outcome".into())),
+    };
+    // A re-admitted delivery proves its recipe like a live one (best effort:
+    // the next live delivery records it otherwise).
+    if let (Some(recipe), Readmitted::Stored { id } | Readmitted::AlreadyStored { id }) = (recipe, &readmitted) {
+        if let Err(e) = store.record_proven_recipe(req.tenant, req.source, &recipe, *id).await {
+            tracing::warn!(error = %hookgate_core::Chain(&e), "could not record the proven recipe");
+        }
     }
+    Ok(readmitted)
 }
 
 /// The keys providers returned at registration for one source.

@@ -35,6 +35,10 @@ pub(crate) enum Reason {
     MissingSignature,
     /// The provider's signature does not verify.
     BadSignature,
+    /// The signature does not verify at a source none of whose deliveries
+    /// has verified yet, with candidate recipes (Keeta): the recipe may be
+    /// what is wrong. Kept whole for re-admission.
+    NoRecipeMatchedYet,
     /// The signed timestamp is outside the tolerance.
     StaleTimestamp,
     /// The delivery names another account than the source's (the label
@@ -69,6 +73,7 @@ impl Reason {
             Reason::NotJson => "not_json",
             Reason::MissingSignature => "missing_signature",
             Reason::BadSignature => "bad_signature",
+            Reason::NoRecipeMatchedYet => "no_recipe_matched_yet",
             Reason::StaleTimestamp => "stale_timestamp",
             Reason::AccountMismatch(label) => label,
             Reason::NoVerificationKey => "no_verification_key",
@@ -88,6 +93,7 @@ impl Reason {
             | Reason::BadToken
             | Reason::MissingSignature
             | Reason::BadSignature
+            | Reason::NoRecipeMatchedYet
             | Reason::StaleTimestamp
             | Reason::AccountMismatch(_) => StatusCode::UNAUTHORIZED,
             Reason::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -106,7 +112,7 @@ mod tests {
     use super::Reason::{self, *};
     use std::collections::HashSet;
 
-    const ALL: [Reason; 22] = [
+    const ALL: [Reason; 23] = [
         UnknownTenant,
         UnknownSource,
         MethodNotAllowed,
@@ -121,6 +127,7 @@ mod tests {
         NotJson,
         MissingSignature,
         BadSignature,
+        NoRecipeMatchedYet,
         StaleTimestamp,
         AccountMismatch("app_id_mismatch"),
         AccountMismatch("client_id_mismatch"),

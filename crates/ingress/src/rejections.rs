@@ -12,7 +12,12 @@
 //!   the account, the timestamp) and a database refusal of an authenticated
 //!   request; each source's whole bodies share a budget of
 //!   `rejection_body_bytes_per_hour`. Every other body, and any beyond that
-//!   budget, keeps its first `rejection_body_prefix_bytes` bytes.
+//!   budget, keeps its first `rejection_body_prefix_bytes` bytes;
+//! - while a source is onboarding (no delivery of it has verified yet),
+//!   every refusal of it is kept whole, beyond the row rate, from a budget
+//!   of its own: `rejection_onboarding_body_bytes` per source and day, each
+//!   row counted as at least `rejection_body_prefix_bytes`. Beyond it, the
+//!   usual bounds apply.
 
 use crate::reason::Reason;
 use std::collections::HashMap;
@@ -30,6 +35,8 @@ pub struct RejectionLimits {
     pub body_prefix_bytes: usize,
     /// Whole bodies one source may store per hour, in bytes.
     pub body_bytes_per_hour: f64,
+    /// Whole bodies one onboarding source may store per day, in bytes.
+    pub onboarding_body_bytes: f64,
 }
 
 impl Default for RejectionLimits {
@@ -39,6 +46,7 @@ impl Default for RejectionLimits {
             rows_burst: 200.0,
             body_prefix_bytes: 1024,
             body_bytes_per_hour: 16.0 * 1024.0 * 1024.0,
+            onboarding_body_bytes: 64.0 * 1024.0 * 1024.0,
         }
     }
 }
@@ -83,6 +91,7 @@ pub(crate) struct RejectionGate {
     limits: RejectionLimits,
     rows: Mutex<HashMap<(String, String, &'static str), Bucket>>,
     bytes: Mutex<HashMap<(String, String), Bucket>>,
+    onboarding: Mutex<HashMap<(String, String), Bucket>>,
 }
 
 /// Whether a re-admission may turn this refusal into an acceptance once
@@ -91,6 +100,7 @@ fn readmittable(reason: Reason) -> bool {
     matches!(
         reason,
         Reason::BadSignature
+            | Reason::NoRecipeMatchedYet
             | Reason::MissingSignature
             | Reason::StaleTimestamp
             | Reason::AccountMismatch(_)
@@ -105,16 +115,37 @@ impl RejectionGate {
             limits,
             rows: Mutex::new(HashMap::new()),
             bytes: Mutex::new(HashMap::new()),
+            onboarding: Mutex::new(HashMap::new()),
         }
     }
 
     /// What to store of a refusal of `tenant`/`source` (`None`: not
-    /// configured) for `reason`, whose body has `len` bytes.
-    pub(crate) fn keep(&self, tenant: Option<&str>, source: Option<&str>, reason: Reason, len: usize) -> Keep {
+    /// configured) for `reason`, whose body has `len` bytes; `onboarding`:
+    /// no delivery of the source has verified yet.
+    pub(crate) fn keep(
+        &self,
+        tenant: Option<&str>,
+        source: Option<&str>,
+        reason: Reason,
+        len: usize,
+        onboarding: bool,
+    ) -> Keep {
         let Some(tenant) = tenant else { return Keep::Nothing };
         let source = source.unwrap_or(crate::handler::UNKNOWN);
         let now = Instant::now();
         let l = &self.limits;
+        if onboarding {
+            let mut buckets = self.onboarding.lock().unwrap_or_else(|p| p.into_inner());
+            let bucket = buckets.entry((tenant.to_owned(), source.to_owned())).or_insert(Bucket {
+                tokens: l.onboarding_body_bytes,
+                at: now,
+            });
+            let cost = len.max(l.body_prefix_bytes).max(1) as f64;
+            let per_sec = l.onboarding_body_bytes / 86_400.0;
+            if bucket.take(cost, l.onboarding_body_bytes, per_sec, now) {
+                return Keep::Whole;
+            }
+        }
         let row = {
             let mut rows = self.rows.lock().unwrap_or_else(|p| p.into_inner());
             let key = (tenant.to_owned(), source.to_owned(), reason.as_str());
@@ -154,38 +185,77 @@ mod tests {
             rows_burst: 3.0,
             body_prefix_bytes: 10,
             body_bytes_per_hour: 100.0,
+            onboarding_body_bytes: 200.0,
         })
     }
 
     #[test]
     fn unknown_tenants_store_nothing() {
-        assert_eq!(gate().keep(None, None, Reason::UnknownTenant, 0), Keep::Nothing);
-        assert_eq!(gate().keep(None, None, Reason::NoRoute, 5), Keep::Nothing);
+        assert_eq!(gate().keep(None, None, Reason::UnknownTenant, 0, false), Keep::Nothing);
+        assert_eq!(gate().keep(None, None, Reason::NoRoute, 5, false), Keep::Nothing);
     }
 
     #[test]
     fn rows_are_bounded_per_source_and_reason() {
         let g = gate();
         let kept = (0..10)
-            .filter(|_| g.keep(Some("t"), Some("s"), Reason::BodyTooLarge, 0) != Keep::Nothing)
+            .filter(|_| g.keep(Some("t"), Some("s"), Reason::BodyTooLarge, 0, false) != Keep::Nothing)
             .count();
         assert_eq!(kept, 3, "the burst, then nothing within the same second");
         // Another reason or source has its own bucket.
-        assert_ne!(g.keep(Some("t"), Some("s"), Reason::NotJson, 0), Keep::Nothing);
-        assert_ne!(g.keep(Some("t"), Some("o"), Reason::BodyTooLarge, 0), Keep::Nothing);
+        assert_ne!(g.keep(Some("t"), Some("s"), Reason::NotJson, 0, false), Keep::Nothing);
+        assert_ne!(
+            g.keep(Some("t"), Some("o"), Reason::BodyTooLarge, 0, false),
+            Keep::Nothing
+        );
     }
 
     #[test]
     fn only_readmittable_bodies_are_kept_whole_within_the_budget() {
         let g = gate();
-        assert_eq!(g.keep(Some("t"), Some("s"), Reason::NotJson, 50), Keep::Prefix(10));
-        assert_eq!(g.keep(Some("t"), Some("s"), Reason::BadSignature, 8), Keep::Prefix(8));
-        assert_eq!(g.keep(Some("t"), Some("s"), Reason::BadSignature, 60), Keep::Whole);
         assert_eq!(
-            g.keep(Some("t"), Some("s"), Reason::BadSignature, 60),
+            g.keep(Some("t"), Some("s"), Reason::NotJson, 50, false),
+            Keep::Prefix(10)
+        );
+        assert_eq!(
+            g.keep(Some("t"), Some("s"), Reason::BadSignature, 8, false),
+            Keep::Prefix(8)
+        );
+        assert_eq!(
+            g.keep(Some("t"), Some("s"), Reason::BadSignature, 60, false),
+            Keep::Whole
+        );
+        assert_eq!(
+            g.keep(Some("t"), Some("s"), Reason::BadSignature, 60, false),
             Keep::Prefix(10),
             "the source's byte budget is spent"
         );
-        assert_eq!(g.keep(Some("t"), Some("o"), Reason::BadSignature, 60), Keep::Whole);
+        assert_eq!(
+            g.keep(Some("t"), Some("o"), Reason::BadSignature, 60, false),
+            Keep::Whole
+        );
+    }
+
+    #[test]
+    fn an_onboarding_source_keeps_every_refusal_whole_within_its_own_budget() {
+        let g = gate();
+        // Beyond the row burst, and reasons whose bodies are usually cut.
+        for _ in 0..3 {
+            assert_eq!(g.keep(Some("t"), Some("s"), Reason::NotJson, 50, true), Keep::Whole);
+        }
+        // A small body still costs the prefix size: 3 × 50 + 10 = 160 of 200.
+        assert_eq!(g.keep(Some("t"), Some("s"), Reason::BadSignature, 1, true), Keep::Whole);
+        // Spent: the usual bounds (rows: the burst of 3 is intact for this reason).
+        assert_eq!(
+            g.keep(Some("t"), Some("s"), Reason::BadSignature, 60, true),
+            Keep::Whole
+        );
+        assert_eq!(
+            g.keep(Some("t"), Some("s"), Reason::NotJson, 60, true),
+            Keep::Prefix(10),
+            "onboarding budget spent, and NotJson is not re-admittable"
+        );
+        // Another source has its own budget.
+        assert_eq!(g.keep(Some("t"), Some("o"), Reason::NotJson, 150, true), Keep::Whole);
     }
 }

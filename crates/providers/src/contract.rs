@@ -102,6 +102,15 @@ pub trait SourceSettings: Debug + Send + Sync + Any {
         None
     }
 
+    /// The candidate signature recipes this source tries, where its
+    /// provider's recipe is not documented precisely enough to be a fact
+    /// (Keeta): a first delivery proves which one matches, and one alone is
+    /// the source's pinned recipe. `None`: the provider documents one
+    /// scheme.
+    fn candidate_recipes(&self) -> Option<Vec<&'static str>> {
+        None
+    }
+
     /// One line for `hookgate config check` (never a secret).
     fn summary(&self) -> String;
 
@@ -115,6 +124,16 @@ pub trait SourceSettings: Debug + Send + Sync + Any {
 }
 
 impl dyn SourceSettings {
+    /// The source's recipe state: `pinned` (one candidate configured),
+    /// `matched` (`proven`: a delivery verified) or `never_matched`.
+    pub fn recipe_state(&self, proven: bool) -> &'static str {
+        match (self.candidate_recipes(), proven) {
+            (Some(c), _) if c.len() == 1 => "pinned",
+            (_, true) => "matched",
+            (_, false) => "never_matched",
+        }
+    }
+
     /// The settings of kind `T`, if these are.
     pub fn downcast<T: SourceSettings>(&self) -> Option<&T> {
         self.as_any().downcast_ref::<T>()

@@ -15,6 +15,7 @@ mod ops;
 mod outbox;
 mod partitions;
 mod providers;
+mod recipes;
 mod rejections;
 mod replay;
 mod retention;
@@ -33,6 +34,7 @@ pub use ops::{
 pub use outbox::{ChangeListener, Claimed, OutboxRow, OutboxStats, OutboxStatus};
 pub use partitions::{DroppedPartition, Partition, PARTITION_IDS};
 pub use providers::{NewProviderWebhook, ProviderKey, ProviderWebhook};
+pub use recipes::ProvenRecipe;
 pub use rejections::{Rejection, StoredRejection};
 pub use replay::{NewReplayJob, ReplayJob, ReplayProgress, REPLAY_CHANNEL};
 pub use retention::{Erased, ErasureScope};

@@ -128,6 +128,7 @@ pub struct Metrics {
     budget_refusals: Family<ReasonLabels, Counter>,
     rejections_unrecorded: Family<RejectLabels, Counter>,
     rejection_bytes: Family<SourceLabels, Counter>,
+    onboarding_refused: Family<SourceLabels, Counter>,
     vhost_up: Family<VhostLabels, Gauge>,
     dependency_up: Family<DependencyLabels, Gauge>,
     admin_refusals: Family<ReasonLabels, Counter>,
@@ -190,6 +191,7 @@ impl Metrics {
             budget_refusals: Family::default(),
             rejections_unrecorded: Family::default(),
             rejection_bytes: Family::default(),
+            onboarding_refused: Family::default(),
             source_since_accepted: Family::default(),
             source_quiet: Family::default(),
             source_refused: Family::default(),
@@ -311,6 +313,11 @@ impl Metrics {
             m.rejection_bytes.clone(),
         );
         registry.register(
+            "webhooks_refused_onboarding",
+            "Refusals at a source no delivery has verified yet (its recipe unproven), by source: each kept whole within http.rejection_onboarding_body_bytes",
+            m.onboarding_refused.clone(),
+        );
+        registry.register(
             "vhost_up",
             "Whether the dispatcher holds an open publishing connection to a RabbitMQ vhost (1) or not (0)",
             m.vhost_up.clone(),
@@ -428,6 +435,14 @@ impl Metrics {
     /// `n` body bytes stored with a rejection row of a source.
     pub fn rejection_body_stored(&self, t: &str, s: &str, n: u64) {
         self.rejection_bytes.get_or_create(&source(t, s)).inc_by(n);
+    }
+    /// A refusal at a source no delivery has verified yet.
+    pub fn refused_onboarding(&self, t: &str, s: &str) {
+        self.onboarding_refused.get_or_create(&source(t, s)).inc();
+    }
+    /// Refusals at a source while it was onboarding, so far.
+    pub fn refused_onboarding_count(&self, t: &str, s: &str) -> u64 {
+        self.onboarding_refused.get(&source(t, s)).map_or(0, |c| c.get())
     }
     /// Whether the dispatcher is connected to `vhost` (`(default)` for the URL's).
     pub fn vhost_connected(&self, vhost: &str, up: bool) {

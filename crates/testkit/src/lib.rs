@@ -634,6 +634,14 @@ impl TestGateway {
             .as_u16()
     }
 
+    /// Records that a delivery of `source` once verified (as if the source
+    /// had been live before): its refusals are then not onboarding ones.
+    pub async fn prove_recipe(&self, tenant: &str, source: &str) {
+        (self.store.record_proven_recipe(tenant, source, "proven-by-the-test", 0))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
     /// The stored notification of a delivery; panics when it was not stored.
     pub async fn stored(&self, tenant: &str, source: &str, delivery_key: &str) -> hookgate_store::StoredNotification {
         self.store

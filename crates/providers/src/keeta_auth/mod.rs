@@ -131,6 +131,10 @@ impl SourceSettings for Settings {
         Some(&self.callback_url)
     }
 
+    fn candidate_recipes(&self) -> Option<Vec<&'static str>> {
+        Some(self.recipes.iter().map(|r| r.name()).collect())
+    }
+
     fn summary(&self) -> String {
         let recipes: Vec<_> = self.recipes.iter().map(|r| r.name()).collect();
         format!(
