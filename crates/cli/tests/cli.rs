@@ -34,6 +34,27 @@ fn config_check_prints_the_plan_of_the_demo_tenant() {
         );
     }
     assert!(!text.contains("demo-keeta-secret"), "secrets must not be printed");
+    // The Keeta sources try candidate recipes until a delivery proves one.
+    assert_eq!(text.matches("recipe unproven: ").count(), 2, "{text}");
+}
+
+#[test]
+fn config_check_shows_a_pinned_recipe() {
+    let dir = std::env::temp_dir().join(format!("hookgate-cli-pinned-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("tenants.d")).unwrap();
+    std::fs::write(
+        dir.join("tenants.d/x.toml"),
+        "id = \"x\"\ndemo = true\n[sources.k]\nkind = \"keeta\"\napp_secrets = [{ demo = \"s\" }]\nrecipes = [\"callback_url+params+secret\"]\n",
+    )
+    .unwrap();
+    let out = hookgate()
+        .args(["--config", dir.to_str().unwrap(), "config", "check"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("recipe pinned: callback_url+params+secret"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
