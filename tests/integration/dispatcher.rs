@@ -183,6 +183,36 @@ async fn redis_down_falls_back_to_postgres_and_keeps_publishing() {
 }
 
 #[tokio::test]
+async fn the_dedupe_window_is_the_same_whether_redis_is_up_or_not() {
+    // The same business event three times: the second after the window
+    // expired (published again), the third within the second's window.
+    let mut decisions = Vec::new();
+    for redis_up in [true, false] {
+        let env = TestEnv::new().await;
+        let gw = env.start(Role::Ingress).await;
+        let mut redis = env.settings.service.redis.clone();
+        redis.dedupe_ttl_secs = 2;
+        if !redis_up {
+            redis.url = "redis://127.0.0.1:1".into(); // nothing listens there
+        }
+        let r = relay(&env, redis, 5).await;
+        let mut seen = Vec::new();
+        for wait in [0, 2500, 300] {
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            let (body, _) = env.keeta_webhook(1004, 7);
+            send(&env, &gw, body).await;
+            let outcome = r.dispatcher.try_once().await.unwrap();
+            seen.push((outcome.events, outcome.duplicates));
+        }
+        assert_eq!(r.metrics.dedupe_fallback_count() > 0, !redis_up);
+        decisions.push(seen);
+        gw.stop().await;
+    }
+    assert_eq!(decisions[0], [(1, 0), (1, 0), (0, 1)], "Redis");
+    assert_eq!(decisions[1], decisions[0], "PostgreSQL decides as Redis does");
+}
+
+#[tokio::test]
 async fn unparseable_verified_payload_is_parked() {
     let env = TestEnv::new().await;
     let gw = env.start(Role::Ingress).await;

@@ -117,8 +117,9 @@ impl Dedupe {
         }
         metrics.dedupe_fallback();
         let mut out = Vec::with_capacity(events.len());
+        let window = Duration::from_secs(self.settings.dedupe_ttl_secs.max(1));
         for e in events {
-            out.push(match store.reserve_event(e).await? {
+            out.push(match store.reserve_event(e, window).await? {
                 Reservation::New | Reservation::Ours => Decision::Publish,
                 Reservation::Duplicate { .. } => Decision::Duplicate,
             });

@@ -3,6 +3,7 @@
 use crate::{Store, StoreError};
 use hookgate_core::TenantId;
 use sqlx::{Postgres, Transaction};
+use std::time::Duration;
 use uuid::Uuid;
 
 /// An event handed to RabbitMQ.
@@ -39,8 +40,11 @@ pub enum Reservation {
 }
 
 impl Store {
-    /// Reserves the event's idempotency key (the fallback of Redis dedupe).
-    pub async fn reserve_event(&self, e: &EventRecord) -> Result<Reservation, StoreError> {
+    /// Reserves the event's idempotency key for `window` (the fallback of
+    /// Redis dedupe, with the same window): a key another event holds is a
+    /// duplicate only within that event's window; once it has passed, this
+    /// event takes the key over with a window of its own.
+    pub async fn reserve_event(&self, e: &EventRecord, window: Duration) -> Result<Reservation, StoreError> {
         let inserted = sqlx::query_scalar!(
             r#"INSERT INTO events (event_id, tenant, idempotency_key, notification_id, type, routing_key)
                VALUES ($1, $2, $3, $4, $5, $6)
@@ -58,15 +62,26 @@ impl Store {
         if inserted.is_some() {
             return Ok(Reservation::New);
         }
-        let holder = sqlx::query_scalar!(
-            "SELECT event_id FROM events WHERE tenant = $1 AND idempotency_key = $2",
+        let window_secs = window.as_secs_f64();
+        let holder = sqlx::query!(
+            r#"WITH taken AS (
+                   UPDATE events SET window_event = $3, window_at = now()
+                   WHERE tenant = $1 AND idempotency_key = $2
+                     AND coalesce(window_event, event_id) <> $3
+                     AND coalesce(window_at, created_at) <= now() - make_interval(secs => $4)
+                   RETURNING event_id)
+               SELECT coalesce(e.window_event, e.event_id) AS "holder!", EXISTS (SELECT 1 FROM taken) AS "taken!"
+               FROM events e WHERE e.tenant = $1 AND e.idempotency_key = $2"#,
             e.tenant.as_str(),
-            e.idempotency_key
+            e.idempotency_key,
+            e.event_id,
+            window_secs
         )
         .fetch_optional(self.pool())
         .await?;
         Ok(match holder {
-            Some(h) if h != e.event_id => Reservation::Duplicate { holder: h },
+            Some(h) if h.taken => Reservation::New,
+            Some(h) if h.holder != e.event_id => Reservation::Duplicate { holder: h.holder },
             // Same id, or the conflict was on event_id itself: our own earlier attempt.
             _ => Reservation::Ours,
         })
