@@ -18,7 +18,7 @@ pub mod v1 {
 pub use pbjson_types::Timestamp;
 
 /// Version written into [`v1::Event::spec_version`].
-pub const SPEC_VERSION: &str = "1.1";
+pub const SPEC_VERSION: &str = "1.2";
 
 /// A canonical event ready to publish: the generated envelope and typed data,
 /// plus the provider payload as exact JSON text (the `raw` field on the wire).

@@ -237,18 +237,53 @@ struct AuthBiz {
 
 /// The idempotency key of an authorization notification: one per business
 /// state of the authorization, so a later notification about the same
-/// authorization with a new transaction or status (a reversal, a partial
-/// approval, a settlement) is published, and only a true repeat folds.
-fn auth_key(auth_id: &str, data_type: &str, b: &AuthBiz) -> String {
-    let n = |v: Option<Int>| v.map(|i| i.0.to_string()).unwrap_or_default();
+/// authorization with a new transaction, status or amount (a reversal, a
+/// partial approval, each of several partial settlements) is published, and
+/// only a true repeat folds. Statuses enter as sent (`raw`), not as read: a
+/// value the event leaves out because it could not be read still tells its
+/// state apart, and a more lenient reading later does not change the key.
+/// Amounts enter in canonical decimal form (`10.50` and `10.5` are one).
+fn auth_key(auth_id: &str, data_type: &str, b: &AuthBiz, raw: &RawValue) -> String {
+    let sent: serde_json::Map<String, serde_json::Value> = serde_json::from_str(raw.get()).unwrap_or_default();
+    let field = |name: &str| match sent.get(name) {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.trim().to_owned(),
+        Some(v) => v.to_string(),
+    };
+    let amount = |d: &Option<Decimal>, name: &str| match d {
+        Some(d) => canonical_decimal(&d.0),
+        None => field(name),
+    };
     let transaction = b.transaction_id.as_ref().map(|t| t.0.trim()).unwrap_or_default();
     format!(
-        "pagsmile:auth:{auth_id}:{data_type}:{transaction}:{}:{}:{}:{}",
-        n(b.transaction_type),
-        n(b.process_status),
-        n(b.auth_status),
-        n(b.settle_status)
+        "pagsmile:auth:{auth_id}:{data_type}:{transaction}:{}:{}:{}:{}:{}:{}",
+        field("transaction_type"),
+        field("process_status"),
+        field("auth_status"),
+        field("settle_status"),
+        amount(&b.transaction_amount, "transaction_amount"),
+        amount(&b.settled_amount, "settled_amount"),
     )
+}
+
+/// A decimal without a `+`, leading zeros or trailing fractional zeros
+/// (`-007.50` → `-7.5`, `10.00` → `10`).
+fn canonical_decimal(text: &str) -> String {
+    let text = text.trim();
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    let sign = if int == "0" && frac.is_empty() { "" } else { sign };
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
 }
 
 #[derive(Deserialize)]
@@ -363,7 +398,7 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
                 let b: AuthBiz = biz(biz_raw, "4")?;
                 let auth_id = text(b.auth_id.clone()).ok_or(NormalizeError::MissingField("biz_data.auth_id"))?;
                 let data_type = b.data_type.clone().unwrap_or_default();
-                let idempotency_key = auth_key(&auth_id, &data_type, &b);
+                let idempotency_key = auth_key(&auth_id, &data_type, &b, biz_raw);
                 let kind = match data_type.as_str() {
                     "cardAuthorization" => "card.authorization".to_owned(),
                     "cardSettlement" => "card.settlement".to_owned(),
@@ -580,4 +615,75 @@ pub fn normalize_payout(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Normal
         })),
     };
     Ok(vec![mapped.into_event(input, PROVIDER, 0, raw_body(input.body)?)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_of(biz: serde_json::Value) -> String {
+        let body = serde_json::json!({
+            "biz_data": biz, "notify_type": 4, "partner_id": "100000",
+            "timestamp": "2025-04-11 02:00:01", "version": "1.0", "request_id": "IC1", "sign_type": "", "app_id": ""
+        })
+        .to_string();
+        let input = Input {
+            tenant: "t",
+            source: "cards",
+            kind: crate::pagsmile::ISSUING,
+            notification_id: 1,
+            received_at: chrono::Utc::now(),
+            body: body.as_bytes(),
+            delivery_key: "IC1",
+            options: crate::Options::default(),
+        };
+        let events = normalize_issuing(&input).unwrap_or_else(|e| panic!("{e}"));
+        events[0].event.idempotency_key.clone()
+    }
+
+    fn settlement(settled: serde_json::Value, settle_status: serde_json::Value) -> serde_json::Value {
+        serde_json::json!({
+            "auth_id": "100000000077", "data_type": "cardSettlement", "original_auth_id": "100000000058",
+            "transaction_id": "T1", "transaction_type": 151, "settle_status": settle_status,
+            "transaction_amount": "-7.12", "bill_amount": "-1.00", "bill_currency": "USD", "settled_amount": settled
+        })
+    }
+
+    #[test]
+    fn partial_settlements_of_one_authorization_differ_by_amount() {
+        let first = key_of(settlement("-1.00".into(), 2.into()));
+        let second = key_of(settlement("-2.50".into(), 2.into()));
+        assert_ne!(first, second, "two partial settlements are two business facts");
+        // The same amount written otherwise is the same fact.
+        assert_eq!(first, key_of(settlement("-1".into(), 2.into())));
+        assert_eq!(first, key_of(settlement(serde_json::json!(-1.0), 2.into())));
+    }
+
+    #[test]
+    fn a_status_left_out_of_the_event_still_keys_its_state() {
+        // `"two"` cannot be read: the event leaves the status out, the key keeps what was sent.
+        let unreadable = key_of(settlement("-1.00".into(), "two".into()));
+        let absent = key_of(settlement("-1.00".into(), serde_json::Value::Null));
+        assert_ne!(unreadable, absent);
+        assert!(unreadable.contains(":two:"), "{unreadable}");
+        // A number sent as text is the same state as the number.
+        assert_eq!(
+            key_of(settlement("-1.00".into(), "2".into())),
+            key_of(settlement("-1.00".into(), 2.into()))
+        );
+    }
+
+    #[test]
+    fn decimals_are_canonical() {
+        for (text, want) in [
+            ("-007.50", "-7.5"),
+            ("10.00", "10"),
+            ("+3", "3"),
+            ("-0.00", "0"),
+            (".5", "0.5"),
+            ("0", "0"),
+        ] {
+            assert_eq!(canonical_decimal(text), want, "{text}");
+        }
+    }
 }
