@@ -312,6 +312,7 @@ async fn a_refused_group_commit_is_retried_without_the_failing_request() {
             received_at: Utc::now(),
             traceparent: None,
             ordering_key: None,
+            utc_offset_minutes: None,
         }))
     };
     let mut inserts = Vec::new();

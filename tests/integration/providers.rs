@@ -211,6 +211,44 @@ async fn a_pinned_pagsmile_partner_id_refuses_another_account() {
     gw.stop().await;
 }
 
+/// The offset a Pagsmile issuing notification is read at is the one its
+/// source had when it was received: changing `timestamp_utc_offset` later
+/// does not re-time what is already stored (its relay, its replays).
+#[tokio::test]
+async fn a_pagsmile_notification_keeps_the_offset_it_was_received_with() {
+    fn at(minutes: i32) -> impl FnOnce(&mut hookgate_config::Tenant) {
+        move |t| {
+            let src = t.source_mut("pagsmile-issuing").unwrap();
+            src.settings = std::sync::Arc::new(hookgate_providers::pagsmile::IssuingSettings {
+                timestamp_utc_offset_minutes: minutes,
+                access_configured: true,
+                partner_id: None,
+            });
+        }
+    }
+    let mut env = TestEnv::with(at(480)).await;
+    let gw = env.start(Role::Ingress).await;
+    let url = gw.hook_url(&env.tenant, "pagsmile-issuing");
+    assert_eq!(
+        post_sample(&url, &env.sample("pagsmile-issuing", "card-status", 1))
+            .await
+            .0,
+        200
+    );
+    gw.stop().await;
+
+    // The operator changes the offset, then the relay runs.
+    let mut tenant = env.settings.tenants.iter().next().unwrap().as_ref().clone();
+    at(0)(&mut tenant);
+    env.settings = hookgate_config::Settings::with_tenants(env.settings.service.clone(), vec![tenant]).unwrap();
+    let mut sub = env.subscribe(&["#"]).await;
+    let gw = env.start(Role::All).await;
+    let got = receive(&mut sub, 1, Duration::from_secs(20)).await;
+    let event: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(event["providerUtcOffset"], "+08:00", "{event}");
+    gw.stop().await;
+}
+
 #[tokio::test]
 async fn pagsmile_issuing_access_controls() {
     // Allowlist that excludes loopback, with a trusted proxy header.

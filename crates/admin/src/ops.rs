@@ -773,7 +773,8 @@ pub(crate) async fn preview(state: &AdminState, sample: &[NotificationSummary]) 
                     let options = (tenants.get(&n.tenant))
                         .and_then(|t| t.source(&n.source))
                         .map(|s| s.settings.options())
-                        .unwrap_or_default();
+                        .unwrap_or_default()
+                        .with_stored(p.utc_offset_minutes);
                     let input = hookgate_providers::Input {
                         tenant: &n.tenant,
                         source: &n.source,

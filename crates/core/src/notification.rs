@@ -37,6 +37,10 @@ pub struct RawNotification {
     /// Ordering key of its events (`tenant:subject`, derived by the
     /// normalizer): events of one key are published in commit order.
     pub ordering_key: Option<String>,
+    /// The offset its zoneless provider times are read at (Pagsmile
+    /// issuing), fixed at ingest so that a configuration change does not
+    /// re-time it.
+    pub utc_offset_minutes: Option<i32>,
 }
 
 /// What signature verification concluded about a notification.

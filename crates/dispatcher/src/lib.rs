@@ -432,7 +432,7 @@ impl Dispatcher {
             received_at: row.received_at,
             body: &row.body,
             delivery_key: &row.delivery_key,
-            options: self.options(row.tenant.as_str(), row.source.as_str()),
+            options: (self.options(row.tenant.as_str(), row.source.as_str())).with_stored(row.utc_offset_minutes),
         };
         match hookgate_providers::normalize(&input) {
             Ok(events) => {

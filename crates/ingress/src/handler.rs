@@ -227,6 +227,7 @@ async fn receive_inner(
         received_at,
         traceparent: hookgate_telemetry::current_traceparent(),
         ordering_key: d.ordering_key,
+        utc_offset_minutes: source.settings.options().utc_offset_minutes,
     };
     // The recipe this delivery proves, the first time this process sees it.
     let proves = match &admitted {

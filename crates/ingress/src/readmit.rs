@@ -156,6 +156,7 @@ pub async fn readmit(tenants: &Tenants, store: &Store, req: StoredRequest<'_>) -
         received_at: req.received_at,
         traceparent: None,
         ordering_key: d.ordering_key,
+        utc_offset_minutes: source.settings.options().utc_offset_minutes,
     });
     let recipe = notification.check().recipe().map(str::to_owned);
     let admitted = Admitted::Authenticated(notification);

@@ -34,8 +34,20 @@ pub struct Input<'a> {
 /// Per-source normalization options (from the source's configuration).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Options {
-    /// Offset from UTC of provider local times without a zone (Pagsmile issuing), minutes.
-    pub utc_offset_minutes: i32,
+    /// Offset from UTC of provider local times without a zone (Pagsmile
+    /// issuing), minutes; `None` for kinds without zoneless times (read as
+    /// UTC if one appears). Stored with each notification at ingest.
+    pub utc_offset_minutes: Option<i32>,
+}
+
+impl Options {
+    /// These (the source's current) options, with what was stored with a
+    /// notification at ingest taking precedence.
+    pub fn with_stored(self, utc_offset_minutes: Option<i32>) -> Options {
+        Options {
+            utc_offset_minutes: utc_offset_minutes.or(self.utc_offset_minutes),
+        }
+    }
 }
 
 /// The parser error under a [`NormalizeError`], shared so that outcomes

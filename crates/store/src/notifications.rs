@@ -82,6 +82,7 @@ impl Store {
             Vec::with_capacity(len),
             Vec::with_capacity(len),
         );
+        let mut offsets: Vec<Option<i32>> = Vec::with_capacity(len);
         let checks: Vec<_> = batch.iter().map(|(n, _)| n.check()).collect();
         for ((n, count), check) in batch.iter().zip(&checks) {
             let raw = n.value();
@@ -98,6 +99,7 @@ impl Store {
             verified.push(check.is_verified());
             traces.push(raw.traceparent.as_deref());
             ordering.push(raw.ordering_key.as_deref());
+            offsets.push(raw.utc_offset_minutes);
             counts.push(*count);
         }
         // One statement = one transaction; the outbox trigger NOTIFYs once per batch.
@@ -109,9 +111,10 @@ impl Store {
             WITH input AS (
                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::jsonb[],
                                      $7::text[], $8::timestamptz[], $9::text[], $10::bool[], $11::text[],
-                                     $12::text[], $13::int4[])
+                                     $12::text[], $13::int4[], $14::int4[])
                     WITH ORDINALITY AS t(tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
-                                         signature_recipe, verified, traceparent, ordering_key, copies, ord)
+                                         signature_recipe, verified, traceparent, ordering_key, copies,
+                                         utc_offset_minutes, ord)
             ), d AS (
                 INSERT INTO deliveries (tenant, source, delivery_key, delivery_count, last_received_at)
                 SELECT tenant, source, delivery_key, copies, received_at FROM input ORDER BY ord
@@ -126,9 +129,9 @@ impl Store {
             ), n AS (
                 INSERT INTO notifications
                     (id, tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
-                     signature_recipe, verified, traceparent, ordering_key)
+                     signature_recipe, verified, traceparent, ordering_key, utc_offset_minutes)
                 SELECT notification_id, tenant, source, kind, delivery_key, body, headers, remote_addr, received_at,
-                       signature_recipe, verified, traceparent, ordering_key
+                       signature_recipe, verified, traceparent, ordering_key, utc_offset_minutes
                 FROM fresh ORDER BY notification_id
             ), o AS (
                 INSERT INTO outbox (notification_id, tenant, ordering_key)
@@ -151,6 +154,7 @@ impl Store {
             &traces as &[Option<&str>],
             &ordering as &[Option<&str>],
             &counts,
+            &offsets as &[Option<i32>],
         )
         .fetch_all(self.pool())
         .await?;

@@ -141,6 +141,8 @@ pub struct NotificationPayload {
     pub remote_addr: Option<String>,
     /// Trace context of the request.
     pub traceparent: Option<String>,
+    /// The offset its zoneless times are read at, stored at ingest.
+    pub utc_offset_minutes: Option<i32>,
 }
 
 /// Which rejections.
@@ -227,16 +229,19 @@ impl Store {
 
     /// One notification's raw request.
     pub async fn notification_payload(&self, id: i64) -> Result<Option<NotificationPayload>, StoreError> {
-        let row = sqlx::query("SELECT headers, body, remote_addr, traceparent FROM notifications WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT headers, body, remote_addr, traceparent, utc_offset_minutes FROM notifications WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         row.map(|r| {
             Ok::<_, sqlx::Error>(NotificationPayload {
                 headers: r.try_get("headers")?,
                 body: r.try_get("body")?,
                 remote_addr: r.try_get("remote_addr")?,
                 traceparent: r.try_get("traceparent")?,
+                utc_offset_minutes: r.try_get("utc_offset_minutes")?,
             })
         })
         .transpose()

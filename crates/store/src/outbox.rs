@@ -33,6 +33,8 @@ pub struct Claimed {
     pub attempts: i32,
     /// Ordering key (events of one key are published in order).
     pub ordering_key: Option<String>,
+    /// The offset stored with it at ingest (Pagsmile issuing).
+    pub utc_offset_minutes: Option<i32>,
 }
 
 /// Advisory lock key that serializes claims (`'hookgate'` as an integer).
@@ -145,7 +147,7 @@ impl Store {
             ids.iter().copied().max().unwrap_or(-1),
         );
         let bodies = sqlx::query!(
-            r#"SELECT id, tenant, source, kind, delivery_key, body, received_at, traceparent
+            r#"SELECT id, tenant, source, kind, delivery_key, body, received_at, traceparent, utc_offset_minutes
                FROM notifications WHERE id = ANY($1) AND id >= $2 AND id <= $3"#,
             &ids,
             first,
@@ -172,6 +174,7 @@ impl Store {
                     traceparent: n.traceparent,
                     attempts,
                     ordering_key,
+                    utc_offset_minutes: n.utc_offset_minutes,
                 })
             })
             .collect();

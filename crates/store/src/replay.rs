@@ -165,7 +165,7 @@ impl Store {
         };
         let sql = format!(
             "SELECT n.id, n.tenant, n.source, n.kind, n.delivery_key, n.body, n.received_at, n.traceparent,
-                    n.ordering_key
+                    n.ordering_key, n.utc_offset_minutes
              FROM {} WHERE {} AND n.erased_at IS NULL ORDER BY n.id LIMIT $13",
             crate::ops::with_outbox(filter.status),
             crate::ops::FILTER
@@ -186,6 +186,7 @@ impl Store {
                 traceparent: r.try_get("traceparent")?,
                 attempts: 1,
                 ordering_key: r.try_get("ordering_key")?,
+                utc_offset_minutes: r.try_get("utc_offset_minutes")?,
             })
         };
         Ok(rows.iter().map(claimed).collect::<Result<_, _>>()?)

@@ -194,7 +194,7 @@ impl SourceSettings for IssuingSettings {
 
     fn options(&self) -> Options {
         Options {
-            utc_offset_minutes: self.timestamp_utc_offset_minutes,
+            utc_offset_minutes: Some(self.timestamp_utc_offset_minutes),
         }
     }
 

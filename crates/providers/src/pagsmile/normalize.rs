@@ -305,7 +305,7 @@ pub fn normalize_issuing(input: &Input<'_>) -> Result<Vec<CanonicalEvent>, Norma
     let (env, request_id) = issuing_envelope(input.body)?;
     let notify_type = env.notify_type.map(|i| i.0).unwrap_or_default();
     let biz_raw = readable_biz_data(&env)?.ok_or(NormalizeError::MissingField("biz_data"))?;
-    let offset = input.options.utc_offset_minutes;
+    let offset = input.options.utc_offset_minutes.unwrap_or(0);
     let pushed_at = env.timestamp.and_then(|t| pushed_time(t, offset));
     let is_otp = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(biz_raw.get())
         .is_ok_and(|m| m.contains_key("validation_value"));
