@@ -24,5 +24,6 @@ mod neighbours;
 mod providers;
 mod register;
 mod reload;
+mod spool;
 mod stale;
 mod watch;

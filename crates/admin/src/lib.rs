@@ -56,6 +56,9 @@ pub struct AdminState {
     retention: RetentionSettings,
     health: Option<Arc<dyn Health>>,
     signed_out: console::session::SignedOut,
+    /// Ingress answers from a spool while PostgreSQL is away: PostgreSQL
+    /// unreachable is then a degradation, not "not ready".
+    spooling: bool,
 }
 
 /// What the admin API needs besides the store.
@@ -78,6 +81,13 @@ pub struct ApiSettings {
 }
 
 impl AdminState {
+    /// PostgreSQL unreachable is a degradation, not "not ready": this
+    /// process's ingress answers from a spool meanwhile.
+    pub fn with_spooling(mut self, spooling: bool) -> Self {
+        self.spooling = spooling;
+        self
+    }
+
     /// The state of one process: its store, metrics and the probes of its role.
     pub fn new(store: Store, metrics: Arc<Metrics>, probes: Vec<Arc<dyn ReadinessProbe>>) -> AdminState {
         AdminState {
@@ -98,6 +108,7 @@ impl AdminState {
                 partition_hours: 24,
             },
             health: None,
+            spooling: false,
             signed_out: console::session::SignedOut::default(),
         }
     }
@@ -198,11 +209,19 @@ pub(crate) struct Dependency {
 /// PostgreSQL and every probe of this process's role, checked at once
 /// (each within two seconds).
 pub(crate) async fn dependencies(state: &AdminState) -> Vec<Dependency> {
-    let pg = match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
+    let mut pg = match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("timed out".to_owned()),
     };
+    // With a spool, ingress still answers: the process stays in service.
+    let mut pg_degraded = None;
+    if state.spooling {
+        if let Err(e) = pg {
+            pg_degraded = Some(format!("unreachable ({e}); verified webhooks are spooled"));
+            pg = Ok(());
+        }
+    }
     let probes = futures_util::future::join_all(state.probes.iter().map(|p| async move {
         let result = match tokio::time::timeout(CHECK_TIMEOUT, p.check()).await {
             Ok(r) => r,
@@ -219,7 +238,7 @@ pub(crate) async fn dependencies(state: &AdminState) -> Vec<Dependency> {
     std::iter::once(Dependency {
         name: "postgres",
         result: pg,
-        degraded: None,
+        degraded: pg_degraded,
     })
     .chain(probes)
     .collect()

@@ -178,17 +178,28 @@ impl Gateway {
             max_connections: svc.database.max_connections,
             acquire_timeout: svc.database.acquire_timeout(),
         };
-        let store = Store::connect(&svc.database.url, &pool, svc.database.create_if_missing)
-            .await
-            .with_context(|| {
-                format!(
+        let connected = Store::connect(&svc.database.url, &pool, svc.database.create_if_missing).await;
+        let store = match connected {
+            Ok(store) => {
+                if svc.database.migrate_on_start {
+                    store.migrate().await.context("applying migrations")?;
+                }
+                store
+            }
+            // An ingress with a spool starts while PostgreSQL is away: it
+            // answers from the spool and drains it once the database is back
+            // (whose schema its migrations Job, or another process, keeps).
+            Err(e) if e.is_unavailable() && role == Role::Ingress && svc.spool.dir().is_some() => {
+                tracing::warn!(error = %hookgate_core::Chain(&e), "PostgreSQL unreachable at start; ingress answers from the spool until it is back (migrations not applied by this process)");
+                Store::connect_lazy(&svc.database.url, &pool).context("database.url")?
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!(
                     "connecting to PostgreSQL at {} (setting database.url)",
                     redact_url(&svc.database.url)
-                )
-            })?;
-        if svc.database.migrate_on_start {
-            store.migrate().await.context("applying migrations")?;
-        }
+                )))
+            }
+        };
         let metrics = Arc::new(Metrics::new());
         let confirm_timeout = Duration::from_millis(svc.dispatcher.confirm_timeout_ms);
         let publisher =
@@ -277,15 +288,17 @@ impl Gateway {
             }));
         }
         let admin_state = Arc::new(
-            AdminState::new(store.clone(), metrics.clone(), probes).with_api(ApiSettings {
-                tokens: svc.admin.tokens.clone(),
-                tenants: live.clone(),
-                public_base_url: svc.http.public_base_url.clone(),
-                replay_rate_per_sec: svc.admin.replay_rate_per_sec,
-                reload: reloader.clone().map(|r| r as Arc<dyn hookgate_admin::Reload>),
-                retention: svc.retention.clone(),
-                health: Some(watcher.0.clone() as Arc<dyn hookgate_admin::Health>),
-            }),
+            AdminState::new(store.clone(), metrics.clone(), probes)
+                .with_spooling(role != Role::Dispatcher && svc.spool.dir().is_some())
+                .with_api(ApiSettings {
+                    tokens: svc.admin.tokens.clone(),
+                    tenants: live.clone(),
+                    public_base_url: svc.http.public_base_url.clone(),
+                    replay_rate_per_sec: svc.admin.replay_rate_per_sec,
+                    reload: reloader.clone().map(|r| r as Arc<dyn hookgate_admin::Reload>),
+                    retention: svc.retention.clone(),
+                    health: Some(watcher.0.clone() as Arc<dyn hookgate_admin::Health>),
+                }),
         );
         #[cfg(unix)]
         let hup = match reloader {
@@ -316,13 +329,27 @@ impl Gateway {
                     tracing::info!("{warning}");
                 }
             }
-            let (state, tasks) = IngressState::build(
+            let (state, mut tasks) = IngressState::build(
                 live.clone(),
                 store.clone(),
                 metrics.clone(),
                 svc.database.writers,
                 svc.database.max_batch,
             );
+            // The spool: verified requests answered from a local journal
+            // while PostgreSQL is away.
+            let state = match svc.spool.dir() {
+                None => state,
+                Some(dir) => {
+                    let (spool, opened) = hookgate_ingress::spool::Spool::open(&dir, svc.spool.max_bytes)
+                        .with_context(|| format!("spool.dir {}", dir.display()))?;
+                    let cut: u64 = opened.cuts.iter().map(|c| c.2).sum();
+                    metrics.spool_cut(cut);
+                    tracing::info!(dir = %dir.display(), entries = opened.entries, bytes = opened.bytes, cut, "spool opened");
+                    tasks = tasks.with_spool_drain(spool.clone(), &state);
+                    state.with_spool(spool)
+                }
+            };
             ingress_tasks = Some(tasks);
             let state = Arc::new(
                 state

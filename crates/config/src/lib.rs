@@ -15,7 +15,7 @@ pub use hookgate_core::{Secret, SecretBytes, SecretRef};
 pub(crate) use secret::Resolve;
 pub use service::{
     AdminScope, AdminSettings, AdminToken, DatabaseSettings, DispatcherSettings, HttpSettings, LogFormat,
-    RabbitSettings, RedisSettings, RetentionSettings, ServiceSettings, TelemetrySettings, WatchSettings,
+    RabbitSettings, RedisSettings, RetentionSettings, ServiceSettings, SpoolSettings, TelemetrySettings, WatchSettings,
 };
 pub use tenant::{
     normalize_host, tenant_from_toml, Access, BasicAuth, BhApi, BhPaths, Credential, HeaderToken, KeetaApi,

@@ -31,6 +31,8 @@ pub struct ServiceSettings {
     pub retention: RetentionSettings,
     /// Source health and incidents.
     pub watch: WatchSettings,
+    /// The local journal ingress answers from while PostgreSQL is away.
+    pub spool: SpoolSettings,
     /// Reload the tenant files when they change (polled every this many
     /// ms); `None`: only on `SIGHUP` or `POST /v1/config/reload`.
     pub tenants_watch: Option<Duration>,
@@ -250,6 +252,24 @@ pub struct RetentionSettings {
     pub partition_hours: u32,
 }
 
+/// `[spool]`: the local journal of verified requests ingress keeps while
+/// PostgreSQL is unreachable (see `defaults.toml`, docs/guarantees.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpoolSettings {
+    /// Directory of the journal; empty: no spool (503 while PostgreSQL is away).
+    pub dir: String,
+    /// Bytes the journal may hold; beyond, 503 as without a spool.
+    pub max_bytes: u64,
+}
+
+impl SpoolSettings {
+    /// The journal's directory when the spool is on.
+    pub fn dir(&self) -> Option<PathBuf> {
+        (!self.dir.trim().is_empty()).then(|| PathBuf::from(self.dir.trim()))
+    }
+}
+
 /// `[watch]`: source health and incidents (see `defaults.toml`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -418,6 +438,7 @@ struct ServiceFile {
     telemetry: TelemetrySettings,
     retention: RetentionSettings,
     watch: WatchSettings,
+    spool: SpoolSettings,
     tenants: TenantsSection,
 }
 
@@ -605,6 +626,7 @@ impl ServiceSettings {
             telemetry: raw.telemetry,
             retention: raw.retention,
             watch,
+            spool: raw.spool,
             tenants_watch: (raw.tenants.watch && raw.tenants.watch_interval_ms > 0)
                 .then(|| Duration::from_millis(raw.tenants.watch_interval_ms)),
             tenants_dir: raw.tenants.dir,

@@ -248,8 +248,13 @@ async fn receive_inner(
             .rejected(tenant.id.as_str(), source.id.as_str(), Reason::Overloaded.as_str());
         return unavailable(Some(source), "overloaded, retry later");
     };
+    // While the spool holds entries, new requests join it: they reach
+    // PostgreSQL in the order they arrived.
+    if let Some(spool) = state.spool.as_ref().filter(|s| s.holds_entries()) {
+        return spooled(state, spool, source, &notification).await;
+    }
     let started = Instant::now();
-    match state.writer.insert(notification).await {
+    match state.writer.insert_keeping(notification).await {
         // 7. Only now: the provider's success body (duplicates too).
         Ok(outcome) => {
             state.metrics.commit_latency(started.elapsed().as_secs_f64());
@@ -268,7 +273,15 @@ async fn receive_inner(
             state.metrics.accepted(tenant.id.as_str(), source.id.as_str(), outcome);
             kinds::success(source)
         }
-        Err(e) if e.is_unavailable() => {
+        // PostgreSQL is away: the spool keeps it, when there is one.
+        Err((e, Some(notification))) if e.is_unavailable() && state.spool.is_some() => {
+            tracing::warn!(error = %hookgate_core::Chain(&e), "could not store notification; spooling it");
+            match state.spool.as_ref() {
+                Some(spool) => spooled(state, spool, source, &notification).await,
+                None => unavailable(Some(source), "storage unavailable, retry later"),
+            }
+        }
+        Err((e, _)) if e.is_unavailable() => {
             tracing::error!(error = %hookgate_core::Chain(&e), "could not store notification; answering 503");
             state.metrics.rejected(
                 tenant.id.as_str(),
@@ -279,12 +292,39 @@ async fn receive_inner(
         }
         // Refused for this request's own content (its neighbours committed
         // without it): a 500 the provider may retry, recorded with the body.
-        Err(e) => {
+        Err((e, _)) => {
             tracing::error!(error = %hookgate_core::Chain(&e), "the database refused this notification");
             let refusal = Refusal::new(Reason::StorageRefused, "the notification could not be stored");
             request
                 .reject(Some(tenant.as_ref()), Some(source), refusal, body, size)
                 .await
+        }
+    }
+}
+
+/// Appends a verified notification to the spool: the provider's success
+/// once it is on disk; 503 when the spool is full or cannot be written.
+async fn spooled(
+    state: &IngressState,
+    spool: &crate::spool::Spool,
+    source: &Source,
+    notification: &Admitted<RawNotification>,
+) -> HttpResponse {
+    let (tenant, source_id) = (notification.value().tenant.as_str(), source.id.as_str());
+    match spool.append(notification).await {
+        Ok(()) => {
+            state.metrics.spooled(tenant, source_id);
+            kinds::success(source)
+        }
+        Err(e) => {
+            if matches!(e, crate::spool::SpoolError::Full(_)) {
+                state.metrics.spool_full();
+            }
+            tracing::error!(error = %e, "could not spool the notification; answering 503");
+            state
+                .metrics
+                .rejected(tenant, source_id, Reason::StorageUnavailable.as_str());
+            unavailable(Some(source), "storage unavailable, retry later")
         }
     }
 }

@@ -21,6 +21,7 @@ mod proofs;
 pub mod readmit;
 mod reason;
 mod rejections;
+pub mod spool;
 pub mod tls;
 pub mod traffic;
 
@@ -123,6 +124,8 @@ pub struct IngressState {
     rejections: rejections::RejectionGate,
     /// Which sources have proven their recipe (onboarding otherwise).
     proofs: proofs::Proofs,
+    /// The local journal answered from while PostgreSQL is away (`[spool]`).
+    spool: Option<spool::Spool>,
     /// Peers whose `X-Forwarded-Proto` names the scheme of the request URL.
     trusted_proxies: Arc<[hookgate_core::Cidr]>,
 }
@@ -134,6 +137,8 @@ pub struct IngressState {
 pub struct IngressTasks {
     writers: hookgate_store::Writers,
     keys: keyring::KeyListener,
+    /// The spool's drainer, when the state answers from a spool.
+    drain: Option<(spool::Spool, GroupWriter, Arc<Metrics>)>,
 }
 
 impl IngressTasks {
@@ -141,7 +146,19 @@ impl IngressTasks {
     /// its requests, whose commits they answer) and the key listener until
     /// `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) {
-        futures_util::future::join(self.writers.run(), self.keys.run(shutdown)).await;
+        let drain = async {
+            if let Some((spool, writer, metrics)) = self.drain {
+                spool.drain(writer, metrics, shutdown.clone()).await;
+            }
+        };
+        futures_util::future::join3(self.writers.run(), self.keys.run(shutdown.clone()), drain).await;
+    }
+
+    /// Also runs `spool`'s drainer, committing through `state`'s writer
+    /// (the state answers from the same spool: [`IngressState::with_spool`]).
+    pub fn with_spool_drain(mut self, spool: spool::Spool, state: &IngressState) -> Self {
+        self.drain = Some((spool, state.writer.clone(), state.metrics.clone()));
+        self
     }
 }
 
@@ -175,6 +192,7 @@ impl IngressState {
             limits: Limits::default().into(),
             rejections: rejections::RejectionGate::new(RejectionLimits::default()),
             proofs: proofs::Proofs::default(),
+            spool: None,
             trusted_proxies: default_trusted_proxies(),
         };
         (
@@ -182,6 +200,7 @@ impl IngressState {
             IngressTasks {
                 writers,
                 keys: listener,
+                drain: None,
             },
         )
     }
@@ -205,6 +224,18 @@ impl IngressState {
     pub fn with_trusted_proxies(mut self, proxies: Vec<hookgate_core::Cidr>) -> Self {
         self.trusted_proxies = proxies.into();
         self
+    }
+
+    /// Answers verified requests from `spool` while PostgreSQL is away; the
+    /// spool's drainer ([`spool::Spool::drain`]) is its owner's to run.
+    pub fn with_spool(mut self, spool: spool::Spool) -> Self {
+        self.spool = Some(spool);
+        self
+    }
+
+    /// The group-commit writer (the spool's drainer commits through it).
+    pub fn writer(&self) -> GroupWriter {
+        self.writer.clone()
     }
 
     /// Replaces the default [`RejectionLimits`].

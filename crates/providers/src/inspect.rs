@@ -175,6 +175,18 @@ impl<T> Admitted<T> {
         }
     }
 
+    /// An admission a durable journal recorded (ingress's spool, which
+    /// writes only what was an `Admitted`, with its [`check`](Self::check)),
+    /// read back after the process or the database came back. Nothing
+    /// else may call it: it is the one way to an `Admitted` outside this
+    /// crate, and the architecture test names its only caller.
+    pub fn restore_journaled(value: T, check: SignatureCheck) -> Admitted<T> {
+        match check {
+            SignatureCheck::Observed { reason } => Admitted::Observed(Unverified { value, reason }),
+            check => Admitted::Authenticated(Authenticated { value, check }),
+        }
+    }
+
     /// How its signature was checked (what the row records).
     pub fn check(&self) -> SignatureCheck {
         match self {

@@ -40,7 +40,7 @@ pub use replay::{NewReplayJob, ReplayJob, ReplayProgress, REPLAY_CHANNEL};
 pub use retention::{Erased, ErasureScope};
 pub use states::{StateAdvance, SubjectState, SubjectStates};
 pub use traffic::{ReplayMark, SourceActivity, TenantOutbox, TrafficDelta, TrafficRow};
-pub use writer::{GroupWriter, Writers};
+pub use writer::{GroupWriter, InsertFailure, Writers};
 
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -13,9 +13,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+/// A failed insert, with the notification given back.
+pub type InsertFailure = (StoreError, Option<Admitted<RawNotification>>);
+
 struct Job {
     notification: Admitted<RawNotification>,
-    reply: oneshot::Sender<Result<InsertOutcome, StoreError>>,
+    reply: oneshot::Sender<Result<InsertOutcome, InsertFailure>>,
 }
 
 /// Handle to the group-commit writers; cheap to clone. The writers stop when
@@ -96,12 +99,20 @@ impl GroupWriter {
     /// Stores a verified notification (and its outbox row) in the next group
     /// commit; returns after that commit.
     pub async fn insert(&self, notification: Admitted<RawNotification>) -> Result<InsertOutcome, StoreError> {
+        self.insert_keeping(notification).await.map_err(|(e, _)| e)
+    }
+
+    /// [`GroupWriter::insert`], giving the notification back when it was
+    /// not stored (for the spool; `None` only if a writer stopped with it).
+    pub async fn insert_keeping(
+        &self,
+        notification: Admitted<RawNotification>,
+    ) -> Result<InsertOutcome, InsertFailure> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Job { notification, reply })
-            .await
-            .map_err(|_| StoreError::WriterStopped)?;
-        answer.await.map_err(|_| StoreError::WriterStopped)?
+        if let Err(send) = self.tx.send(Job { notification, reply }).await {
+            return Err((StoreError::WriterStopped, Some(send.0.notification)));
+        }
+        answer.await.unwrap_or(Err((StoreError::WriterStopped, None)))
     }
 }
 
@@ -161,7 +172,9 @@ async fn write_together(store: &Store, jobs: Vec<Job>) -> Option<Vec<Job>> {
         Err(e) => {
             let e = Arc::new(e);
             for job in jobs {
-                let _ = job.reply.send(Err(StoreError::Batch(e.clone())));
+                let _ = job
+                    .reply
+                    .send(Err((StoreError::Batch(e.clone()), Some(job.notification))));
             }
         }
     }

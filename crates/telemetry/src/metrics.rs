@@ -129,6 +129,13 @@ pub struct Metrics {
     rejections_unrecorded: Family<RejectLabels, Counter>,
     rejection_bytes: Family<SourceLabels, Counter>,
     onboarding_refused: Family<SourceLabels, Counter>,
+    spooled: Family<SourceLabels, Counter>,
+    spool_entries: Gauge,
+    spool_bytes: Gauge,
+    spool_age: Gauge<f64, AtomicU64>,
+    spool_drained: Counter,
+    spool_full: Counter,
+    spool_cut_bytes: Counter,
     vhost_up: Family<VhostLabels, Gauge>,
     dependency_up: Family<DependencyLabels, Gauge>,
     admin_refusals: Family<ReasonLabels, Counter>,
@@ -192,6 +199,13 @@ impl Metrics {
             rejections_unrecorded: Family::default(),
             rejection_bytes: Family::default(),
             onboarding_refused: Family::default(),
+            spooled: Family::default(),
+            spool_entries: Gauge::default(),
+            spool_bytes: Gauge::default(),
+            spool_age: Gauge::default(),
+            spool_drained: Counter::default(),
+            spool_full: Counter::default(),
+            spool_cut_bytes: Counter::default(),
             source_since_accepted: Family::default(),
             source_quiet: Family::default(),
             source_refused: Family::default(),
@@ -311,6 +325,37 @@ impl Metrics {
             "rejection_body_bytes",
             "Body bytes stored with rejection rows, by source",
             m.rejection_bytes.clone(),
+        );
+        registry.register(
+            "webhooks_spooled",
+            "Verified webhooks answered from the local spool (PostgreSQL unreachable, or the spool not yet drained), by source",
+            m.spooled.clone(),
+        );
+        registry.register(
+            "spool_entries",
+            "Entries in the local spool waiting to be drained into PostgreSQL",
+            m.spool_entries.clone(),
+        );
+        registry.register("spool_bytes", "Bytes of the local spool", m.spool_bytes.clone());
+        registry.register(
+            "spool_oldest_age_seconds",
+            "Age of the oldest entry in the local spool (0 when empty)",
+            m.spool_age.clone(),
+        );
+        registry.register(
+            "spool_drained",
+            "Spool entries committed to PostgreSQL",
+            m.spool_drained.clone(),
+        );
+        registry.register(
+            "spool_full",
+            "Requests answered 503 because the spool was full (spool.max_bytes)",
+            m.spool_full.clone(),
+        );
+        registry.register(
+            "spool_cut_bytes",
+            "Bytes cut off the spool's segments when it was opened (a torn or corrupted record and what followed it; never replayed)",
+            m.spool_cut_bytes.clone(),
         );
         registry.register(
             "webhooks_refused_onboarding",
@@ -436,6 +481,37 @@ impl Metrics {
     pub fn rejection_body_stored(&self, t: &str, s: &str, n: u64) {
         self.rejection_bytes.get_or_create(&source(t, s)).inc_by(n);
     }
+    /// A webhook answered from the spool.
+    pub fn spooled(&self, t: &str, s: &str) {
+        self.spooled.get_or_create(&source(t, s)).inc();
+    }
+    /// Webhooks answered from the spool so far.
+    pub fn spooled_count(&self, t: &str, s: &str) -> u64 {
+        self.spooled.get(&source(t, s)).map_or(0, |c| c.get())
+    }
+    /// The spool's depth and the age of its oldest entry.
+    pub fn spool(&self, entries: u64, bytes: u64, oldest_age_secs: f64) {
+        self.spool_entries.set(i64::try_from(entries).unwrap_or(i64::MAX));
+        self.spool_bytes.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        self.spool_age.set(oldest_age_secs);
+    }
+    /// Spool entries committed.
+    pub fn spool_drained(&self, n: u64) {
+        self.spool_drained.inc_by(n);
+    }
+    /// A request refused because the spool was full.
+    pub fn spool_full(&self) {
+        self.spool_full.inc();
+    }
+    /// Bytes cut off the spool when it was opened.
+    pub fn spool_cut(&self, bytes: u64) {
+        self.spool_cut_bytes.inc_by(bytes);
+    }
+    /// Spool entries committed so far.
+    pub fn spool_drained_count(&self) -> u64 {
+        self.spool_drained.get()
+    }
+
     /// A refusal at a source no delivery has verified yet.
     pub fn refused_onboarding(&self, t: &str, s: &str) {
         self.onboarding_refused.get_or_create(&source(t, s)).inc();

@@ -5,6 +5,7 @@
 //! come from the built-in defaults, overridable with `HOOKGATE__*`).
 
 pub mod fake_providers;
+pub mod proxy;
 
 use hookgate_app::{Gateway, Listeners, Role};
 use hookgate_config::{

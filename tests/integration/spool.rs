@@ -1,0 +1,127 @@
+//! The spool (`[spool] dir`): while PostgreSQL is away, verified requests
+//! are journaled locally and answered with the provider's success, then
+//! drained into PostgreSQL once it is back. PostgreSQL is taken away from
+//! the gateway under test only (a proxy the test cuts), never stopped.
+
+use hookgate_app::Role;
+use hookgate_testkit::proxy::TcpProxy;
+use hookgate_testkit::{assert_no_more, receive, unique, TestEnv};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// A test tenant whose gateway reaches PostgreSQL through `proxy`, with a
+/// spool in a fresh directory.
+async fn env_through(proxy: &TcpProxy) -> (TestEnv, std::path::PathBuf) {
+    let mut env = TestEnv::new().await;
+    let dir = std::env::temp_dir().join(unique("hookgate-spool-"));
+    let db = &mut env.settings.service.database;
+    db.url = proxy.url_through(&db.url);
+    db.acquire_timeout_ms = 500;
+    env.settings.service.spool.dir = dir.to_string_lossy().into_owned();
+    (env, dir)
+}
+
+async fn pg_proxy() -> TcpProxy {
+    TcpProxy::start(([127, 0, 0, 1], 5432).into()).await
+}
+
+#[tokio::test]
+async fn verified_requests_are_spooled_while_postgres_is_away_and_drained_once_after() {
+    let proxy = pg_proxy().await;
+    let (env, dir) = env_through(&proxy).await;
+    let mut sub = env.subscribe(&["#"]).await;
+    let gw = env.start(Role::All).await;
+    let tenant = env.tenant.clone();
+    let mut sent = Vec::new();
+    for seq in 0..3 {
+        let (body, id) = env.keeta_webhook(1002, seq);
+        assert_eq!(gw.post(&tenant, "keeta", body).await, 200);
+        sent.push(id);
+    }
+    receive(&mut sub, 3, Duration::from_secs(20)).await;
+    // Settled (published and recorded) before the cut.
+    let store = env.store().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while store.outbox_stats().await.unwrap().pending > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "not settled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // PostgreSQL goes away: every verified request is still answered 200.
+    proxy.set_up(false);
+    let mut during = Vec::new();
+    for seq in 3..23 {
+        let (body, id) = env.keeta_webhook(1002, seq);
+        assert_eq!(gw.post(&tenant, "keeta", body.clone()).await, 200, "seq {seq}");
+        if seq % 5 == 0 {
+            // The provider retries a delivery it had an answer for: stored once.
+            assert_eq!(gw.post(&tenant, "keeta", body).await, 200);
+        }
+        during.push(id);
+    }
+    // A forged one is still refused.
+    let forged = hookgate_testkit::keeta::corrupt_signature(&env.keeta_webhook(1002, 99).0);
+    assert_eq!(gw.post(&tenant, "keeta", forged).await, 401);
+    assert_eq!(gw.metrics.spooled_count(&tenant, "keeta"), 24);
+    let (_, ready) = gw.admin_get("/readyz", None).await;
+    assert_eq!(
+        ready["degraded"]["postgres"].as_str().map(|s| s.contains("spooled")),
+        Some(true),
+        "{ready}"
+    );
+    assert!(std::fs::read_dir(&dir).unwrap().count() >= 1);
+
+    // Back: the journal drains, each delivery is stored and published once.
+    proxy.set_up(true);
+    let got = receive(&mut sub, during.len(), Duration::from_secs(60)).await;
+    assert_no_more(&mut sub, Duration::from_secs(2)).await;
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for m in &got {
+        let e: Value = serde_json::from_slice(&m.body).unwrap();
+        *seen
+            .entry(e["raw"]["messageId"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    for id in &during {
+        assert_eq!(seen.get(id), Some(&1), "{id} published once: {seen:?}");
+    }
+    assert_eq!(store.count_notifications(&env.tenant_id()).await.unwrap(), 23);
+    let retried = gw.stored(&tenant, "keeta", &during[2]).await;
+    assert_eq!(retried.delivery_count, 2, "the retry folded into its delivery");
+    assert!(retried.verified);
+    assert_eq!(gw.metrics.spool_drained_count(), 24);
+    // Empty again: new requests go straight to PostgreSQL.
+    let (body, _) = env.keeta_webhook(1002, 50);
+    assert_eq!(gw.post(&tenant, "keeta", body).await, 200);
+    assert_eq!(gw.metrics.spooled_count(&tenant, "keeta"), 24);
+    receive(&mut sub, 1, Duration::from_secs(20)).await;
+    gw.stop().await;
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn a_full_spool_answers_503_as_without_one() {
+    let proxy = pg_proxy().await;
+    let (mut env, dir) = env_through(&proxy).await;
+    env.settings.service.spool.max_bytes = 6 * 1024;
+    let gw = env.start(Role::Ingress).await;
+    proxy.set_up(false);
+    let mut statuses = Vec::new();
+    for seq in 0..12 {
+        let (body, _) = env.keeta_webhook(1002, seq);
+        statuses.push(gw.post(&env.tenant, "keeta", body).await);
+    }
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    assert!(ok >= 1 && statuses[ok..].iter().all(|s| *s == 503), "{statuses:?}");
+    assert_eq!(gw.metrics.spooled_count(&env.tenant, "keeta"), ok as u64);
+    proxy.set_up(true);
+    let store = env.store().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while store.count_notifications(&env.tenant_id()).await.unwrap() < ok as i64 {
+        assert!(tokio::time::Instant::now() < deadline, "the spool did not drain");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    gw.stop().await;
+    std::fs::remove_dir_all(dir).ok();
+}
