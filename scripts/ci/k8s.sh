@@ -30,6 +30,20 @@ for overlay in deploy/k8s/overlays/*/; do
   echo "$name: $(grep -c '^kind:' "$out/$name.yaml") objects valid for Kubernetes $K8S_VERSION"
 done
 
+# The spool component's StatefulSet runs the production ingress pod: their
+# containers must not drift apart.
+python3 - "$out/production.yaml" "$out/production-spool.yaml" <<'PY'
+import sys, yaml
+def ingress(path, kind):
+    for doc in yaml.safe_load_all(open(path)):
+        if doc and doc["kind"] == kind and doc["metadata"]["name"] == "hookgate-ingress":
+            return doc["spec"]["template"]["spec"]["containers"]
+    sys.exit(f"{path}: no {kind} hookgate-ingress")
+if ingress(sys.argv[1], "Deployment") != ingress(sys.argv[2], "StatefulSet"):
+    sys.exit("components/spool/statefulset-ingress.yaml: its containers differ from overlays/production/deployment-ingress.yaml's")
+print("production-spool: the StatefulSet runs the production ingress containers")
+PY
+
 diff -u deploy/k8s/overlays/production/prometheusrule.yaml <(python3 scripts/gen-prometheusrule.py) ||
   { echo "prometheusrule.yaml is stale: python3 scripts/gen-prometheusrule.py > deploy/k8s/overlays/production/prometheusrule.yaml" >&2; exit 1; }
 

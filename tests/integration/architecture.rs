@@ -180,3 +180,39 @@ fn the_composition_root_is_its_own_crate() {
         assert!(!all["hookgate-providers"].contains(dep), "providers depends on {dep}");
     }
 }
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() && path.file_name().is_some_and(|n| n != "target") {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// An `Admitted` (the proof that a request authenticated) is made by the
+/// providers crate, or read back from the spool, which journals only what
+/// was one: no other code may call `restore_journaled`.
+#[test]
+fn only_the_spool_restores_an_admission() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    rust_files(&root.join("crates"), &mut files);
+    let callers: BTreeSet<String> = files
+        .iter()
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .unwrap_or_default()
+                .contains("restore_journaled(")
+        })
+        .map(|p| p.strip_prefix(&root).unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        callers,
+        set(&["crates/ingress/src/spool.rs", "crates/providers/src/inspect.rs"]),
+        "restore_journaled is the spool's alone"
+    );
+}

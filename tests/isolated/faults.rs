@@ -222,6 +222,18 @@ struct ChildGateway {
 
 impl ChildGateway {
     fn spawn(env: &TestEnv, dir: &std::path::Path, port: u16) -> ChildGateway {
+        Self::spawn_with(env, dir, port, &[], &[])
+    }
+
+    /// [`ChildGateway::spawn`] with `serve` arguments and environment
+    /// variables (`HOOKGATE__SECTION__KEY` overrides).
+    fn spawn_with(
+        env: &TestEnv,
+        dir: &std::path::Path,
+        port: u16,
+        args: &[&str],
+        vars: &[(&str, String)],
+    ) -> ChildGateway {
         let exe = std::env::current_exe().unwrap();
         let bin = exe.parent().and_then(|d| d.parent()).unwrap().join("hookgate");
         assert!(
@@ -239,6 +251,8 @@ impl ChildGateway {
         writeln!(file, "--- hookgate serve on port {port} ---").unwrap();
         let child = Command::new(bin)
             .args(["--config", dir.to_str().unwrap(), "serve"])
+            .args(args)
+            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
             .env("HOOKGATE_TEST_KEETA_SECRET", &env.keeta_secret)
             .stdout(Stdio::from(file.try_clone().unwrap()))
             .stderr(Stdio::from(file))
@@ -603,4 +617,201 @@ async fn two_dispatchers_publish_everything_in_subject_order() {
     );
     assert_eq!(ids.len(), total);
     gw.stop().await;
+}
+
+// ---------- 6. The spool: PostgreSQL away ----------
+
+/// Sends `bodies` at `per_sec` a second (a provider's steady push), each
+/// retried like Keeta (up to 3 more times, a second apart here) until it
+/// gets a 2xx; returns the acked messageIds and every status seen.
+async fn paced(url: &str, bodies: Vec<(Vec<u8>, String)>, per_sec: u64) -> (HashSet<String>, BTreeMap<u16, u64>) {
+    let client = http();
+    let mut tasks = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(1000 / per_sec.max(1)));
+    for (body, id) in bodies {
+        tick.tick().await;
+        let (client, url) = (client.clone(), url.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for _ in 0..4 {
+                let status = match client
+                    .post(&url)
+                    .timeout(Duration::from_secs(5))
+                    .body(body.clone())
+                    .send()
+                    .await
+                {
+                    Ok(r) => r.status().as_u16(),
+                    Err(_) => 0,
+                };
+                statuses.push(status);
+                if (200..300).contains(&status) {
+                    return (Some(id), statuses);
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            (None, statuses)
+        }));
+    }
+    let mut acked = HashSet::new();
+    let mut statuses = BTreeMap::new();
+    for t in tasks {
+        let (id, seen) = t.await.unwrap();
+        acked.extend(id);
+        for s in seen {
+            *statuses.entry(s).or_insert(0) += 1;
+        }
+    }
+    (acked, statuses)
+}
+
+#[tokio::test]
+async fn postgres_down_two_minutes_under_keeta_load_loses_nothing_with_a_spool() {
+    if !outages_allowed("postgres_down_two_minutes_under_keeta_load_loses_nothing_with_a_spool") {
+        return;
+    }
+    let _serial = super::SERIAL.lock().await;
+    let queue = unique("hookgate-test.fault-spool.");
+    let mut env = env_with_queue(&queue).await;
+    let spool_dir = std::env::temp_dir().join(unique("hookgate-spool-fault-"));
+    env.settings.service.spool.dir = spool_dir.to_string_lossy().into_owned();
+    env.settings.service.database.acquire_timeout_ms = 500;
+    let gw = env.start(Role::All).await;
+    let url = gw.hook_url(&env.tenant, "keeta");
+    let outage = Duration::from_secs(
+        std::env::var("HOOKGATE_SPOOL_OUTAGE_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(120),
+    );
+    let per_sec = 5;
+    let bodies = webhooks(&env, outage.as_secs() * per_sec, 0);
+
+    let restore = Restore("postgres");
+    sh(&format!(
+        "pg_ctlcluster --skip-systemctl-redirect {} main stop -m fast",
+        pg_version()
+    ));
+    let stopped = Instant::now();
+    let (acked, statuses) = paced(&url, bodies.clone(), per_sec).await;
+    let spooled = gw.metrics.spooled_count(&env.tenant, "keeta");
+    println!(
+        "FAULT spool: PostgreSQL down {:.0}s, {} webhooks at {per_sec}/s: statuses {statuses:?}, spooled {spooled}",
+        stopped.elapsed().as_secs_f64(),
+        bodies.len()
+    );
+    assert_eq!(
+        acked.len(),
+        bodies.len(),
+        "every request answered success: {statuses:?}"
+    );
+    assert_eq!(statuses.keys().copied().collect::<Vec<_>>(), vec![200], "{statuses:?}");
+    drop(restore);
+    let back = Instant::now();
+    let drain = wait_drained(&env, Duration::from_secs(180)).await;
+    let seen = drain_queue(
+        &env.settings.service.rabbitmq.url,
+        &queue,
+        acked.len(),
+        Duration::from_secs(120),
+    )
+    .await;
+    println!(
+        "FAULT spool: drained and published {:.1}s after PostgreSQL came back",
+        back.elapsed().as_secs_f64()
+    );
+    let (_, duplicates) = verdict("spool", bodies.len(), &acked, &seen, drain);
+    assert_eq!(duplicates, 0, "none published twice");
+    let store = env.store().await;
+    assert_eq!(
+        store.count_notifications(&env.tenant_id()).await.unwrap(),
+        bodies.len() as i64,
+        "stored once each"
+    );
+    gw.stop().await;
+    delete_queue(&env, &queue);
+    std::fs::remove_dir_all(spool_dir).ok();
+}
+
+/// SIGKILL of an ingress while it spools (PostgreSQL away from it: a proxy
+/// the test cuts), then a restart while it is still away: every request it
+/// had answered 2xx is drained and published once PostgreSQL is back.
+#[tokio::test]
+async fn sigkill_while_spooling_loses_no_acked_webhook() {
+    let _serial = super::SERIAL.lock().await;
+    let queue = unique("hookgate-test.fault-spool-kill.");
+    let env = env_with_queue(&queue).await;
+    let proxy = hookgate_testkit::proxy::TcpProxy::start(([127, 0, 0, 1], 5432).into()).await;
+    let port = free_port();
+    let dir = env.write_config_dir(port, &queue);
+    let spool_dir = dir.join("spool");
+    let vars = [
+        (
+            "HOOKGATE__DATABASE__URL",
+            proxy.url_through(&env.settings.service.database.url),
+        ),
+        ("HOOKGATE__DATABASE__ACQUIRE_TIMEOUT_MS", "500".to_owned()),
+        ("HOOKGATE__SPOOL__DIR", spool_dir.to_string_lossy().into_owned()),
+    ];
+    let ingress = ["--role", "ingress"];
+    let mut gw = ChildGateway::spawn_with(&env, &dir, port, &ingress, &vars);
+    gw.wait_ready().await;
+    let url = format!("{}/hooks/{}/keeta", gw.base_url, env.tenant);
+    proxy.set_up(false);
+    let bodies = webhooks(&env, 8000, 0);
+    let load_task = tokio::spawn(load_owned(url.clone(), bodies.clone(), 16));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    drop(gw); // SIGKILL
+    let (acked_first, statuses) = load_task.await.unwrap();
+    println!(
+        "FAULT spool-sigkill: statuses before the kill {statuses:?}, acked {}",
+        acked_first.len()
+    );
+    assert!(
+        !acked_first.is_empty() && acked_first.len() < bodies.len(),
+        "the kill must land while spooling"
+    );
+
+    // Restarted while PostgreSQL is still away; the provider retries the rest.
+    let mut gw = ChildGateway::spawn_with(&env, &dir, port, &ingress, &vars);
+    gw.wait_ready().await;
+    let retry: Vec<_> = bodies
+        .iter()
+        .filter(|(_, id)| !acked_first.contains(id))
+        .cloned()
+        .collect();
+    let (acked_retry, _) = load(&url, retry, 16).await;
+    let acked: HashSet<String> = acked_first.iter().chain(&acked_retry).cloned().collect();
+    assert_eq!(
+        acked.len(),
+        bodies.len(),
+        "every webhook acked while PostgreSQL is away"
+    );
+
+    // Back: the spool drains; a dispatcher publishes.
+    proxy.set_up(true);
+    let dispatcher = env.start(Role::Dispatcher).await;
+    let store = env.store().await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while store.count_notifications(&env.tenant_id()).await.unwrap() < bodies.len() as i64 {
+        assert!(
+            Instant::now() < deadline,
+            "the spool did not drain; its log:\n{}",
+            gw.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let drain = wait_drained(&env, Duration::from_secs(120)).await;
+    let seen = drain_queue(
+        &env.settings.service.rabbitmq.url,
+        &queue,
+        bodies.len(),
+        Duration::from_secs(60),
+    )
+    .await;
+    verdict("spool-sigkill", bodies.len(), &acked, &seen, drain);
+    dispatcher.stop().await;
+    drop(gw);
+    delete_queue(&env, &queue);
+    std::fs::remove_dir_all(dir).ok();
 }
