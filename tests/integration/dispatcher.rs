@@ -213,6 +213,23 @@ async fn the_dedupe_window_is_the_same_whether_redis_is_up_or_not() {
 }
 
 #[tokio::test]
+async fn a_node_list_is_tried_in_turn() {
+    let mut env = TestEnv::new().await;
+    let mut sub = env.subscribe(&["#"]).await;
+    let rabbit = &mut env.settings.service.rabbitmq;
+    // The first node does not answer; the second is the real broker.
+    rabbit.url = format!("amqp://guest:guest@127.0.0.1:1/%2f, {}", rabbit.url);
+    let gw = env.start(Role::Ingress).await;
+    let r = relay(&env, env.settings.service.redis.clone(), 5).await;
+    let (body, _) = env.keeta_webhook(1002, 3);
+    send(&env, &gw, body).await;
+    let outcome = r.dispatcher.try_once().await.unwrap();
+    assert_eq!(outcome.published, 1, "{outcome:?}");
+    receive(&mut sub, 1, Duration::from_secs(10)).await;
+    gw.stop().await;
+}
+
+#[tokio::test]
 async fn unparseable_verified_payload_is_parked() {
     let env = TestEnv::new().await;
     let gw = env.start(Role::Ingress).await;

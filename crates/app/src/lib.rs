@@ -537,6 +537,10 @@ async fn retain(
 
 /// Hides the password of a URL for messages.
 pub fn redact_url(url: &str) -> String {
+    // Several URLs (the nodes of a cluster), each redacted.
+    if url.contains(',') {
+        return url.split(',').map(redact_url).collect::<Vec<_>>().join(",");
+    }
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
@@ -551,6 +555,14 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_node_of_a_url_list_is_redacted() {
+        assert_eq!(
+            super::redact_url("amqp://u:p1@a:5672/%2f,amqp://u:p2@b:5672/%2f"),
+            "amqp://u:***@a:5672/%2f,amqp://u:***@b:5672/%2f"
+        );
+    }
+
     #[test]
     fn a_reachable_admin_listener_needs_a_token() {
         let mut admin = hookgate_config::ServiceSettings::defaults().unwrap().admin;

@@ -311,7 +311,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<Value>
         None
     } else {
         let rabbit = &settings.service.rabbitmq;
-        let amqp = hookgate_dispatcher::amqp::vhost_url(&rabbit.url, tenant.vhost.as_deref());
+        let amqp = hookgate_dispatcher::amqp::vhost_url(rabbit.first_node(), tenant.vhost.as_deref());
         let mut sub = Subscription::open(&amqp, &tenant.exchange, &rabbit.unrouted_exchange, &["#".to_owned()]).await?;
         Some(tokio::spawn(async move {
             while let Some(Ok(m)) = sub.next().await {

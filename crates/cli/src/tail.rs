@@ -46,7 +46,7 @@ pub async fn run(
     } else {
         bindings.to_vec()
     };
-    let url = hookgate_dispatcher::amqp::vhost_url(&rabbit.url, tenant.vhost.as_deref());
+    let url = hookgate_dispatcher::amqp::vhost_url(rabbit.first_node(), tenant.vhost.as_deref());
     let mut sub = Subscription::open(&url, &tenant.exchange, &rabbit.unrouted_exchange, &bindings)
         .await
         .with_context(|| format!("subscribing to {}", tenant.exchange))?;

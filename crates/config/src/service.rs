@@ -355,7 +355,8 @@ pub struct RedisSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RabbitSettings {
-    /// AMQP URL.
+    /// AMQP URL; several, separated by commas, for the nodes of a cluster
+    /// (tried in turn: [`RabbitSettings::nodes`]).
     pub url: String,
     /// Alternate exchange for unroutable events.
     pub unrouted_exchange: String,
@@ -365,6 +366,23 @@ pub struct RabbitSettings {
     pub exchange_prefix: String,
     /// Topic exchange of operator events (incident transitions).
     pub ops_exchange: String,
+}
+
+impl RabbitSettings {
+    /// The node URLs of `url`, in the order they are tried.
+    pub fn nodes(&self) -> Vec<&str> {
+        let nodes: Vec<&str> = self.url.split(',').map(str::trim).filter(|u| !u.is_empty()).collect();
+        if nodes.is_empty() {
+            vec![self.url.as_str()]
+        } else {
+            nodes
+        }
+    }
+
+    /// The first node's URL (tools that need one connection).
+    pub fn first_node(&self) -> &str {
+        self.nodes().first().copied().unwrap_or(self.url.as_str())
+    }
 }
 
 /// `[dispatcher]`.

@@ -386,6 +386,9 @@ pub struct Publisher {
     state: Mutex<HashMap<String, (Connection, Channel)>>,
     down: std::sync::Mutex<HashMap<String, Down>>,
     metrics: Option<std::sync::Arc<hookgate_telemetry::Metrics>>,
+    /// The node to try first (`rabbitmq.url` lists several): the one that
+    /// answered last, or the one after it once its connection was lost.
+    next_node: std::sync::atomic::AtomicUsize,
 }
 
 impl Publisher {
@@ -398,7 +401,39 @@ impl Publisher {
             state: Mutex::new(HashMap::new()),
             down: std::sync::Mutex::new(HashMap::new()),
             metrics: None,
+            next_node: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// A connection to `vhost` on the first node that answers, starting
+    /// from [`Publisher::next_node`]; the last node's error when none does.
+    async fn connect_node(&self, vhost: &str, name: &str) -> Result<Connection, AmqpError> {
+        use std::sync::atomic::Ordering;
+        let nodes = self.rabbit.nodes();
+        let start = self.next_node.load(Ordering::SeqCst);
+        let mut last = None;
+        for i in 0..nodes.len() {
+            let at = (start + i) % nodes.len();
+            let url = vhost_url(nodes[at], (!vhost.is_empty()).then_some(vhost));
+            let props = ConnectionProperties::default().with_connection_name(name.into());
+            match Connection::connect(&url, props).await {
+                Ok(conn) => {
+                    if at != start && nodes.len() > 1 {
+                        tracing::info!(node = at, "connected to RabbitMQ through another node");
+                    }
+                    self.next_node.store(at, Ordering::SeqCst);
+                    return Ok(conn);
+                }
+                Err(e) => {
+                    if nodes.len() > 1 {
+                        tracing::warn!(node = at, error = %hookgate_core::Chain(&e), "RabbitMQ node not reachable; trying the next");
+                    }
+                    last = Some(e);
+                }
+            }
+        }
+        // `nodes()` is never empty: there was at least one attempt.
+        Err(last.map_or(AmqpError::NotSent, AmqpError::from))
     }
 
     /// Reports each vhost's connection in `hookgate_vhost_up`.
@@ -543,13 +578,8 @@ impl Publisher {
     /// of its own, then closes it: what a reload checks, and prepares,
     /// before it swaps a new tenant set in.
     pub async fn probe_vhost(&self, vhost: &str, tenants: &[std::sync::Arc<Tenant>]) -> Result<(), String> {
-        let url = vhost_url(&self.rabbit.url, (!vhost.is_empty()).then_some(vhost));
         let result = async {
-            let conn = Connection::connect(
-                &url,
-                ConnectionProperties::default().with_connection_name("hookgate-reload-check".into()),
-            )
-            .await?;
+            let conn = self.connect_node(vhost, "hookgate-reload-check").await?;
             let ch = conn.create_channel().await?;
             let exchanges: Vec<String> = tenants.iter().map(|t| t.exchange.clone()).collect();
             let declared = declare_topology(&ch, &self.rabbit, &exchanges).await;
@@ -581,14 +611,13 @@ impl Publisher {
             if conn.status().connected() && ch.status().connected() {
                 return Ok(ch.clone());
             }
+            // Lost: start again from the next node.
+            let nodes = self.rabbit.nodes().len().max(1);
+            let next = (self.next_node.load(std::sync::atomic::Ordering::SeqCst) + 1) % nodes;
+            self.next_node.store(next, std::sync::atomic::Ordering::SeqCst);
         }
         state.remove(vhost);
-        let url = vhost_url(&self.rabbit.url, (!vhost.is_empty()).then_some(vhost));
-        let conn = Connection::connect(
-            &url,
-            ConnectionProperties::default().with_connection_name("hookgate-dispatcher".into()),
-        )
-        .await?;
+        let conn = self.connect_node(vhost, "hookgate-dispatcher").await?;
         let ch = conn.create_channel().await?;
         ch.confirm_select(ConfirmSelectOptions::default()).await?;
         let tenants: Vec<_> = self
@@ -965,7 +994,7 @@ pub async fn delete_topology(url: &str, exchanges: &[String], queues: &[String])
 #[cfg(feature = "test-support")]
 pub async fn declare_subscriptions_at(rabbit: &RabbitSettings, tenant: &Tenant) -> Result<Vec<String>, AmqpError> {
     let conn = Connection::connect(
-        &vhost_url(&rabbit.url, tenant.vhost.as_deref()),
+        &vhost_url(rabbit.first_node(), tenant.vhost.as_deref()),
         ConnectionProperties::default(),
     )
     .await?;
