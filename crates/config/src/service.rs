@@ -341,8 +341,12 @@ impl DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {
-    /// Connection URL.
+    /// Connection URL; with `sentinel_master`, the Sentinels' URLs,
+    /// separated by commas.
     pub url: String,
+    /// The master's name at the Sentinels (`url` then lists them); empty:
+    /// `url` is the Redis server itself.
+    pub sentinel_master: String,
     /// Key prefix.
     pub key_prefix: String,
     /// Dedupe window in seconds.

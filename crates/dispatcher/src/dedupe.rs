@@ -22,10 +22,19 @@ pub enum Decision {
 /// trying Redis again (so an outage costs no timeout per batch).
 const RETRY_REDIS_AFTER: Duration = Duration::from_secs(3);
 
+/// Where Redis is.
+#[derive(Debug, Clone)]
+enum Target {
+    /// The server itself.
+    Direct(redis::Client),
+    /// The master of `master` as the Sentinels at `sentinels` name it.
+    Sentinel { sentinels: Vec<String>, master: String },
+}
+
 /// Redis-backed dedupe with a PostgreSQL fallback.
 #[derive(Debug)]
 pub struct Dedupe {
-    client: Option<redis::Client>,
+    client: Option<Target>,
     settings: RedisSettings,
     conn: Mutex<Option<ConnectionManager>>,
     skip_until: std::sync::Mutex<Option<Instant>>,
@@ -37,12 +46,24 @@ impl Dedupe {
     /// Creates the dedupe; Redis is connected on first use (and again after it
     /// comes back), so the dispatcher starts while Redis is down.
     pub fn new(settings: RedisSettings) -> Dedupe {
-        let client = match redis::Client::open(settings.url.as_str()) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                tracing::error!(error = %hookgate_core::Chain(&e), "invalid redis.url; dedupe uses PostgreSQL only");
-                None
+        let client = if settings.sentinel_master.trim().is_empty() {
+            match redis::Client::open(settings.url.as_str()) {
+                Ok(c) => Some(Target::Direct(c)),
+                Err(e) => {
+                    tracing::error!(error = %hookgate_core::Chain(&e), "invalid redis.url; dedupe uses PostgreSQL only");
+                    None
+                }
             }
+        } else {
+            let sentinels: Vec<String> = (settings.url.split(','))
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect();
+            Some(Target::Sentinel {
+                sentinels,
+                master: settings.sentinel_master.trim().to_owned(),
+            })
         };
         Dedupe {
             client,
@@ -66,7 +87,40 @@ impl Dedupe {
         if let Some(c) = guard.as_ref() {
             return Some(c.clone());
         }
-        let client = self.client.clone()?;
+        let client = match self.client.clone()? {
+            Target::Direct(client) => client,
+            // Asked each time a connection is made: after a failover, the
+            // Sentinels name the new master.
+            Target::Sentinel { sentinels, master } => {
+                let resolve = async {
+                    let mut sentinel = redis::sentinel::SentinelClient::build(
+                        sentinels.iter().map(String::as_str).collect(),
+                        master,
+                        None,
+                        redis::sentinel::SentinelServerType::Master,
+                    )?;
+                    sentinel.async_get_client().await
+                };
+                match tokio::time::timeout(self.timeout() * 4, resolve).await {
+                    Ok(Ok(client)) => client,
+                    Ok(Err(e)) => {
+                        if let Some(quiet) = self.failures.failed() {
+                            tracing::warn!(error = %hookgate_core::Chain(&e), not_logged_since = quiet, "redis sentinels did not name a master (setting redis.url, redis.sentinel_master); dedupe falls back to PostgreSQL");
+                        }
+                        return None;
+                    }
+                    Err(_) => {
+                        if let Some(quiet) = self.failures.failed() {
+                            tracing::warn!(
+                                not_logged_since = quiet,
+                                "redis sentinels did not answer in time; dedupe falls back to PostgreSQL"
+                            );
+                        }
+                        return None;
+                    }
+                }
+            }
+        };
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout()))
             .set_response_timeout(Some(self.timeout()))
@@ -143,6 +197,9 @@ impl Dedupe {
         let decisions = self.try_redis(events).await;
         if decisions.is_none() {
             self.pause_redis();
+            // The next call connects afresh (behind Sentinel: to the master
+            // it names now; a demoted master answers READONLY).
+            *self.conn.lock().await = None;
         }
         decisions
     }
