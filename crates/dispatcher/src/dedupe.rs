@@ -92,7 +92,8 @@ impl Dedupe {
             // Asked each time a connection is made: after a failover, the
             // Sentinels name the new master.
             Target::Sentinel { sentinels, master } => {
-                let resolve = async {
+                // Boxed: the relay loop's future stays shallow.
+                let resolve = Box::pin(async {
                     let mut sentinel = redis::sentinel::SentinelClient::build(
                         sentinels.iter().map(String::as_str).collect(),
                         master,
@@ -100,7 +101,7 @@ impl Dedupe {
                         redis::sentinel::SentinelServerType::Master,
                     )?;
                     sentinel.async_get_client().await
-                };
+                });
                 match tokio::time::timeout(self.timeout() * 4, resolve).await {
                     Ok(Ok(client)) => client,
                     Ok(Err(e)) => {
