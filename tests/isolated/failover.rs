@@ -1,0 +1,388 @@
+//! Failover on real clusters, on this one machine: each test starts its own
+//! cluster (own ports, own data directories under the system's temporary
+//! directory), runs a steady Keeta-like load through hookgate, kills a node
+//! with SIGKILL during it, and reports for it
+//!
+//! - acked webhooks lost (must be 0),
+//! - events published more than once (counted, and explained in
+//!   docs/guarantees.md),
+//! - the longest time without a publish while the load ran,
+//! - the window of non-2xx answers (first to last).
+//!
+//! They never touch the machine's shared services, and run only with
+//! `HOOKGATE_FAILOVER_TESTS=1` (`.ci/run` sets it): they start clusters.
+//! Each prints a `FAILOVER ...` line (docs/guarantees.md has a run).
+
+use hookgate_app::Role;
+use hookgate_dispatcher::Subscription;
+use hookgate_testkit::{http, unique, TestEnv};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn failover_allowed(test: &str) -> bool {
+    let allowed = std::env::var("HOOKGATE_FAILOVER_TESTS").is_ok_and(|v| v == "1");
+    if !allowed {
+        eprintln!("{test}: skipped (starts clusters; set HOOKGATE_FAILOVER_TESTS=1 to run it)");
+    }
+    allowed
+}
+
+/// A process of a test cluster: killed (SIGKILL) when dropped; its output
+/// goes to `<dir>/<name>.log`.
+struct Proc {
+    name: String,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Proc {
+    fn spawn(dir: &Path, name: &str, program: &str, args: &[&str], vars: &[(&str, String)]) -> Proc {
+        let log = dir.join(format!("{name}.log"));
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
+        let child = Command::new(program)
+            .args(args)
+            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(Stdio::from(file.try_clone().unwrap()))
+            .stderr(Stdio::from(file))
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        Proc {
+            name: name.to_owned(),
+            child,
+            log,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL, now.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        format!("--- {} ---\n{}", self.name, lines[lines.len().saturating_sub(40)..].join("\n"))
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn tcp_open(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok()
+}
+
+async fn wait_port(port: u16, within: Duration, procs: &[&Proc]) {
+    let deadline = Instant::now() + within;
+    while !tcp_open(port) {
+        assert!(
+            Instant::now() < deadline,
+            "port {port} not open within {within:?}\n{}",
+            procs.iter().map(|p| p.log_tail()).collect::<Vec<_>>().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn free_port() -> u16 {
+    hookgate_testkit::free_port()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique(&format!("hookgate-failover-{name}-")));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A test tenant whose events also land in the durable quorum queue `queue`.
+async fn env_with_queue(queue: &str) -> TestEnv {
+    let q = queue.to_owned();
+    TestEnv::with(move |t| {
+        t.subscriptions = vec![hookgate_config::Subscription {
+            queue: q,
+            bindings: vec!["#".into()],
+            queue_type: hookgate_config::QueueType::Quorum,
+            dead_letter_exchange: hookgate_config::DEFAULT_DLX.into(),
+        }];
+    })
+    .await
+}
+
+/// What one load saw: per request (when, status, messageId); per published
+/// message (when, messageId, idempotency key).
+#[derive(Default)]
+struct Record {
+    answers: Vec<(Instant, u16, String)>,
+    published: Vec<(Instant, String, String)>,
+}
+
+/// Sends `bodies` at `per_sec` a second, each retried (up to 5 times, half
+/// a second apart, like a provider that retries) until it gets a 2xx;
+/// `during` runs once the first third is sent (the failure).
+async fn steady_load(
+    url: &str,
+    bodies: Vec<(Vec<u8>, String)>,
+    per_sec: u64,
+    record: Arc<Mutex<Record>>,
+    during: impl std::future::Future<Output = ()>,
+) {
+    let client = http();
+    let mut tick = tokio::time::interval(Duration::from_millis(1000 / per_sec.max(1)));
+    let third = bodies.len() / 3;
+    let mut tasks = Vec::new();
+    let mut during = Some(Box::pin(during));
+    for (i, (body, id)) in bodies.into_iter().enumerate() {
+        tick.tick().await;
+        if i == third {
+            if let Some(f) = during.take() {
+                f.await;
+            }
+        }
+        let (client, url, record) = (client.clone(), url.to_owned(), record.clone());
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..6 {
+                let status = match client.post(&url).timeout(Duration::from_secs(5)).body(body.clone()).send().await {
+                    Ok(r) => r.status().as_u16(),
+                    Err(_) => 0,
+                };
+                record.lock().unwrap().answers.push((Instant::now(), status, id.clone()));
+                if (200..300).contains(&status) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// Consumes `queue` into `record` until `stop`.
+fn consume(url: String, queue: String, record: Arc<Mutex<Record>>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut sub = loop {
+            match Subscription::existing(&url, &queue).await {
+                Ok(s) => break s,
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
+        while let Some(m) = sub.next().await {
+            let Ok(m) = m else { break };
+            let e: Value = serde_json::from_slice(&m.body).unwrap_or_default();
+            let id = e["raw"]["messageId"].as_str().unwrap_or_default().to_owned();
+            let key = e["idempotencyKey"].as_str().unwrap_or_default().to_owned();
+            record.lock().unwrap().published.push((Instant::now(), id, key));
+        }
+    })
+}
+
+/// Waits until `expect` business events are published and nothing more
+/// arrives for a while (or `within` passed).
+async fn settle(record: &Arc<Mutex<Record>>, expect: usize, within: Duration) {
+    let deadline = Instant::now() + within;
+    let mut last = 0;
+    let mut quiet_since = Instant::now();
+    loop {
+        let (keys, total) = {
+            let r = record.lock().unwrap();
+            let keys: HashSet<&str> = r.published.iter().map(|p| p.2.as_str()).collect();
+            (keys.len(), r.published.len())
+        };
+        if total != last {
+            last = total;
+            quiet_since = Instant::now();
+        }
+        if keys >= expect && quiet_since.elapsed() > Duration::from_secs(3) {
+            return;
+        }
+        if Instant::now() > deadline {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The figures of one run; asserts that nothing acked was lost. `groups`
+/// maps each request's messageId to its business event (two deliveries of
+/// one event share it: the second is folded by dedupe).
+fn report(name: &str, record: &Record, started: Instant, load_ended: Instant, groups: &HashMap<String, String>) {
+    let acked: HashSet<&str> = record
+        .answers
+        .iter()
+        .filter(|a| (200..300).contains(&a.1))
+        .map(|a| a.2.as_str())
+        .collect();
+    let published_keys: HashMap<&str, usize> = record.published.iter().fold(HashMap::new(), |mut m, p| {
+        *m.entry(groups.get(&p.1).map_or(p.1.as_str(), String::as_str)).or_default() += 1;
+        m
+    });
+    let lost: Vec<&str> = acked
+        .iter()
+        .filter(|id| groups.get(**id).is_none_or(|g| !published_keys.contains_key(g.as_str())))
+        .copied()
+        .collect();
+    let twice: usize = published_keys.values().map(|n| n.saturating_sub(1)).sum();
+    let mut times: Vec<Instant> = record
+        .published
+        .iter()
+        .map(|p| p.0)
+        .filter(|t| *t >= started && *t <= load_ended)
+        .collect();
+    times.sort();
+    let mut gap = times.first().map_or(Duration::ZERO, |t| t.duration_since(started));
+    for w in times.windows(2) {
+        gap = gap.max(w[1].duration_since(w[0]));
+    }
+    let failures: Vec<Instant> = record.answers.iter().filter(|a| !(200..300).contains(&a.1)).map(|a| a.0).collect();
+    let window = match (failures.iter().min(), failures.iter().max()) {
+        (Some(a), Some(b)) => b.duration_since(*a),
+        _ => Duration::ZERO,
+    };
+    let statuses: BTreeMap<u16, usize> = record.answers.iter().fold(BTreeMap::new(), |mut m, a| {
+        *m.entry(a.1).or_default() += 1;
+        m
+    });
+    println!(
+        "FAILOVER {name}: requests={} acked={} lost={} published={} published_more_than_once={twice} \
+         longest_without_publishing={:.1}s non_2xx={} non_2xx_window={:.1}s statuses={statuses:?}",
+        groups.len(),
+        acked.len(),
+        lost.len(),
+        record.published.len(),
+        gap.as_secs_f64(),
+        failures.len(),
+        window.as_secs_f64(),
+    );
+    assert!(lost.is_empty(), "{name}: {} acked webhooks never published, e.g. {:?}", lost.len(), &lost[..lost.len().min(3)]);
+}
+
+/// `n` order webhooks (one business event each: order `base + i`
+/// accepted), and each one's messageId → business event.
+fn orders(env: &TestEnv, n: u64, base: u64) -> (Vec<(Vec<u8>, String)>, HashMap<String, String>) {
+    let bodies: Vec<(Vec<u8>, String)> = (0..n).map(|i| env.keeta_webhook(1002, base + i)).collect();
+    let groups = bodies
+        .iter()
+        .zip(0..n)
+        .map(|((_, id), i)| (id.clone(), format!("order-{}", base + i)))
+        .collect();
+    (bodies, groups)
+}
+
+fn delete_queue(env: &TestEnv, queue: &str) {
+    let url = env.settings.service.rabbitmq.first_node().to_owned();
+    let queue = queue.to_owned();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(hookgate_dispatcher::amqp::delete_topology(&url, &[], &[queue])).ok();
+    })
+    .join()
+    .ok();
+}
+
+// ---------- Redis: a master and a replica under Sentinel; the master is killed ----------
+
+#[tokio::test]
+async fn redis_sentinel_failover_keeps_publishing_and_deduping() {
+    if !failover_allowed("redis_sentinel_failover_keeps_publishing_and_deduping") {
+        return;
+    }
+    let _serial = super::SERIAL.lock().await;
+    let dir = scratch("redis");
+    let (master_port, replica_port) = (free_port(), free_port());
+    let sentinel_ports = [free_port(), free_port(), free_port()];
+    let redis = |name: &str, port: u16, extra: &[&str]| {
+        let data = dir.join(name);
+        std::fs::create_dir_all(&data).unwrap();
+        let port = port.to_string();
+        let mut args = vec!["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"];
+        let data = data.to_string_lossy().into_owned();
+        args.push(&data);
+        args.extend_from_slice(extra);
+        Proc::spawn(&dir, name, "redis-server", &args, &[])
+    };
+    let mut master = redis("master", master_port, &[]);
+    let master_addr = format!("{master_port}");
+    let replica = redis("replica", replica_port, &["--replicaof", "127.0.0.1", &master_addr]);
+    wait_port(master_port, Duration::from_secs(20), &[&master]).await;
+    wait_port(replica_port, Duration::from_secs(20), &[&replica]).await;
+    let mut sentinels = Vec::new();
+    for (i, port) in sentinel_ports.iter().enumerate() {
+        let conf = dir.join(format!("sentinel{i}.conf"));
+        std::fs::write(
+            &conf,
+            format!(
+                "port {port}\nbind 127.0.0.1\ndir {}\nsentinel monitor hgm 127.0.0.1 {master_port} 2\n\
+                 sentinel down-after-milliseconds hgm 1000\nsentinel failover-timeout hgm 5000\n\
+                 sentinel parallel-syncs hgm 1\n",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        let conf = conf.to_string_lossy().into_owned();
+        sentinels.push(Proc::spawn(&dir, &format!("sentinel{i}"), "redis-server", &[&conf, "--sentinel"], &[]));
+    }
+    for (p, port) in sentinels.iter().zip(sentinel_ports) {
+        wait_port(port, Duration::from_secs(20), &[p]).await;
+    }
+    // The replica has synced and the sentinels know it.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let queue = unique("hookgate-test.failover-redis.");
+    let mut env = env_with_queue(&queue).await;
+    let r = &mut env.settings.service.redis;
+    r.url = sentinel_ports.iter().map(|p| format!("redis://127.0.0.1:{p}")).collect::<Vec<_>>().join(",");
+    r.sentinel_master = "hgm".into();
+    let record = Arc::new(Mutex::new(Record::default()));
+    let gw = env.start(Role::All).await;
+    let consumer = consume(env.settings.service.rabbitmq.url.clone(), queue.clone(), record.clone());
+    // Each business event twice (two deliveries of it): dedupe folds the second.
+    let (mut bodies, mut groups) = orders(&env, 150, 0);
+    let (again, again_groups) = orders(&env, 150, 0);
+    // Interleaved: each second delivery a little after its first.
+    let firsts = std::mem::take(&mut bodies);
+    for (a, b) in firsts.into_iter().zip(again) {
+        bodies.push(a);
+        bodies.push(b);
+    }
+    groups.extend(again_groups);
+    let url = gw.hook_url(&env.tenant, "keeta");
+    let started = Instant::now();
+    let master_pid = master.pid();
+    steady_load(&url, bodies, 20, record.clone(), async {
+        master.kill();
+    })
+    .await;
+    let load_ended = Instant::now();
+    settle(&record, 150, Duration::from_secs(60)).await;
+    // The replica was promoted and dedupe writes there again.
+    let role = Command::new("redis-cli")
+        .args(["-p", &replica_port.to_string(), "role"])
+        .output()
+        .unwrap();
+    let role = String::from_utf8_lossy(&role.stdout).into_owned();
+    let fallbacks = gw.metrics.dedupe_fallback_count();
+    let record_guard = record.lock().unwrap();
+    report("redis-sentinel", &record_guard, started, load_ended, &groups);
+    println!("FAILOVER redis-sentinel: master (pid {master_pid}) killed; replica now {:?}; PostgreSQL fallbacks {fallbacks}", role.lines().next().unwrap_or_default());
+    assert!(role.starts_with("master"), "the replica was promoted: {role}");
+    drop(record_guard);
+    consumer.abort();
+    gw.stop().await;
+    delete_queue(&env, &queue);
+    drop(sentinels);
+    drop(replica);
+    std::fs::remove_dir_all(dir).ok();
+}
