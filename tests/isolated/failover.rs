@@ -42,7 +42,11 @@ struct Proc {
 impl Proc {
     fn spawn(dir: &Path, name: &str, program: &str, args: &[&str], vars: &[(&str, String)]) -> Proc {
         let log = dir.join(format!("{name}.log"));
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         let child = Command::new(program)
             .args(args)
             .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
@@ -70,7 +74,11 @@ impl Proc {
     fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
-        format!("--- {} ---\n{}", self.name, lines[lines.len().saturating_sub(40)..].join("\n"))
+        format!(
+            "--- {} ---\n{}",
+            self.name,
+            lines[lines.len().saturating_sub(40)..].join("\n")
+        )
     }
 }
 
@@ -153,11 +161,21 @@ async fn steady_load(
         let (client, url, record) = (client.clone(), url.to_owned(), record.clone());
         tasks.push(tokio::spawn(async move {
             for _ in 0..6 {
-                let status = match client.post(&url).timeout(Duration::from_secs(5)).body(body.clone()).send().await {
+                let status = match client
+                    .post(&url)
+                    .timeout(Duration::from_secs(5))
+                    .body(body.clone())
+                    .send()
+                    .await
+                {
                     Ok(r) => r.status().as_u16(),
                     Err(_) => 0,
                 };
-                record.lock().unwrap().answers.push((Instant::now(), status, id.clone()));
+                record
+                    .lock()
+                    .unwrap()
+                    .answers
+                    .push((Instant::now(), status, id.clone()));
                 if (200..300).contains(&status) {
                     return;
                 }
@@ -226,12 +244,17 @@ fn report(name: &str, record: &Record, started: Instant, load_ended: Instant, gr
         .map(|a| a.2.as_str())
         .collect();
     let published_keys: HashMap<&str, usize> = record.published.iter().fold(HashMap::new(), |mut m, p| {
-        *m.entry(groups.get(&p.1).map_or(p.1.as_str(), String::as_str)).or_default() += 1;
+        *m.entry(groups.get(&p.1).map_or(p.1.as_str(), String::as_str))
+            .or_default() += 1;
         m
     });
     let lost: Vec<&str> = acked
         .iter()
-        .filter(|id| groups.get(**id).is_none_or(|g| !published_keys.contains_key(g.as_str())))
+        .filter(|id| {
+            groups
+                .get(**id)
+                .is_none_or(|g| !published_keys.contains_key(g.as_str()))
+        })
         .copied()
         .collect();
     let twice: usize = published_keys.values().map(|n| n.saturating_sub(1)).sum();
@@ -246,7 +269,12 @@ fn report(name: &str, record: &Record, started: Instant, load_ended: Instant, gr
     for w in times.windows(2) {
         gap = gap.max(w[1].duration_since(w[0]));
     }
-    let failures: Vec<Instant> = record.answers.iter().filter(|a| !(200..300).contains(&a.1)).map(|a| a.0).collect();
+    let failures: Vec<Instant> = record
+        .answers
+        .iter()
+        .filter(|a| !(200..300).contains(&a.1))
+        .map(|a| a.0)
+        .collect();
     let window = match (failures.iter().min(), failures.iter().max()) {
         (Some(a), Some(b)) => b.duration_since(*a),
         _ => Duration::ZERO,
@@ -266,7 +294,12 @@ fn report(name: &str, record: &Record, started: Instant, load_ended: Instant, gr
         failures.len(),
         window.as_secs_f64(),
     );
-    assert!(lost.is_empty(), "{name}: {} acked webhooks never published, e.g. {:?}", lost.len(), &lost[..lost.len().min(3)]);
+    assert!(
+        lost.is_empty(),
+        "{name}: {} acked webhooks never published, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(3)]
+    );
 }
 
 /// `n` order webhooks (one business event each: order `base + i`
@@ -285,8 +318,12 @@ fn delete_queue(env: &TestEnv, queue: &str) {
     let url = env.settings.service.rabbitmq.first_node().to_owned();
     let queue = queue.to_owned();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(hookgate_dispatcher::amqp::delete_topology(&url, &[], &[queue])).ok();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(hookgate_dispatcher::amqp::delete_topology(&url, &[], &[queue]))
+            .ok();
     })
     .join()
     .ok();
@@ -307,7 +344,17 @@ async fn redis_sentinel_failover_keeps_publishing_and_deduping() {
         let data = dir.join(name);
         std::fs::create_dir_all(&data).unwrap();
         let port = port.to_string();
-        let mut args = vec!["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"];
+        let mut args = vec![
+            "--port",
+            &port,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+        ];
         let data = data.to_string_lossy().into_owned();
         args.push(&data);
         args.extend_from_slice(extra);
@@ -332,7 +379,13 @@ async fn redis_sentinel_failover_keeps_publishing_and_deduping() {
         )
         .unwrap();
         let conf = conf.to_string_lossy().into_owned();
-        sentinels.push(Proc::spawn(&dir, &format!("sentinel{i}"), "redis-server", &[&conf, "--sentinel"], &[]));
+        sentinels.push(Proc::spawn(
+            &dir,
+            &format!("sentinel{i}"),
+            "redis-server",
+            &[&conf, "--sentinel"],
+            &[],
+        ));
     }
     for (p, port) in sentinels.iter().zip(sentinel_ports) {
         wait_port(port, Duration::from_secs(20), &[p]).await;
@@ -343,7 +396,11 @@ async fn redis_sentinel_failover_keeps_publishing_and_deduping() {
     let queue = unique("hookgate-test.failover-redis.");
     let mut env = env_with_queue(&queue).await;
     let r = &mut env.settings.service.redis;
-    r.url = sentinel_ports.iter().map(|p| format!("redis://127.0.0.1:{p}")).collect::<Vec<_>>().join(",");
+    r.url = sentinel_ports
+        .iter()
+        .map(|p| format!("redis://127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(",");
     r.sentinel_master = "hgm".into();
     let record = Arc::new(Mutex::new(Record::default()));
     let gw = env.start(Role::All).await;
@@ -376,7 +433,10 @@ async fn redis_sentinel_failover_keeps_publishing_and_deduping() {
     let fallbacks = gw.metrics.dedupe_fallback_count();
     let record_guard = record.lock().unwrap();
     report("redis-sentinel", &record_guard, started, load_ended, &groups);
-    println!("FAILOVER redis-sentinel: master (pid {master_pid}) killed; replica now {:?}; PostgreSQL fallbacks {fallbacks}", role.lines().next().unwrap_or_default());
+    println!(
+        "FAILOVER redis-sentinel: master (pid {master_pid}) killed; replica now {:?}; PostgreSQL fallbacks {fallbacks}",
+        role.lines().next().unwrap_or_default()
+    );
     assert!(role.starts_with("master"), "the replica was promoted: {role}");
     drop(record_guard);
     consumer.abort();
@@ -384,5 +444,110 @@ async fn redis_sentinel_failover_keeps_publishing_and_deduping() {
     delete_queue(&env, &queue);
     drop(sentinels);
     drop(replica);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+// ---------- hookgate: two ingress behind HAProxy and two dispatchers; one of each killed ----------
+
+/// The `hookgate` binary the tests run as child processes.
+fn hookgate_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().and_then(|d| d.parent()).unwrap().join("hookgate");
+    assert!(
+        bin.exists(),
+        "{} not built: run `cargo build -p hookgate-cli`",
+        bin.display()
+    );
+    bin
+}
+
+/// Waits until the child's `/readyz` answers 200.
+async fn wait_ready(admin_port: u16, proc: &Proc) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let ready = http()
+            .get(format!("http://127.0.0.1:{admin_port}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ready {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not ready within 90 s\n{}", proc.log_tail());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A hookgate process of `role` with its own configuration directory.
+async fn hookgate(
+    env: &TestEnv,
+    queue: &str,
+    dir: &Path,
+    name: &str,
+    role: &str,
+    vars: &[(&str, String)],
+) -> (Proc, u16, u16) {
+    let port = free_port();
+    let config = env.write_config_dir(port, queue);
+    let admin = hookgate_testkit::admin_port(&config);
+    let mut vars = vars.to_vec();
+    vars.push(("HOOKGATE_TEST_KEETA_SECRET", env.keeta_secret.clone()));
+    let bin = hookgate_bin();
+    let args = ["--config", config.to_str().unwrap(), "serve", "--role", role];
+    let proc = Proc::spawn(dir, name, bin.to_str().unwrap(), &args, &vars);
+    wait_ready(admin, &proc).await;
+    (proc, port, admin)
+}
+
+#[tokio::test]
+async fn a_killed_ingress_and_a_killed_dispatcher_lose_nothing() {
+    if !failover_allowed("a_killed_ingress_and_a_killed_dispatcher_lose_nothing") {
+        return;
+    }
+    let _serial = super::SERIAL.lock().await;
+    let dir = scratch("hookgate");
+    let queue = unique("hookgate-test.failover-procs.");
+    let env = env_with_queue(&queue).await;
+    // A dead dispatcher's rows come back after its lease: keep it short.
+    let vars = [("HOOKGATE__DISPATCHER__LEASE_SECS", "5".to_owned())];
+    let (mut ingress_a, port_a, admin_a) = hookgate(&env, &queue, &dir, "ingress-a", "ingress", &vars).await;
+    let (ingress_b, port_b, admin_b) = hookgate(&env, &queue, &dir, "ingress-b", "ingress", &vars).await;
+    let (mut dispatcher_a, _, _) = hookgate(&env, &queue, &dir, "dispatcher-a", "dispatcher", &vars).await;
+    let (dispatcher_b, _, _) = hookgate(&env, &queue, &dir, "dispatcher-b", "dispatcher", &vars).await;
+    let front = free_port();
+    let cfg = dir.join("haproxy.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "global\n  maxconn 512\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 10s\n  timeout server 10s\n\
+             \x20 retries 3\n  option redispatch\n  retry-on conn-failure empty-response\n\
+             frontend hooks\n  bind 127.0.0.1:{front}\n  default_backend ingress\n\
+             backend ingress\n  option httpchk GET /readyz\n\
+             \x20 server a 127.0.0.1:{port_a} check port {admin_a} inter 500 fall 2 rise 2\n\
+             \x20 server b 127.0.0.1:{port_b} check port {admin_b} inter 500 fall 2 rise 2\n"
+        ),
+    )
+    .unwrap();
+    let haproxy = Proc::spawn(&dir, "haproxy", "haproxy", &["-f", cfg.to_str().unwrap(), "-db"], &[]);
+    wait_port(front, Duration::from_secs(20), &[&haproxy]).await;
+
+    let record = Arc::new(Mutex::new(Record::default()));
+    let consumer = consume(env.settings.service.rabbitmq.url.clone(), queue.clone(), record.clone());
+    let (bodies, groups) = orders(&env, 400, 0);
+    let url = format!("http://127.0.0.1:{front}/hooks/{}/keeta", env.tenant);
+    let started = Instant::now();
+    steady_load(&url, bodies, 20, record.clone(), async {
+        ingress_a.kill();
+        dispatcher_a.kill();
+    })
+    .await;
+    let load_ended = Instant::now();
+    settle(&record, 400, Duration::from_secs(60)).await;
+    let guard = record.lock().unwrap();
+    report("hookgate-processes", &guard, started, load_ended, &groups);
+    drop(guard);
+    consumer.abort();
+    drop((haproxy, ingress_b, dispatcher_b));
+    delete_queue(&env, &queue);
     std::fs::remove_dir_all(dir).ok();
 }
