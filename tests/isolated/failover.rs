@@ -188,21 +188,22 @@ async fn steady_load(
     }
 }
 
-/// Consumes `queue` into `record` until `stop`.
+/// Consumes `queue` into `record` until aborted; subscribes again when the
+/// broker cancels the consumer (a quorum queue's leader moved).
 fn consume(url: String, queue: String, record: Arc<Mutex<Record>>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut sub = loop {
-            match Subscription::existing(&url, &queue).await {
-                Ok(s) => break s,
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        loop {
+            let Ok(mut sub) = Subscription::existing(&url, &queue).await else {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            };
+            while let Some(Ok(m)) = sub.next().await {
+                let e: Value = serde_json::from_slice(&m.body).unwrap_or_default();
+                let id = e["raw"]["messageId"].as_str().unwrap_or_default().to_owned();
+                let key = e["idempotencyKey"].as_str().unwrap_or_default().to_owned();
+                record.lock().unwrap().published.push((Instant::now(), id, key));
             }
-        };
-        while let Some(m) = sub.next().await {
-            let Ok(m) = m else { break };
-            let e: Value = serde_json::from_slice(&m.body).unwrap_or_default();
-            let id = e["raw"]["messageId"].as_str().unwrap_or_default().to_owned();
-            let key = e["idempotencyKey"].as_str().unwrap_or_default().to_owned();
-            record.lock().unwrap().published.push((Instant::now(), id, key));
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     })
 }
@@ -302,9 +303,12 @@ fn report(name: &str, record: &Record, started: Instant, load_ended: Instant, gr
     );
 }
 
+/// Signed bodies and their messageIds.
+type Bodies = Vec<(Vec<u8>, String)>;
+
 /// `n` order webhooks (one business event each: order `base + i`
 /// accepted), and each one's messageId → business event.
-fn orders(env: &TestEnv, n: u64, base: u64) -> (Vec<(Vec<u8>, String)>, HashMap<String, String>) {
+fn orders(env: &TestEnv, n: u64, base: u64) -> (Bodies, HashMap<String, String>) {
     let bodies: Vec<(Vec<u8>, String)> = (0..n).map(|i| env.keeta_webhook(1002, base + i)).collect();
     let groups = bodies
         .iter()
@@ -431,14 +435,15 @@ async fn redis_sentinel_failover_keeps_publishing_and_deduping() {
         .unwrap();
     let role = String::from_utf8_lossy(&role.stdout).into_owned();
     let fallbacks = gw.metrics.dedupe_fallback_count();
-    let record_guard = record.lock().unwrap();
-    report("redis-sentinel", &record_guard, started, load_ended, &groups);
+    {
+        let guard = record.lock().unwrap();
+        report("redis-sentinel", &guard, started, load_ended, &groups);
+    }
     println!(
         "FAILOVER redis-sentinel: master (pid {master_pid}) killed; replica now {:?}; PostgreSQL fallbacks {fallbacks}",
         role.lines().next().unwrap_or_default()
     );
     assert!(role.starts_with("master"), "the replica was promoted: {role}");
-    drop(record_guard);
     consumer.abort();
     gw.stop().await;
     delete_queue(&env, &queue);
@@ -543,11 +548,189 @@ async fn a_killed_ingress_and_a_killed_dispatcher_lose_nothing() {
     .await;
     let load_ended = Instant::now();
     settle(&record, 400, Duration::from_secs(60)).await;
-    let guard = record.lock().unwrap();
-    report("hookgate-processes", &guard, started, load_ended, &groups);
-    drop(guard);
+    {
+        let guard = record.lock().unwrap();
+        report("hookgate-processes", &guard, started, load_ended, &groups);
+    }
     consumer.abort();
     drop((haproxy, ingress_b, dispatcher_b));
     delete_queue(&env, &queue);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+// ---------- RabbitMQ: a three-node cluster with quorum queues; the node hookgate publishes through is killed ----------
+
+/// One node of a test RabbitMQ cluster (`hgN-<id>@localhost`).
+struct RabbitNode {
+    name: String,
+    port: u16,
+    pid_file: PathBuf,
+    proc: Proc,
+}
+
+/// `rabbitmqctl` of the test cluster (its own Erlang cookie in `home`).
+fn rabbitmqctl(home: &Path, node: &str, args: &[&str]) -> String {
+    let out = Command::new("/usr/lib/rabbitmq/bin/rabbitmqctl")
+        .env("HOME", home)
+        .args(["-n", node])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "rabbitmqctl -n {node} {args:?}: {text}");
+    text
+}
+
+fn rabbit_node(dir: &Path, home: &Path, id: &str, i: usize) -> RabbitNode {
+    let port = free_port();
+    let name = format!("hg{i}-{id}@localhost");
+    let base = dir.join(format!("n{i}"));
+    std::fs::create_dir_all(&base).unwrap();
+    let conf = base.join("rabbitmq.conf");
+    std::fs::write(
+        &conf,
+        format!("listeners.tcp.default = {port}\nloopback_users = none\n"),
+    )
+    .unwrap();
+    let pid_file = base.join("pid");
+    let path = |p: &Path| p.to_string_lossy().into_owned();
+    let vars = [
+        ("HOME", path(home)),
+        ("RABBITMQ_NODENAME", name.clone()),
+        ("RABBITMQ_NODE_PORT", port.to_string()),
+        ("RABBITMQ_DIST_PORT", free_port().to_string()),
+        ("RABBITMQ_MNESIA_BASE", path(&base.join("mnesia"))),
+        ("RABBITMQ_LOG_BASE", path(&base.join("log"))),
+        ("RABBITMQ_PID_FILE", path(&pid_file)),
+        ("RABBITMQ_ENABLED_PLUGINS_FILE", path(&dir.join("enabled_plugins"))),
+        ("RABBITMQ_CONFIG_FILE", path(&conf)),
+    ];
+    let proc = Proc::spawn(
+        dir,
+        &format!("rabbit{i}"),
+        "/usr/lib/rabbitmq/bin/rabbitmq-server",
+        &[],
+        &vars,
+    );
+    RabbitNode {
+        name,
+        port,
+        pid_file,
+        proc,
+    }
+}
+
+impl RabbitNode {
+    /// SIGKILL of the node's Erlang VM.
+    fn kill(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.pid_file) {
+            let _ = Command::new("kill").args(["-9", pid.trim()]).status();
+        }
+        self.proc.kill();
+    }
+}
+
+impl Drop for RabbitNode {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[tokio::test]
+async fn a_killed_rabbitmq_node_leaves_publishing_to_the_others() {
+    if !failover_allowed("a_killed_rabbitmq_node_leaves_publishing_to_the_others") {
+        return;
+    }
+    let _serial = super::SERIAL.lock().await;
+    let dir = scratch("rabbitmq");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let cookie = home.join(".erlang.cookie");
+    std::fs::write(&cookie, unique("HOOKGATETEST").to_uppercase()).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cookie, std::fs::Permissions::from_mode(0o400)).unwrap();
+    std::fs::write(dir.join("enabled_plugins"), "[].\n").unwrap();
+    let id = unique("");
+    let mut nodes: Vec<RabbitNode> = (1..=3).map(|i| rabbit_node(&dir, &home, &id, i)).collect();
+    for n in &nodes {
+        wait_port(n.port, Duration::from_secs(120), &[&n.proc]).await;
+    }
+    let first = nodes[0].name.clone();
+    for n in &nodes[1..] {
+        rabbitmqctl(&home, &n.name, &["stop_app"]);
+        rabbitmqctl(&home, &n.name, &["join_cluster", &first]);
+        rabbitmqctl(&home, &n.name, &["start_app"]);
+    }
+    let status = rabbitmqctl(&home, &first, &["cluster_status"]);
+    assert!(nodes.iter().all(|n| status.contains(&n.name)), "{status}");
+
+    let queue = unique("hookgate-test.failover-rabbit.");
+    let env = env_with_queue(&queue).await;
+    let url = |port: u16| format!("amqp://guest:guest@127.0.0.1:{port}/%2f");
+    // hookgate knows the three nodes; it publishes through the first.
+    let nodes_url = nodes.iter().map(|n| url(n.port)).collect::<Vec<_>>().join(",");
+    let vars = [
+        ("HOOKGATE__RABBITMQ__URL", nodes_url),
+        ("HOOKGATE__TELEMETRY__LOG_FILTER", "info".to_owned()),
+        // On a cluster, the queue of unroutable events is replicated too.
+        ("HOOKGATE__RABBITMQ__UNROUTED_QUEUE_TYPE", "quorum".to_owned()),
+    ];
+    let (gw, port, _) = hookgate(&env, &queue, &dir, "hookgate", "all", &vars).await;
+    let record = Arc::new(Mutex::new(Record::default()));
+    // The consumer reads from a node that stays.
+    let consumer = consume(url(nodes[2].port), queue.clone(), record.clone());
+    let (bodies, groups) = orders(&env, 300, 0);
+    let hook = format!("http://127.0.0.1:{port}/hooks/{}/keeta", env.tenant);
+    let started = Instant::now();
+    let victim = &mut nodes[0];
+    steady_load(&hook, bodies, 20, record.clone(), async {
+        victim.kill();
+    })
+    .await;
+    let load_ended = Instant::now();
+    settle(&record, 300, Duration::from_secs(90)).await;
+    let stats = env.store().await.outbox_stats().await.unwrap();
+    println!("FAILOVER rabbitmq-node: outbox after settling: {stats:?}");
+    if stats.pending > 0 {
+        let n2 = nodes[1].name.clone();
+        let out = Command::new("/usr/lib/rabbitmq/bin/rabbitmqctl")
+            .env("HOME", &home)
+            .args([
+                "-n",
+                &n2,
+                "list_queues",
+                "name",
+                "type",
+                "leader",
+                "members",
+                "online",
+                "state",
+                "messages",
+            ])
+            .output()
+            .unwrap();
+        println!(
+            "QUEUES {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = Command::new("/usr/lib/rabbitmq/bin/rabbitmqctl")
+            .env("HOME", &home)
+            .args(["-n", &n2, "cluster_status"])
+            .output()
+            .unwrap();
+        println!("CLUSTER {}", String::from_utf8_lossy(&out.stdout));
+    }
+    {
+        let guard = record.lock().unwrap();
+        report("rabbitmq-node", &guard, started, load_ended, &groups);
+    }
+    consumer.abort();
+    drop(gw);
+    drop(nodes);
     std::fs::remove_dir_all(dir).ok();
 }

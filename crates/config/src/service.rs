@@ -366,6 +366,10 @@ pub struct RabbitSettings {
     pub unrouted_exchange: String,
     /// Queue bound to the alternate exchange.
     pub unrouted_queue: String,
+    /// Its type: `classic` (default, as before) or `quorum` (replicated: on
+    /// a cluster, unroutable events survive the loss of a node). An existing
+    /// queue keeps its type until it is deleted.
+    pub unrouted_queue_type: crate::QueueType,
     /// Prefix of default tenant exchange names.
     pub exchange_prefix: String,
     /// Topic exchange of operator events (incident transitions).

@@ -210,13 +210,31 @@ pub fn vhost_url(base: &str, vhost: Option<&str>) -> String {
 
 /// Declares, in one vhost, the alternate exchange and its queue, and the
 /// topic exchange of each tenant. Idempotent. Subscriptions are declared
-/// separately ([`declare_subscriptions`]) so a mismatch there cannot stop publishing.
+/// separately ([`declare_subscriptions`]) so a mismatch there cannot stop
+/// publishing; so is the alternate exchange's queue, on a channel of its
+/// own (a classic queue whose node is down answers NOT_FOUND and closes the
+/// channel: logged, publishing goes on).
 pub async fn declare_topology(
+    conn: &Connection,
     channel: &Channel,
     rabbit: &RabbitSettings,
     exchanges: &[String],
 ) -> Result<(), AmqpError> {
-    declare_fanout_with_queue(channel, &rabbit.unrouted_exchange, &rabbit.unrouted_queue).await?;
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    channel
+        .exchange_declare(
+            rabbit.unrouted_exchange.as_str().into(),
+            ExchangeKind::Fanout,
+            durable,
+            FieldTable::default(),
+        )
+        .await?;
+    if let Err(e) = declare_unrouted_queue(conn, rabbit).await {
+        tracing::warn!(queue = %rabbit.unrouted_queue, error = %hookgate_core::Chain(&e), "the queue of unroutable events cannot be declared (a classic queue whose node is down?); publishing goes on, unroutable events are dropped by the broker until it is back (rabbitmq.unrouted_queue_type = \"quorum\" replicates it)");
+    }
     for exchange in exchanges {
         declare_tenant_exchange(channel, exchange, &rabbit.unrouted_exchange).await?;
     }
@@ -251,6 +269,35 @@ async fn declare_fanout_with_queue(channel: &Channel, exchange: &str, queue: &st
             FieldTable::default(),
         )
         .await?;
+    Ok(())
+}
+
+/// The alternate exchange's durable queue (of `rabbitmq.unrouted_queue_type`)
+/// and its binding, on a channel of its own.
+async fn declare_unrouted_queue(conn: &Connection, rabbit: &RabbitSettings) -> Result<(), AmqpError> {
+    let ch = conn.create_channel().await?;
+    let mut args = FieldTable::default();
+    if rabbit.unrouted_queue_type == hookgate_config::QueueType::Quorum {
+        args.insert("x-queue-type".into(), AMQPValue::LongString(LongString::from("quorum")));
+    }
+    ch.queue_declare(
+        rabbit.unrouted_queue.as_str().into(),
+        QueueDeclareOptions {
+            durable: true,
+            ..Default::default()
+        },
+        args,
+    )
+    .await?;
+    ch.queue_bind(
+        rabbit.unrouted_queue.as_str().into(),
+        rabbit.unrouted_exchange.as_str().into(),
+        "".into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await?;
+    let _ = ch.close(200, "declared".into()).await;
     Ok(())
 }
 
@@ -582,7 +629,7 @@ impl Publisher {
             let conn = self.connect_node(vhost, "hookgate-reload-check").await?;
             let ch = conn.create_channel().await?;
             let exchanges: Vec<String> = tenants.iter().map(|t| t.exchange.clone()).collect();
-            let declared = declare_topology(&ch, &self.rabbit, &exchanges).await;
+            let declared = declare_topology(&conn, &ch, &self.rabbit, &exchanges).await;
             if declared.is_ok() {
                 // A queue that exists with other arguments is reported, as at
                 // start, and does not refuse the reload.
@@ -628,7 +675,7 @@ impl Publisher {
             .cloned()
             .collect();
         let exchanges: Vec<String> = tenants.iter().map(|t| t.exchange.clone()).collect();
-        declare_topology(&ch, &self.rabbit, &exchanges).await?;
+        declare_topology(&conn, &ch, &self.rabbit, &exchanges).await?;
         if vhost.is_empty() {
             declare_ops_exchange(&ch, &self.rabbit.ops_exchange).await?;
         }
@@ -657,7 +704,7 @@ impl Publisher {
                 .cloned()
                 .collect();
             let exchanges: Vec<String> = here.iter().map(|t| t.exchange.clone()).collect();
-            declare_topology(ch, &self.rabbit, &exchanges).await?;
+            declare_topology(conn, ch, &self.rabbit, &exchanges).await?;
             for tenant in &here {
                 declare_subscriptions(conn, tenant).await;
             }
@@ -746,10 +793,11 @@ impl Publisher {
                 Ok(Ok(Confirmation::Ack(Some(ret)))) => Err(AmqpError::Returned(ret.reply_text.to_string())),
                 Ok(Ok(Confirmation::Nack(_))) | Ok(Ok(Confirmation::NotRequested)) => Err(AmqpError::Nacked),
             };
-            if r.as_ref()
-                .is_err_and(|e| !matches!(e, AmqpError::Returned(_) | AmqpError::Nacked))
-            {
-                // A timeout or a channel error: start this vhost clean next time.
+            if r.as_ref().is_err_and(|e| !matches!(e, AmqpError::Returned(_))) {
+                // A timeout, a channel error or a nack: start this vhost
+                // clean next time. (A nack is the broker failing to store the
+                // message; on a cluster, a channel opened while a quorum
+                // queue's leader was down keeps nacking: a fresh one does not.)
                 broken.push(messages[i].vhost.clone().unwrap_or_default());
             }
             results[i] = Some(r);
@@ -999,7 +1047,7 @@ pub async fn declare_subscriptions_at(rabbit: &RabbitSettings, tenant: &Tenant) 
     )
     .await?;
     let ch = conn.create_channel().await?;
-    declare_topology(&ch, rabbit, std::slice::from_ref(&tenant.exchange)).await?;
+    declare_topology(&conn, &ch, rabbit, std::slice::from_ref(&tenant.exchange)).await?;
     let problems = declare_subscriptions(&conn, tenant).await;
     let _ = conn.close(200, "done".into()).await;
     Ok(problems)
