@@ -146,6 +146,18 @@ async fn steady_load(
     record: Arc<Mutex<Record>>,
     during: impl std::future::Future<Output = ()>,
 ) {
+    steady_load_retrying(url, bodies, per_sec, 6, record, during).await
+}
+
+/// [`steady_load`] with `attempts` per request (half a second apart).
+async fn steady_load_retrying(
+    url: &str,
+    bodies: Vec<(Vec<u8>, String)>,
+    per_sec: u64,
+    attempts: usize,
+    record: Arc<Mutex<Record>>,
+    during: impl std::future::Future<Output = ()>,
+) {
     let client = http();
     let mut tick = tokio::time::interval(Duration::from_millis(1000 / per_sec.max(1)));
     let third = bodies.len() / 3;
@@ -160,7 +172,7 @@ async fn steady_load(
         }
         let (client, url, record) = (client.clone(), url.to_owned(), record.clone());
         tasks.push(tokio::spawn(async move {
-            for _ in 0..6 {
+            for _ in 0..attempts {
                 let status = match client
                     .post(&url)
                     .timeout(Duration::from_secs(5))
@@ -733,4 +745,194 @@ async fn a_killed_rabbitmq_node_leaves_publishing_to_the_others() {
     drop(gw);
     drop(nodes);
     std::fs::remove_dir_all(dir).ok();
+}
+
+// ---------- PostgreSQL: two nodes under Patroni with etcd, reached through HAProxy; the primary is killed ----------
+
+/// `GET <rest>/primary` answers 200 on the node that is the primary.
+async fn is_primary(rest_port: u16) -> bool {
+    http()
+        .get(format!("http://127.0.0.1:{rest_port}/primary"))
+        .timeout(Duration::from_secs(1))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().as_u16() == 200)
+}
+
+#[tokio::test]
+async fn a_killed_postgres_primary_is_replaced_by_patroni() {
+    if !failover_allowed("a_killed_postgres_primary_is_replaced_by_patroni") {
+        return;
+    }
+    let _serial = super::SERIAL.lock().await;
+    let dir = scratch("patroni");
+    // PostgreSQL refuses to run as root: the nodes run as `postgres`.
+    let _ = Command::new("chown")
+        .args(["-R", "postgres:postgres", dir.to_str().unwrap()])
+        .status();
+    let (etcd_client, etcd_peer) = (free_port(), free_port());
+    let etcd_dir = dir.join("etcd");
+    let etcd = Proc::spawn(
+        &dir,
+        "etcd",
+        "etcd",
+        &[
+            "--name",
+            "hg",
+            "--data-dir",
+            etcd_dir.to_str().unwrap(),
+            "--enable-v2=true",
+            "--listen-client-urls",
+            &format!("http://127.0.0.1:{etcd_client}"),
+            "--advertise-client-urls",
+            &format!("http://127.0.0.1:{etcd_client}"),
+            "--listen-peer-urls",
+            &format!("http://127.0.0.1:{etcd_peer}"),
+            "--initial-advertise-peer-urls",
+            &format!("http://127.0.0.1:{etcd_peer}"),
+            "--initial-cluster",
+            &format!("hg=http://127.0.0.1:{etcd_peer}"),
+        ],
+        &[],
+    );
+    wait_port(etcd_client, Duration::from_secs(30), &[&etcd]).await;
+    let scope = unique("hg");
+    let bin = format!("/usr/lib/postgresql/{}/bin", pg_major());
+    let mut nodes = Vec::new();
+    for i in 1..=2 {
+        let (pg, rest) = (free_port(), free_port());
+        let data = dir.join(format!("pg{i}"));
+        let cfg = dir.join(format!("patroni{i}.yml"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "scope: {scope}\nname: pg{i}\n\
+                 restapi:\n  listen: 127.0.0.1:{rest}\n  connect_address: 127.0.0.1:{rest}\n\
+                 etcd:\n  host: 127.0.0.1:{etcd_client}\n\
+                 bootstrap:\n  dcs:\n    ttl: 10\n    loop_wait: 1\n    retry_timeout: 4\n    maximum_lag_on_failover: 1048576\n\
+                 \x20   postgresql:\n      use_pg_rewind: false\n      parameters:\n        max_connections: 100\n\
+                 \x20 initdb:\n    - encoding: UTF8\n\
+                 postgresql:\n  listen: 127.0.0.1:{pg}\n  connect_address: 127.0.0.1:{pg}\n  data_dir: {data}\n\
+                 \x20 bin_dir: {bin}\n  pgpass: {dir}/pgpass{i}\n\
+                 \x20 authentication:\n    replication:\n      username: postgres\n      password: hookgate\n\
+                 \x20   superuser:\n      username: postgres\n      password: hookgate\n\
+                 \x20 pg_hba:\n    - local all all trust\n    - host all all 127.0.0.1/32 trust\n    - host replication all 127.0.0.1/32 trust\n\
+                 \x20 parameters:\n    unix_socket_directories: '{dir}'\n\
+                 tags:\n  nofailover: false\n",
+                data = data.display(),
+                dir = dir.display(),
+            ),
+        )
+        .unwrap();
+        let _ = Command::new("chown")
+            .args(["-R", "postgres:postgres", dir.to_str().unwrap()])
+            .status();
+        let proc = Proc::spawn(
+            &dir,
+            &format!("patroni{i}"),
+            "setpriv",
+            &[
+                "--reuid",
+                "postgres",
+                "--regid",
+                "postgres",
+                "--init-groups",
+                "patroni",
+                cfg.to_str().unwrap(),
+            ],
+            &[],
+        );
+        nodes.push((proc, pg, rest, data));
+        // The first bootstraps the cluster before the second joins it.
+        if i == 1 {
+            let deadline = Instant::now() + Duration::from_secs(90);
+            while !is_primary(rest).await {
+                assert!(Instant::now() < deadline, "no primary\n{}", nodes[0].0.log_tail());
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    }
+    // The replica is streaming.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let replica = http()
+            .get(format!("http://127.0.0.1:{}/replica", nodes[1].2))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().as_u16() == 200);
+        if replica {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no replica\n{}", nodes[1].0.log_tail());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let front = free_port();
+    let cfg = dir.join("haproxy.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "global\n  maxconn 256\ndefaults\n  mode tcp\n  timeout connect 1s\n  timeout client 30m\n  timeout server 30m\n\
+             listen postgres\n  bind 127.0.0.1:{front}\n  option httpchk GET /primary\n  http-check expect status 200\n\
+             \x20 default-server inter 500 fall 2 rise 2 on-marked-down shutdown-sessions\n\
+             \x20 server pg1 127.0.0.1:{} check port {}\n  server pg2 127.0.0.1:{} check port {}\n",
+            nodes[0].1, nodes[0].2, nodes[1].1, nodes[1].2
+        ),
+    )
+    .unwrap();
+    let haproxy = Proc::spawn(&dir, "haproxy", "haproxy", &["-f", cfg.to_str().unwrap(), "-db"], &[]);
+    wait_port(front, Duration::from_secs(20), &[&haproxy]).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let queue = unique("hookgate-test.failover-pg.");
+    let mut env = env_with_queue(&queue).await;
+    let db = &mut env.settings.service.database;
+    db.url = format!("postgres://postgres@127.0.0.1:{front}/{}", unique("hookgate_failover_"));
+    db.create_if_missing = true;
+    db.acquire_timeout_ms = 1000;
+    let record = Arc::new(Mutex::new(Record::default()));
+    let gw = env.start(Role::All).await;
+    let consumer = consume(env.settings.service.rabbitmq.url.clone(), queue.clone(), record.clone());
+    let (bodies, groups) = orders(&env, 400, 0);
+    let url = gw.hook_url(&env.tenant, "keeta");
+    let primary = if is_primary(nodes[0].2).await { 0 } else { 1 };
+    let started = Instant::now();
+    let victim = &mut nodes[primary];
+    // A provider that retries for a minute (Keeta: 3 times, a minute apart).
+    steady_load_retrying(&url, bodies, 20, 120, record.clone(), async {
+        // The machine of the primary dies: Patroni and PostgreSQL with it.
+        let postmaster = std::fs::read_to_string(victim.3.join("postmaster.pid")).unwrap_or_default();
+        victim.0.kill();
+        if let Some(pid) = postmaster.lines().next() {
+            let _ = Command::new("kill").args(["-9", pid.trim()]).status();
+        }
+    })
+    .await;
+    let load_ended = Instant::now();
+    settle(&record, 400, Duration::from_secs(90)).await;
+    let promoted = is_primary(nodes[1 - primary].2).await;
+    {
+        let guard = record.lock().unwrap();
+        report("postgres-patroni", &guard, started, load_ended, &groups);
+    }
+    assert!(
+        promoted,
+        "the replica was promoted\n{}",
+        nodes[1 - primary].0.log_tail()
+    );
+    consumer.abort();
+    gw.stop().await;
+    delete_queue(&env, &queue);
+    drop(haproxy);
+    drop(nodes);
+    drop(etcd);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn pg_major() -> String {
+    std::fs::read_dir("/usr/lib/postgresql")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .max()
+        .unwrap_or_else(|| "15".into())
 }
