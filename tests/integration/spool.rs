@@ -29,7 +29,8 @@ async fn pg_proxy() -> TcpProxy {
 #[tokio::test]
 async fn verified_requests_are_spooled_while_postgres_is_away_and_drained_once_after() {
     let proxy = pg_proxy().await;
-    let (env, dir) = env_through(&proxy).await;
+    let (mut env, dir) = env_through(&proxy).await;
+    let token = env.admin_token("ops", &[hookgate_config::AdminScope::Read], None);
     let mut sub = env.subscribe(&["#"]).await;
     let gw = env.start(Role::All).await;
     let tenant = env.tenant.clone();
@@ -91,6 +92,21 @@ async fn verified_requests_are_spooled_while_postgres_is_away_and_drained_once_a
     assert_eq!(retried.delivery_count, 2, "the retry folded into its delivery");
     assert!(retried.verified);
     assert_eq!(gw.metrics.spool_drained_count(), 24);
+    // Over: the spell is on record as a notice (none could be written while it lasted).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let notice = loop {
+        let (_, page) = gw.admin_get("/v1/incidents?scope=all&kind=spooled", Some(&token)).await;
+        if let Some(first) = page["items"].as_array().and_then(|i| i.first()).cloned() {
+            break first;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no spooled notice: {page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        (notice["count"].as_i64(), notice["state"].as_str()),
+        (Some(24), Some("resolved")),
+        "{notice}"
+    );
     // Empty again: new requests go straight to PostgreSQL.
     let (body, _) = env.keeta_webhook(1002, 50);
     assert_eq!(gw.post(&tenant, "keeta", body).await, 200);

@@ -47,7 +47,7 @@ pub struct Incident {
     pub id: i64,
     /// `source_quiet`, `rejection_spike`, `parked`, `outbox_age`, `reload_refused`,
     /// `relay_not_publishing`, `dependency_down`, `tls_expiry`, `replay_failed`, or a
-    /// notice: `replay_finished`, `key_added`, `key_removed`.
+    /// notice: `replay_finished`, `key_added`, `key_removed`, `spooled`.
     pub kind: String,
     /// Tenant ('' for the whole gateway).
     pub tenant: String,

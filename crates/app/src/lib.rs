@@ -89,6 +89,8 @@ pub struct Gateway {
     /// The webhook listener's group-commit writers and key listener, run
     /// under the tracker (the writers end once the listener drained).
     ingress_tasks: Option<hookgate_ingress::IngressTasks>,
+    /// Spells of spooling the drainer finished, recorded as `spooled` notices.
+    spool_reports: Option<tokio::sync::mpsc::UnboundedReceiver<hookgate_ingress::spool::Drained>>,
 }
 
 /// Already bound listeners (tests bind port 0); `None`: bind the configured
@@ -131,6 +133,40 @@ fn check_admin_exposure(addr: std::net::SocketAddr, admin: &hookgate_config::Adm
         tracing::warn!("no admin token configured: the admin API (/v1) is locked, every call answers 401");
     }
     Ok(())
+}
+
+/// Records each spell of spooling, once drained, as a `spooled` notice
+/// (PostgreSQL was away while it lasted: no incident could be written then).
+/// Ends when the drainer does.
+async fn report_spooled(
+    mut reports: tokio::sync::mpsc::UnboundedReceiver<hookgate_ingress::spool::Drained>,
+    store: Store,
+    metrics: Arc<Metrics>,
+) {
+    let process = std::env::var("HOSTNAME").unwrap_or_else(|_| format!("pid {}", std::process::id()));
+    while let Some(d) = reports.recv().await {
+        let since = d.since.map_or_else(|| "?".to_owned(), |t| t.to_rfc3339());
+        let c = hookgate_watch::Condition {
+            key: hookgate_watch::Key {
+                kind: hookgate_watch::Kind::Spooled,
+                tenant: String::new(),
+                source: String::new(),
+                cause: process.clone(),
+            },
+            count: i64::try_from(d.entries).unwrap_or(i64::MAX),
+            samples: Vec::new(),
+            summary: format!(
+                "{process} answered {} webhooks from its spool while PostgreSQL was away (received from {since}); all stored by {}",
+                d.entries,
+                d.until.to_rfc3339()
+            ),
+        };
+        match store.raise_incident(&c, chrono::Utc::now()).await {
+            Ok(Some(t)) => metrics.incident_transition(t.kind.as_str(), t.state.as_str()),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %hookgate_core::Chain(&e), "could not record the spooled notice"),
+        }
+    }
 }
 
 /// Runs a relay loop until `shutdown`, restarting it when it dies (a panic
@@ -315,6 +351,7 @@ impl Gateway {
         check_admin_exposure(admin_listener.local_addr()?, &svc.admin)?;
         let admin = AdminServer::build(admin_listener, admin_state.clone())?;
         let mut ingress_tasks = None;
+        let mut spool_reports = None;
         let server = if role == Role::Dispatcher {
             None
         } else {
@@ -346,7 +383,9 @@ impl Gateway {
                     let cut: u64 = opened.cuts.iter().map(|c| c.2).sum();
                     metrics.spool_cut(cut);
                     tracing::info!(dir = %dir.display(), entries = opened.entries, bytes = opened.bytes, cut, "spool opened");
-                    tasks = tasks.with_spool_drain(spool.clone(), &state);
+                    let (reports, received) = tokio::sync::mpsc::unbounded_channel();
+                    spool_reports = Some(received);
+                    tasks = tasks.with_spool_drain(spool.clone(), &state, Some(reports));
                     state.with_spool(spool)
                 }
             };
@@ -409,6 +448,7 @@ impl Gateway {
             watcher,
             notifier,
             ingress_tasks,
+            spool_reports,
             publisher: gateway_publisher,
             live,
             #[cfg(unix)]
@@ -439,6 +479,9 @@ impl Gateway {
         let tracker = TaskTracker::new();
         if let Some(tasks) = self.ingress_tasks {
             tracker.spawn(tasks.run(shutdown.clone()));
+        }
+        if let Some(reports) = self.spool_reports {
+            tracker.spawn(report_spooled(reports, self.store.clone(), self.metrics.clone()));
         }
         let dispatchers: Vec<Arc<Dispatcher>> = self.dispatchers.into_iter().map(Arc::new).collect();
         for d in &dispatchers {

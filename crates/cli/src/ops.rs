@@ -237,7 +237,7 @@ pub enum IncidentsCommand {
         all: bool,
         /// Only this kind (source_quiet, rejection_spike, parked, outbox_age, reload_refused,
         /// relay_not_publishing, dependency_down, tls_expiry, replay_failed, replay_finished,
-        /// key_added, key_removed).
+        /// key_added, key_removed, spooled).
         #[arg(long)]
         kind: Option<String>,
         /// Only this tenant's.

@@ -137,9 +137,19 @@ pub struct IngressState {
 pub struct IngressTasks {
     writers: hookgate_store::Writers,
     keys: keyring::KeyListener,
-    /// The spool's drainer, when the state answers from a spool.
-    drain: Option<(spool::Spool, GroupWriter, Arc<Metrics>)>,
+    /// The spool's drainer, when the state answers from a spool, and where
+    /// it reports a spell of spooling once it is over.
+    drain: Option<SpoolDrain>,
 }
+
+/// A spool's drainer: the spool, the writer it commits through, the
+/// metrics, and where it reports each spell of spooling once it is over.
+type SpoolDrain = (
+    spool::Spool,
+    GroupWriter,
+    Arc<Metrics>,
+    Option<tokio::sync::mpsc::UnboundedSender<spool::Drained>>,
+);
 
 impl IngressTasks {
     /// Runs the writers until the state is dropped (after the server drained
@@ -147,8 +157,8 @@ impl IngressTasks {
     /// `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) {
         let drain = async {
-            if let Some((spool, writer, metrics)) = self.drain {
-                spool.drain(writer, metrics, shutdown.clone()).await;
+            if let Some((spool, writer, metrics, reports)) = self.drain {
+                spool.drain(writer, metrics, reports, shutdown.clone()).await;
             }
         };
         futures_util::future::join3(self.writers.run(), self.keys.run(shutdown.clone()), drain).await;
@@ -156,8 +166,13 @@ impl IngressTasks {
 
     /// Also runs `spool`'s drainer, committing through `state`'s writer
     /// (the state answers from the same spool: [`IngressState::with_spool`]).
-    pub fn with_spool_drain(mut self, spool: spool::Spool, state: &IngressState) -> Self {
-        self.drain = Some((spool, state.writer.clone(), state.metrics.clone()));
+    pub fn with_spool_drain(
+        mut self,
+        spool: spool::Spool,
+        state: &IngressState,
+        reports: Option<tokio::sync::mpsc::UnboundedSender<spool::Drained>>,
+    ) -> Self {
+        self.drain = Some((spool, state.writer.clone(), state.metrics.clone(), reports));
         self
     }
 }

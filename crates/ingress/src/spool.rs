@@ -77,6 +77,17 @@ pub struct Opened {
     pub cuts: Vec<(PathBuf, u64, u64)>,
 }
 
+/// A spell of spooling, reported once the spool is empty again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drained {
+    /// Entries drained since the spool was last empty.
+    pub entries: u64,
+    /// When the oldest of them was received.
+    pub since: Option<DateTime<Utc>>,
+    /// When the last was committed.
+    pub until: DateTime<Utc>,
+}
+
 /// A sealed segment waiting for the drainer.
 #[derive(Debug, Clone)]
 struct Segment {
@@ -398,17 +409,35 @@ impl Spool {
     }
 
     /// Moves the journal into PostgreSQL through `writer` whenever it holds
-    /// entries, until `shutdown` (what is left stays for the next start).
-    pub async fn drain(self, writer: GroupWriter, metrics: Arc<Metrics>, shutdown: CancellationToken) {
+    /// entries, until `shutdown` (what is left stays for the next start);
+    /// each time it is empty again, says so on `reports`.
+    pub async fn drain(
+        self,
+        writer: GroupWriter,
+        metrics: Arc<Metrics>,
+        reports: Option<tokio::sync::mpsc::UnboundedSender<Drained>>,
+        shutdown: CancellationToken,
+    ) {
+        let mut spell: Option<Drained> = None;
         loop {
             self.export(&metrics);
             if !self.holds_entries() {
+                if let (Some(done), Some(reports)) = (spell.take(), &reports) {
+                    let _ = reports.send(done);
+                }
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
                     _ = self.shared.wake.notified() => {}
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
                 continue;
+            }
+            if spell.is_none() {
+                spell = Some(Drained {
+                    entries: 0,
+                    since: self.oldest(),
+                    until: Utc::now(),
+                });
             }
             let next = self
                 .shared
@@ -429,6 +458,10 @@ impl Spool {
                     self.shared.sealed.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                     self.shared.entries.fetch_sub(segment.entries, Ordering::SeqCst);
                     self.shared.bytes.fetch_sub(segment.bytes, Ordering::SeqCst);
+                    if let Some(s) = spell.as_mut() {
+                        s.entries += segment.entries;
+                        s.until = Utc::now();
+                    }
                     tracing::info!(
                         entries = segment.entries,
                         left = self.entries(),

@@ -34,11 +34,14 @@ pub enum Kind {
     KeyAdded,
     /// A source lost a verification key (a notice; cause: its fingerprint).
     KeyRemoved,
+    /// An ingress answered webhooks from its spool while PostgreSQL was
+    /// away, and has drained them (a notice; cause: the process).
+    Spooled,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::SourceQuiet,
         Kind::RejectionSpike,
         Kind::Parked,
@@ -51,6 +54,7 @@ impl Kind {
         Kind::ReplayFinished,
         Kind::KeyAdded,
         Kind::KeyRemoved,
+        Kind::Spooled,
     ];
 
     /// The name in the API, the database and routing keys.
@@ -68,6 +72,7 @@ impl Kind {
             Kind::ReplayFinished => "replay_finished",
             Kind::KeyAdded => "key_added",
             Kind::KeyRemoved => "key_removed",
+            Kind::Spooled => "spooled",
         }
     }
 
@@ -95,7 +100,10 @@ impl Kind {
     /// A notice: something that happened rather than a condition that lasts.
     /// It is recorded resolved at once, with one transition (`<kind>.resolved`).
     pub fn notice(self) -> bool {
-        matches!(self, Kind::ReplayFinished | Kind::KeyAdded | Kind::KeyRemoved)
+        matches!(
+            self,
+            Kind::ReplayFinished | Kind::KeyAdded | Kind::KeyRemoved | Kind::Spooled
+        )
     }
 }
 
