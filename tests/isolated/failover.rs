@@ -13,6 +13,7 @@
 //! `HOOKGATE_FAILOVER_TESTS=1` (`.ci/run` sets it): they start clusters.
 //! Each prints a `FAILOVER ...` line (docs/guarantees.md has a run).
 
+use super::faults::{delete_queue, env_with_queue, free_port, tcp_open};
 use hookgate_app::Role;
 use hookgate_dispatcher::Subscription;
 use hookgate_testkit::{http, unique, TestEnv};
@@ -88,10 +89,6 @@ impl Drop for Proc {
     }
 }
 
-fn tcp_open(port: u16) -> bool {
-    std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok()
-}
-
 async fn wait_port(port: u16, within: Duration, procs: &[&Proc]) {
     let deadline = Instant::now() + within;
     while !tcp_open(port) {
@@ -104,28 +101,10 @@ async fn wait_port(port: u16, within: Duration, procs: &[&Proc]) {
     }
 }
 
-fn free_port() -> u16 {
-    hookgate_testkit::free_port()
-}
-
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(unique(&format!("hookgate-failover-{name}-")));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A test tenant whose events also land in the durable quorum queue `queue`.
-async fn env_with_queue(queue: &str) -> TestEnv {
-    let q = queue.to_owned();
-    TestEnv::with(move |t| {
-        t.subscriptions = vec![hookgate_config::Subscription {
-            queue: q,
-            bindings: vec!["#".into()],
-            queue_type: hookgate_config::QueueType::Quorum,
-            dead_letter_exchange: hookgate_config::DEFAULT_DLX.into(),
-        }];
-    })
-    .await
 }
 
 /// What one load saw: per request (when, status, messageId); per published
@@ -328,21 +307,6 @@ fn orders(env: &TestEnv, n: u64, base: u64) -> (Bodies, HashMap<String, String>)
         .map(|((_, id), i)| (id.clone(), format!("order-{}", base + i)))
         .collect();
     (bodies, groups)
-}
-
-fn delete_queue(env: &TestEnv, queue: &str) {
-    let url = env.settings.service.rabbitmq.first_node().to_owned();
-    let queue = queue.to_owned();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(hookgate_dispatcher::amqp::delete_topology(&url, &[], &[queue]))
-            .ok();
-    })
-    .join()
-    .ok();
 }
 
 // ---------- Redis: a master and a replica under Sentinel; the master is killed ----------

@@ -51,7 +51,7 @@ fn pg_version() -> String {
         .into_owned()
 }
 
-fn tcp_open(port: u16) -> bool {
+pub(super) fn tcp_open(port: u16) -> bool {
     std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok()
 }
 
@@ -309,7 +309,7 @@ impl Drop for ChildGateway {
     }
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -317,7 +317,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn delete_queue(env: &TestEnv, queue: &str) {
+pub(super) fn delete_queue(env: &TestEnv, queue: &str) {
     let url = env.settings.service.rabbitmq.url.clone();
     let queue = queue.to_owned();
     std::thread::spawn(move || {
@@ -334,7 +334,7 @@ fn delete_queue(env: &TestEnv, queue: &str) {
 
 /// A test tenant whose events also land in the durable quorum queue `queue`
 /// (it survives broker restarts, so nothing is missed while consumers are away).
-async fn env_with_queue(queue: &str) -> TestEnv {
+pub(super) async fn env_with_queue(queue: &str) -> TestEnv {
     let q = queue.to_owned();
     TestEnv::with(move |t| {
         t.subscriptions = vec![hookgate_config::Subscription {
