@@ -21,8 +21,7 @@ use tracing::Instrument;
 /// Header values never stored or logged as received (besides every header a
 /// source names as its token, see [`IngressState`]).
 pub(crate) const REDACTED_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie", "x-api-key"];
-/// Label used in metrics for path segments that name nothing configured.
-pub(crate) const UNKNOWN: &str = "unknown";
+use crate::reason::UNKNOWN;
 /// How long recording a rejection may delay the answer.
 const REJECTION_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Retry-After sent with 503.

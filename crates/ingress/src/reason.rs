@@ -4,6 +4,9 @@
 
 use actix_web::http::StatusCode;
 
+/// Label used in metrics for path segments that name nothing configured.
+pub(crate) const UNKNOWN: &str = "unknown";
+
 /// A refusal reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Reason {

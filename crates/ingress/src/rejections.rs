@@ -131,7 +131,7 @@ impl RejectionGate {
         onboarding: bool,
     ) -> Keep {
         let Some(tenant) = tenant else { return Keep::Nothing };
-        let source = source.unwrap_or(crate::handler::UNKNOWN);
+        let source = source.unwrap_or(crate::reason::UNKNOWN);
         let now = Instant::now();
         let l = &self.limits;
         if onboarding {
