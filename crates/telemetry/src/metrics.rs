@@ -507,6 +507,10 @@ impl Metrics {
     pub fn spool_cut(&self, bytes: u64) {
         self.spool_cut_bytes.inc_by(bytes);
     }
+    /// Bytes cut off the spool so far.
+    pub fn spool_cut_count(&self) -> u64 {
+        self.spool_cut_bytes.get()
+    }
     /// Spool entries committed so far.
     pub fn spool_drained_count(&self) -> u64 {
         self.spool_drained.get()
