@@ -147,6 +147,7 @@ pub struct IngressTasks {
 type SpoolDrain = (
     spool::Spool,
     GroupWriter,
+    Store,
     Arc<Metrics>,
     Option<tokio::sync::mpsc::UnboundedSender<spool::Drained>>,
 );
@@ -157,8 +158,8 @@ impl IngressTasks {
     /// `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) {
         let drain = async {
-            if let Some((spool, writer, metrics, reports)) = self.drain {
-                spool.drain(writer, metrics, reports, shutdown.clone()).await;
+            if let Some((spool, writer, store, metrics, reports)) = self.drain {
+                spool.drain(writer, store, metrics, reports, shutdown.clone()).await;
             }
         };
         futures_util::future::join3(self.writers.run(), self.keys.run(shutdown.clone()), drain).await;
@@ -172,7 +173,13 @@ impl IngressTasks {
         state: &IngressState,
         reports: Option<tokio::sync::mpsc::UnboundedSender<spool::Drained>>,
     ) -> Self {
-        self.drain = Some((spool, state.writer.clone(), state.metrics.clone(), reports));
+        self.drain = Some((
+            spool,
+            state.writer.clone(),
+            state.store.clone(),
+            state.metrics.clone(),
+            reports,
+        ));
         self
     }
 }

@@ -30,7 +30,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use hookgate_core::{DeliveryKey, Header, RawNotification, SignatureCheck, SourceId, TenantId};
 use hookgate_providers::Admitted;
-use hookgate_store::GroupWriter;
+use hookgate_store::{GroupWriter, Store};
 use hookgate_telemetry::Metrics;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -51,6 +51,8 @@ const HEADER_LEN: usize = 4 + 4 + 8;
 const MAX_GROUP: usize = 512;
 /// Requests the drainer has in the group commit at once.
 const DRAIN_IN_FLIGHT: usize = 64;
+/// Where entries this build cannot read are kept (not a segment: never drained).
+const UNREADABLE: &str = "unreadable.journal";
 /// How long the drainer waits after the database refused a segment.
 const DRAIN_RETRY: Duration = Duration::from_secs(1);
 
@@ -414,6 +416,7 @@ impl Spool {
     pub async fn drain(
         self,
         writer: GroupWriter,
+        store: Store,
         metrics: Arc<Metrics>,
         reports: Option<tokio::sync::mpsc::UnboundedSender<Drained>>,
         shutdown: CancellationToken,
@@ -450,7 +453,7 @@ impl Spool {
                 self.seal().await;
                 continue;
             };
-            match self.drain_segment(&segment, &writer, &metrics).await {
+            match self.drain_segment(&segment, &writer, &store, &metrics).await {
                 Ok(()) => {
                     if let Err(e) = std::fs::remove_file(&segment.path) {
                         tracing::error!(error = %e, segment = %segment.path.display(), "spool: a drained segment could not be removed");
@@ -480,7 +483,19 @@ impl Spool {
     }
 
     /// Commits every entry of `segment`, in order (redeliveries fold).
-    async fn drain_segment(&self, segment: &Segment, writer: &GroupWriter, metrics: &Metrics) -> Result<(), String> {
+    ///
+    /// No entry blocks the others: one this build cannot read is kept in
+    /// `unreadable.journal` beside the segments (for an operator), and one
+    /// the database refuses for its content is recorded as a rejection
+    /// (`storage_refused`, its body whole, for re-admission). Only the
+    /// database being away makes the segment wait.
+    async fn drain_segment(
+        &self,
+        segment: &Segment,
+        writer: &GroupWriter,
+        store: &Store,
+        metrics: &Metrics,
+    ) -> Result<(), String> {
         use futures_util::StreamExt as _;
         let path = segment.path.clone();
         let data = tokio::task::spawn_blocking(move || std::fs::read(path))
@@ -490,9 +505,18 @@ impl Spool {
         let (ranges, _) = records(&data);
         let mut notifications = Vec::with_capacity(ranges.len());
         for r in ranges {
-            notifications.push(decode(&data[r]).map_err(|e| format!("an entry cannot be read: {e}"))?);
+            match decode(&data[r.clone()]) {
+                Ok(n) => notifications.push(n),
+                Err(e) => {
+                    let record = &data[r.start - HEADER_LEN..r.end];
+                    self.set_aside(record)
+                        .map_err(|io| format!("an unreadable entry could not be kept: {io}"))?;
+                    metrics.spool_set_aside();
+                    tracing::error!(error = %e, kept_in = %self.shared.dir.join(UNREADABLE).display(), "spool: an entry this build cannot read was set aside");
+                }
+            }
         }
-        let results: Vec<_> = futures_util::stream::iter(notifications.into_iter().map(|n| writer.insert(n)))
+        let results: Vec<_> = futures_util::stream::iter(notifications.into_iter().map(|n| writer.insert_keeping(n)))
             .buffered(DRAIN_IN_FLIGHT)
             .collect()
             .await;
@@ -500,11 +524,48 @@ impl Spool {
         for r in results {
             match r {
                 Ok(_) => drained += 1,
-                Err(e) => return Err(hookgate_core::Chain(&e).to_string()),
+                Err((e, Some(n))) if !e.is_unavailable() => {
+                    let raw = n.value();
+                    let detail = format!(
+                        "refused by the database when drained from the spool: {}",
+                        hookgate_core::Chain(&e)
+                    );
+                    let rejection = hookgate_store::Rejection {
+                        tenant: Some(&raw.tenant),
+                        source: Some(&raw.source),
+                        reason: "storage_refused",
+                        detail: &detail,
+                        // What the provider was answered: its success, from the spool.
+                        http_status: 200,
+                        remote_addr: raw.remote_addr.as_deref(),
+                        headers: &raw.headers,
+                        body: &raw.body,
+                        request_url: None,
+                        body_size: raw.body.len() as i64,
+                    };
+                    store
+                        .record_rejection(&rejection)
+                        .await
+                        .map_err(|e| hookgate_core::Chain(&e).to_string())?;
+                    metrics.rejected(raw.tenant.as_str(), raw.source.as_str(), "storage_refused");
+                    tracing::error!(error = %hookgate_core::Chain(&e), "spool: the database refused an entry; recorded as a rejection");
+                    drained += 1;
+                }
+                Err((e, _)) => return Err(hookgate_core::Chain(&e).to_string()),
             }
         }
         metrics.spool_drained(drained);
         Ok(())
+    }
+
+    /// Appends a record to `unreadable.journal` (fsynced).
+    fn set_aside(&self, record: &[u8]) -> std::io::Result<()> {
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.shared.dir.join(UNREADABLE))?;
+        f.write_all(record)?;
+        f.sync_data()
     }
 
     fn export(&self, metrics: &Metrics) {

@@ -136,6 +136,7 @@ pub struct Metrics {
     spool_drained: Counter,
     spool_full: Counter,
     spool_cut_bytes: Counter,
+    spool_set_aside: Counter,
     vhost_up: Family<VhostLabels, Gauge>,
     dependency_up: Family<DependencyLabels, Gauge>,
     admin_refusals: Family<ReasonLabels, Counter>,
@@ -206,6 +207,7 @@ impl Metrics {
             spool_drained: Counter::default(),
             spool_full: Counter::default(),
             spool_cut_bytes: Counter::default(),
+            spool_set_aside: Counter::default(),
             source_since_accepted: Family::default(),
             source_quiet: Family::default(),
             source_refused: Family::default(),
@@ -351,6 +353,11 @@ impl Metrics {
             "spool_full",
             "Requests answered 503 because the spool was full (spool.max_bytes)",
             m.spool_full.clone(),
+        );
+        registry.register(
+            "spool_set_aside",
+            "Spool entries this build could not read, kept in the spool's unreadable.journal instead of drained",
+            m.spool_set_aside.clone(),
         );
         registry.register(
             "spool_cut_bytes",
@@ -506,6 +513,14 @@ impl Metrics {
     /// Bytes cut off the spool when it was opened.
     pub fn spool_cut(&self, bytes: u64) {
         self.spool_cut_bytes.inc_by(bytes);
+    }
+    /// A spool entry set aside (unreadable by this build).
+    pub fn spool_set_aside(&self) {
+        self.spool_set_aside.inc();
+    }
+    /// Spool entries set aside so far.
+    pub fn spool_set_aside_count(&self) -> u64 {
+        self.spool_set_aside.get()
     }
     /// Bytes cut off the spool so far.
     pub fn spool_cut_count(&self) -> u64 {
