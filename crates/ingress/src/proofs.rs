@@ -30,6 +30,9 @@ struct Known {
     proven: bool,
     /// When the database last said "not proven".
     unproven_at: Option<Instant>,
+    /// When asking the database last failed (not asked again for a while:
+    /// an outage does not cost every refusal a timeout).
+    failed_at: Option<Instant>,
 }
 
 /// The proofs of every source, shared by the workers.
@@ -90,6 +93,9 @@ impl Proofs {
                 if k.unproven_at.is_some_and(|at| at.elapsed() < UNPROVEN_FOR) {
                     return true;
                 }
+                if k.failed_at.is_some_and(|at| at.elapsed() < UNPROVEN_FOR) {
+                    return false;
+                }
             }
         }
         match tokio::time::timeout(CALL_TIMEOUT, store.source_proven(tenant, source)).await {
@@ -97,14 +103,19 @@ impl Proofs {
                 self.update(tenant, source, |k| {
                     k.proven |= proven;
                     k.unproven_at = (!proven).then(Instant::now);
+                    k.failed_at = None;
                 });
                 !proven
             }
             Ok(Err(e)) => {
                 tracing::warn!(error = %hookgate_core::Chain(&e), "could not tell whether the source is onboarding");
+                self.update(tenant, source, |k| k.failed_at = Some(Instant::now()));
                 false
             }
-            Err(_) => false,
+            Err(_) => {
+                self.update(tenant, source, |k| k.failed_at = Some(Instant::now()));
+                false
+            }
         }
     }
 }
