@@ -2,6 +2,7 @@
 //! (DESIGN.md §1, steps 1-7).
 
 use crate::kinds::{self, Reason, Refusal, RequestFacts};
+use crate::reason::UNKNOWN;
 use crate::rejections::Keep;
 use crate::IngressState;
 use actix_web::http::header::{HeaderMap, CONTENT_LENGTH};
@@ -21,7 +22,6 @@ use tracing::Instrument;
 /// Header values never stored or logged as received (besides every header a
 /// source names as its token, see [`IngressState`]).
 pub(crate) const REDACTED_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie", "x-api-key"];
-use crate::reason::UNKNOWN;
 /// How long recording a rejection may delay the answer.
 const REJECTION_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Retry-After sent with 503.
